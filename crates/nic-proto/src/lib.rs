@@ -1,0 +1,1 @@
+//! Generated nic.v1 types (filled in by build.rs).

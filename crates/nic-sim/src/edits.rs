@@ -1,0 +1,52 @@
+//! Random edits like people make on a PDSA worksheet: map puts, list pushes, text splices.
+
+use automerge::transaction::Transactable;
+use automerge::{Automerge, AutomergeError, ObjType, ROOT, ReadDoc};
+use rand::Rng;
+
+/// Builds the initial document every peer edits: a title map key, a list and a text.
+pub(crate) fn initial_doc() -> Result<Automerge, AutomergeError> {
+    let mut doc = Automerge::new();
+    doc.set_actor(automerge::ActorId::from(b"sim-setup".as_slice()));
+    doc.transact::<_, _, AutomergeError>(|tx| {
+        tx.put(ROOT, "title", "PDSA 1")?;
+        tx.put_object(ROOT, "numbers", ObjType::List)?;
+        tx.put_object(ROOT, "notes", ObjType::Text)?;
+        Ok(())
+    })
+    .map_err(|f| f.error)?;
+    Ok(doc)
+}
+
+/// Makes one random edit. Returns false when the document lacks its structure yet (the
+/// client has not received it) and nothing was done.
+pub(crate) fn random_edit(doc: &mut Automerge, rng: &mut impl Rng) -> bool {
+    let (Ok(Some((_, numbers))), Ok(Some((_, notes)))) =
+        (doc.get(ROOT, "numbers"), doc.get(ROOT, "notes"))
+    else {
+        return false;
+    };
+    let choice = rng.random_range(0..10);
+    let result = doc.transact::<_, _, AutomergeError>(|tx| {
+        if choice < 7 {
+            let len = tx.length(&notes);
+            let pos = rng.random_range(0..=len);
+            let del = if len > pos && rng.random_bool(0.3) {
+                rng.random_range(1..=(len - pos).min(3))
+            } else {
+                0
+            };
+            let words = ["we", "predict", "students", "will", "pass", "more", "often"];
+            let word = words[rng.random_range(0..words.len())];
+            tx.splice_text(&notes, pos, del as isize, &format!("{word} "))?;
+        } else if choice < 9 {
+            let key = format!("k{}", rng.random_range(0..5));
+            tx.put(ROOT, key, rng.random_range(0..1000i64))?;
+        } else {
+            let len = tx.length(&numbers);
+            tx.insert(&numbers, len, rng.random_range(0..100i64))?;
+        }
+        Ok(())
+    });
+    result.is_ok()
+}

@@ -1,0 +1,76 @@
+//! Where documents live between runs: the [`Store`] trait and its two implementations,
+//! [`SledStore`] (embedded, the default) and [`MemStore`] (tests and simulation).
+//!
+//! A document is stored as its metadata plus an ordered list of chunks: at most one compacted
+//! snapshot first, then incremental change sets in the order they were appended. Loading a
+//! document concatenates the chunks; any Automerge implementation can read the result.
+//!
+//! The trait is blocking and narrow on purpose: a runtime calls it from a blocking pool, and a
+//! distributed engine could stand behind it later without the callers changing.
+
+mod error;
+mod mem;
+mod sled_store;
+mod snapshot;
+mod types;
+
+pub use error::StoreError;
+pub use mem::MemStore;
+pub use sled_store::{SledConfig, SledStore};
+pub use types::{
+    AppendOutcome, Batch, CompactOutcome, CompactionPolicy, Durability, ListFilter, Op, StoredDoc,
+};
+
+use nic_model::{DocMeta, DocumentId, PeerId};
+
+/// Storage for documents, their metadata and per-peer sync state.
+///
+/// Every method is atomic on its own; [`Store::write_batch`] makes several writes atomic
+/// together. Writes are visible to reads at once but survive a crash only after
+/// [`Store::flush`] returns.
+pub trait Store: Send + Sync + 'static {
+    /// Creates or replaces a document's metadata. Fails with [`StoreError::InvalidMeta`] if
+    /// the metadata does not pass `DocMeta::validate`.
+    fn put_meta(&self, meta: &DocMeta) -> Result<(), StoreError>;
+
+    /// Reads a document's metadata, `None` if the document is unknown.
+    fn meta(&self, doc: &DocumentId) -> Result<Option<DocMeta>, StoreError>;
+
+    /// Lists the metadata of documents that match the filter, ordered by document id.
+    fn list(&self, filter: &ListFilter) -> Result<Vec<DocMeta>, StoreError>;
+
+    /// Appends an incremental chunk (Automerge change bytes) to a known document.
+    /// Fails with [`StoreError::UnknownDocument`] if the document has no metadata.
+    fn append(&self, doc: &DocumentId, chunk: &[u8]) -> Result<AppendOutcome, StoreError>;
+
+    /// Loads a document's metadata and chunks, `None` if the document is unknown.
+    fn load(&self, doc: &DocumentId) -> Result<Option<StoredDoc>, StoreError>;
+
+    /// Replaces a document's chunks with one snapshot holding the same changes, atomically.
+    /// Fails with [`StoreError::CorruptChunk`] (and changes nothing) if the stored chunks do
+    /// not load as Automerge, and with [`StoreError::UnknownDocument`] if the document has no
+    /// metadata. A document without chunks is left as it is.
+    fn compact(&self, doc: &DocumentId) -> Result<CompactOutcome, StoreError>;
+
+    /// Records the sync state (`automerge::sync::State::encode`) shared with a peer. The bytes
+    /// are stored as given, and the document need not be known: a sync state is a cache the
+    /// sync engine can always rebuild, so it is not worth a metadata read per write.
+    fn put_sync_state(
+        &self,
+        peer: &PeerId,
+        doc: &DocumentId,
+        state: &[u8],
+    ) -> Result<(), StoreError>;
+
+    /// Reads the sync state shared with a peer for a document.
+    fn sync_state(&self, peer: &PeerId, doc: &DocumentId) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Applies several writes atomically: after a crash either all of them are present or none.
+    /// The whole batch is checked first (metadata valid, every appended document known, possibly
+    /// through an earlier op of the batch); if any op fails, nothing of the batch is written.
+    /// Returns one outcome per [`Op::Append`], in order.
+    fn write_batch(&self, batch: &Batch) -> Result<Vec<AppendOutcome>, StoreError>;
+
+    /// Makes every write so far durable, to the level asked for.
+    fn flush(&self, durability: Durability) -> Result<(), StoreError>;
+}

@@ -1,0 +1,370 @@
+//! [`SledStore`]: the embedded default store, on sled.
+//!
+//! Trees (layouts in `records.rs`):
+//! - `meta`: document id → `DocMeta` as JSON;
+//! - `chunks`: document id ‖ sequence (u64 BE) → kind byte (0 incremental, 1 snapshot) ‖ bytes;
+//! - `doc_stats`: document id → snapshot bytes, incremental bytes, incremental chunks (u64 BE);
+//! - `sync_states`: document id ‖ peer id → encoded sync state.
+//!
+//! Sequences come from `Db::generate_id`, which stays monotonic across restarts, so chunk keys
+//! sort in append order. Multi-tree writes run in sled transactions so each call is atomic.
+
+mod durable;
+mod records;
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use nic_model::{DocMeta, DocumentId, PeerId};
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+
+use crate::snapshot::snapshot_of;
+use crate::{
+    AppendOutcome, Batch, CompactOutcome, CompactionPolicy, Durability, ListFilter, Op, Store,
+    StoreError, StoredDoc,
+};
+use records::{DocStats, KIND_INCREMENTAL, KIND_SNAPSHOT};
+
+/// How many locks the document lock table has; a power of two larger than the usual number
+/// of documents written at the same moment.
+const STRIPES: usize = 64;
+
+/// Settings for [`SledStore::open_with`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SledConfig {
+    /// When appends report compaction as due.
+    pub compaction: CompactionPolicy,
+    /// Upper bound of sled's page cache, in bytes: memory is bounded by configuration, not by
+    /// the number of documents stored.
+    pub cache_capacity_bytes: u64,
+}
+
+impl Default for SledConfig {
+    fn default() -> Self {
+        Self {
+            compaction: CompactionPolicy::default(),
+            cache_capacity_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+/// A [`Store`] in a sled database folder. One process at a time may open a folder.
+pub struct SledStore {
+    db: sled::Db,
+    meta: sled::Tree,
+    chunks: sled::Tree,
+    stats: sled::Tree,
+    sync_states: sled::Tree,
+    policy: CompactionPolicy,
+    path: PathBuf,
+    /// Held while a document's chunks are appended, compacted or loaded, so compaction deletes
+    /// exactly the chunks it read and a load never sees half a compaction. Striped by
+    /// document id: a lock per document would grow with the number of documents.
+    stripes: [Mutex<()>; STRIPES],
+}
+
+impl fmt::Debug for SledStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SledStore")
+            .field("path", &self.path)
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An append ready to be written: its key and value are built before the transaction, whose
+/// closure sled may run more than once.
+struct PreparedAppend {
+    doc: DocumentId,
+    key: [u8; records::CHUNK_KEY_LEN],
+    value: Vec<u8>,
+    len: u64,
+}
+
+/// One op of a batch, encoded.
+enum Prepared<'a> {
+    Meta { key: [u8; 16], json: Vec<u8> },
+    Append(PreparedAppend),
+    Sync { key: Vec<u8>, state: &'a [u8] },
+}
+
+impl SledStore {
+    /// Opens (or creates) the store in the folder `path` with default settings.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        Self::open_with(path, SledConfig::default())
+    }
+
+    /// Opens (or creates) the store in the folder `path`.
+    pub fn open_with(path: impl AsRef<Path>, config: SledConfig) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let db = sled::Config::new()
+            .path(&path)
+            .cache_capacity(config.cache_capacity_bytes)
+            .open()?;
+        Ok(Self {
+            meta: db.open_tree("meta")?,
+            chunks: db.open_tree("chunks")?,
+            stats: db.open_tree("doc_stats")?,
+            sync_states: db.open_tree("sync_states")?,
+            db,
+            policy: config.compaction,
+            path,
+            stripes: std::array::from_fn(|_| Mutex::new(())),
+        })
+    }
+
+    fn stripe_of(doc: &DocumentId) -> usize {
+        let hash = doc.as_bytes().iter().fold(0usize, |h, b| {
+            h.wrapping_mul(31).wrapping_add(usize::from(*b))
+        });
+        hash % STRIPES
+    }
+
+    fn lock_stripe(&self, index: usize) -> Option<MutexGuard<'_, ()>> {
+        // The mutexes guard no data, so a poisoned one is as good as any.
+        self.stripes
+            .get(index)
+            .map(|m| m.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Locks the stripes of several documents, in index order so two batches cannot deadlock.
+    fn lock_docs<'s>(
+        &'s self,
+        docs: impl Iterator<Item = &'s DocumentId>,
+    ) -> Vec<MutexGuard<'s, ()>> {
+        let indices: BTreeSet<usize> = docs.map(Self::stripe_of).collect();
+        indices
+            .into_iter()
+            .filter_map(|i| self.lock_stripe(i))
+            .collect()
+    }
+
+    /// Encodes an append. The caller must hold the document's stripe: the sequence drawn here
+    /// must not fall below a snapshot that a compaction writes meanwhile.
+    fn prepare_append(&self, doc: &DocumentId, chunk: &[u8]) -> Result<PreparedAppend, StoreError> {
+        Ok(PreparedAppend {
+            doc: *doc,
+            key: records::chunk_key(doc, self.db.generate_id()?),
+            value: records::chunk_value(KIND_INCREMENTAL, chunk),
+            len: chunk.len() as u64,
+        })
+    }
+
+    /// Encodes one op of a batch; the caller holds the stripes of every document appended to.
+    fn prepare<'a>(&self, op: &'a Op) -> Result<Prepared<'a>, StoreError> {
+        Ok(match op {
+            Op::PutMeta(meta) => {
+                meta.validate()?;
+                Prepared::Meta {
+                    key: *meta.id.as_bytes(),
+                    json: records::encode_meta(meta)?,
+                }
+            }
+            Op::Append { doc, chunk } => Prepared::Append(self.prepare_append(doc, chunk)?),
+            Op::PutSyncState { peer, doc, state } => Prepared::Sync {
+                key: records::sync_key(peer, doc),
+                state,
+            },
+        })
+    }
+
+    /// Writes prepared ops in one transaction. The caller holds the stripes of every document
+    /// appended to.
+    fn write(&self, ops: &[Prepared<'_>]) -> Result<Vec<AppendOutcome>, StoreError> {
+        let trees = (&self.meta, &self.chunks, &self.stats, &self.sync_states);
+        let result = trees.transaction(|(meta, chunks, stats, sync_states)| {
+            let mut outcomes = Vec::new();
+            for op in ops {
+                match op {
+                    Prepared::Meta { key, json } => {
+                        meta.insert(&key[..], json.as_slice())?;
+                    }
+                    Prepared::Append(append) => {
+                        let doc = append.doc.as_bytes();
+                        // Reads inside the transaction see the batch's own earlier writes,
+                        // so a document created earlier in the batch counts as known.
+                        if meta.get(doc)?.is_none() {
+                            return abort(StoreError::UnknownDocument(append.doc));
+                        }
+                        let old = stats.get(doc)?;
+                        let mut doc_stats = match DocStats::decode(old.as_deref()) {
+                            Ok(s) => s,
+                            Err(e) => return abort(e),
+                        };
+                        doc_stats.incremental_bytes =
+                            doc_stats.incremental_bytes.saturating_add(append.len);
+                        doc_stats.incremental_chunks =
+                            doc_stats.incremental_chunks.saturating_add(1);
+                        chunks.insert(&append.key[..], append.value.as_slice())?;
+                        stats.insert(&doc[..], &doc_stats.encode()[..])?;
+                        let (snapshot, bytes, count) = doc_stats.sizes();
+                        outcomes.push(AppendOutcome {
+                            compaction_due: self.policy.is_due(snapshot, bytes, count),
+                        });
+                    }
+                    Prepared::Sync { key, state } => {
+                        sync_states.insert(key.as_slice(), *state)?;
+                    }
+                }
+            }
+            Ok(outcomes)
+        });
+        unwrap_transaction(result)
+    }
+
+    /// Reads a document's chunk records, in key order.
+    fn read_chunks(&self, doc: &DocumentId) -> Result<Vec<(sled::IVec, sled::IVec)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.chunks.scan_prefix(doc.as_bytes()) {
+            let (key, value) = item?;
+            records::decode_chunk(&key, &value)?;
+            out.push((key, value));
+        }
+        Ok(out)
+    }
+}
+
+fn abort<T>(e: StoreError) -> Result<T, ConflictableTransactionError<StoreError>> {
+    Err(ConflictableTransactionError::Abort(e))
+}
+
+fn unwrap_transaction<T>(result: Result<T, TransactionError<StoreError>>) -> Result<T, StoreError> {
+    result.map_err(|e| match e {
+        TransactionError::Abort(e) => e,
+        TransactionError::Storage(e) => StoreError::Db(e),
+    })
+}
+
+impl Store for SledStore {
+    fn put_meta(&self, meta: &DocMeta) -> Result<(), StoreError> {
+        meta.validate()?;
+        self.meta
+            .insert(meta.id.as_bytes(), records::encode_meta(meta)?)?;
+        Ok(())
+    }
+
+    fn meta(&self, doc: &DocumentId) -> Result<Option<DocMeta>, StoreError> {
+        self.meta
+            .get(doc.as_bytes())?
+            .map(|value| records::decode_meta(doc.as_bytes(), &value))
+            .transpose()
+    }
+
+    fn list(&self, filter: &ListFilter) -> Result<Vec<DocMeta>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.meta.iter() {
+            let (key, value) = item?;
+            let meta = records::decode_meta(&key, &value)?;
+            if filter.matches(&meta) {
+                out.push(meta);
+            }
+        }
+        Ok(out)
+    }
+
+    fn append(&self, doc: &DocumentId, chunk: &[u8]) -> Result<AppendOutcome, StoreError> {
+        let _guard = self.lock_stripe(Self::stripe_of(doc));
+        let op = Prepared::Append(self.prepare_append(doc, chunk)?);
+        let outcomes = self.write(std::slice::from_ref(&op))?;
+        // One append gives exactly one outcome.
+        Ok(outcomes.first().copied().unwrap_or(AppendOutcome {
+            compaction_due: false,
+        }))
+    }
+
+    fn load(&self, doc: &DocumentId) -> Result<Option<StoredDoc>, StoreError> {
+        let _guard = self.lock_stripe(Self::stripe_of(doc));
+        let Some(meta) = self.meta(doc)? else {
+            return Ok(None);
+        };
+        let chunks = self
+            .read_chunks(doc)?
+            .iter()
+            .map(|(key, value)| records::decode_chunk(key, value).map(<[u8]>::to_vec))
+            .collect::<Result<_, _>>()?;
+        Ok(Some(StoredDoc { meta, chunks }))
+    }
+
+    fn compact(&self, doc: &DocumentId) -> Result<CompactOutcome, StoreError> {
+        let _guard = self.lock_stripe(Self::stripe_of(doc));
+        if self.meta.get(doc.as_bytes())?.is_none() {
+            return Err(StoreError::UnknownDocument(*doc));
+        }
+        let read = self.read_chunks(doc)?;
+        let Some((last_key, _)) = read.last() else {
+            return Ok(CompactOutcome {
+                chunks_replaced: 0,
+                snapshot_bytes: 0,
+            });
+        };
+        let mut joined = Vec::new();
+        for (key, value) in &read {
+            joined.extend_from_slice(records::decode_chunk(key, value)?);
+        }
+        let snapshot = snapshot_of(doc, &joined)?;
+        let value = records::chunk_value(KIND_SNAPSHOT, &snapshot);
+        let doc_stats = DocStats {
+            snapshot_bytes: snapshot.len() as u64,
+            ..DocStats::default()
+        }
+        .encode();
+        // Delete exactly the chunks read and put the snapshot under the last one's key: later
+        // appends get larger sequences, so they still load after it.
+        let result = (&self.chunks, &self.stats).transaction(|(chunks, stats)| {
+            for (key, _) in &read {
+                chunks.remove(key)?;
+            }
+            chunks.insert(last_key, value.as_slice())?;
+            stats.insert(doc.as_bytes(), &doc_stats[..])?;
+            Ok(())
+        });
+        unwrap_transaction(result)?;
+        Ok(CompactOutcome {
+            chunks_replaced: read.len(),
+            snapshot_bytes: snapshot.len(),
+        })
+    }
+
+    fn put_sync_state(
+        &self,
+        peer: &PeerId,
+        doc: &DocumentId,
+        state: &[u8],
+    ) -> Result<(), StoreError> {
+        self.sync_states
+            .insert(records::sync_key(peer, doc), state)?;
+        Ok(())
+    }
+
+    fn sync_state(&self, peer: &PeerId, doc: &DocumentId) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .sync_states
+            .get(records::sync_key(peer, doc))?
+            .map(|v| v.to_vec()))
+    }
+
+    fn write_batch(&self, batch: &Batch) -> Result<Vec<AppendOutcome>, StoreError> {
+        let appended = batch.ops.iter().filter_map(|op| match op {
+            Op::Append { doc, .. } => Some(doc),
+            _ => None,
+        });
+        let _guards = self.lock_docs(appended);
+        let prepared = batch
+            .ops
+            .iter()
+            .map(|op| self.prepare(op))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.write(&prepared)
+    }
+
+    fn flush(&self, durability: Durability) -> Result<(), StoreError> {
+        self.db.flush()?;
+        if durability == Durability::PowerSafe {
+            durable::sync_dir_tree(&self.path)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,132 @@
+//! Per-document and per-link state held by the engine.
+
+use std::collections::{HashMap, VecDeque};
+
+use automerge::{Automerge, ChangeHash, sync};
+use nic_model::PeerId;
+
+/// A document the engine is working on.
+pub(crate) struct DocEntry {
+    /// The content, once loaded.
+    pub(crate) state: DocState,
+    /// The peers this document syncs with.
+    pub(crate) links: HashMap<PeerId, Link>,
+    /// Persistence bookkeeping.
+    pub(crate) persist: PersistState,
+    /// Acks other engines sent us for this document (their durable copy of our heads).
+    pub(crate) acked: HashMap<PeerId, Vec<ChangeHash>>,
+    /// On a hub: received changes being made durable, applied once they are (even if the
+    /// peer that sent them has gone by then): persist seq, sender, chunk.
+    pub(crate) staged_chunks: VecDeque<(u64, PeerId, Vec<u8>)>,
+}
+
+impl DocEntry {
+    pub(crate) fn loading() -> Self {
+        Self {
+            state: DocState::Loading,
+            links: HashMap::new(),
+            persist: PersistState::default(),
+            acked: HashMap::new(),
+            staged_chunks: VecDeque::new(),
+        }
+    }
+
+    pub(crate) fn ready(doc: Automerge) -> Self {
+        let mut entry = Self::loading();
+        entry.set_ready(doc);
+        entry
+    }
+
+    /// Installs loaded content; everything it holds counts as durable.
+    pub(crate) fn set_ready(&mut self, doc: Automerge) {
+        let heads = doc.get_heads();
+        self.persist.issued_heads.clone_from(&heads);
+        self.persist.durable_heads = heads;
+        self.state = DocState::Ready(Box::new(doc));
+    }
+
+    pub(crate) fn doc(&self) -> Option<&Automerge> {
+        match &self.state {
+            DocState::Ready(doc) => Some(doc),
+            DocState::Loading => None,
+        }
+    }
+}
+
+/// Whether a document's content is in memory yet.
+pub(crate) enum DocState {
+    /// An [`crate::Effect::Load`] is outstanding.
+    Loading,
+    /// In memory.
+    Ready(Box<Automerge>),
+}
+
+/// What has been handed to storage and what storage has confirmed.
+#[derive(Default)]
+pub(crate) struct PersistState {
+    /// Heads covered by every persist issued so far (the next chunk starts after these).
+    pub(crate) issued_heads: Vec<ChangeHash>,
+    /// Heads covered by what storage has confirmed durable.
+    pub(crate) durable_heads: Vec<ChangeHash>,
+    /// The seq of the last persist issued.
+    pub(crate) issued_seq: u64,
+    /// The highest seq storage has confirmed.
+    pub(crate) durable_seq: u64,
+    /// Issued but unconfirmed persists: seq and the heads they bring us to.
+    pub(crate) in_flight: VecDeque<(u64, Vec<ChangeHash>)>,
+    /// On a hub: the persist of this engine's own edits that must be durable before the
+    /// document is offered to peers again.
+    pub(crate) local_in_flight: Option<u64>,
+}
+
+/// A sync message waiting, on a hub, for persist `seq` (0: none) to be durable.
+pub(crate) struct Staged {
+    pub(crate) message: sync::Message,
+    pub(crate) seq: u64,
+}
+
+/// Sync with one peer about one document.
+pub(crate) struct Link {
+    pub(crate) sync: sync::State,
+    /// Waiting for the stored sync state before the first message.
+    pub(crate) awaiting_state: bool,
+    /// Messages that arrived before the document or sync state was ready.
+    pub(crate) inbox: VecDeque<sync::Message>,
+    /// Messages whose changes are being made durable before they are applied (hub only).
+    pub(crate) staged: VecDeque<Staged>,
+    /// When we last sent or received on this link.
+    pub(crate) last_activity_ms: u64,
+    /// The peer sent changes we have not yet acknowledged.
+    pub(crate) ack_owed: bool,
+    /// The heads we last acknowledged to the peer.
+    pub(crate) last_acked: Option<Vec<ChangeHash>>,
+    /// The peer refused this link (or we refused its changes); do not keep resyncing.
+    pub(crate) refused: bool,
+    /// Our last attempt to generate a message found nothing to send (and nothing in flight).
+    pub(crate) nothing_to_send: bool,
+}
+
+impl Link {
+    pub(crate) fn new(now_ms: u64, awaiting_state: bool) -> Self {
+        Self {
+            sync: sync::State::new(),
+            awaiting_state,
+            inbox: VecDeque::new(),
+            staged: VecDeque::new(),
+            last_activity_ms: now_ms,
+            ack_owed: false,
+            last_acked: None,
+            refused: false,
+            nothing_to_send: false,
+        }
+    }
+
+    /// Starts a fresh exchange from nothing. Forgetting the shared heads too makes our
+    /// summary start from the empty set, which the peer cannot mistake for agreement: it
+    /// answers even if it believed the link settled (see `receive_sync`).
+    pub(crate) fn reset(&mut self) {
+        let read_only = self.sync.read_only;
+        self.sync = sync::State::new();
+        self.sync.read_only = read_only;
+    }
+}

@@ -1,0 +1,502 @@
+//! The engine: state, the public API, and the bookkeeping shared by its parts.
+
+mod apply;
+mod incoming;
+mod links;
+mod persist;
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use automerge::{Automerge, ChangeHash};
+use nic_model::{DocMeta, DocumentId, NetworkId, PeerId};
+
+use crate::doc::{DocEntry, DocState};
+use crate::{
+    Ctx, Effect, EngineConfig, EngineError, ErrorCode, Frame, LoadResult, Notification, Origin,
+    Role, Target,
+};
+
+/// How sync with one peer about one document stands (see [`Engine::link_status`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkStatus {
+    /// Our heads.
+    pub our_heads: Vec<ChangeHash>,
+    /// The heads the peer last reported, if it has.
+    pub their_heads: Option<Vec<ChangeHash>>,
+    /// The document is still loading.
+    pub loading: bool,
+    /// The stored sync state is still loading.
+    pub awaiting_state: bool,
+    /// The peer refused the link, or we refused its changes.
+    pub refused: bool,
+    /// We take no changes from this peer.
+    pub read_only: bool,
+    /// The peer takes no changes from us.
+    pub peer_read_only: bool,
+    /// Messages waiting for the document or sync state to load.
+    pub queued: usize,
+}
+
+/// A connected peer.
+#[derive(Default)]
+struct PeerEntry {
+    /// Documents linked with this peer.
+    docs: HashSet<DocumentId>,
+    /// Networks this peer subscribed to here.
+    networks: HashSet<NetworkId>,
+    /// Networks we subscribed to at this peer.
+    local_networks: HashSet<NetworkId>,
+}
+
+/// The sans-IO sync engine. See the crate documentation.
+pub struct Engine {
+    config: EngineConfig,
+    /// Metadata of every document known here, loaded or not.
+    catalog: HashMap<DocumentId, DocMeta>,
+    /// Documents by network, for network subscriptions.
+    by_network: HashMap<NetworkId, BTreeSet<DocumentId>>,
+    /// Documents in memory or loading.
+    docs: HashMap<DocumentId, DocEntry>,
+    peers: HashMap<PeerId, PeerEntry>,
+    /// Peers subscribed to each network here.
+    network_subscribers: HashMap<NetworkId, HashSet<PeerId>>,
+    /// Links whose peer has not yet reported our heads: only these are visited by ticks.
+    unsettled: BTreeSet<(DocumentId, PeerId)>,
+    /// Documents with a failed persist to retry on the next tick.
+    retry_persist: BTreeSet<DocumentId>,
+    /// Subscriptions we sent and the peer has not yet answered, with when we last sent them.
+    pending_subscriptions: HashMap<(PeerId, Target), u64>,
+    outbox: Vec<Effect>,
+}
+
+impl Engine {
+    /// A new, empty engine.
+    pub fn new(config: EngineConfig) -> Self {
+        Self {
+            config,
+            catalog: HashMap::new(),
+            by_network: HashMap::new(),
+            docs: HashMap::new(),
+            peers: HashMap::new(),
+            network_subscribers: HashMap::new(),
+            unsettled: BTreeSet::new(),
+            retry_persist: BTreeSet::new(),
+            pending_subscriptions: HashMap::new(),
+            outbox: Vec::new(),
+        }
+    }
+
+    /// The configuration this engine runs with.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// Takes the effects produced so far, in order.
+    pub fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.outbox)
+    }
+
+    /// A document's content, if it is in memory.
+    pub fn doc(&self, doc: &DocumentId) -> Option<&Automerge> {
+        self.docs.get(doc).and_then(DocEntry::doc)
+    }
+
+    /// A document's metadata, if known here.
+    pub fn meta(&self, doc: &DocumentId) -> Option<&DocMeta> {
+        self.catalog.get(doc)
+    }
+
+    /// The heads a peer has acknowledged as durable for a document.
+    pub fn acked_heads(&self, doc: &DocumentId, peer: &PeerId) -> Option<&[ChangeHash]> {
+        self.docs.get(doc)?.acked.get(peer).map(Vec::as_slice)
+    }
+
+    /// The heads storage has confirmed durable here for a document.
+    pub fn durable_heads(&self, doc: &DocumentId) -> Option<&[ChangeHash]> {
+        Some(self.docs.get(doc)?.persist.durable_heads.as_slice())
+    }
+
+    /// Documents in memory (or loading).
+    pub fn loaded_docs(&self) -> impl Iterator<Item = &DocumentId> {
+        self.docs.keys()
+    }
+
+    /// Links that have not reached agreement with their peer yet.
+    pub fn unsettled_links(&self) -> impl Iterator<Item = &(DocumentId, PeerId)> {
+        self.unsettled.iter()
+    }
+
+    /// How sync with one peer about one document stands.
+    pub fn link_status(&self, doc: &DocumentId, peer: &PeerId) -> Option<LinkStatus> {
+        let entry = self.docs.get(doc)?;
+        let link = entry.links.get(peer)?;
+        Some(LinkStatus {
+            our_heads: entry.doc().map(Automerge::get_heads).unwrap_or_default(),
+            their_heads: link.sync.their_heads.clone(),
+            loading: entry.doc().is_none(),
+            awaiting_state: link.awaiting_state,
+            refused: link.refused,
+            read_only: link.sync.read_only,
+            peer_read_only: link.sync.is_peer_read_only(),
+            queued: link.inbox.len(),
+        })
+    }
+
+    /// Whether every link of this engine has reached agreement with its peer.
+    pub fn is_settled(&self) -> bool {
+        self.unsettled.is_empty() && self.pending_subscriptions.is_empty()
+    }
+
+    /// Records a document's metadata (at start-up from storage, or when one is created or
+    /// changed elsewhere). On a hub, peers subscribed to its network that may read it are
+    /// sent an announcement and start syncing it; peers that may no longer read it stop.
+    pub fn catalogue(&mut self, ctx: Ctx<'_>, meta: DocMeta) {
+        let id = meta.id;
+        let network = meta.network.clone();
+        if let Some(old) = self.catalog.insert(id, meta)
+            && old.network != network
+            && let Some(set) = self.by_network.get_mut(&old.network)
+        {
+            set.remove(&id);
+        }
+        self.by_network
+            .entry(network.clone())
+            .or_default()
+            .insert(id);
+        if self.config.role != Role::Hub {
+            return;
+        }
+        // Re-check every existing link: rights may depend on the metadata that changed.
+        let linked: Vec<PeerId> = self
+            .docs
+            .get(&id)
+            .map(|e| e.links.keys().cloned().collect())
+            .unwrap_or_default();
+        for peer in &linked {
+            self.announce(ctx, id, peer);
+        }
+        let subscribers: Vec<PeerId> = self
+            .network_subscribers
+            .get(&network)
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default();
+        for peer in subscribers {
+            if !linked.contains(&peer) && self.may_read(ctx, &peer, &id) {
+                self.link(ctx, &peer, id, false);
+            }
+        }
+    }
+
+    /// Creates a document here from metadata and content (which may hold changes already).
+    /// It is persisted, and on a hub announced to subscribers of its network.
+    pub fn create(
+        &mut self,
+        ctx: Ctx<'_>,
+        meta: DocMeta,
+        doc: Automerge,
+    ) -> Result<(), EngineError> {
+        meta.validate()?;
+        let id = meta.id;
+        if self.docs.contains_key(&id) || self.catalog.contains_key(&id) {
+            return Err(EngineError::AlreadyExists(id));
+        }
+        let mut doc = doc;
+        if let Some(actor) = &self.config.actor {
+            doc.set_actor(actor.clone());
+        }
+        let mut entry = DocEntry::ready(doc);
+        // Nothing is durable yet: the whole document goes to storage.
+        entry.persist.issued_heads.clear();
+        entry.persist.durable_heads.clear();
+        self.docs.insert(id, entry);
+        self.outbox.push(Effect::PutMeta(meta.clone()));
+        self.catalogue(ctx, meta);
+        self.persist_pending(id);
+        Ok(())
+    }
+
+    /// Changes a document here. `f` may make any number of transactions; afterwards the
+    /// changes are persisted and sent to every linked peer that may read them.
+    pub fn edit<R>(
+        &mut self,
+        ctx: Ctx<'_>,
+        doc: &DocumentId,
+        f: impl FnOnce(&mut Automerge) -> R,
+    ) -> Result<R, EngineError> {
+        let entry = self.docs.get_mut(doc).ok_or(EngineError::NotLoaded(*doc))?;
+        let DocState::Ready(am) = &mut entry.state else {
+            return Err(EngineError::NotLoaded(*doc));
+        };
+        let before = am.get_heads();
+        let out = f(am);
+        if am.get_heads() != before {
+            self.on_changed(ctx, *doc, Origin::Local);
+        }
+        Ok(out)
+    }
+
+    /// A peer connected. A peer that was connected already is treated as having
+    /// reconnected: its old links are closed first.
+    pub fn peer_connected(&mut self, ctx: Ctx<'_>, peer: PeerId) {
+        if self.peers.contains_key(&peer) {
+            self.peer_disconnected(ctx, &peer);
+        }
+        self.peers.insert(peer, PeerEntry::default());
+    }
+
+    /// A peer went away: its links close and their sync state is saved.
+    pub fn peer_disconnected(&mut self, _ctx: Ctx<'_>, peer: &PeerId) {
+        let Some(entry) = self.peers.remove(peer) else {
+            return;
+        };
+        self.pending_subscriptions.retain(|(p, _), _| p != peer);
+        for doc in entry.docs {
+            self.drop_link(doc, peer, true);
+        }
+        for network in entry.networks {
+            if let Some(set) = self.network_subscribers.get_mut(&network) {
+                set.remove(peer);
+            }
+        }
+    }
+
+    /// Asks a connected peer for documents (a replica subscribing at its hub).
+    pub fn subscribe(&mut self, ctx: Ctx<'_>, peer: &PeerId, target: Target) {
+        let Some(entry) = self.peers.get_mut(peer) else {
+            return;
+        };
+        let mark = self.outbox.len();
+        match &target {
+            Target::Network(network) => {
+                entry.local_networks.insert(network.clone());
+                let docs: Vec<DocumentId> = self
+                    .by_network
+                    .get(network)
+                    .map(|s| s.iter().copied().collect())
+                    .unwrap_or_default();
+                for doc in docs {
+                    self.link(ctx, peer, doc, false);
+                }
+            }
+            Target::Docs(docs) => {
+                for doc in docs.clone() {
+                    self.link(ctx, peer, doc, false);
+                }
+            }
+        }
+        self.pending_subscriptions
+            .insert((peer.clone(), target.clone()), ctx.now_ms);
+        // Subscribe goes before this call's sync messages, so the peer links first.
+        self.outbox.insert(
+            mark,
+            Effect::Send {
+                peer: peer.clone(),
+                frame: Frame::Subscribe(target),
+            },
+        );
+    }
+
+    /// The answer to [`Effect::Load`].
+    pub fn loaded(&mut self, ctx: Ctx<'_>, doc: DocumentId, result: LoadResult) {
+        let Some(entry) = self.docs.get_mut(&doc) else {
+            return;
+        };
+        if !matches!(entry.state, DocState::Loading) {
+            return;
+        }
+        let loaded = match result {
+            LoadResult::Found { meta, chunks } => {
+                if let Some(meta) = meta
+                    && !self.catalog.contains_key(&doc)
+                {
+                    self.catalogue(ctx, meta);
+                }
+                match load_chunks(&chunks) {
+                    Ok(am) => Ok(am),
+                    Err(reason) => Err((
+                        ErrorCode::Internal,
+                        format!(
+                            "document {doc} could not be loaded: stored data is corrupt ({reason})"
+                        ),
+                    )),
+                }
+            }
+            LoadResult::NotFound if self.config.role == Role::Replica => Ok(Automerge::new()),
+            LoadResult::NotFound => Err((
+                ErrorCode::NotFound,
+                format!("document {doc} does not exist"),
+            )),
+            LoadResult::Failed(reason) => Err((
+                ErrorCode::Unavailable,
+                format!("document {doc} could not be loaded: {reason}; try again"),
+            )),
+        };
+        match loaded {
+            Ok(mut am) => {
+                if let Some(actor) = &self.config.actor {
+                    am.set_actor(actor.clone());
+                }
+                if let Some(entry) = self.docs.get_mut(&doc) {
+                    entry.set_ready(am);
+                }
+                self.outbox
+                    .push(Effect::Notify(Notification::Ready { doc }));
+                let peers: Vec<PeerId> = self
+                    .docs
+                    .get(&doc)
+                    .map(|e| e.links.keys().cloned().collect())
+                    .unwrap_or_default();
+                for peer in peers {
+                    self.start_link(ctx, doc, &peer);
+                }
+            }
+            Err((code, message)) => self.fail_doc(doc, code, message),
+        }
+    }
+
+    /// The answer to [`Effect::LoadSyncState`].
+    pub fn sync_state_loaded(
+        &mut self,
+        ctx: Ctx<'_>,
+        peer: &PeerId,
+        doc: DocumentId,
+        state: Option<Vec<u8>>,
+    ) {
+        let Some(link) = self.docs.get_mut(&doc).and_then(|e| e.links.get_mut(peer)) else {
+            return;
+        };
+        if !link.awaiting_state {
+            return;
+        }
+        link.awaiting_state = false;
+        // A state that does not decode is only an optimisation lost: start afresh.
+        if let Some(shared) = state.and_then(|s| automerge::sync::State::decode(&s).ok()) {
+            link.sync.shared_heads = shared.shared_heads;
+        }
+        self.start_link(ctx, doc, peer);
+    }
+
+    /// Time passed: links that have been quiet without agreement start a fresh exchange,
+    /// and failed persists are retried.
+    pub fn tick(&mut self, ctx: Ctx<'_>) {
+        for doc in std::mem::take(&mut self.retry_persist) {
+            self.persist_pending(doc);
+        }
+        let resend: Vec<(PeerId, Target)> = self
+            .pending_subscriptions
+            .iter_mut()
+            .filter(|(_, sent)| ctx.now_ms.saturating_sub(**sent) >= self.config.resync_after_ms)
+            .map(|((peer, target), sent)| {
+                *sent = ctx.now_ms;
+                (peer.clone(), target.clone())
+            })
+            .collect();
+        for (peer, target) in resend {
+            self.send(&peer, Frame::Subscribe(target));
+        }
+        let due: Vec<(DocumentId, PeerId)> = self
+            .unsettled
+            .iter()
+            .filter(|(doc, peer)| {
+                self.docs
+                    .get(doc)
+                    .and_then(|e| e.links.get(peer))
+                    .is_some_and(|l| {
+                        ctx.now_ms.saturating_sub(l.last_activity_ms) >= self.config.resync_after_ms
+                    })
+            })
+            .cloned()
+            .collect();
+        for (doc, peer) in due {
+            self.resync(ctx, doc, &peer);
+        }
+    }
+
+    /// Queues a frame for a connected peer.
+    fn send(&mut self, peer: &PeerId, frame: Frame) {
+        if self.peers.contains_key(peer) {
+            self.outbox.push(Effect::Send {
+                peer: peer.clone(),
+                frame,
+            });
+        }
+    }
+
+    /// Sends a document-level error to a peer.
+    fn send_error(
+        &mut self,
+        peer: &PeerId,
+        doc: Option<DocumentId>,
+        code: ErrorCode,
+        message: String,
+    ) {
+        self.send(peer, Frame::Error { doc, code, message });
+    }
+
+    /// Whether a peer may read a document, per the policy in force now.
+    fn may_read(&self, ctx: Ctx<'_>, peer: &PeerId, doc: &DocumentId) -> bool {
+        let meta = self.catalog.get(doc);
+        if meta.is_none() && self.config.role == Role::Hub {
+            return false;
+        }
+        ctx.policy.can_read(peer, doc, meta)
+    }
+
+    /// Whether a peer may change a document, per the policy in force now.
+    fn may_write(&self, ctx: Ctx<'_>, peer: &PeerId, doc: &DocumentId) -> bool {
+        let meta = self.catalog.get(doc);
+        if meta.is_none() && self.config.role == Role::Hub {
+            return false;
+        }
+        ctx.policy.can_write(peer, doc, meta)
+    }
+
+    /// A document's content changed: persist, tell the application, and offer the change to
+    /// every linked peer.
+    fn on_changed(&mut self, ctx: Ctx<'_>, doc: DocumentId, origin: Origin) {
+        self.persist_pending(doc);
+        let Some(entry) = self.docs.get(&doc) else {
+            return;
+        };
+        let heads = entry.doc().map(Automerge::get_heads).unwrap_or_default();
+        let peers: Vec<PeerId> = entry.links.keys().cloned().collect();
+        self.outbox
+            .push(Effect::Notify(Notification::Changed { doc, origin, heads }));
+        for peer in peers {
+            self.sync_peer(ctx, doc, &peer);
+        }
+    }
+
+    /// Drops a document from memory after it failed to load or was poisoned, telling every
+    /// linked peer and the application.
+    fn fail_doc(&mut self, doc: DocumentId, code: ErrorCode, message: String) {
+        let Some(entry) = self.docs.remove(&doc) else {
+            return;
+        };
+        for peer in entry.links.keys() {
+            self.unsettled.remove(&(doc, peer.clone()));
+            if let Some(p) = self.peers.get_mut(peer) {
+                p.docs.remove(&doc);
+            }
+            self.send_error(peer, Some(doc), code, message.clone());
+        }
+        self.retry_persist.remove(&doc);
+        self.outbox.push(Effect::Notify(Notification::DocError {
+            doc: Some(doc),
+            peer: None,
+            code,
+            message,
+        }));
+    }
+}
+
+/// Loads stored chunks as one document, turning a panic inside Automerge into an error so
+/// corrupt storage cannot take the process down.
+fn load_chunks(chunks: &[Vec<u8>]) -> Result<Automerge, String> {
+    let bytes = chunks.concat();
+    match std::panic::catch_unwind(|| Automerge::load(&bytes)) {
+        Ok(Ok(doc)) => Ok(doc),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("the decoder panicked".to_owned()),
+    }
+}

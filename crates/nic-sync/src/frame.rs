@@ -1,0 +1,75 @@
+//! The frames engines exchange: the domain form of `nic.v1` `ClientFrame`/`HubFrame`
+//! (the connection-level Hello/Welcome are the runtime's business).
+
+use automerge::ChangeHash;
+use nic_model::{DocMeta, DocumentId, NetworkId};
+
+/// What a subscription covers.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// Every document of a network the subscriber may read, now and later.
+    Network(NetworkId),
+    /// These documents.
+    Docs(Vec<DocumentId>),
+}
+
+/// Why a peer refused something about a document; mirrors the gRPC codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// The frame or message was malformed.
+    InvalidArgument,
+    /// The document does not exist.
+    NotFound,
+    /// The peer lacks the right to read or write it.
+    PermissionDenied,
+    /// A limit was exceeded.
+    ResourceExhausted,
+    /// The document could not be loaded or saved; try again later.
+    Unavailable,
+    /// A bug or corrupt stored data.
+    Internal,
+}
+
+/// One message between engines.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Frame {
+    /// Start syncing what the target covers.
+    Subscribe(Target),
+    /// Stop syncing what the target covers.
+    Unsubscribe(Target),
+    /// The answer to a [`Frame::Subscribe`]: the documents it covers that the subscriber
+    /// may read (never the others). Until it arrives the subscriber repeats its request, so
+    /// a lost subscription cannot leave it without documents.
+    Subscribed {
+        /// The target as subscribed.
+        target: Target,
+        /// The documents now syncing under it.
+        docs: Vec<DocumentId>,
+    },
+    /// An Automerge sync message for one document.
+    Sync {
+        /// The document.
+        doc: DocumentId,
+        /// `automerge::sync::Message::encode` bytes.
+        message: Vec<u8>,
+    },
+    /// Every change up to these heads — the recipient's own heads from its sync message —
+    /// is durable on the sender.
+    Ack {
+        /// The document.
+        doc: DocumentId,
+        /// The acknowledged heads.
+        heads: Vec<ChangeHash>,
+    },
+    /// A document the recipient may read exists, or its metadata changed.
+    Announce(DocMeta),
+    /// Something about a document (or the stream, when `doc` is `None`) was refused.
+    Error {
+        /// The document concerned.
+        doc: Option<DocumentId>,
+        /// Why.
+        code: ErrorCode,
+        /// A message a person can act on.
+        message: String,
+    },
+}

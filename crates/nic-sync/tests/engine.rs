@@ -1,0 +1,523 @@
+//! Engine behaviour between a hub and replicas, pumped by hand so each step can be checked.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+
+use automerge::transaction::Transactable;
+use automerge::{Automerge, AutomergeError, ROOT, ReadDoc};
+use nic_model::{DocKind, DocMeta, DocumentId, NetworkId, PeerId, SiteId, Visibility};
+use nic_sync::{
+    AllowAll, Ctx, Effect, Engine, EngineConfig, ErrorCode, Frame, LoadResult, Policy, Target,
+};
+use proptest::prelude::*;
+
+/// Rights the test can change while links are open.
+#[derive(Default)]
+struct Rights {
+    no_read: RefCell<HashSet<String>>,
+    no_write: RefCell<HashSet<String>>,
+}
+
+impl Policy for Rights {
+    fn can_read(&self, peer: &PeerId, _: &DocumentId, _: Option<&DocMeta>) -> bool {
+        !self.no_read.borrow().contains(peer.as_str())
+    }
+    fn can_write(&self, peer: &PeerId, _: &DocumentId, _: Option<&DocMeta>) -> bool {
+        !self.no_write.borrow().contains(peer.as_str())
+    }
+}
+
+fn peer(name: &str) -> PeerId {
+    PeerId::new(name).unwrap()
+}
+
+fn meta(n: u8, network: &str) -> DocMeta {
+    DocMeta {
+        id: DocumentId::from_bytes([n; 16]),
+        kind: DocKind::PdsaCycle,
+        network: NetworkId::new(network).unwrap(),
+        site: Some(SiteId::new("lincoln").unwrap()),
+        visibility: Visibility::Network,
+        title: format!("cycle {n}"),
+        created_at_ms: 0,
+        archived: false,
+    }
+}
+
+fn seeded_doc() -> Automerge {
+    let mut doc = Automerge::new();
+    doc.transact::<_, _, AutomergeError>(|tx| tx.put(ROOT, "title", "PDSA").map(|_| ()))
+        .unwrap();
+    doc
+}
+
+/// A hub and replicas with in-memory storage that the test flushes explicitly.
+struct Net {
+    hub: Engine,
+    replicas: HashMap<String, Engine>,
+    rights: Rights,
+    /// Frames sent, in order: (from, to, frame).
+    wire: Vec<(String, String, Frame)>,
+    /// Every frame ever delivered, for assertions.
+    log: Vec<(String, String, Frame)>,
+    /// Hub persists not yet confirmed.
+    hub_unflushed: Vec<(DocumentId, u64)>,
+    /// Chunks confirmed durable on the hub.
+    hub_stored: HashMap<DocumentId, Vec<Vec<u8>>>,
+    now: u64,
+}
+
+impl Net {
+    fn new() -> Self {
+        let mut config = EngineConfig::hub();
+        config.persist_sync_state = false;
+        Self {
+            hub: Engine::new(config),
+            replicas: HashMap::new(),
+            rights: Rights::default(),
+            wire: Vec::new(),
+            log: Vec::new(),
+            hub_unflushed: Vec::new(),
+            hub_stored: HashMap::new(),
+            now: 0,
+        }
+    }
+
+    fn add_replica(&mut self, name: &str) {
+        let mut config = EngineConfig::replica();
+        config.persist_sync_state = false;
+        let mut engine = Engine::new(config);
+        let ctx = Ctx::new(self.now, &AllowAll);
+        engine.peer_connected(ctx, peer("hub"));
+        self.hub
+            .peer_connected(Ctx::new(self.now, &self.rights), peer(name));
+        self.replicas.insert(name.to_owned(), engine);
+    }
+
+    fn create(&mut self, meta: DocMeta) {
+        let ctx = Ctx::new(self.now, &self.rights);
+        self.hub.create(ctx, meta, seeded_doc()).unwrap();
+        self.drain_hub();
+    }
+
+    fn subscribe(&mut self, name: &str, target: Target) {
+        let engine = self.replicas.get_mut(name).unwrap();
+        engine.subscribe(Ctx::new(self.now, &AllowAll), &peer("hub"), target);
+        self.drain_replica(name);
+    }
+
+    fn edit(&mut self, name: &str, doc: DocumentId, key: &str) {
+        let engine = self.replicas.get_mut(name).unwrap();
+        engine
+            .edit(Ctx::new(self.now, &AllowAll), &doc, |am| {
+                am.transact::<_, _, AutomergeError>(|tx| tx.put(ROOT, key, 1).map(|_| ()))
+                    .unwrap();
+            })
+            .unwrap();
+        self.drain_replica(name);
+    }
+
+    fn drain_hub(&mut self) {
+        loop {
+            let effects = self.hub.take_effects();
+            if effects.is_empty() {
+                return;
+            }
+            for effect in effects {
+                match effect {
+                    Effect::Send { peer, frame } => {
+                        self.wire.push(("hub".into(), peer.to_string(), frame))
+                    }
+                    Effect::Load { doc } => {
+                        let result = match self.hub_stored.get(&doc) {
+                            Some(chunks) => LoadResult::Found {
+                                meta: None,
+                                chunks: chunks.clone(),
+                            },
+                            None => LoadResult::NotFound,
+                        };
+                        self.hub
+                            .loaded(Ctx::new(self.now, &self.rights), doc, result);
+                    }
+                    Effect::Persist { doc, seq, chunk } => {
+                        self.hub_stored.entry(doc).or_default().push(chunk);
+                        self.hub_unflushed.push((doc, seq));
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    fn drain_replica(&mut self, name: &str) {
+        let engine = self.replicas.get_mut(name).unwrap();
+        loop {
+            let effects = engine.take_effects();
+            if effects.is_empty() {
+                return;
+            }
+            for effect in effects {
+                match effect {
+                    Effect::Send { peer, frame } => {
+                        self.wire.push((name.into(), peer.to_string(), frame))
+                    }
+                    Effect::Load { doc } => {
+                        engine.loaded(Ctx::new(self.now, &AllowAll), doc, LoadResult::NotFound)
+                    }
+                    Effect::Persist { doc, seq, .. } => {
+                        engine.persisted(Ctx::new(self.now, &AllowAll), doc, seq)
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// Delivers frames until none are left. Hub persists stay unconfirmed until `flush_hub`.
+    fn pump(&mut self) {
+        while !self.wire.is_empty() {
+            let (from, to, frame) = self.wire.remove(0);
+            self.log.push((from.clone(), to.clone(), frame.clone()));
+            if to == "hub" {
+                self.hub
+                    .receive(Ctx::new(self.now, &self.rights), &peer(&from), frame);
+                self.drain_hub();
+            } else if let Some(engine) = self.replicas.get_mut(&to) {
+                engine.receive(Ctx::new(self.now, &AllowAll), &peer("hub"), frame);
+                self.drain_replica(&to);
+            }
+        }
+    }
+
+    fn flush_hub(&mut self) {
+        for (doc, seq) in std::mem::take(&mut self.hub_unflushed) {
+            self.hub
+                .persisted(Ctx::new(self.now, &self.rights), doc, seq);
+        }
+        self.drain_hub();
+    }
+
+    fn frames_to(&self, name: &str) -> Vec<&Frame> {
+        self.log
+            .iter()
+            .filter(|(_, to, _)| to == name)
+            .map(|(_, _, f)| f)
+            .collect()
+    }
+
+    fn errors_to(&self, name: &str) -> Vec<ErrorCode> {
+        self.frames_to(name)
+            .into_iter()
+            .filter_map(|f| match f {
+                Frame::Error { code, .. } => Some(*code),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+#[test]
+fn changes_spread_and_are_acked_only_once_durable_on_the_hub() {
+    let mut net = Net::new();
+    let m = meta(1, "algebra");
+    let doc = m.id;
+    net.create(m);
+    net.flush_hub();
+    net.add_replica("a");
+    net.add_replica("b");
+    net.subscribe("a", Target::Docs(vec![doc]));
+    net.subscribe("b", Target::Network(NetworkId::new("algebra").unwrap()));
+    net.pump();
+    net.flush_hub();
+    net.pump();
+
+    net.log.clear();
+    net.edit("a", doc, "prediction");
+    net.pump();
+    // Nothing is durable on the hub yet: no ack, and no other peer has the change.
+    assert!(
+        net.replicas["b"]
+            .doc(&doc)
+            .unwrap()
+            .get(ROOT, "prediction")
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        net.hub
+            .doc(&doc)
+            .unwrap()
+            .get(ROOT, "prediction")
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        !net.frames_to("a")
+            .iter()
+            .any(|f| matches!(f, Frame::Ack { .. }))
+    );
+
+    net.flush_hub();
+    net.pump();
+    assert!(
+        net.replicas["b"]
+            .doc(&doc)
+            .unwrap()
+            .get(ROOT, "prediction")
+            .unwrap()
+            .is_some()
+    );
+    let a_heads = net.replicas["a"].doc(&doc).unwrap().get_heads();
+    let acks: Vec<_> = net
+        .frames_to("a")
+        .into_iter()
+        .filter_map(|f| match f {
+            Frame::Ack { heads, .. } => Some(heads.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(acks, vec![a_heads.clone()]);
+    assert_eq!(
+        net.replicas["a"].acked_heads(&doc, &peer("hub")),
+        Some(a_heads.as_slice())
+    );
+    // b only read: it is owed no ack.
+    assert!(
+        !net.frames_to("b")
+            .iter()
+            .any(|f| matches!(f, Frame::Ack { .. }))
+    );
+    assert_eq!(net.hub.doc(&doc).unwrap().get_heads(), a_heads);
+    assert_eq!(net.replicas["b"].doc(&doc).unwrap().get_heads(), a_heads);
+}
+
+#[test]
+fn settled_links_send_nothing() {
+    let mut net = Net::new();
+    let m = meta(2, "algebra");
+    let doc = m.id;
+    net.create(m);
+    net.add_replica("a");
+    net.subscribe("a", Target::Docs(vec![doc]));
+    net.pump();
+    net.flush_hub();
+    net.pump();
+    assert!(net.hub.is_settled() && net.replicas["a"].is_settled());
+    net.now += 1_000_000;
+    net.hub.tick(Ctx::new(net.now, &net.rights));
+    net.replicas
+        .get_mut("a")
+        .unwrap()
+        .tick(Ctx::new(net.now, &AllowAll));
+    assert!(net.hub.take_effects().is_empty());
+    assert!(net.replicas.get_mut("a").unwrap().take_effects().is_empty());
+}
+
+#[test]
+fn a_peer_that_may_not_read_gets_nothing() {
+    let mut net = Net::new();
+    let m = meta(3, "algebra");
+    let doc = m.id;
+    net.create(m);
+    net.rights.no_read.borrow_mut().insert("a".into());
+    net.add_replica("a");
+    net.subscribe("a", Target::Docs(vec![doc]));
+    net.subscribe("a", Target::Network(NetworkId::new("algebra").unwrap()));
+    net.pump();
+    assert_eq!(net.errors_to("a"), vec![ErrorCode::PermissionDenied]);
+    // Beyond the refusal, only empty subscription answers: nothing about the document.
+    for frame in net.frames_to("a") {
+        match frame {
+            Frame::Error { .. } => {}
+            Frame::Subscribed { docs, .. } => assert!(docs.is_empty(), "{frame:?}"),
+            other => panic!("a reader without rights was sent {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn changes_without_write_rights_are_refused_and_never_stored() {
+    let mut net = Net::new();
+    let m = meta(4, "algebra");
+    let doc = m.id;
+    net.create(m);
+    net.flush_hub();
+    net.rights.no_write.borrow_mut().insert("a".into());
+    net.add_replica("a");
+    net.subscribe("a", Target::Docs(vec![doc]));
+    net.pump();
+    let stored_before = net.hub_stored[&doc].len();
+    let hub_heads = net.hub.doc(&doc).unwrap().get_heads();
+
+    // A well-behaved replica learns it is read-only and keeps its edit to itself.
+    net.edit("a", doc, "local-only");
+    net.pump();
+    assert_eq!(net.hub.doc(&doc).unwrap().get_heads(), hub_heads);
+
+    // A forged message carrying a change is refused outright.
+    let mut forged = net.hub.doc(&doc).unwrap().fork();
+    forged
+        .transact::<_, _, AutomergeError>(|tx| tx.put(ROOT, "sneaky", 1).map(|_| ()))
+        .unwrap();
+    let change = forged.get_changes(&hub_heads).pop().unwrap();
+    let message = automerge::sync::Message {
+        heads: forged.get_heads(),
+        need: vec![],
+        have: vec![],
+        changes: vec![change.raw_bytes().to_vec()].into(),
+        flags: None,
+        version: automerge::sync::MessageVersion::V1,
+    };
+    net.log.clear();
+    net.wire.push((
+        "a".into(),
+        "hub".into(),
+        Frame::Sync {
+            doc,
+            message: message.encode(),
+        },
+    ));
+    net.pump();
+    net.flush_hub();
+    assert_eq!(net.hub.doc(&doc).unwrap().get_heads(), hub_heads);
+    assert_eq!(
+        net.hub_stored[&doc].len(),
+        stored_before,
+        "nothing of the refused change was stored"
+    );
+    assert_eq!(net.errors_to("a"), vec![ErrorCode::PermissionDenied]);
+}
+
+#[test]
+fn a_reader_whose_right_is_revoked_stops_receiving_at_once() {
+    let mut net = Net::new();
+    let m = meta(5, "algebra");
+    let doc = m.id;
+    net.create(m);
+    net.add_replica("a");
+    net.add_replica("b");
+    net.subscribe("a", Target::Docs(vec![doc]));
+    net.subscribe("b", Target::Docs(vec![doc]));
+    net.pump();
+    net.flush_hub();
+    net.pump();
+
+    net.rights.no_read.borrow_mut().insert("b".into());
+    net.log.clear();
+    net.edit("a", doc, "after-revocation");
+    net.pump();
+    net.flush_hub();
+    net.pump();
+    let to_b = net.frames_to("b");
+    assert!(
+        to_b.iter().all(|f| matches!(
+            f,
+            Frame::Error {
+                code: ErrorCode::PermissionDenied,
+                ..
+            }
+        )),
+        "{to_b:?}"
+    );
+    assert!(!to_b.is_empty());
+    assert!(
+        net.replicas["b"]
+            .doc(&doc)
+            .unwrap()
+            .get(ROOT, "after-revocation")
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[test]
+fn unknown_documents_are_not_found() {
+    let mut net = Net::new();
+    net.add_replica("a");
+    net.subscribe("a", Target::Docs(vec![DocumentId::from_bytes([9; 16])]));
+    net.pump();
+    assert_eq!(net.errors_to("a"), vec![ErrorCode::NotFound]);
+}
+
+#[test]
+fn new_documents_are_announced_to_network_subscribers() {
+    let mut net = Net::new();
+    net.add_replica("a");
+    net.subscribe("a", Target::Network(NetworkId::new("algebra").unwrap()));
+    net.pump();
+    let m = meta(6, "algebra");
+    let other = meta(7, "geometry");
+    net.create(m.clone());
+    net.create(other.clone());
+    net.flush_hub();
+    net.pump();
+    let announced: Vec<DocumentId> = net
+        .frames_to("a")
+        .into_iter()
+        .filter_map(|f| match f {
+            Frame::Announce(meta) => Some(meta.id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(announced, vec![m.id]);
+    let replica = &net.replicas["a"];
+    assert_eq!(
+        replica.doc(&m.id).unwrap().get_heads(),
+        net.hub.doc(&m.id).unwrap().get_heads()
+    );
+    assert_eq!(replica.meta(&m.id), Some(&m));
+    assert!(replica.doc(&other.id).is_none());
+}
+
+#[test]
+fn malformed_sync_messages_are_invalid_arguments() {
+    let mut net = Net::new();
+    let m = meta(8, "algebra");
+    let doc = m.id;
+    net.create(m);
+    net.add_replica("a");
+    net.hub.receive(
+        Ctx::new(0, &net.rights),
+        &peer("a"),
+        Frame::Sync {
+            doc,
+            message: vec![0x42, 1, 2],
+        },
+    );
+    net.drain_hub();
+    net.pump();
+    assert_eq!(net.errors_to("a"), vec![ErrorCode::InvalidArgument]);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn random_sync_bytes_never_panic(body in proptest::collection::vec(any::<u8>(), 0..256), version in prop_oneof![Just(0x42u8), Just(0x43u8), any::<u8>()]) {
+        let mut net = Net::new();
+        let m = meta(10, "algebra");
+        let doc = m.id;
+        net.create(m);
+        net.add_replica("a");
+        let mut message = vec![version];
+        message.extend(body);
+        net.hub.receive(Ctx::new(0, &net.rights), &peer("a"), Frame::Sync { doc, message });
+        net.drain_hub();
+        // The hub still serves the document afterwards.
+        prop_assert!(net.hub.doc(&doc).is_some());
+    }
+
+    #[test]
+    fn random_stored_chunks_never_panic(chunk in proptest::collection::vec(any::<u8>(), 0..512)) {
+        let mut engine = Engine::new(EngineConfig::hub());
+        let m = meta(11, "algebra");
+        let ctx = Ctx::new(0, &AllowAll);
+        engine.catalogue(ctx, m.clone());
+        engine.peer_connected(ctx, peer("a"));
+        engine.receive(ctx, &peer("a"), Frame::Subscribe(Target::Docs(vec![m.id])));
+        engine.loaded(ctx, m.id, LoadResult::Found { meta: None, chunks: vec![chunk] });
+        let _ = engine.take_effects();
+    }
+}

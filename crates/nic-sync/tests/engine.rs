@@ -521,3 +521,43 @@ proptest! {
         let _ = engine.take_effects();
     }
 }
+
+#[test]
+fn an_edit_touches_only_its_document() {
+    let mut net = Net::new();
+    let metas: Vec<DocMeta> = (0..200u8).map(|n| meta(n, "algebra")).collect();
+    for m in &metas {
+        net.create(m.clone());
+    }
+    net.flush_hub();
+    for name in ["a", "b", "c"] {
+        net.add_replica(name);
+        net.subscribe(name, Target::Network(NetworkId::new("algebra").unwrap()));
+    }
+    net.pump();
+    net.flush_hub();
+    net.pump();
+    assert!(net.hub.is_settled());
+
+    let doc = metas[17].id;
+    net.log.clear();
+    net.edit("a", doc, "only-here");
+    net.pump();
+    net.flush_hub();
+    net.pump();
+    assert!(!net.log.is_empty());
+    for (_, _, frame) in &net.log {
+        match frame {
+            Frame::Sync { doc: d, .. } | Frame::Ack { doc: d, .. } => assert_eq!(*d, doc),
+            other => panic!("unexpected frame {other:?}"),
+        }
+    }
+    // Three replicas, one change: a handful of messages, not one per document.
+    assert!(net.log.len() <= 12, "{} frames for one edit", net.log.len());
+    for name in ["b", "c"] {
+        assert_eq!(
+            net.replicas[name].doc(&doc).unwrap().get_heads(),
+            net.hub.doc(&doc).unwrap().get_heads()
+        );
+    }
+}

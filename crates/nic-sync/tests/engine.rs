@@ -561,3 +561,50 @@ fn an_edit_touches_only_its_document() {
         );
     }
 }
+
+#[test]
+fn a_v2_message_with_several_changes_in_one_chunk_is_accepted() {
+    let mut net = Net::new();
+    let m = meta(12, "algebra");
+    let doc = m.id;
+    net.create(m);
+    net.flush_hub();
+    net.add_replica("a");
+    net.subscribe("a", Target::Docs(vec![doc]));
+    net.pump();
+    let hub_heads = net.hub.doc(&doc).unwrap().get_heads();
+    let mut theirs = net.hub.doc(&doc).unwrap().fork();
+    for key in ["one", "two"] {
+        theirs
+            .transact::<_, _, AutomergeError>(|tx| tx.put(ROOT, key, 1).map(|_| ()))
+            .unwrap();
+    }
+    // Automerge's V2 messages concatenate changes into a single chunk.
+    let joined: Vec<u8> = theirs
+        .get_changes(&hub_heads)
+        .iter()
+        .flat_map(|c| c.raw_bytes().to_vec())
+        .collect();
+    let message = automerge::sync::Message {
+        heads: theirs.get_heads(),
+        need: vec![],
+        have: vec![],
+        changes: vec![joined].into(),
+        flags: None,
+        version: automerge::sync::MessageVersion::V2,
+    };
+    net.log.clear();
+    net.wire.push((
+        "a".into(),
+        "hub".into(),
+        Frame::Sync {
+            doc,
+            message: message.encode(),
+        },
+    ));
+    net.pump();
+    net.flush_hub();
+    net.pump();
+    assert!(net.errors_to("a").is_empty(), "{:?}", net.frames_to("a"));
+    assert_eq!(net.hub.doc(&doc).unwrap().get_heads(), theirs.get_heads());
+}

@@ -188,7 +188,8 @@ impl Engine {
 }
 
 /// The changes of a message that the document lacks, as one chunk for storage; an error if
-/// any chunk is neither a change nor a document.
+/// a chunk does not parse. A chunk is one change (filtered against the document), or several
+/// changes or a whole document (kept whole: Automerge exposes no way to split them).
 fn new_changes(am: &Automerge, message: &Message) -> Result<Vec<u8>, String> {
     let mut chunk = Vec::new();
     for bytes in message.changes.iter() {
@@ -199,13 +200,11 @@ fn new_changes(am: &Automerge, message: &Message) -> Result<Vec<u8>, String> {
                 }
             }
             Ok(Err(_)) | Err(_) => {
-                // A whole document (Automerge sends one when that is cheaper than changes).
-                match catch_unwind(|| Automerge::load(bytes)) {
-                    Ok(Ok(other)) => {
-                        if !other.get_heads().iter().all(|h| has(am, h)) {
-                            chunk.extend_from_slice(bytes);
-                        }
-                    }
+                // Parsing into an empty document checks the bytes without copying ours;
+                // changes whose dependencies are missing there are queued, not refused.
+                let mut scratch = Automerge::new();
+                match catch_unwind(AssertUnwindSafe(|| scratch.load_incremental(bytes))) {
+                    Ok(Ok(_)) => chunk.extend_from_slice(bytes),
                     Ok(Err(e)) => return Err(e.to_string()),
                     Err(_) => return Err("the decoder panicked".to_owned()),
                 }

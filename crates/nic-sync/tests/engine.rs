@@ -608,3 +608,30 @@ fn a_v2_message_with_several_changes_in_one_chunk_is_accepted() {
     assert!(net.errors_to("a").is_empty(), "{:?}", net.frames_to("a"));
     assert_eq!(net.hub.doc(&doc).unwrap().get_heads(), theirs.get_heads());
 }
+
+#[test]
+fn idle_documents_are_evicted_and_reload_on_demand() {
+    let mut net = Net::new();
+    let metas: Vec<DocMeta> = (20..30u8).map(|n| meta(n, "algebra")).collect();
+    for m in &metas {
+        net.create(m.clone());
+    }
+    net.flush_hub();
+    assert_eq!(net.hub.loaded_count(), 10);
+    net.add_replica("a");
+    net.subscribe("a", Target::Docs(vec![metas[0].id]));
+    net.pump();
+    net.flush_hub();
+    net.pump();
+    // Nine are idle; the linked one stays.
+    assert_eq!(net.hub.evict_idle(0), 9);
+    assert_eq!(net.hub.loaded_count(), 1);
+    assert!(net.hub.doc(&metas[0].id).is_some());
+    // An evicted document loads again when a peer asks for it.
+    net.subscribe("a", Target::Docs(vec![metas[5].id]));
+    net.pump();
+    assert_eq!(
+        net.replicas["a"].doc(&metas[5].id).unwrap().get_heads(),
+        net.hub.doc(&metas[5].id).unwrap().get_heads()
+    );
+}

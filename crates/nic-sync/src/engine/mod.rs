@@ -142,6 +142,39 @@ impl Engine {
         })
     }
 
+    /// How many documents are in memory (or loading).
+    pub fn loaded_count(&self) -> usize {
+        self.docs.len()
+    }
+
+    /// Unloads idle documents — no linked peer, nothing being persisted or staged — until at
+    /// most `keep` remain in memory (or no idle one is left). Returns how many were
+    /// unloaded. They load again from storage when next needed.
+    pub fn evict_idle(&mut self, keep: usize) -> usize {
+        if self.docs.len() <= keep {
+            return 0;
+        }
+        let excess = self.docs.len() - keep;
+        let idle: Vec<DocumentId> = self
+            .docs
+            .iter()
+            .filter(|(_, e)| {
+                e.links.is_empty()
+                    && e.doc().is_some()
+                    && e.staged_chunks.is_empty()
+                    && e.persist.in_flight.is_empty()
+                    && e.persist.local_in_flight.is_none()
+            })
+            .map(|(id, _)| *id)
+            .take(excess)
+            .collect();
+        for doc in &idle {
+            self.docs.remove(doc);
+            self.retry_persist.remove(doc);
+        }
+        idle.len()
+    }
+
     /// Whether every link of this engine has reached agreement with its peer.
     pub fn is_settled(&self) -> bool {
         self.unsettled.is_empty() && self.pending_subscriptions.is_empty()

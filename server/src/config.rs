@@ -1,0 +1,230 @@
+//! Hub settings: defaults, overridden by a config file, then by environment variables and
+//! flags (clap reads both; a flag wins over its variable).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+use serde::Deserialize;
+
+/// How durable a write must be before the hub acknowledges it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DurabilityMode {
+    /// Survives a crash of the hub process (sled's flush).
+    Process,
+    /// Survives a power loss too (fsync after each flush); slower.
+    PowerSafe,
+}
+
+/// Flags of `nic-hub serve`. Every one can also come from `NIC_HUB_*` or the config file.
+#[derive(Debug, Default, Args)]
+pub struct ServeArgs {
+    /// TOML file with any of the settings below (keys as the flags, with '_' for '-').
+    #[arg(long, env = "NIC_HUB_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address to serve gRPC on. [default: 127.0.0.1:50051]
+    #[arg(long, env = "NIC_HUB_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Folder for the embedded database (created if missing). [default: ./nic-data]
+    #[arg(long, env = "NIC_HUB_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// When a change counts as saved. [default: process]
+    #[arg(long, env = "NIC_HUB_DURABILITY", value_enum)]
+    pub durability: Option<DurabilityMode>,
+    /// Address to serve Prometheus metrics on (`/metrics`); "off" disables. [default: 127.0.0.1:9464]
+    #[arg(long, env = "NIC_HUB_METRICS_LISTEN")]
+    pub metrics_listen: Option<String>,
+    /// Most documents kept in memory; idle ones beyond this are evicted. [default: 10000]
+    #[arg(long, env = "NIC_HUB_MAX_LOADED_DOCS")]
+    pub max_loaded_docs: Option<usize>,
+    /// Largest gRPC message accepted, in bytes. [default: 4194304]
+    #[arg(long, env = "NIC_HUB_MAX_MESSAGE_BYTES")]
+    pub max_message_bytes: Option<usize>,
+    /// Frames queued for one client before it is disconnected as too slow. [default: 1024]
+    #[arg(long, env = "NIC_HUB_PEER_QUEUE")]
+    pub peer_queue: Option<usize>,
+}
+
+/// The config file's shape: the same settings as the flags.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<SocketAddr>,
+    data_dir: Option<PathBuf>,
+    durability: Option<DurabilityMode>,
+    metrics_listen: Option<String>,
+    max_loaded_docs: Option<usize>,
+    max_message_bytes: Option<usize>,
+    peer_queue: Option<usize>,
+}
+
+/// Settings in force.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// gRPC address.
+    pub listen: SocketAddr,
+    /// Database folder.
+    pub data_dir: PathBuf,
+    /// When a change counts as saved.
+    pub durability: DurabilityMode,
+    /// Metrics address, if metrics are served.
+    pub metrics_listen: Option<SocketAddr>,
+    /// Most documents kept in memory.
+    pub max_loaded_docs: usize,
+    /// Largest gRPC message accepted.
+    pub max_message_bytes: usize,
+    /// Frames queued per client before it is cut off.
+    pub peer_queue: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
+            data_dir: PathBuf::from("nic-data"),
+            durability: DurabilityMode::Process,
+            metrics_listen: Some(SocketAddr::from(([127, 0, 0, 1], 9464))),
+            max_loaded_docs: 10_000,
+            max_message_bytes: 4 * 1024 * 1024,
+            peer_queue: 1024,
+        }
+    }
+}
+
+/// Why the settings could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The config file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The config file is not valid.
+    #[error("config file {path} is invalid: {source}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What the parser said.
+        source: toml::de::Error,
+    },
+    /// A setting has a value that cannot work.
+    #[error("setting {setting}: {reason}")]
+    Invalid {
+        /// The setting.
+        setting: &'static str,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl Config {
+    /// Resolves the settings from defaults, the config file and the flags/environment.
+    pub fn resolve(args: &ServeArgs) -> Result<Self, ConfigError> {
+        let file = match &args.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        let d = Config::default();
+        let metrics = args.metrics_listen.clone().or(file.metrics_listen);
+        let metrics_listen = match metrics.as_deref() {
+            None => d.metrics_listen,
+            Some("off") => None,
+            Some(addr) => Some(addr.parse().map_err(|e| ConfigError::Invalid {
+                setting: "metrics-listen",
+                reason: format!("{addr:?} is not an address like 127.0.0.1:9464 or \"off\" ({e})"),
+            })?),
+        };
+        let config = Config {
+            listen: args.listen.or(file.listen).unwrap_or(d.listen),
+            data_dir: args
+                .data_dir
+                .clone()
+                .or(file.data_dir)
+                .unwrap_or(d.data_dir),
+            durability: args.durability.or(file.durability).unwrap_or(d.durability),
+            metrics_listen,
+            max_loaded_docs: args
+                .max_loaded_docs
+                .or(file.max_loaded_docs)
+                .unwrap_or(d.max_loaded_docs),
+            max_message_bytes: args
+                .max_message_bytes
+                .or(file.max_message_bytes)
+                .unwrap_or(d.max_message_bytes),
+            peer_queue: args.peer_queue.or(file.peer_queue).unwrap_or(d.peer_queue),
+        };
+        if config.peer_queue == 0 {
+            return Err(ConfigError::Invalid {
+                setting: "peer-queue",
+                reason: "must be at least 1".into(),
+            });
+        }
+        if config.max_message_bytes < 1024 {
+            return Err(ConfigError::Invalid {
+                setting: "max-message-bytes",
+                reason: "must be at least 1024".into(),
+            });
+        }
+        Ok(config)
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|source| ConfigError::Parse {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_override_the_file_which_overrides_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hub.toml");
+        std::fs::write(
+            &path,
+            "data_dir = \"/srv/nic\"\npeer_queue = 7\nlisten = \"127.0.0.1:6000\"\n",
+        )
+        .unwrap();
+        let args = ServeArgs {
+            config: Some(path),
+            listen: Some("127.0.0.1:7000".parse().unwrap()),
+            ..ServeArgs::default()
+        };
+        let config = Config::resolve(&args).unwrap();
+        assert_eq!(config.listen.port(), 7000);
+        assert_eq!(config.data_dir, PathBuf::from("/srv/nic"));
+        assert_eq!(config.peer_queue, 7);
+        assert_eq!(config.durability, DurabilityMode::Process);
+    }
+
+    #[test]
+    fn bad_settings_say_which() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hub.toml");
+        std::fs::write(&path, "listen_on = 1\n").unwrap();
+        let err = Config::resolve(&ServeArgs {
+            config: Some(path),
+            ..ServeArgs::default()
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("listen_on"), "{err}");
+        let err = Config::resolve(&ServeArgs {
+            peer_queue: Some(0),
+            ..ServeArgs::default()
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("peer-queue"), "{err}");
+    }
+}

@@ -1,0 +1,227 @@
+//! `nic.v1.Documents`: create, list, get, history and archive, straight on the store; the
+//! engine task is told about new and changed metadata so subscribers hear of it.
+
+use std::sync::Arc;
+
+use nic_model::{DocMeta, DocumentId};
+use nic_proto::convert;
+use nic_proto::v1::{self, documents_server};
+use nic_store::{Durability, ListFilter, Store};
+use nic_sync::automerge::Automerge;
+use tonic::{Request, Response, Status};
+
+use crate::driver::{Command, HubHandle};
+use crate::status::{ApiError, blocking};
+
+/// Most list and history entries in one page.
+const MAX_PAGE: usize = 1000;
+/// Entries in a page when the request says 0.
+const DEFAULT_PAGE: usize = 100;
+
+/// The Documents service.
+pub struct DocumentsService {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) hub: HubHandle,
+    pub(crate) durability: Durability,
+}
+
+fn page_size(requested: u32) -> usize {
+    match requested as usize {
+        0 => DEFAULT_PAGE,
+        n => n.min(MAX_PAGE),
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// Loads a stored document as Automerge.
+fn load(store: &dyn Store, doc: DocumentId) -> Result<(DocMeta, Automerge), ApiError> {
+    let stored = store.load(&doc)?.ok_or(ApiError::NotFound(doc))?;
+    let am = Automerge::load(&stored.concatenated()).map_err(|e| {
+        ApiError::Store(nic_store::StoreError::CorruptChunk {
+            doc,
+            reason: e.to_string(),
+        })
+    })?;
+    Ok((stored.meta, am))
+}
+
+#[tonic::async_trait]
+impl documents_server::Documents for DocumentsService {
+    async fn create(
+        &self,
+        request: Request<v1::CreateDocumentRequest>,
+    ) -> Result<Response<v1::CreateDocumentResponse>, Status> {
+        let r = request.into_inner();
+        let id = if r.doc_id.is_empty() {
+            DocumentId::random(&mut rand::rng())
+        } else {
+            convert::doc_id("doc_id", &r.doc_id).map_err(ApiError::from)?
+        };
+        let meta = DocMeta {
+            id,
+            kind: convert::kind("kind", r.kind).map_err(ApiError::from)?,
+            network: convert::network_id("network_id", &r.network_id).map_err(ApiError::from)?,
+            site: convert::site_id("site_id", &r.site_id).map_err(ApiError::from)?,
+            visibility: convert::visibility("visibility", r.visibility).map_err(ApiError::from)?,
+            title: r.title,
+            created_at_ms: now_ms(),
+            archived: false,
+        };
+        meta.validate().map_err(|e| ApiError::Invalid(e.into()))?;
+        let store = self.store.clone();
+        let durability = self.durability;
+        let stored = meta.clone();
+        let heads = blocking(move || {
+            let doc = match r.initial {
+                Some(bytes) => Automerge::load(&bytes).map_err(|e| {
+                    ApiError::BadRequest(format!("initial is not an Automerge document: {e}"))
+                })?,
+                None => Automerge::new(),
+            };
+            if store.meta(&stored.id)?.is_some() {
+                return Err(ApiError::AlreadyExists(stored.id));
+            }
+            store.put_meta(&stored)?;
+            store.append(&stored.id, &doc.save())?;
+            store.flush(durability)?;
+            Ok(doc.get_heads())
+        })
+        .await?;
+        tracing::info!(doc = %meta.id, kind = %meta.kind, network = %meta.network, "document created");
+        self.hub.send(Command::Catalogue(meta.clone())).await?;
+        Ok(Response::new(v1::CreateDocumentResponse {
+            meta: Some(convert::meta_to_wire(&meta)),
+            heads: convert::heads_to_wire(&heads),
+        }))
+    }
+
+    async fn list(
+        &self,
+        request: Request<v1::ListDocumentsRequest>,
+    ) -> Result<Response<v1::ListDocumentsResponse>, Status> {
+        let r = request.into_inner();
+        let filter = ListFilter {
+            network: if r.network_id.is_empty() {
+                None
+            } else {
+                Some(convert::network_id("network_id", &r.network_id).map_err(ApiError::from)?)
+            },
+            site: convert::site_id("site_id", &r.site_id).map_err(ApiError::from)?,
+            kind: convert::kind_filter("kind", r.kind).map_err(ApiError::from)?,
+            include_archived: r.include_archived,
+        };
+        let after = if r.page_token.is_empty() {
+            None
+        } else {
+            Some(convert::doc_id("page_token", &r.page_token).map_err(ApiError::from)?)
+        };
+        let size = page_size(r.page_size);
+        let store = self.store.clone();
+        let all = blocking(move || Ok(store.list(&filter)?)).await?;
+        let mut page: Vec<DocMeta> = all
+            .into_iter()
+            .filter(|m| after.is_none_or(|a| m.id > a))
+            .take(size + 1)
+            .collect();
+        let next = if page.len() > size {
+            page.truncate(size);
+            page.last().map(|m| m.id.to_string()).unwrap_or_default()
+        } else {
+            String::new()
+        };
+        Ok(Response::new(v1::ListDocumentsResponse {
+            documents: page.iter().map(convert::meta_to_wire).collect(),
+            next_page_token: next,
+        }))
+    }
+
+    async fn get(
+        &self,
+        request: Request<v1::GetDocumentRequest>,
+    ) -> Result<Response<v1::GetDocumentResponse>, Status> {
+        let id = convert::doc_id("doc_id", &request.into_inner().doc_id).map_err(ApiError::from)?;
+        let store = self.store.clone();
+        let (meta, am) = blocking(move || load(store.as_ref(), id)).await?;
+        Ok(Response::new(v1::GetDocumentResponse {
+            meta: Some(convert::meta_to_wire(&meta)),
+            document: am.save(),
+            heads: convert::heads_to_wire(&am.get_heads()),
+        }))
+    }
+
+    async fn history(
+        &self,
+        request: Request<v1::GetHistoryRequest>,
+    ) -> Result<Response<v1::GetHistoryResponse>, Status> {
+        let r = request.into_inner();
+        let id = convert::doc_id("doc_id", &r.doc_id).map_err(ApiError::from)?;
+        let start: usize = if r.page_token.is_empty() {
+            0
+        } else {
+            r.page_token.parse().map_err(|_| {
+                ApiError::BadRequest(
+                    "page_token: use the next_page_token of the previous page".into(),
+                )
+            })?
+        };
+        let size = page_size(r.page_size);
+        let store = self.store.clone();
+        let (entries, total) = blocking(move || {
+            let (_, am) = load(store.as_ref(), id)?;
+            let changes = am.get_changes(&[]);
+            let total = changes.len();
+            let entries = changes
+                .iter()
+                .skip(start)
+                .take(size)
+                .map(|c| v1::HistoryEntry {
+                    hash: c.hash().as_ref().to_vec(),
+                    actor_id: c.actor_id().to_hex_string(),
+                    member_id: String::new(),
+                    time_ms: c.timestamp(),
+                    message: c.message().map(str::to_owned).unwrap_or_default(),
+                    deps: convert::heads_to_wire(c.deps()),
+                    seq: c.seq(),
+                })
+                .collect::<Vec<_>>();
+            Ok((entries, total))
+        })
+        .await?;
+        let end = start + entries.len();
+        Ok(Response::new(v1::GetHistoryResponse {
+            entries,
+            next_page_token: if end < total {
+                end.to_string()
+            } else {
+                String::new()
+            },
+        }))
+    }
+
+    async fn archive(
+        &self,
+        request: Request<v1::ArchiveDocumentRequest>,
+    ) -> Result<Response<v1::ArchiveDocumentResponse>, Status> {
+        let id = convert::doc_id("doc_id", &request.into_inner().doc_id).map_err(ApiError::from)?;
+        let store = self.store.clone();
+        let durability = self.durability;
+        let meta = blocking(move || {
+            let mut meta = store.meta(&id)?.ok_or(ApiError::NotFound(id))?;
+            meta.archived = true;
+            store.put_meta(&meta)?;
+            store.flush(durability)?;
+            Ok(meta)
+        })
+        .await?;
+        self.hub.send(Command::Catalogue(meta.clone())).await?;
+        Ok(Response::new(v1::ArchiveDocumentResponse {
+            meta: Some(convert::meta_to_wire(&meta)),
+        }))
+    }
+}

@@ -1,0 +1,438 @@
+//! The engine task: owns the hub's `nic-sync` engine, feeds it what the streams and storage
+//! report, and carries out its effects. One task, so the engine needs no lock; storage I/O
+//! runs on a writer thread and the blocking pool, never on this task.
+
+pub(crate) mod outbound;
+mod storage;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use nic_model::{DocMeta, DocumentId, PeerId};
+use nic_proto::convert;
+use nic_store::{Durability, ListFilter, Store, StoreError};
+use nic_sync::{AllowAll, Ctx, Effect, Engine, EngineConfig, Frame, LoadResult, Notification};
+use tokio::sync::{mpsc, oneshot};
+use tonic::Status;
+
+use crate::config::{Config, DurabilityMode};
+use crate::metrics::Metrics;
+pub(crate) use outbound::{Outbound, OutboundStream};
+use storage::Write;
+
+/// How often the engine's timers run.
+const TICK: Duration = Duration::from_millis(500);
+
+/// Requests from the gRPC services to the engine task.
+pub(crate) enum Command {
+    /// A stream said Hello.
+    Connect {
+        peer: PeerId,
+        conn: u64,
+        outbound: Outbound,
+    },
+    /// A stream ended.
+    Disconnect { peer: PeerId, conn: u64 },
+    /// A frame arrived on a stream.
+    Frame {
+        peer: PeerId,
+        conn: u64,
+        frame: Frame,
+    },
+    /// A frame could not be understood: tell the client, keep the stream.
+    BadFrame {
+        peer: PeerId,
+        conn: u64,
+        message: String,
+    },
+    /// End a stream with a status.
+    Close {
+        peer: PeerId,
+        conn: u64,
+        status: Status,
+    },
+    /// A document was created or its metadata changed.
+    Catalogue(DocMeta),
+    /// Flush, acknowledge what can be, close every stream, stop.
+    Shutdown(oneshot::Sender<()>),
+}
+
+/// Completions from storage work.
+pub(crate) enum Internal {
+    Loaded {
+        doc: DocumentId,
+        result: LoadResult,
+    },
+    SyncStateLoaded {
+        peer: PeerId,
+        doc: DocumentId,
+        state: Option<Vec<u8>>,
+    },
+    Persisted {
+        persisted: Vec<(DocumentId, u64)>,
+        failed: Vec<(DocumentId, u64, String)>,
+    },
+}
+
+/// A cloneable handle to the engine task.
+#[derive(Clone)]
+pub(crate) struct HubHandle {
+    commands: mpsc::Sender<Command>,
+    next_conn: Arc<AtomicU64>,
+}
+
+impl HubHandle {
+    /// A number unique to one stream, so a late message from an old stream of the same peer
+    /// cannot affect its newer one.
+    pub(crate) fn next_conn(&self) -> u64 {
+        self.next_conn.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Sends a command; waits when the engine is busy (backpressure on the caller).
+    pub(crate) async fn send(&self, command: Command) -> Result<(), Status> {
+        self.commands
+            .send(command)
+            .await
+            .map_err(|_| Status::unavailable("the hub is shutting down; reconnect later"))
+    }
+}
+
+struct Driver {
+    engine: Engine,
+    store: Arc<dyn Store>,
+    peers: HashMap<PeerId, (u64, Outbound)>,
+    writes: Option<std::sync::mpsc::Sender<Write>>,
+    internal: mpsc::UnboundedSender<Internal>,
+    metrics: Arc<Metrics>,
+    max_loaded_docs: usize,
+    started: Instant,
+}
+
+/// Starts the engine task and the storage writer over `store`.
+pub(crate) fn start(
+    store: Arc<dyn Store>,
+    config: &Config,
+    metrics: Arc<Metrics>,
+) -> Result<(HubHandle, tokio::task::JoinHandle<()>), StoreError> {
+    let mut engine = Engine::new(EngineConfig::hub());
+    let started = Instant::now();
+    let everything = ListFilter {
+        include_archived: true,
+        ..ListFilter::default()
+    };
+    for meta in store.list(&everything)? {
+        engine.catalogue(Ctx::new(0, &AllowAll), meta);
+    }
+    let (internal_tx, internal_rx) = mpsc::unbounded_channel();
+    let (writes_tx, writes_rx) = std::sync::mpsc::channel();
+    let durability = match config.durability {
+        DurabilityMode::Process => Durability::Process,
+        DurabilityMode::PowerSafe => Durability::PowerSafe,
+    };
+    let writer_store = store.clone();
+    let writer_done = internal_tx.clone();
+    let writer_metrics = metrics.clone();
+    let writer = std::thread::Builder::new()
+        .name("nic-hub-writer".into())
+        .spawn(move || {
+            storage::run(
+                writer_store,
+                writes_rx,
+                writer_done,
+                durability,
+                writer_metrics,
+            )
+        })
+        .map_err(|source| StoreError::Io {
+            path: config.data_dir.clone(),
+            source,
+        })?;
+    let (commands_tx, commands_rx) = mpsc::channel(4096);
+    let driver = Driver {
+        engine,
+        store,
+        peers: HashMap::new(),
+        writes: Some(writes_tx),
+        internal: internal_tx,
+        metrics,
+        max_loaded_docs: config.max_loaded_docs,
+        started,
+    };
+    let task = tokio::spawn(driver.run(commands_rx, internal_rx, writer));
+    Ok((
+        HubHandle {
+            commands: commands_tx,
+            next_conn: Arc::new(AtomicU64::new(1)),
+        },
+        task,
+    ))
+}
+
+impl Driver {
+    fn ctx(&self) -> Ctx<'static> {
+        let now = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        Ctx::new(now, &AllowAll)
+    }
+
+    async fn run(
+        mut self,
+        mut commands: mpsc::Receiver<Command>,
+        mut internal: mpsc::UnboundedReceiver<Internal>,
+        writer: std::thread::JoinHandle<()>,
+    ) {
+        let mut tick = tokio::time::interval(TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                biased;
+                Some(done) = internal.recv() => self.on_internal(done),
+                command = commands.recv() => match command {
+                    Some(Command::Shutdown(reply)) => {
+                        self.shutdown(&mut internal, writer).await;
+                        let _ = reply.send(());
+                        return;
+                    }
+                    Some(command) => self.on_command(command),
+                    None => {
+                        self.shutdown(&mut internal, writer).await;
+                        return;
+                    }
+                },
+                _ = tick.tick() => {
+                    let ctx = self.ctx();
+                    self.engine.tick(ctx);
+                    let evicted = self.engine.evict_idle(self.max_loaded_docs);
+                    Metrics::add(&self.metrics.evictions, evicted as u64);
+                }
+            }
+            self.dispatch();
+        }
+    }
+
+    fn on_command(&mut self, command: Command) {
+        let ctx = self.ctx();
+        match command {
+            Command::Connect {
+                peer,
+                conn,
+                outbound,
+            } => {
+                if let Some((_, mut old)) = self.peers.remove(&peer) {
+                    old.close(Status::aborted(format!(
+                        "replaced by a newer stream with peer id {peer}"
+                    )));
+                }
+                self.engine.peer_connected(ctx, peer.clone());
+                self.peers.insert(peer, (conn, outbound));
+            }
+            Command::Disconnect { peer, conn } => {
+                if self.is_current(&peer, conn) {
+                    self.peers.remove(&peer);
+                    self.engine.peer_disconnected(ctx, &peer);
+                }
+            }
+            Command::Frame { peer, conn, frame } => {
+                if self.is_current(&peer, conn) {
+                    self.engine.receive(ctx, &peer, frame);
+                }
+            }
+            Command::BadFrame {
+                peer,
+                conn,
+                message,
+            } => {
+                if self.is_current(&peer, conn) {
+                    let frame = Frame::Error {
+                        doc: None,
+                        code: nic_sync::ErrorCode::InvalidArgument,
+                        message,
+                    };
+                    self.send(&peer, frame);
+                }
+            }
+            Command::Close { peer, conn, status } => {
+                if self.is_current(&peer, conn)
+                    && let Some((_, mut out)) = self.peers.remove(&peer)
+                {
+                    out.close(status);
+                    self.engine.peer_disconnected(ctx, &peer);
+                }
+            }
+            Command::Catalogue(meta) => self.engine.catalogue(ctx, meta),
+            Command::Shutdown(_) => {}
+        }
+    }
+
+    fn is_current(&self, peer: &PeerId, conn: u64) -> bool {
+        self.peers.get(peer).is_some_and(|(c, _)| *c == conn)
+    }
+
+    fn on_internal(&mut self, done: Internal) {
+        let ctx = self.ctx();
+        match done {
+            Internal::Loaded { doc, result } => self.engine.loaded(ctx, doc, result),
+            Internal::SyncStateLoaded { peer, doc, state } => {
+                self.engine.sync_state_loaded(ctx, &peer, doc, state)
+            }
+            Internal::Persisted { persisted, failed } => {
+                for (doc, seq) in persisted {
+                    self.engine.persisted(ctx, doc, seq);
+                }
+                for (doc, seq, reason) in failed {
+                    self.engine.persist_failed(ctx, doc, seq, &reason);
+                }
+            }
+        }
+    }
+
+    /// Carries out every effect the engine has produced.
+    fn dispatch(&mut self) {
+        loop {
+            let effects = self.engine.take_effects();
+            if effects.is_empty() {
+                break;
+            }
+            for effect in effects {
+                self.carry_out(effect);
+            }
+        }
+        self.metrics
+            .loaded_docs
+            .store(self.engine.loaded_count() as u64, Ordering::Relaxed);
+        self.metrics
+            .peers
+            .store(self.peers.len() as u64, Ordering::Relaxed);
+    }
+
+    fn carry_out(&mut self, effect: Effect) {
+        match effect {
+            Effect::Send { peer, frame } => self.send(&peer, frame),
+            Effect::Load { doc } => {
+                let store = self.store.clone();
+                let done = self.internal.clone();
+                tokio::task::spawn_blocking(move || {
+                    let result = match store.load(&doc) {
+                        Ok(Some(stored)) => LoadResult::Found {
+                            meta: Some(stored.meta),
+                            chunks: stored.chunks,
+                        },
+                        Ok(None) => LoadResult::NotFound,
+                        Err(e) => LoadResult::Failed(e.to_string()),
+                    };
+                    let _ = done.send(Internal::Loaded { doc, result });
+                });
+            }
+            Effect::LoadSyncState { peer, doc } => {
+                let store = self.store.clone();
+                let done = self.internal.clone();
+                tokio::task::spawn_blocking(move || {
+                    // A sync state that cannot be read only costs a longer first exchange.
+                    let state = store.sync_state(&peer, &doc).unwrap_or_default();
+                    let _ = done.send(Internal::SyncStateLoaded { peer, doc, state });
+                });
+            }
+            Effect::PutMeta(meta) => self.write(Write::Meta(meta)),
+            Effect::Persist { doc, seq, chunk } => self.write(Write::Chunk { doc, seq, chunk }),
+            Effect::SaveSyncState { peer, doc, state } => {
+                self.write(Write::SyncState { peer, doc, state })
+            }
+            Effect::Notify(Notification::DocError {
+                doc,
+                peer,
+                code,
+                message,
+            }) => {
+                tracing::warn!(?doc, ?peer, ?code, %message, "document error");
+            }
+            Effect::Notify(n) => tracing::trace!(?n, "engine notification"),
+        }
+    }
+
+    fn write(&mut self, write: Write) {
+        if let Some(writes) = &self.writes
+            && writes.send(write).is_err()
+        {
+            tracing::error!("the storage writer has stopped; changes are not being saved");
+        }
+    }
+
+    /// Queues a frame for a client; a client whose queue is full is cut off so it cannot
+    /// stall the hub (it reconnects and resumes from its sync state).
+    fn send(&mut self, peer: &PeerId, frame: Frame) {
+        let bytes = match &frame {
+            Frame::Sync { message, .. } => message.len() as u64,
+            _ => 0,
+        };
+        let Some(wire) = convert::to_client(frame) else {
+            return;
+        };
+        let Some((_, out)) = self.peers.get_mut(peer) else {
+            return;
+        };
+        match out.frames.try_send(wire) {
+            Ok(()) => {
+                Metrics::add(&self.metrics.frames_out, 1);
+                Metrics::add(&self.metrics.bytes_out, bytes);
+            }
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                Metrics::add(&self.metrics.slow_peers_dropped, 1);
+                let capacity = out.frames.max_capacity();
+                out.close(Status::resource_exhausted(format!(
+                    "you read too slowly: {capacity} frames were waiting; reconnect to resume"
+                )));
+                self.peers.remove(peer);
+                let ctx = self.ctx();
+                self.engine.peer_disconnected(ctx, peer);
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                self.peers.remove(peer);
+                let ctx = self.ctx();
+                self.engine.peer_disconnected(ctx, peer);
+            }
+        }
+    }
+
+    /// Makes everything durable and acknowledged, closes every stream, saves sync states
+    /// and stops the writer.
+    async fn shutdown(
+        &mut self,
+        internal: &mut mpsc::UnboundedReceiver<Internal>,
+        writer: std::thread::JoinHandle<()>,
+    ) {
+        self.barrier(internal).await;
+        let ctx = self.ctx();
+        for (peer, (_, mut out)) in std::mem::take(&mut self.peers) {
+            out.close(Status::unavailable(
+                "the hub is shutting down; reconnect later",
+            ));
+            self.engine.peer_disconnected(ctx, &peer);
+        }
+        self.dispatch();
+        self.writes = None;
+        let _ = tokio::task::spawn_blocking(move || writer.join()).await;
+        while let Ok(done) = internal.try_recv() {
+            self.on_internal(done);
+        }
+    }
+
+    /// Waits until every write issued so far is durable, processing completions meanwhile.
+    async fn barrier(&mut self, internal: &mut mpsc::UnboundedReceiver<Internal>) {
+        let (tx, mut rx) = oneshot::channel();
+        self.write(Write::Barrier(tx));
+        loop {
+            tokio::select! {
+                _ = &mut rx => break,
+                Some(done) = internal.recv() => {
+                    self.on_internal(done);
+                    self.dispatch();
+                }
+            }
+        }
+        while let Ok(done) = internal.try_recv() {
+            self.on_internal(done);
+        }
+        self.dispatch();
+    }
+}

@@ -1,0 +1,168 @@
+//! nic-hub: the gRPC hub that keeps a networked improvement community's Automerge
+//! documents in sync, durably.
+//!
+//! The binary (`src/main.rs`) is flags, tracing and a call to [`serve`]. Here:
+//! - [`config`] — settings from defaults, a config file, the environment and flags;
+//! - `driver` — the engine task that owns the `nic-sync` engine, and the storage writer
+//!   that groups many documents' writes under one flush;
+//! - `sync_service`, `documents` — the gRPC services; `status` maps errors to statuses;
+//! - [`metrics`] — counters served for Prometheus.
+
+pub mod config;
+mod documents;
+mod driver;
+pub mod metrics;
+mod status;
+mod sync_service;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use nic_proto::v1::{documents_server::DocumentsServer, sync_server::SyncServer};
+use nic_store::{Durability, SledStore, Store, StoreError};
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+
+pub use config::{Config, DurabilityMode, ServeArgs};
+pub use metrics::Metrics;
+pub use status::ApiError;
+
+/// Why the hub could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The database could not be opened or read.
+    #[error("cannot open the hub's database in {path}: {source}")]
+    Store {
+        /// The data folder.
+        path: std::path::PathBuf,
+        /// Why.
+        source: StoreError,
+    },
+    /// A listener could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The gRPC server failed.
+    #[error("gRPC server error: {0}")]
+    Transport(#[from] tonic::transport::Error),
+    /// Reflection could not be set up.
+    #[error("gRPC reflection setup failed: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+}
+
+/// Opens the data folder and serves until `shutdown` completes, then shuts down gracefully:
+/// everything received is made durable and acknowledged, streams are closed with
+/// `UNAVAILABLE`, and sync states are saved.
+pub async fn serve(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let store = SledStore::open(&config.data_dir).map_err(|source| ServeError::Store {
+        path: config.data_dir.clone(),
+        source,
+    })?;
+    serve_with_store(config, Arc::new(store), listener, shutdown).await
+}
+
+/// [`serve`] over a store the caller opened (tests use this with any [`Store`]).
+pub async fn serve_with_store(
+    config: Config,
+    store: Arc<dyn Store>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let metrics = Arc::new(Metrics::default());
+    let (hub, engine_task) =
+        driver::start(store.clone(), &config, metrics.clone()).map_err(|source| {
+            ServeError::Store {
+                path: config.data_dir.clone(),
+                source,
+            }
+        })?;
+    let metrics_task = match config.metrics_listen {
+        Some(addr) => {
+            let listener = metrics::bind(addr)
+                .await
+                .map_err(|source| ServeError::Bind { addr, source })?;
+            tracing::info!(addr = %listener.local_addr().unwrap_or(addr), "metrics at /metrics");
+            Some(tokio::spawn(metrics::serve(listener, metrics.clone())))
+        }
+        None => None,
+    };
+    let durability = match config.durability {
+        DurabilityMode::Process => Durability::Process,
+        DurabilityMode::PowerSafe => Durability::PowerSafe,
+    };
+    let limits = nic_proto::v1::Limits {
+        max_message_bytes: u32::try_from(config.max_message_bytes).unwrap_or(u32::MAX),
+        max_docs_per_subscription: 0,
+        max_changes_per_sync_message: 10_000,
+        max_streams_per_member: 0,
+    };
+    let sync = sync_service::SyncService {
+        hub: hub.clone(),
+        metrics: metrics.clone(),
+        peer_queue: config.peer_queue,
+        limits,
+    };
+    let documents = documents::DocumentsService {
+        store,
+        hub: hub.clone(),
+        durability,
+    };
+    let (health_reporter, health) = tonic_health::server::health_reporter();
+    health_reporter
+        .set_serving::<SyncServer<sync_service::SyncService>>()
+        .await;
+    health_reporter
+        .set_serving::<DocumentsServer<documents::DocumentsService>>()
+        .await;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(nic_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+
+    let max = config.max_message_bytes;
+    let shutdown_hub = hub.clone();
+    let graceful = async move {
+        shutdown.await;
+        tracing::info!("shutting down: flushing, acknowledging and closing streams");
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        if shutdown_hub
+            .send(driver::Command::Shutdown(tx))
+            .await
+            .is_ok()
+        {
+            let _ = rx.await;
+        }
+    };
+    tracing::info!(addr = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), data = %config.data_dir.display(), "nic-hub serving");
+    tonic::transport::Server::builder()
+        .add_service(health)
+        .add_service(reflection)
+        .add_service(
+            SyncServer::new(sync)
+                .max_decoding_message_size(max)
+                .max_encoding_message_size(max),
+        )
+        .add_service(
+            DocumentsServer::new(documents)
+                .max_decoding_message_size(max)
+                .max_encoding_message_size(max),
+        )
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), graceful)
+        .await?;
+    drop(hub);
+    let _ = engine_task.await;
+    if let Some(task) = metrics_task {
+        task.abort();
+    }
+    tracing::info!("nic-hub stopped");
+    Ok(())
+}

@@ -1,0 +1,70 @@
+//! `nic-hub`: flags, tracing, bind, serve until Ctrl-C or SIGTERM.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use nic_hub::{Config, ServeArgs};
+use tracing_subscriber::EnvFilter;
+
+/// The hub of a networked improvement community: syncs its documents between schools.
+#[derive(Parser)]
+#[command(name = "nic-hub", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the hub (sled in ./nic-data and 127.0.0.1:50051 unless told otherwise).
+    Serve(ServeArgs),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    let Cli {
+        command: Command::Serve(args),
+    } = Cli::parse();
+    let config = Config::resolve(&args)?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {}; is another hub running there?",
+                config.listen
+            )
+        })?;
+    println!(
+        "nic-hub listening on {} (data in {})",
+        listener.local_addr()?,
+        config.data_dir.display()
+    );
+    nic_hub::serve(config, listener, shutdown_signal()).await?;
+    Ok(())
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

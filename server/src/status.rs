@@ -1,0 +1,61 @@
+//! The one place where the hub's errors become gRPC statuses, with messages a person can act
+//! on.
+
+use nic_model::DocumentId;
+use nic_proto::convert::ConvertError;
+use nic_store::StoreError;
+use tonic::Status;
+
+/// What a hub request can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A request field is malformed.
+    #[error("invalid request: {0}")]
+    Invalid(#[from] ConvertError),
+    /// A request is malformed in a way that is not one field.
+    #[error("invalid request: {0}")]
+    BadRequest(String),
+    /// The document does not exist.
+    #[error("document {0} does not exist")]
+    NotFound(DocumentId),
+    /// A document with this id exists already.
+    #[error("document {0} already exists; choose another id or leave doc_id empty")]
+    AlreadyExists(DocumentId),
+    /// Storage failed.
+    #[error("storage error: {0}")]
+    Store(#[from] StoreError),
+    /// The hub is shutting down or overloaded.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+impl From<ApiError> for Status {
+    fn from(e: ApiError) -> Self {
+        let message = e.to_string();
+        match e {
+            ApiError::Invalid(_) | ApiError::BadRequest(_) => Status::invalid_argument(message),
+            ApiError::NotFound(_) => Status::not_found(message),
+            ApiError::AlreadyExists(_) => Status::already_exists(message),
+            ApiError::Store(StoreError::CorruptChunk { .. } | StoreError::CorruptRecord { .. }) => {
+                tracing::error!(%message, "corrupt stored data");
+                Status::internal(
+                    "the hub's stored copy of this document is damaged; tell the hub's operator",
+                )
+            }
+            ApiError::Store(_) => {
+                tracing::error!(%message, "storage failure");
+                Status::unavailable("the hub could not reach its storage; try again shortly")
+            }
+            ApiError::Unavailable(_) => Status::unavailable(message),
+        }
+    }
+}
+
+/// Runs blocking storage work off the async runtime.
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|_| ApiError::Unavailable("the hub is shutting down; try again later".into()))?
+}

@@ -1,0 +1,140 @@
+//! `nic.v1.Sync`: one long-lived stream per client; Hello first, then frames for the engine.
+
+use std::time::Duration;
+
+use nic_model::PeerId;
+use nic_proto::convert::{self, FromClient};
+use nic_proto::v1::{self, ClientFrame, sync_server};
+use tonic::{Request, Response, Status, Streaming};
+
+use crate::driver::{Command, HubHandle, OutboundStream, outbound};
+use crate::metrics::Metrics;
+use std::sync::Arc;
+
+/// How long a client has to say Hello.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The Sync service.
+pub struct SyncService {
+    pub(crate) hub: HubHandle,
+    pub(crate) metrics: Arc<Metrics>,
+    pub(crate) peer_queue: usize,
+    pub(crate) limits: v1::Limits,
+}
+
+#[tonic::async_trait]
+impl sync_server::Sync for SyncService {
+    type ConnectStream = OutboundStream;
+
+    async fn connect(
+        &self,
+        request: Request<Streaming<ClientFrame>>,
+    ) -> Result<Response<Self::ConnectStream>, Status> {
+        let mut inbound = request.into_inner();
+        let first = match tokio::time::timeout(HELLO_TIMEOUT, inbound.message()).await {
+            Err(_) => {
+                return Err(Status::deadline_exceeded(
+                    "no Hello within 10 s; send Hello first",
+                ));
+            }
+            Ok(Err(status)) => return Err(status),
+            Ok(Ok(None)) => return Err(Status::invalid_argument("the stream ended before Hello")),
+            Ok(Ok(Some(frame))) => frame,
+        };
+        let hello = match convert::from_client(first) {
+            Ok(FromClient::Hello(hello)) => hello,
+            Ok(FromClient::Frame(_)) => {
+                return Err(Status::invalid_argument("the first frame must be Hello"));
+            }
+            Err(e) => return Err(Status::invalid_argument(format!("bad first frame: {e}"))),
+        };
+        if hello.protocol_version != nic_proto::PROTOCOL_VERSION {
+            return Err(Status::failed_precondition(format!(
+                "protocol version {} is not supported; this hub speaks {}",
+                hello.protocol_version,
+                nic_proto::PROTOCOL_VERSION
+            )));
+        }
+        let peer = PeerId::new(hello.peer_id.clone())
+            .map_err(|e| Status::invalid_argument(format!("hello.peer_id: {e}")))?;
+        tracing::info!(%peer, client = %hello.client_name, version = %hello.client_version, "client connected");
+        let welcome = v1::HubFrame {
+            frame: Some(v1::hub_frame::Frame::Welcome(v1::Welcome {
+                member: None,
+                hub_version: env!("CARGO_PKG_VERSION").to_owned(),
+                peer_id: peer.to_string(),
+                limits: Some(self.limits),
+            })),
+        };
+        let (out, stream) = outbound::channel(self.peer_queue, welcome);
+        let conn = self.hub.next_conn();
+        self.hub
+            .send(Command::Connect {
+                peer: peer.clone(),
+                conn,
+                outbound: out,
+            })
+            .await?;
+        let hub = self.hub.clone();
+        let metrics = self.metrics.clone();
+        tokio::spawn(read_frames(hub, metrics, peer, conn, inbound));
+        Ok(Response::new(stream))
+    }
+}
+
+/// Forwards a client's frames to the engine until the stream ends.
+async fn read_frames(
+    hub: HubHandle,
+    metrics: Arc<Metrics>,
+    peer: PeerId,
+    conn: u64,
+    mut inbound: Streaming<ClientFrame>,
+) {
+    loop {
+        let command = match inbound.message().await {
+            Ok(Some(frame)) => {
+                Metrics::add(&metrics.frames_in, 1);
+                match convert::from_client(frame) {
+                    Ok(FromClient::Frame(frame)) => {
+                        if let nic_sync::Frame::Sync { message, .. } = &frame {
+                            Metrics::add(&metrics.bytes_in, message.len() as u64);
+                        }
+                        Command::Frame {
+                            peer: peer.clone(),
+                            conn,
+                            frame,
+                        }
+                    }
+                    Ok(FromClient::Hello(_)) => Command::BadFrame {
+                        peer: peer.clone(),
+                        conn,
+                        message: "Hello may be sent only once, as the first frame; ignored".into(),
+                    },
+                    Err(e) => Command::BadFrame {
+                        peer: peer.clone(),
+                        conn,
+                        message: format!("frame ignored: {e}"),
+                    },
+                }
+            }
+            Ok(None) => break,
+            Err(status) => {
+                tracing::info!(%peer, %status, "client stream failed");
+                // Tell the client why (e.g. a frame over the size limit) as the stream ends.
+                let _ = hub
+                    .send(Command::Close {
+                        peer: peer.clone(),
+                        conn,
+                        status,
+                    })
+                    .await;
+                break;
+            }
+        };
+        if hub.send(command).await.is_err() {
+            return;
+        }
+    }
+    tracing::info!(%peer, "client disconnected");
+    let _ = hub.send(Command::Disconnect { peer, conn }).await;
+}

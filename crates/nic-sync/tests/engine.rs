@@ -236,6 +236,10 @@ fn changes_spread_and_are_acked_only_once_durable_on_the_hub() {
     net.log.clear();
     net.edit("a", doc, "prediction");
     net.pump();
+    assert_eq!(
+        net.replicas["a"].pending_changes(&doc, &peer("hub")),
+        Some(1)
+    );
     // Nothing is durable on the hub yet: no ack, and no other peer has the change.
     assert!(
         net.replicas["b"]
@@ -282,6 +286,15 @@ fn changes_spread_and_are_acked_only_once_durable_on_the_hub() {
     assert_eq!(
         net.replicas["a"].acked_heads(&doc, &peer("hub")),
         Some(a_heads.as_slice())
+    );
+    assert_eq!(
+        net.replicas["a"].pending_changes(&doc, &peer("hub")),
+        Some(0)
+    );
+    // b's copy holds only changes that came from the hub: nothing of its own is pending.
+    assert_eq!(
+        net.replicas["b"].pending_changes(&doc, &peer("hub")),
+        Some(0)
     );
     // b only read: it is owed no ack.
     assert!(

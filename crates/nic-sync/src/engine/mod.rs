@@ -111,6 +111,24 @@ impl Engine {
         self.docs.get(doc)?.acked.get(peer).map(Vec::as_slice)
     }
 
+    /// How many of this replica's own changes to a document `peer` has not yet
+    /// acknowledged as durable (`None` if the document is not in memory).
+    ///
+    /// Changes by other actors count as saved: a hub relays only changes it has made
+    /// durable, so whatever reached us from it is already there.
+    pub fn pending_changes(&self, doc: &DocumentId, peer: &PeerId) -> Option<usize> {
+        let entry = self.docs.get(doc)?;
+        let am = entry.doc()?;
+        let acked = entry.acked.get(peer).map(Vec::as_slice).unwrap_or(&[]);
+        let actor = am.get_actor();
+        Some(
+            am.get_changes(acked)
+                .iter()
+                .filter(|c| c.actor_id() == actor)
+                .count(),
+        )
+    }
+
     /// The heads storage has confirmed durable here for a document.
     pub fn durable_heads(&self, doc: &DocumentId) -> Option<&[ChangeHash]> {
         Some(self.docs.get(doc)?.persist.durable_heads.as_slice())

@@ -66,7 +66,7 @@ impl sync_server::Sync for SyncService {
                 limits: Some(self.limits),
             })),
         };
-        let (out, stream) = outbound::channel(self.peer_queue, welcome);
+        let (out, stream, alive) = outbound::channel(self.peer_queue, welcome);
         let conn = self.hub.next_conn();
         self.hub
             .send(Command::Connect {
@@ -77,7 +77,14 @@ impl sync_server::Sync for SyncService {
             .await?;
         let hub = self.hub.clone();
         let metrics = self.metrics.clone();
-        tokio::spawn(read_frames(hub, metrics, peer, conn, inbound));
+        tokio::spawn(async move {
+            // Stop reading once the hub lets go of this client (cut off, replaced, or the
+            // hub is shutting down): dropping the request stream frees the connection.
+            tokio::select! {
+                () = read_frames(hub, metrics, peer, conn, inbound) => {}
+                () = outbound::released(alive) => {}
+            }
+        });
         Ok(Response::new(stream))
     }
 }

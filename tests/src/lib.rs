@@ -30,13 +30,19 @@ pub struct TestHub {
 impl TestHub {
     /// Starts a hub over a data folder.
     pub async fn start(data_dir: &Path) -> TestHub {
+        Self::start_with(data_dir, |_| {}).await
+    }
+
+    /// Starts a hub over a data folder, with settings adjusted by `tune`.
+    pub async fn start_with(data_dir: &Path, tune: impl FnOnce(&mut Config)) -> TestHub {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
-        let config = Config {
+        let mut config = Config {
             data_dir: data_dir.to_owned(),
             metrics_listen: None,
             ..Config::default()
         };
+        tune(&mut config);
         let store = Arc::new(SledStore::open(data_dir).unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -130,4 +136,72 @@ pub fn worksheet() -> Automerge {
 pub fn put(am: &mut Automerge, key: &str, value: i64) {
     am.transact::<_, _, AutomergeError>(|tx| tx.put(ROOT, key, value).map(|_| ()))
         .unwrap();
+}
+
+/// A raw `Sync.Connect` stream, for tests that speak the wire protocol directly.
+pub struct RawStream {
+    /// Frames to send.
+    pub tx: tokio::sync::mpsc::Sender<v1::ClientFrame>,
+    /// Frames received.
+    pub rx: tonic::Streaming<v1::HubFrame>,
+}
+
+/// A Hello frame for `peer`.
+pub fn hello(peer: &str) -> v1::ClientFrame {
+    v1::ClientFrame {
+        frame: Some(v1::client_frame::Frame::Hello(v1::Hello {
+            peer_id: peer.into(),
+            client_name: "e2e".into(),
+            client_version: "0".into(),
+            protocol_version: nic_proto::PROTOCOL_VERSION,
+        })),
+    }
+}
+
+impl RawStream {
+    /// Opens a stream whose first frame is `first`; the hub's answer to the call.
+    pub async fn open(hub: &TestHub, first: v1::ClientFrame) -> Result<RawStream, tonic::Status> {
+        let (tx, rx) = tokio::sync::mpsc::channel(64);
+        tx.send(first).await.unwrap();
+        let rx = v1::sync_client::SyncClient::new(hub.channel().await)
+            .connect(tokio_stream::wrappers::ReceiverStream::new(rx))
+            .await?
+            .into_inner();
+        Ok(RawStream { tx, rx })
+    }
+
+    /// Sends a frame.
+    pub async fn send(&self, frame: v1::client_frame::Frame) {
+        self.tx
+            .send(v1::ClientFrame { frame: Some(frame) })
+            .await
+            .unwrap();
+    }
+
+    /// Reads frames until `pick` returns something, failing after a few seconds.
+    pub async fn until<T>(
+        &mut self,
+        mut pick: impl FnMut(&v1::hub_frame::Frame) -> Option<T>,
+    ) -> Result<T, tonic::Status> {
+        let reading = async {
+            loop {
+                match self.rx.message().await? {
+                    Some(v1::HubFrame { frame: Some(frame) }) => {
+                        if let Some(found) = pick(&frame) {
+                            return Ok(found);
+                        }
+                    }
+                    Some(_) => {}
+                    None => return Err(tonic::Status::cancelled("stream ended")),
+                }
+            }
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(10), reading)
+            .await
+            .unwrap_or_else(|_| {
+                Err(tonic::Status::deadline_exceeded(
+                    "no such frame within 10 s",
+                ))
+            })
+    }
 }

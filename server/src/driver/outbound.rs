@@ -6,14 +6,16 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use nic_proto::v1::HubFrame;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio_stream::Stream;
 use tonic::Status;
 
-/// The hub's side of one client's queue.
+/// The hub's side of one client's queue. Dropping it (or closing it) also stops the task
+/// reading the client's frames, so a cut-off client cannot hold its connection open.
 pub(crate) struct Outbound {
     pub(crate) frames: mpsc::Sender<HubFrame>,
     pub(crate) close: Option<oneshot::Sender<Status>>,
+    alive: Option<watch::Sender<()>>,
 }
 
 impl Outbound {
@@ -22,7 +24,13 @@ impl Outbound {
         if let Some(tx) = self.close.take() {
             let _ = tx.send(status);
         }
+        self.alive = None;
     }
+}
+
+/// Completes when the hub has let go of the client (closed or dropped its [`Outbound`]).
+pub(crate) async fn released(mut alive: watch::Receiver<()>) {
+    while alive.changed().await.is_ok() {}
 }
 
 /// The client's side: what tonic sends as the response stream.
@@ -33,22 +41,29 @@ pub struct OutboundStream {
     done: bool,
 }
 
-/// A bounded queue of `capacity` frames with its closing handle.
-pub(crate) fn channel(capacity: usize, first: HubFrame) -> (Outbound, OutboundStream) {
+/// A bounded queue of `capacity` frames with its closing handle, and a receiver that
+/// completes (see [`released`]) once the hub lets go of the client.
+pub(crate) fn channel(
+    capacity: usize,
+    first: HubFrame,
+) -> (Outbound, OutboundStream, watch::Receiver<()>) {
     let (tx, rx) = mpsc::channel(capacity);
     // The first frame (Welcome) always fits: the queue is new.
     let _ = tx.try_send(first);
     let (close_tx, close_rx) = oneshot::channel();
+    let (alive_tx, alive_rx) = watch::channel(());
     (
         Outbound {
             frames: tx,
             close: Some(close_tx),
+            alive: Some(alive_tx),
         },
         OutboundStream {
             frames: rx,
             close: Some(close_rx),
             done: false,
         },
+        alive_rx,
     )
 }
 

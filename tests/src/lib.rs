@@ -119,6 +119,23 @@ impl TestHub {
     }
 }
 
+/// The saved copy of a document on the hub at `url`.
+pub async fn saved_at(url: &str, doc: DocumentId) -> Automerge {
+    let channel = Channel::from_shared(url.to_owned())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let reply = DocumentsClient::new(channel)
+        .get(v1::GetDocumentRequest {
+            doc_id: doc.to_string(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    Automerge::load(&reply.document).unwrap()
+}
+
 /// A worksheet's initial content: a title, a list of numbers and a notes text.
 pub fn worksheet() -> Automerge {
     let mut doc = Automerge::new();

@@ -1,0 +1,189 @@
+//! Kill the hub with SIGKILL during a steady write load; after each restart every change it
+//! had acknowledged must be there.
+//!
+//! The hub runs in a child process (this test binary re-executed as `crash_child`), so the
+//! kill is a real process crash. `NIC_E2E_CRASH_ROUNDS` sets the number of kills (default
+//! 10; run 100+ for a long check) and `NIC_E2E_CRASH_SEED` replays a run.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use nic_client::{Client, Target};
+use nic_e2e::{TestHub, put};
+use nic_model::PeerId;
+use nic_sync::Notification;
+use nic_sync::automerge::ReadDoc;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+const CHILD_ENV: &str = "NIC_E2E_CRASH_DIR";
+
+/// The child: a hub on an OS-chosen port over the given folder, until killed.
+#[test]
+fn crash_child() {
+    let Ok(dir) = std::env::var(CHILD_ENV) else {
+        return;
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        // A leading newline: libtest's "test crash_child ..." has none of its own.
+        println!("\nport {}", listener.local_addr().unwrap().port());
+        let config = nic_hub::Config {
+            data_dir: dir.into(),
+            metrics_listen: None,
+            ..nic_hub::Config::default()
+        };
+        nic_hub::serve(config, listener, std::future::pending())
+            .await
+            .unwrap();
+    });
+}
+
+fn spawn_hub(dir: &std::path::Path) -> (Child, String) {
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["crash_child", "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD_ENV, dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let port = loop {
+        let line = lines.next().expect("the hub printed its port").unwrap();
+        if let Some(port) = line.strip_prefix("port ") {
+            break port.to_owned();
+        }
+    };
+    // Keep draining stdout so the child never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, format!("http://127.0.0.1:{port}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_changes_survive_hub_sigkill() {
+    let rounds: usize = std::env::var("NIC_E2E_CRASH_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
+    let seed: u64 = std::env::var("NIC_E2E_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(7);
+    println!("crash test: {rounds} rounds, seed {seed} (replay with NIC_E2E_CRASH_SEED={seed})");
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let dir = tempfile::tempdir().unwrap();
+
+    // The document is made by a hub in this process, then that hub stops cleanly.
+    let setup = TestHub::start(dir.path()).await;
+    let doc = setup.create_worksheet("algebra").await;
+    setup.stop().await;
+
+    let mut acknowledged: BTreeSet<String> = BTreeSet::new();
+    for round in 0..rounds {
+        let (mut child, url) = spawn_hub(dir.path());
+        // Everything acknowledged before any earlier kill is still there.
+        let saved = nic_e2e::saved_at(&url, doc).await;
+        for key in &acknowledged {
+            assert!(
+                saved
+                    .get(nic_sync::automerge::ROOT, key.as_str())
+                    .unwrap()
+                    .is_some(),
+                "round {round}: acknowledged {key} was lost (seed {seed})"
+            );
+        }
+
+        let client = Client::connect(&url, PeerId::new("writer").unwrap())
+            .await
+            .unwrap();
+        client.subscribe(Target::Docs(vec![doc])).await.unwrap();
+        client
+            .wait_for(doc, Duration::from_secs(20), |am| {
+                am.get(nic_sync::automerge::ROOT, "notes")
+                    .ok()
+                    .flatten()
+                    .is_some()
+            })
+            .await
+            .unwrap();
+        let mut events = client.events();
+        let kill_after = rng.random_range(1..=20);
+        let writer = {
+            let client = client.clone();
+            tokio::spawn(async move {
+                for i in 0..100_000 {
+                    let key = format!("r{round}-{i}");
+                    if client.edit(doc, move |am| put(am, &key, i)).await.is_err() {
+                        return;
+                    }
+                    tokio::task::yield_now().await;
+                }
+            })
+        };
+        let mut acks = 0;
+        let mut last_acked = None;
+        while acks < kill_after {
+            match tokio::time::timeout(Duration::from_secs(20), events.recv()).await {
+                Ok(Ok(Notification::Acked { heads, .. })) => {
+                    acks += 1;
+                    last_acked = Some(heads);
+                }
+                Ok(_) => {}
+                Err(_) => panic!("round {round}: no ack within 20 s (seed {seed})"),
+            }
+        }
+        child.kill().unwrap(); // SIGKILL on Unix
+        child.wait().unwrap();
+        writer.abort();
+        let heads = last_acked.unwrap();
+        let keys = client
+            .read(doc, move |am| {
+                am.keys_at(nic_sync::automerge::ROOT, &heads)
+                    .collect::<Vec<_>>()
+            })
+            .await
+            .unwrap()
+            .unwrap();
+        acknowledged.extend(keys.into_iter().filter(|k| k.starts_with('r')));
+        drop(client);
+        if std::env::var_os("NIC_E2E_CRASH_VERBOSE").is_some() {
+            println!(
+                "round {round}: killed after {acks} acks; {} acknowledged so far",
+                acknowledged.len()
+            );
+        }
+    }
+    // A last restart checks the final kill.
+    let (mut child, url) = spawn_hub(dir.path());
+    let saved = nic_e2e::saved_at(&url, doc).await;
+    let missing: Vec<_> = acknowledged
+        .iter()
+        .filter(|k| {
+            saved
+                .get(nic_sync::automerge::ROOT, k.as_str())
+                .unwrap()
+                .is_none()
+        })
+        .collect();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        missing.is_empty(),
+        "acknowledged but lost: {missing:?} (seed {seed})"
+    );
+    assert!(
+        acknowledged.len() >= rounds,
+        "too few acknowledged edits to mean anything: {}",
+        acknowledged.len()
+    );
+    println!(
+        "crash test: {} acknowledged edits survived {rounds} kills",
+        acknowledged.len()
+    );
+}

@@ -41,7 +41,9 @@ pub struct ServeArgs {
     /// Largest gRPC message accepted, in bytes. [default: 4194304]
     #[arg(long, env = "NIC_HUB_MAX_MESSAGE_BYTES")]
     pub max_message_bytes: Option<usize>,
-    /// Frames queued for one client before it is disconnected as too slow. [default: 1024]
+    /// Frames queued for one client before it is disconnected as too slow. A subscription
+    /// queues about two frames per document at once, so keep this above twice the largest
+    /// network. [default: 16384]
     #[arg(long, env = "NIC_HUB_PEER_QUEUE")]
     pub peer_queue: Option<usize>,
 }
@@ -87,7 +89,7 @@ impl Default for Config {
             metrics_listen: Some(SocketAddr::from(([127, 0, 0, 1], 9464))),
             max_loaded_docs: 10_000,
             max_message_bytes: 4 * 1024 * 1024,
-            peer_queue: 1024,
+            peer_queue: 16_384,
         }
     }
 }

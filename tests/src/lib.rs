@@ -106,16 +106,7 @@ impl TestHub {
 
     /// The hub's saved copy of a document.
     pub async fn saved(&self, doc: DocumentId) -> Automerge {
-        let reply = self
-            .documents()
-            .await
-            .get(v1::GetDocumentRequest {
-                doc_id: doc.to_string(),
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        Automerge::load(&reply.document).unwrap()
+        saved_at(&self.url, doc).await
     }
 }
 

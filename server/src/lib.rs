@@ -22,6 +22,7 @@ use std::sync::Arc;
 use nic_proto::v1::{documents_server::DocumentsServer, sync_server::SyncServer};
 use nic_store::{Durability, SledStore, Store, StoreError};
 use tokio::net::TcpListener;
+use tokio_stream::StreamExt;
 use tokio_stream::wrappers::TcpListenerStream;
 
 pub use config::{Config, DurabilityMode, ServeArgs};
@@ -156,7 +157,7 @@ pub async fn serve_with_store(
                 .max_decoding_message_size(max)
                 .max_encoding_message_size(max),
         )
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), graceful)
+        .serve_with_incoming_shutdown(incoming(listener), graceful)
         .await?;
     drop(hub);
     let _ = engine_task.await;
@@ -165,4 +166,20 @@ pub async fn serve_with_store(
     }
     tracing::info!("nic-hub stopped");
     Ok(())
+}
+
+/// Accepted connections with Nagle's algorithm off: tonic sets `TCP_NODELAY` only on
+/// listeners it binds itself, and without it a small sync frame can wait ~40 ms for the
+/// peer's delayed ACK — every relayed edit would arrive that much later.
+fn incoming(
+    listener: TcpListener,
+) -> impl tokio_stream::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
+    TcpListenerStream::new(listener).map(|conn| {
+        if let Ok(stream) = &conn
+            && let Err(e) = stream.set_nodelay(true)
+        {
+            tracing::warn!(error = %e, "cannot set TCP_NODELAY on an accepted connection");
+        }
+        conn
+    })
 }

@@ -1,0 +1,226 @@
+//! The hub under load: a child `nic-hub` process (so its CPU, memory and disk are its own,
+//! and it can be pinned to a core), a hub inside this process, or one given by address.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use nic_hub::{Config, DurabilityMode};
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::procfs;
+
+/// Which hub to load.
+#[derive(Clone, Debug)]
+pub enum HubSpec {
+    /// Start this `nic-hub` binary on a fresh data folder, optionally pinned with
+    /// `taskset -c CPUS`.
+    Child {
+        /// The binary.
+        bin: PathBuf,
+        /// A `taskset -c` CPU list.
+        cpus: Option<String>,
+        /// The hub's durability mode.
+        durability: DurabilityMode,
+    },
+    /// Run the hub inside this process (CPU and memory then include the clients').
+    InProcess {
+        /// The hub's durability mode.
+        durability: DurabilityMode,
+    },
+    /// A hub already running.
+    External {
+        /// Its address, e.g. `http://127.0.0.1:50051`.
+        url: String,
+        /// Its process id, to read its CPU and memory.
+        pid: Option<u32>,
+        /// Its data folder, to measure its size.
+        data_dir: Option<PathBuf>,
+    },
+}
+
+enum Running {
+    Child(Child),
+    InProcess {
+        stop: oneshot::Sender<()>,
+        task: JoinHandle<Result<(), nic_hub::ServeError>>,
+    },
+    External,
+}
+
+/// A hub the tool is loading.
+pub struct Hub {
+    /// Its gRPC address.
+    pub url: String,
+    /// Whose CPU and memory the figures are.
+    pub measured: &'static str,
+    pid: Option<u32>,
+    data_dir: Option<PathBuf>,
+    running: Running,
+    _dir: Option<TempDir>,
+}
+
+impl Hub {
+    /// Starts (or finds) the hub.
+    pub async fn start(spec: &HubSpec) -> anyhow::Result<Hub> {
+        match spec {
+            HubSpec::Child {
+                bin,
+                cpus,
+                durability,
+            } => start_child(bin, cpus.as_deref(), *durability).await,
+            HubSpec::InProcess { durability } => start_in_process(*durability).await,
+            HubSpec::External { url, pid, data_dir } => Ok(Hub {
+                url: url.clone(),
+                measured: if pid.is_some() {
+                    "hub process"
+                } else {
+                    "not measured (give --hub-pid)"
+                },
+                pid: *pid,
+                data_dir: data_dir.clone(),
+                running: Running::External,
+                _dir: None,
+            }),
+        }
+    }
+
+    /// CPU seconds the measured process has used.
+    pub fn cpu_seconds(&self) -> Option<f64> {
+        self.pid.and_then(procfs::cpu_seconds)
+    }
+
+    /// Peak resident memory of the measured process.
+    pub fn peak_rss_bytes(&self) -> Option<u64> {
+        self.pid.and_then(procfs::peak_rss_bytes)
+    }
+
+    /// Bytes in the hub's data folder.
+    pub fn disk_bytes(&self) -> Option<u64> {
+        self.data_dir.as_deref().map(procfs::disk_bytes)
+    }
+
+    /// Stops a hub this tool started (gracefully: SIGTERM, then wait).
+    pub async fn stop(self) -> anyhow::Result<()> {
+        match self.running {
+            Running::Child(mut child) => {
+                let pid = child.id().to_string();
+                let _ = Command::new("kill").args(["-TERM", &pid]).status();
+                let status = tokio::task::spawn_blocking(move || child.wait()).await??;
+                if !status.success() {
+                    bail!("the hub exited with {status}");
+                }
+            }
+            Running::InProcess { stop, task } => {
+                let _ = stop.send(());
+                task.await??;
+            }
+            Running::External => {}
+        }
+        Ok(())
+    }
+}
+
+async fn start_child(
+    bin: &Path,
+    cpus: Option<&str>,
+    durability: DurabilityMode,
+) -> anyhow::Result<Hub> {
+    if !bin.exists() {
+        bail!(
+            "no hub binary at {}; build it with `cargo build --release -p nic-hub`, pass --hub-bin, or use --in-process",
+            bin.display()
+        );
+    }
+    let dir = tempfile::Builder::new().prefix("nic-load-hub").tempdir()?;
+    let mut cmd = match cpus {
+        Some(cpus) => {
+            let mut c = Command::new("taskset");
+            c.args(["-c", cpus]).arg(bin);
+            c
+        }
+        None => Command::new(bin),
+    };
+    cmd.arg("serve")
+        .args(["--listen", "127.0.0.1:0", "--metrics-listen", "off"])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["--durability", durability_flag(durability)])
+        .env(
+            "RUST_LOG",
+            std::env::var("NIC_LOAD_HUB_LOG").unwrap_or("warn".into()),
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    let mut child = cmd
+        .spawn()
+        .with_context(|| format!("cannot start {}", bin.display()))?;
+    let stdout = child.stdout.take().context("no stdout from the hub")?;
+    // The hub's first line names its address; the rest (logs) is drained so it never blocks.
+    let (line, rest) = tokio::task::spawn_blocking(move || {
+        let mut reader = BufReader::new(stdout);
+        let mut line = String::new();
+        let read = reader.read_line(&mut line);
+        (read.map(|_| line), reader)
+    })
+    .await?;
+    std::thread::spawn(move || {
+        let mut rest = rest;
+        let mut sink = std::io::sink();
+        let _ = std::io::copy(&mut rest, &mut sink);
+    });
+    let line = line?;
+    let addr = line
+        .strip_prefix("nic-hub listening on ")
+        .and_then(|s| s.split_whitespace().next())
+        .with_context(|| format!("unexpected first line from the hub: {line:?}"))?;
+    Ok(Hub {
+        url: format!("http://{addr}"),
+        measured: "hub process",
+        pid: Some(child.id()),
+        data_dir: Some(dir.path().to_owned()),
+        running: Running::Child(child),
+        _dir: Some(dir),
+    })
+}
+
+async fn start_in_process(durability: DurabilityMode) -> anyhow::Result<Hub> {
+    let dir = tempfile::Builder::new().prefix("nic-load-hub").tempdir()?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let config = Config {
+        data_dir: dir.path().to_owned(),
+        metrics_listen: None,
+        durability,
+        ..Config::default()
+    };
+    let store = nic_store::SledStore::open(dir.path())?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(nic_hub::serve_with_store(
+        config,
+        Arc::new(store),
+        listener,
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    Ok(Hub {
+        url,
+        measured: "this process (hub and clients together)",
+        pid: Some(std::process::id()),
+        data_dir: Some(dir.path().to_owned()),
+        running: Running::InProcess { stop, task },
+        _dir: Some(dir),
+    })
+}
+
+fn durability_flag(d: DurabilityMode) -> &'static str {
+    match d {
+        DurabilityMode::Process => "process",
+        DurabilityMode::PowerSafe => "power-safe",
+    }
+}

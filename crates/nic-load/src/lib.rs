@@ -1,0 +1,20 @@
+//! `nic-load`: loads a nic-hub the way a networked improvement community uses it — K
+//! clients co-editing M PDSA worksheets — and measures what a coach would feel (how fast a
+//! new laptop gets the network's documents, how soon a colleague's edit shows up) and what
+//! the hub costs (CPU, memory, disk).
+//!
+//! The crate is the `nic-load` tool; its modules are a library only so that the engine
+//! benchmark (`benches/engine.rs`) and the tests reuse the same worksheet edits. It uses
+//! `anyhow`, as binaries do.
+//!
+//! - [`workload`] — the worksheets and the edits made to them;
+//! - [`hub`] — the hub under load: a child process, in-process, or given by address;
+//! - [`scenario`] — the run itself and its [`scenario::Report`];
+//! - [`latency`] — timing each edit's arrival at every other client;
+//! - [`procfs`] — CPU, memory and disk figures of a process.
+
+pub mod hub;
+pub mod latency;
+pub mod procfs;
+pub mod scenario;
+pub mod workload;

@@ -1,0 +1,148 @@
+//! `nic-load`: K clients, M documents, E edits per client against a nic-hub; see `--help`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+use nic_hub::DurabilityMode;
+use nic_load::hub::{Hub, HubSpec};
+use nic_load::scenario::{self, Report, Scenario};
+use tracing_subscriber::EnvFilter;
+
+/// Load a nic-hub: K clients co-edit M PDSA worksheets, E edits each. Reports cold-clone
+/// time, durable edits per second, propagation latency p50/p99, and the hub's CPU seconds,
+/// peak memory and bytes on disk.
+///
+/// By default it starts the `nic-hub` built beside it on a fresh data folder; pin the hub
+/// with `--hub-cpus 0` and this tool with `taskset -c 1 nic-load ...`.
+#[derive(Parser)]
+#[command(name = "nic-load", version, about, long_about)]
+struct Args {
+    /// K: clients that edit at once.
+    #[arg(short = 'k', long, default_value_t = 8)]
+    clients: usize,
+    /// M: documents (PDSA worksheets) in the network.
+    #[arg(short = 'm', long, default_value_t = 200)]
+    docs: usize,
+    /// E: edits each client makes (70% typing into notes, 30% map puts).
+    #[arg(short = 'e', long, default_value_t = 125)]
+    edits: usize,
+    /// Seeds which documents get edited and how.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Edits per second per client; unset edits as fast as each client can.
+    #[arg(long)]
+    rate: Option<f64>,
+    /// The `nic-hub` binary to start (default: the one beside this tool).
+    #[arg(long)]
+    hub_bin: Option<PathBuf>,
+    /// Pin the started hub to these CPUs (`taskset -c` list, e.g. `0`).
+    #[arg(long)]
+    hub_cpus: Option<String>,
+    /// The started hub's durability mode.
+    #[arg(long, value_enum, default_value = "process")]
+    durability: DurabilityMode,
+    /// Run the hub inside this process instead (CPU and memory then include the clients).
+    #[arg(long, conflicts_with_all = ["hub", "hub_bin", "hub_cpus"])]
+    in_process: bool,
+    /// Load a hub already running at this address instead of starting one.
+    #[arg(long, conflicts_with_all = ["hub_bin", "hub_cpus"])]
+    hub: Option<String>,
+    /// With --hub: its process id, to report its CPU and memory.
+    #[arg(long, requires = "hub")]
+    hub_pid: Option<u32>,
+    /// With --hub: its data folder, to report its size.
+    #[arg(long, requires = "hub")]
+    hub_data: Option<PathBuf>,
+    /// Longest any one wait may take, in seconds.
+    #[arg(long, default_value_t = 600)]
+    timeout_secs: u64,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let spec = if let Some(url) = args.hub.clone() {
+        HubSpec::External {
+            url,
+            pid: args.hub_pid,
+            data_dir: args.hub_data.clone(),
+        }
+    } else if args.in_process {
+        HubSpec::InProcess {
+            durability: args.durability,
+        }
+    } else {
+        let bin = match args.hub_bin.clone() {
+            Some(bin) => bin,
+            None => std::env::current_exe()
+                .context("cannot find this tool's own path")?
+                .with_file_name("nic-hub"),
+        };
+        HubSpec::Child {
+            bin,
+            cpus: args.hub_cpus.clone(),
+            durability: args.durability,
+        }
+    };
+    let hub = Hub::start(&spec).await?;
+    let run = Scenario {
+        clients: args.clients,
+        docs: args.docs,
+        edits: args.edits,
+        seed: args.seed,
+        rate: args.rate,
+        timeout: Duration::from_secs(args.timeout_secs),
+    };
+    let report = scenario::run(&hub, &run).await;
+    hub.stop().await?;
+    let report = report?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_table(&report);
+    }
+    Ok(())
+}
+
+fn print_table(r: &Report) {
+    let opt = |v: Option<f64>, unit: &str| v.map_or("n/a".to_owned(), |v| format!("{v:.2} {unit}"));
+    println!(
+        "K={} clients, M={} documents, E={} edits each (seed {}, rate {})",
+        r.clients,
+        r.docs,
+        r.edits_per_client,
+        r.seed,
+        r.rate
+            .map_or("unthrottled".into(), |r| format!("{r}/s per client"))
+    );
+    println!("create M documents     {:>10.2} s", r.create_s);
+    println!("initial sync (K at once){:>9.2} s", r.initial_sync_s);
+    println!(
+        "edits acked durable    {:>10.2} s  ({:.0} edits/s)",
+        r.edit_phase_s, r.edits_per_s
+    );
+    println!("all clients converged  {:>10.2} s", r.converged_s);
+    println!(
+        "propagation p50 / p99  {:>10.1} / {:.1} ms  (max {:.1} ms, {} of {} arrivals timed)",
+        r.propagation.p50_ms,
+        r.propagation.p99_ms,
+        r.propagation.max_ms,
+        r.propagation.samples,
+        r.expected_arrivals
+    );
+    println!("cold clone of M docs   {:>10.2} s", r.cold_clone_s);
+    println!("CPU ({})  {}", r.measured, opt(r.hub_cpu_s, "s"));
+    println!("peak memory            {}", opt(r.hub_peak_rss_mib, "MiB"));
+    println!("hub data on disk       {}", opt(r.hub_disk_mib, "MiB"));
+}

@@ -1,0 +1,78 @@
+//! The load tool runs end to end on a tiny load and reports what it measured.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+use std::process::Command;
+
+fn nic_load() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_nic-load"))
+}
+
+#[test]
+fn tiny_run_reports_every_figure() {
+    let out = nic_load()
+        .args([
+            "--in-process",
+            "--json",
+            "-k",
+            "2",
+            "-m",
+            "3",
+            "-e",
+            "5",
+            "--timeout-secs",
+            "60",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "nic-load failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["clients"], 2);
+    assert_eq!(report["docs"], 3);
+    // Every edit reached the other client and was timed: 2 clients × 5 edits × 1 other.
+    assert_eq!(report["expected_arrivals"], 10);
+    assert_eq!(report["propagation"]["samples"], 10);
+    let p50 = report["propagation"]["p50_ms"].as_f64().unwrap();
+    let p99 = report["propagation"]["p99_ms"].as_f64().unwrap();
+    assert!(p50 > 0.0 && p50 <= p99, "p50 {p50} p99 {p99}");
+    assert!(report["edits_per_s"].as_f64().unwrap() > 0.0);
+    assert!(report["cold_clone_s"].as_f64().unwrap() > 0.0);
+    assert!(report["hub_cpu_s"].as_f64().unwrap() >= 0.0);
+    assert!(report["hub_peak_rss_mib"].as_f64().unwrap() > 1.0);
+    // The worksheets and their edits are on the hub's disk.
+    assert!(report["hub_disk_mib"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn a_missing_hub_binary_says_how_to_build_it() {
+    let out = nic_load()
+        .args([
+            "--hub-bin",
+            "/nonexistent/nic-hub",
+            "-k",
+            "2",
+            "-m",
+            "1",
+            "-e",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cargo build --release -p nic-hub"), "{err}");
+}
+
+#[test]
+fn one_client_is_refused_with_a_reason() {
+    let out = nic_load()
+        .args(["--in-process", "-k", "1", "-m", "1", "-e", "1"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 2 clients"));
+}

@@ -62,36 +62,42 @@ impl Watcher {
                     event = events.recv() => event,
                     _ = &mut stopped => return samples,
                 };
-                let doc = match event {
+                let docs: Vec<DocumentId> = match event {
                     Ok(Notification::Changed {
                         doc,
                         origin: Origin::Remote(_),
                         ..
-                    }) => doc,
-                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    }) => vec![doc],
+                    // Missed notifications: look at every document, or the last changes
+                    // to some would never be timed (timed late rather than never).
+                    Err(broadcast::error::RecvError::Lagged(_)) => last.keys().copied().collect(),
+                    Ok(_) => continue,
                     Err(broadcast::error::RecvError::Closed) => return samples,
                 };
-                let prev = last.get(&doc).cloned().unwrap_or_default();
-                // What arrived since we last looked, timed inside the client when it holds it.
-                let seen = client
-                    .read(doc, move |am| {
-                        let at = Instant::now();
-                        let new: Vec<ChangeHash> =
-                            am.get_changes(&prev).iter().map(|c| c.hash()).collect();
-                        (at, new, am.get_heads())
-                    })
-                    .await;
-                let Ok(Some((at, new, now_heads))) = seen else {
-                    continue;
-                };
-                for hash in new {
-                    if let Some((started, author)) = sent.lookup(&hash)
-                        && author != me
-                    {
-                        samples.push(at.duration_since(started).as_secs_f64() * 1000.0);
+                for doc in docs {
+                    let prev = last.get(&doc).cloned().unwrap_or_default();
+                    // What arrived since we last looked, timed inside the client when it
+                    // holds it.
+                    let seen = client
+                        .read(doc, move |am| {
+                            let at = Instant::now();
+                            let new: Vec<ChangeHash> =
+                                am.get_changes(&prev).iter().map(|c| c.hash()).collect();
+                            (at, new, am.get_heads())
+                        })
+                        .await;
+                    let Ok(Some((at, new, now_heads))) = seen else {
+                        continue;
+                    };
+                    for hash in new {
+                        if let Some((started, author)) = sent.lookup(&hash)
+                            && author != me
+                        {
+                            samples.push(at.duration_since(started).as_secs_f64() * 1000.0);
+                        }
                     }
+                    last.insert(doc, now_heads);
                 }
-                last.insert(doc, now_heads);
             }
         });
         Watcher { stop, task }

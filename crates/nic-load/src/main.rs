@@ -143,6 +143,7 @@ fn print_table(r: &Report) {
     );
     println!("cold clone of M docs   {:>10.2} s", r.cold_clone_s);
     println!("CPU ({})  {}", r.measured, opt(r.hub_cpu_s, "s"));
+    println!("CPU (load tool, K clients)  {}", opt(r.clients_cpu_s, "s"));
     println!("peak memory            {}", opt(r.hub_peak_rss_mib, "MiB"));
     println!("hub data on disk       {}", opt(r.hub_disk_mib, "MiB"));
 }

@@ -17,6 +17,7 @@ use tonic::transport::Channel;
 
 use crate::hub::Hub;
 use crate::latency::{Sent, Summary, Watcher};
+use crate::procfs;
 use crate::workload::{Edit, worksheet};
 
 /// What to run.
@@ -69,6 +70,9 @@ pub struct Report {
     pub measured: String,
     /// CPU seconds (user + system) the measured process used during the run.
     pub hub_cpu_s: Option<f64>,
+    /// CPU seconds this load tool (the K clients) used during the run; with an in-process
+    /// hub this is the same figure as `hub_cpu_s`.
+    pub clients_cpu_s: Option<f64>,
     /// Peak resident memory of the measured process, MiB.
     pub hub_peak_rss_mib: Option<f64>,
     /// The hub's data folder at the end, MiB.
@@ -83,6 +87,7 @@ pub async fn run(hub: &Hub, s: &Scenario) -> anyhow::Result<Report> {
         bail!("need at least 2 clients, 1 document and 1 edit (to measure propagation)");
     }
     let cpu_before = hub.cpu_seconds();
+    let own_cpu_before = procfs::cpu_seconds(std::process::id());
     let channel = Channel::from_shared(hub.url.clone())?
         .connect()
         .await
@@ -166,6 +171,9 @@ pub async fn run(hub: &Hub, s: &Scenario) -> anyhow::Result<Report> {
         hub_cpu_s: hub
             .cpu_seconds()
             .zip(cpu_before)
+            .map(|(after, before)| after - before),
+        clients_cpu_s: procfs::cpu_seconds(std::process::id())
+            .zip(own_cpu_before)
             .map(|(after, before)| after - before),
         #[allow(clippy::cast_precision_loss)]
         hub_peak_rss_mib: hub.peak_rss_bytes().map(|b| b as f64 / 1048576.0),

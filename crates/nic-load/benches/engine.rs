@@ -183,6 +183,18 @@ fn bench(c: &mut Criterion) {
         )
     });
 
+    // The same changes in one call: what batching could reach at best.
+    group.bench_function("baseline_automerge_apply_changes_batched", |b| {
+        b.iter_batched(
+            || (base.clone(), changes.clone()),
+            |(mut doc, changes)| {
+                doc.apply_changes(changes).unwrap();
+                black_box(doc.get_heads())
+            },
+            BatchSize::PerIteration,
+        )
+    });
+
     for readers in [1, 8] {
         let (inputs, _) = record(&base, readers);
         // The replay must reproduce the recorded run exactly, or it measures something else.

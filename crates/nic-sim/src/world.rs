@@ -41,6 +41,8 @@ pub struct SimReport {
     pub acks_checked: u64,
     /// Rounds needed to converge after healing.
     pub heal_rounds: usize,
+    /// Changes the hub relayed by the fast path (no fresh exchange per peer).
+    pub fast_relays: u64,
 }
 
 /// A run that broke an invariant, with the seed that replays it.
@@ -95,6 +97,7 @@ pub fn run(seed: u64, config: &SimConfig) -> Result<SimReport, SimFailure> {
     world.run_faulty().map_err(fail)?;
     world.heal().map_err(fail)?;
     world.verify().map_err(fail)?;
+    world.report.fast_relays += world.nodes[HUB].engine.stats().fast_relays;
     Ok(world.report)
 }
 
@@ -264,7 +267,8 @@ impl World {
             .load(&doc)
             .map_err(|e| e.to_string())?
             .ok_or_else(|| format!("ack for {doc}, which the hub has not stored"))?;
-        let am = Automerge::load(&stored.concatenated()).map_err(|e| e.to_string())?;
+        let am = Automerge::load(&stored.concatenated())
+            .map_err(|e| format!("the hub's stored {doc} does not load: {e}"))?;
         for h in heads {
             if am.get_change_meta_by_hash(h).is_none() {
                 return Err(format!(
@@ -307,6 +311,9 @@ impl World {
 
     fn restart(&mut self, i: usize) -> Result<(), String> {
         self.report.restarts += 1;
+        if i == HUB {
+            self.report.fast_relays += self.nodes[HUB].engine.stats().fast_relays;
+        }
         let engine = self.fresh_engine(i);
         self.nodes[i].crash(engine);
         if i == HUB {
@@ -484,7 +491,8 @@ impl World {
                 .load(doc)
                 .map_err(|e| e.to_string())?
                 .ok_or("hub lost a document")?;
-            let stored = Automerge::load(&stored.concatenated()).map_err(|e| e.to_string())?;
+            let stored = Automerge::load(&stored.concatenated())
+                .map_err(|e| format!("the hub's stored {doc} does not load: {e}"))?;
             if stored.get_heads() != heads {
                 return Err(format!(
                     "hub store heads for {doc} differ from the hub's memory"
@@ -531,7 +539,8 @@ impl World {
                 // Their replica's store must hold it too once flushed.
                 let stored = node.store.load(doc).map_err(|e| e.to_string())?;
                 let stored = stored.ok_or_else(|| format!("{} never stored {doc}", node.peer))?;
-                let stored = Automerge::load(&stored.concatenated()).map_err(|e| e.to_string())?;
+                let stored = Automerge::load(&stored.concatenated())
+                    .map_err(|e| format!("{}'s stored {doc} does not load: {e}", node.peer))?;
                 if stored.get_heads() != heads {
                     return Err(format!(
                         "{} store heads for {doc} differ from its memory",

@@ -62,6 +62,7 @@ fn runs_exercise_every_fault() {
         totals.edits += r.edits;
         totals.restarts += r.restarts;
         totals.acks_checked += r.acks_checked;
+        totals.fast_relays += r.fast_relays;
     }
     println!("50 seeds: {totals:?}");
     assert!(
@@ -71,6 +72,10 @@ fn runs_exercise_every_fault() {
     assert!(
         totals.partitions > 0 && totals.restarts > 0 && totals.edits > 0,
         "{totals:?}"
+    );
+    assert!(
+        totals.fast_relays > 0,
+        "the hub's fast relay path was never taken: {totals:?}"
     );
     assert!(
         totals.acks_checked > 0,

@@ -16,8 +16,25 @@ pub(crate) struct DocEntry {
     /// Acks other engines sent us for this document (their durable copy of our heads).
     pub(crate) acked: HashMap<PeerId, Vec<ChangeHash>>,
     /// On a hub: received changes being made durable, applied once they are (even if the
-    /// peer that sent them has gone by then): persist seq, sender, chunk.
-    pub(crate) staged_chunks: VecDeque<(u64, PeerId, Vec<u8>)>,
+    /// peer that sent them has gone by then).
+    pub(crate) staged_chunks: VecDeque<StagedChunk>,
+}
+
+/// A change's hash and the hashes it depends on.
+pub(crate) type ChangeDeps = (ChangeHash, Vec<ChangeHash>);
+
+/// On a hub: one message's new changes, persisted and waiting to be durable.
+pub(crate) struct StagedChunk {
+    /// The persist that carries them.
+    pub(crate) seq: u64,
+    /// Who sent them.
+    pub(crate) sender: PeerId,
+    /// Their bytes, as stored.
+    pub(crate) bytes: Vec<u8>,
+    /// Each change's hash and dependencies, when every piece of `bytes` is a single change
+    /// (`None` for a whole document or anything else opaque): what lets the hub relay
+    /// exactly these changes without asking Automerge to rebuild them.
+    pub(crate) changes: Option<Vec<ChangeDeps>>,
 }
 
 impl DocEntry {
@@ -104,6 +121,12 @@ pub(crate) struct Link {
     pub(crate) refused: bool,
     /// Our last attempt to generate a message found nothing to send (and nothing in flight).
     pub(crate) nothing_to_send: bool,
+    /// Relayed messages (see `engine/relay.rs`) the peer has not yet answered. While it owes
+    /// an answer to a newer message, an older answer that brings nothing needs no reply.
+    pub(crate) relays_unanswered: u32,
+    /// When we last relayed on this link: an answer owed for longer than the resync
+    /// interval counts as lost.
+    pub(crate) last_relay_ms: u64,
 }
 
 impl Link {
@@ -118,6 +141,8 @@ impl Link {
             last_acked: None,
             refused: false,
             nothing_to_send: false,
+            relays_unanswered: 0,
+            last_relay_ms: 0,
         }
     }
 
@@ -128,5 +153,6 @@ impl Link {
         let read_only = self.sync.read_only;
         self.sync = sync::State::new();
         self.sync.read_only = read_only;
+        self.relays_unanswered = 0;
     }
 }

@@ -69,6 +69,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod chunks;
 mod config;
 mod doc;
 mod effect;
@@ -80,7 +81,7 @@ mod policy;
 pub use automerge;
 pub use config::{Ctx, EngineConfig, Role};
 pub use effect::{Effect, LoadResult, Notification, Origin};
-pub use engine::{Engine, LinkStatus};
+pub use engine::{Engine, EngineStats, LinkStatus};
 pub use error::EngineError;
 pub use frame::{ErrorCode, Frame, Target};
 pub use policy::{AllowAll, Policy};

@@ -96,6 +96,21 @@ impl Net {
         self.replicas.insert(name.to_owned(), engine);
     }
 
+    /// Creates a document with a history: Automerge sends a young document whole rather
+    /// than as changes, and the relay path is for changes.
+    fn create_busy(&mut self, meta: DocMeta) {
+        let mut doc = seeded_doc();
+        for i in 0..10 {
+            doc.transact::<_, _, AutomergeError>(|tx| {
+                tx.put(ROOT, format!("step-{i}"), i).map(|_| ())
+            })
+            .unwrap();
+        }
+        let ctx = Ctx::new(self.now, &self.rights);
+        self.hub.create(ctx, meta, doc).unwrap();
+        self.drain_hub();
+    }
+
     fn create(&mut self, meta: DocMeta) {
         let ctx = Ctx::new(self.now, &self.rights);
         self.hub.create(ctx, meta, seeded_doc()).unwrap();
@@ -647,4 +662,100 @@ fn idle_documents_are_evicted_and_reload_on_demand() {
         net.replicas["a"].doc(&metas[5].id).unwrap().get_heads(),
         net.hub.doc(&metas[5].id).unwrap().get_heads()
     );
+}
+
+#[test]
+fn durable_changes_reach_settled_readers_by_one_shared_relay() {
+    let mut net = Net::new();
+    let m = meta(9, "algebra");
+    let doc = m.id;
+    net.create_busy(m);
+    net.flush_hub();
+    for name in ["writer", "r1", "r2", "observer"] {
+        net.add_replica(name);
+        net.subscribe(name, Target::Docs(vec![doc]));
+    }
+    // The observer may read but not write: its relays carry the read-only flag.
+    net.rights.no_write.borrow_mut().insert("observer".into());
+    net.pump();
+    net.flush_hub();
+    net.pump();
+    assert!(net.hub.is_settled());
+
+    for round in 0..5 {
+        let before = net.hub.stats();
+        net.log.clear();
+        net.edit("writer", doc, &format!("measure-{round}"));
+        net.pump();
+        net.flush_hub();
+        net.pump();
+        let after = net.hub.stats();
+        // Each of the three readers got the change by the fast path, not by an exchange.
+        assert_eq!(after.fast_relays - before.fast_relays, 3, "round {round}");
+        let relayed: Vec<&Vec<u8>> = ["r1", "r2"]
+            .iter()
+            .flat_map(|r| net.frames_to(r))
+            .filter_map(|f| match f {
+                Frame::Sync { message, .. } => Some(message),
+                _ => None,
+            })
+            .collect();
+        // Readers standing at the same heads get the very same bytes.
+        assert_eq!(relayed.len(), 2, "round {round}");
+        assert_eq!(relayed[0], relayed[1]);
+        let heads = net.replicas["writer"].doc(&doc).unwrap().get_heads();
+        for name in ["r1", "r2", "observer"] {
+            assert_eq!(net.replicas[name].doc(&doc).unwrap().get_heads(), heads);
+        }
+        assert_eq!(net.hub.doc(&doc).unwrap().get_heads(), heads);
+    }
+    assert!(net.hub.is_settled());
+    for engine in net.replicas.values() {
+        assert!(engine.is_settled());
+    }
+}
+
+#[test]
+fn a_relay_is_a_sync_message_plain_automerge_understands() {
+    let mut net = Net::new();
+    let m = meta(10, "algebra");
+    let doc = m.id;
+    net.create_busy(m);
+    net.flush_hub();
+    net.add_replica("writer");
+    net.add_replica("reader");
+    net.subscribe("writer", Target::Docs(vec![doc]));
+    net.subscribe("reader", Target::Docs(vec![doc]));
+    net.pump();
+    net.flush_hub();
+    net.pump();
+    net.log.clear();
+    net.edit("writer", doc, "aim");
+    net.pump();
+    net.flush_hub();
+    net.pump();
+    assert_eq!(net.hub.stats().fast_relays, 1);
+    // The reader's copy before the relay, fed the relay through Automerge's own API.
+    let relay = net
+        .frames_to("reader")
+        .into_iter()
+        .find_map(|f| match f {
+            Frame::Sync { message, .. } => Some(message.clone()),
+            _ => None,
+        })
+        .unwrap();
+    let message = automerge::sync::Message::decode(&relay).unwrap();
+    let mut plain = net.hub.doc(&doc).unwrap().clone();
+    let writer_heads = net.replicas["writer"].doc(&doc).unwrap().get_heads();
+    assert_eq!(message.heads, writer_heads);
+    // A plain Automerge document at the relay's starting point takes it as any sync message.
+    let mut fresh = plain.fork_at(&message.have[0].last_sync).unwrap();
+    assert!(fresh.get(ROOT, "aim").unwrap().is_none());
+    use automerge::sync::SyncDoc;
+    let mut state = automerge::sync::State::new();
+    fresh.receive_sync_message(&mut state, message).unwrap();
+    assert_eq!(fresh.get_heads(), writer_heads);
+    assert!(fresh.get(ROOT, "aim").unwrap().is_some());
+    plain.merge(&mut fresh).unwrap();
+    assert_eq!(plain.get_heads(), writer_heads);
 }

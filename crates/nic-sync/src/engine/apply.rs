@@ -13,7 +13,8 @@ use automerge::{Automerge, Change, ChangeHash};
 use nic_model::{DocumentId, PeerId};
 
 use super::Engine;
-use crate::doc::{DocState, Staged};
+use crate::chunks::ChunkKind;
+use crate::doc::{ChangeDeps, DocState, Staged, StagedChunk};
 use crate::{Ctx, Effect, ErrorCode, Origin};
 
 impl Engine {
@@ -32,8 +33,8 @@ impl Engine {
         let DocState::Ready(am) = &entry.state else {
             return;
         };
-        let new_chunk = match new_changes(am, &message) {
-            Ok(chunk) => chunk,
+        let new = match new_changes(am, &message) {
+            Ok(new) => new,
             Err(reason) => {
                 self.send_error(
                     peer,
@@ -45,22 +46,25 @@ impl Engine {
             }
         };
         let waiting = entry.links.get(peer).is_some_and(|l| !l.staged.is_empty());
-        if new_chunk.is_empty() && !waiting {
+        if new.bytes.is_empty() && !waiting {
             self.apply_sync(ctx, doc, peer, message);
             return;
         }
-        let seq = if new_chunk.is_empty() {
+        let seq = if new.bytes.is_empty() {
             0
         } else {
             entry.persist.issued_seq += 1;
             let seq = entry.persist.issued_seq;
-            entry
-                .staged_chunks
-                .push_back((seq, peer.clone(), new_chunk.clone()));
             self.outbox.push(Effect::Persist {
                 doc,
                 seq,
-                chunk: new_chunk,
+                chunk: new.bytes.clone(),
+            });
+            entry.staged_chunks.push_back(StagedChunk {
+                seq,
+                sender: peer.clone(),
+                bytes: new.bytes,
+                changes: new.changes,
             });
             seq
         };
@@ -70,36 +74,35 @@ impl Engine {
         }
     }
 
-    /// Applies every staged change that is now durable, then the messages that carried them.
+    /// Applies every staged change that is now durable, relays them, then applies the
+    /// messages that carried them.
     pub(super) fn release_staged(&mut self, ctx: Ctx<'_>, doc: DocumentId) {
         let Some(entry) = self.docs.get_mut(&doc) else {
             return;
         };
         let durable = entry.persist.durable_seq;
-        let mut senders = Vec::new();
+        let DocState::Ready(am) = &mut entry.state else {
+            return;
+        };
+        let before = am.get_heads();
+        let mut applied = Vec::new();
         while entry
             .staged_chunks
             .front()
-            .is_some_and(|(seq, _, _)| *seq <= durable)
+            .is_some_and(|c| c.seq <= durable)
         {
-            let Some((_, sender, chunk)) = entry.staged_chunks.pop_front() else {
+            let Some(chunk) = entry.staged_chunks.pop_front() else {
                 break;
             };
-            let DocState::Ready(am) = &mut entry.state else {
-                return;
-            };
-            let before = am.get_heads();
             // Checked when staged; a failure here can only leave changes out, and the
             // sender's resync offers them again.
-            let _ = catch_unwind(AssertUnwindSafe(|| am.load_incremental(&chunk)));
-            let after = am.get_heads();
-            if after != before {
-                mark_durable(&mut entry.persist, after);
-                senders.push(sender);
-            }
+            let _ = catch_unwind(AssertUnwindSafe(|| am.load_incremental(&chunk.bytes)));
+            applied.push(chunk);
         }
-        for sender in senders {
-            self.on_changed(ctx, doc, Origin::Remote(sender));
+        let after = am.get_heads();
+        if after != before {
+            mark_durable(&mut entry.persist, after.clone());
+            self.relay(ctx, doc, &before, &after, &applied);
         }
         let Some(entry) = self.docs.get_mut(&doc) else {
             return;
@@ -126,6 +129,12 @@ impl Engine {
         message: Message,
     ) {
         let has_changes = !message.changes.is_empty();
+        let hub = self.config.role == crate::Role::Hub;
+        // A replica stores the changes as they came rather than asking Automerge to rebuild
+        // them from its op set afterwards (which costs time in proportion to the document).
+        let raw = (!hub && has_changes && self.catalog.contains_key(&doc))
+            .then(|| raw_changes(&message))
+            .flatten();
         let Some(entry) = self.docs.get_mut(&doc) else {
             return;
         };
@@ -147,7 +156,10 @@ impl Engine {
         }));
         // A peer whose summary does not end at our heads does not know where we stand (it
         // reset, or our last word was lost): answer even if Automerge thinks we are done.
-        if their_last_sync.is_some_and(|last| last != sorted(am.get_heads())) {
+        if their_last_sync
+            .as_ref()
+            .is_some_and(|last| *last != sorted(am.get_heads()))
+        {
             link.sync.have_responded = false;
         }
         link.last_activity_ms = ctx.now_ms;
@@ -157,9 +169,36 @@ impl Engine {
         }
         let after = am.get_heads();
         let changed = after != before;
-        if changed && self.config.role == crate::Role::Hub {
+        // Every message answers one of ours. While the peer still owes an answer to a newer
+        // relay, an answer that brings nothing and asks nothing needs no reply of ours: the
+        // answer to that relay will get one.
+        link.relays_unanswered = link.relays_unanswered.saturating_sub(1);
+        let no_reply_needed = hub
+            && !has_changes
+            && link.relays_unanswered > 0
+            && ctx.now_ms.saturating_sub(link.last_relay_ms) < self.config.resync_after_ms
+            // A peer that starts over (empty summary) is always answered.
+            && their_last_sync.as_ref().is_some_and(|l| !l.is_empty())
+            && link.sync.last_sent_heads == after
+            && link.sync.their_need.as_ref().is_none_or(Vec::is_empty);
+        if changed && hub {
             // Staged changes were durable before they were applied.
             mark_durable(&mut entry.persist, after);
+        } else if changed
+            && let Some((raw, changes)) = raw
+            && entry.persist.issued_heads == before
+            && exactly_applied(&before, &after, &changes)
+        {
+            let p = &mut entry.persist;
+            p.issued_seq += 1;
+            let seq = p.issued_seq;
+            p.issued_heads.clone_from(&after);
+            p.in_flight.push_back((seq, after));
+            self.outbox.push(Effect::Persist {
+                doc,
+                seq,
+                chunk: raw,
+            });
         }
         match applied {
             Ok(Ok(())) => {}
@@ -180,6 +219,9 @@ impl Engine {
         }
         if changed {
             self.on_changed(ctx, doc, Origin::Remote(peer.clone()));
+        } else if no_reply_needed {
+            self.stats.replies_skipped += 1;
+            self.update_settled(doc, peer);
         } else {
             self.sync_peer(ctx, doc, peer);
         }
@@ -187,31 +229,96 @@ impl Engine {
     }
 }
 
-/// The changes of a message that the document lacks, as one chunk for storage; an error if
-/// a chunk does not parse. A chunk is one change (filtered against the document), or several
-/// changes or a whole document (kept whole: Automerge exposes no way to split them).
-fn new_changes(am: &Automerge, message: &Message) -> Result<Vec<u8>, String> {
-    let mut chunk = Vec::new();
-    for bytes in message.changes.iter() {
-        match catch_unwind(|| Change::try_from(bytes)) {
-            Ok(Ok(change)) => {
-                if !has(am, &change.hash()) {
-                    chunk.extend_from_slice(bytes);
-                }
+/// A message's changes as one chunk to store, with each change's hash and dependencies, if
+/// every piece is a single change (a whole document or anything opaque is left to
+/// `persist_pending`).
+fn raw_changes(message: &Message) -> Option<(Vec<u8>, Vec<ChangeDeps>)> {
+    let mut raw = Vec::new();
+    let mut changes = Vec::new();
+    for entry in message.changes.iter() {
+        for (kind, piece) in crate::chunks::split(entry)? {
+            if kind != ChunkKind::Change {
+                return None;
             }
-            Ok(Err(_)) | Err(_) => {
-                // Parsing into an empty document checks the bytes without copying ours;
-                // changes whose dependencies are missing there are queued, not refused.
-                let mut scratch = Automerge::new();
-                match catch_unwind(AssertUnwindSafe(|| scratch.load_incremental(bytes))) {
-                    Ok(Ok(_)) => chunk.extend_from_slice(bytes),
-                    Ok(Err(e)) => return Err(e.to_string()),
-                    Err(_) => return Err("the decoder panicked".to_owned()),
+            let change = catch_unwind(|| Change::try_from(piece)).ok()?.ok()?;
+            changes.push((change.hash(), change.deps().to_vec()));
+        }
+        raw.extend_from_slice(entry);
+    }
+    Some((raw, changes))
+}
+
+/// The heads a document at `before` reaches by applying `changes` in order — if they are
+/// `after`, the changes are exactly what was applied (none was left waiting for a dependency,
+/// none that waited before was released).
+pub(super) fn exactly_applied<'a>(
+    before: &[ChangeHash],
+    after: &[ChangeHash],
+    changes: impl IntoIterator<Item = &'a ChangeDeps>,
+) -> bool {
+    let mut heads: std::collections::HashSet<ChangeHash> = before.iter().copied().collect();
+    for (hash, deps) in changes {
+        for dep in deps {
+            heads.remove(dep);
+        }
+        heads.insert(*hash);
+    }
+    let mut expected: Vec<ChangeHash> = heads.into_iter().collect();
+    expected.sort_unstable();
+    expected == after
+}
+
+/// The changes of a message that the document lacks, as stored and staged on a hub.
+pub(super) struct NewChunk {
+    /// The bytes to store (empty: nothing new).
+    pub(super) bytes: Vec<u8>,
+    /// Each change's hash and dependencies; `None` if some piece is not a single change.
+    pub(super) changes: Option<Vec<ChangeDeps>>,
+}
+
+/// The changes of a message that the document lacks; an error if a piece does not parse.
+/// Each entry of the message is split into its chunks; a change is kept only if the document
+/// lacks it, while a whole document or an opaque piece is kept whole (after checking that it
+/// loads), which makes the result's `changes` unknown.
+fn new_changes(am: &Automerge, message: &Message) -> Result<NewChunk, String> {
+    let mut bytes = Vec::new();
+    let mut changes = Some(Vec::new());
+    for entry in message.changes.iter() {
+        let pieces = crate::chunks::split(entry).unwrap_or_else(|| vec![(ChunkKind::Other, entry)]);
+        for (kind, piece) in pieces {
+            if kind == ChunkKind::Change
+                && let Ok(Ok(change)) = catch_unwind(|| Change::try_from(piece))
+            {
+                let hash = change.hash();
+                let known = has(am, &hash)
+                    || changes
+                        .as_ref()
+                        .is_some_and(|c: &Vec<ChangeDeps>| c.iter().any(|(h, _)| *h == hash));
+                if !known {
+                    bytes.extend_from_slice(piece);
+                    if let Some(c) = changes.as_mut() {
+                        c.push((hash, change.deps().to_vec()));
+                    }
                 }
+                continue;
+            }
+            // Parsing into an empty document checks the bytes without copying ours;
+            // changes whose dependencies are missing there are queued, not refused.
+            let mut scratch = Automerge::new();
+            match catch_unwind(AssertUnwindSafe(|| scratch.load_incremental(piece))) {
+                Ok(Ok(_)) => {
+                    bytes.extend_from_slice(piece);
+                    changes = None;
+                }
+                Ok(Err(e)) => return Err(e.to_string()),
+                Err(_) => return Err("the decoder panicked".to_owned()),
             }
         }
     }
-    Ok(chunk)
+    if bytes.is_empty() {
+        changes = Some(Vec::new());
+    }
+    Ok(NewChunk { bytes, changes })
 }
 
 /// Records that the document's heads are durable, unless our own edits are still being
@@ -223,7 +330,7 @@ fn mark_durable(p: &mut crate::doc::PersistState, heads: Vec<ChangeHash>) {
     }
 }
 
-fn has(am: &Automerge, hash: &ChangeHash) -> bool {
+pub(super) fn has(am: &Automerge, hash: &ChangeHash) -> bool {
     am.get_change_meta_by_hash(hash).is_some()
 }
 

@@ -154,6 +154,7 @@ impl Engine {
         }));
         match generated {
             Ok(Some(message)) => {
+                self.stats.exchanges += 1;
                 link.nothing_to_send = false;
                 link.last_activity_ms = ctx.now_ms;
                 let frame = Frame::Sync {

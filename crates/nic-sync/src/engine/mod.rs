@@ -4,6 +4,7 @@ mod apply;
 mod incoming;
 mod links;
 mod persist;
+mod relay;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -37,6 +38,17 @@ pub struct LinkStatus {
     pub queued: usize,
 }
 
+/// Counters of the engine's work, for metrics and tests.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EngineStats {
+    /// Sync messages produced by a full Automerge exchange step (`generate_sync_message`).
+    pub exchanges: u64,
+    /// Sync messages that relayed durable changes by the fast path (see `engine/relay.rs`).
+    pub fast_relays: u64,
+    /// Answers from peers that needed no reply because a newer relay was still unanswered.
+    pub replies_skipped: u64,
+}
+
 /// A connected peer.
 #[derive(Default)]
 struct PeerEntry {
@@ -67,6 +79,7 @@ pub struct Engine {
     /// Subscriptions we sent and the peer has not yet answered, with when we last sent them.
     pending_subscriptions: HashMap<(PeerId, Target), u64>,
     outbox: Vec<Effect>,
+    stats: EngineStats,
 }
 
 impl Engine {
@@ -83,12 +96,18 @@ impl Engine {
             retry_persist: BTreeSet::new(),
             pending_subscriptions: HashMap::new(),
             outbox: Vec::new(),
+            stats: EngineStats::default(),
         }
     }
 
     /// The configuration this engine runs with.
     pub fn config(&self) -> &EngineConfig {
         &self.config
+    }
+
+    /// What the engine has done so far.
+    pub fn stats(&self) -> EngineStats {
+        self.stats
     }
 
     /// Takes the effects produced so far, in order.

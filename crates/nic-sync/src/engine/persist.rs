@@ -87,7 +87,7 @@ impl Engine {
         if seq <= entry.persist.durable_seq {
             return;
         }
-        entry.staged_chunks.retain(|(s, _, _)| *s < seq);
+        entry.staged_chunks.retain(|c| c.seq < seq);
         for link in entry.links.values_mut() {
             if let Some(at) = link.staged.iter().position(|s| s.seq >= seq) {
                 link.staged.truncate(at);

@@ -1,0 +1,223 @@
+//! Relaying durable changes to every other peer of a document without a fresh exchange each.
+//!
+//! When a hub applies changes `C` that took a document from heads `H0` to `H1`, a peer we
+//! have already sent everything up to `H0` (our last message to it named `H0`) needs exactly
+//! `C`. Automerge's `generate_sync_message` would work that out per peer — walk the change
+//! graph since the shared heads, build a Bloom filter, rebuild `C` from the op set — which
+//! costs time proportional to the document, once per peer and change. We know the answer
+//! already, and it is the same for every such peer: a message with heads `H1`, our summary
+//! "everything up to `H0`, plus `C`", and the bytes of `C` as they arrived. It is encoded once
+//! per message format and sent to all of them, and each link's sync state is advanced exactly
+//! as `generate_sync_message` would have advanced it.
+//!
+//! Peers that do not fit (they sent some of `C`, asked for something, reset, are read-only,
+//! or are at other heads) get the ordinary exchange, so the fast path only ever skips work.
+//! Its messages are valid Automerge sync messages; any Automerge peer understands them.
+
+use std::collections::HashSet;
+
+use automerge::ChangeHash;
+use automerge::sync::{
+    BloomFilter, Capability, ChunkList, Have, Message, MessageFlags, MessageVersion,
+};
+use nic_model::{DocumentId, PeerId};
+
+use super::Engine;
+use super::apply::{exactly_applied, has};
+use crate::doc::{DocState, StagedChunk};
+use crate::{Ctx, Frame, Notification, Origin};
+
+/// The changes being relayed, in the forms a message may need, encoded lazily.
+struct Relay<'a> {
+    before: &'a [ChangeHash],
+    after: &'a [ChangeHash],
+    hashes: Vec<ChangeHash>,
+    chunks: &'a [StagedChunk],
+    /// Encoded messages by (read-only flag, version 2).
+    encoded: [Option<Vec<u8>>; 4],
+}
+
+impl Relay<'_> {
+    fn encoded(&mut self, read_only: bool, v2: bool) -> Vec<u8> {
+        let slot = usize::from(read_only) * 2 + usize::from(v2);
+        if let Some(bytes) = &self.encoded[slot] {
+            return bytes.clone();
+        }
+        let changes: ChunkList = if v2 {
+            self.chunks
+                .iter()
+                .flat_map(|c| c.bytes.iter().copied())
+                .collect::<Vec<u8>>()
+                .into()
+        } else {
+            // Version 1 carries one change per entry.
+            self.chunks
+                .iter()
+                .flat_map(|c| crate::chunks::split(&c.bytes).unwrap_or_default())
+                .map(|(_, piece)| piece.to_vec())
+                .collect::<Vec<_>>()
+                .into()
+        };
+        let mut flags = MessageFlags::new();
+        flags.set(MessageFlags::SUPPORTS_SYNC_RESET);
+        if read_only {
+            flags.set(MessageFlags::READ_ONLY);
+        }
+        let message = Message {
+            heads: self.after.to_vec(),
+            need: Vec::new(),
+            have: vec![Have {
+                last_sync: self.before.to_vec(),
+                bloom: BloomFilter::from_hashes(self.hashes.iter()),
+            }],
+            changes,
+            flags: Some(flags),
+            version: if v2 {
+                MessageVersion::V2
+            } else {
+                MessageVersion::V1
+            },
+        };
+        let bytes = message.encode();
+        self.encoded[slot] = Some(bytes.clone());
+        bytes
+    }
+}
+
+impl Engine {
+    /// After a hub applied durable changes `applied` (heads `before` → `after`): tell the
+    /// application, then bring every linked peer up to date — by the fast path where it fits,
+    /// else by the ordinary exchange.
+    pub(super) fn relay(
+        &mut self,
+        ctx: Ctx<'_>,
+        doc: DocumentId,
+        before: &[ChangeHash],
+        after: &[ChangeHash],
+        applied: &[StagedChunk],
+    ) {
+        self.persist_pending(doc);
+        let mut senders: Vec<PeerId> = Vec::new();
+        for chunk in applied {
+            if !senders.contains(&chunk.sender) {
+                senders.push(chunk.sender.clone());
+            }
+        }
+        for sender in &senders {
+            self.outbox
+                .push(crate::Effect::Notify(Notification::Changed {
+                    doc,
+                    origin: Origin::Remote(sender.clone()),
+                    heads: after.to_vec(),
+                }));
+        }
+        let Some(entry) = self.docs.get(&doc) else {
+            return;
+        };
+        let peers: Vec<PeerId> = entry.links.keys().cloned().collect();
+        let mut relay = exact_relay(before, after, applied).map(|hashes| Relay {
+            before,
+            after,
+            hashes,
+            chunks: applied,
+            encoded: Default::default(),
+        });
+        for peer in peers {
+            let sent = match relay.as_mut() {
+                Some(relay) if !senders.contains(&peer) => self.relay_to(ctx, doc, &peer, relay),
+                _ => false,
+            };
+            if !sent {
+                self.sync_peer(ctx, doc, &peer);
+            }
+        }
+    }
+
+    /// Sends the relay to one peer if its link stands where the fast path applies; says
+    /// whether it did (or whether nothing may be sent, which `sync_peer` also finds).
+    fn relay_to(
+        &mut self,
+        ctx: Ctx<'_>,
+        doc: DocumentId,
+        peer: &PeerId,
+        relay: &mut Relay<'_>,
+    ) -> bool {
+        if !self.may_read(ctx, peer, &doc) {
+            return false; // sync_peer revokes and says why
+        }
+        let can_write = ctx.policy.can_write(peer, &doc, self.catalog.get(&doc));
+        let Some(entry) = self.docs.get_mut(&doc) else {
+            return false;
+        };
+        if entry.persist.local_in_flight.is_some() {
+            return false; // our own edits are held back until durable
+        }
+        let DocState::Ready(am) = &entry.state else {
+            return false;
+        };
+        let staged: HashSet<ChangeHash> = entry
+            .staged_chunks
+            .iter()
+            .flat_map(|c| c.changes.iter().flatten().map(|(h, _)| *h))
+            .collect();
+        let Some(link) = entry.links.get_mut(peer) else {
+            return false;
+        };
+        link.sync.set_read_only(!can_write);
+        let s = &link.sync;
+        let fits = !link.awaiting_state
+            && link.inbox.is_empty()
+            && !link.refused
+            && !s.needs_reset
+            && !s.is_peer_read_only()
+            && s.last_sent_heads == relay.before
+            && s.their_need.as_ref().is_none_or(Vec::is_empty)
+            // We know what they have: our summary can stand on theirs.
+            && s.their_have.as_ref().is_some_and(|have| {
+                have.first()
+                    .is_none_or(|h| h.last_sync.iter().all(|x| has(am, x)))
+            })
+            // Nothing of theirs is missing here except what is being made durable, so we
+            // need nothing from them.
+            && s.their_heads.as_ref().is_some_and(|heads| {
+                heads.iter().all(|h| has(am, h) || staged.contains(h))
+            });
+        if !fits {
+            return false;
+        }
+        let v2 = s
+            .their_capabilities
+            .as_ref()
+            .is_some_and(|caps| caps.contains(&Capability::MessageV2));
+        let message = relay.encoded(s.read_only, v2);
+        let s = &mut link.sync;
+        s.have_responded = true;
+        s.last_sent_heads = relay.after.to_vec();
+        s.sent_hashes.extend(relay.hashes.iter().copied());
+        s.in_flight = true;
+        link.last_activity_ms = ctx.now_ms;
+        link.nothing_to_send = false;
+        link.relays_unanswered = link.relays_unanswered.saturating_add(1);
+        link.last_relay_ms = ctx.now_ms;
+        self.stats.fast_relays += 1;
+        self.send(peer, Frame::Sync { doc, message });
+        self.update_settled(doc, peer);
+        true
+    }
+}
+
+/// The hashes of the applied changes, if they are exactly what took the document from
+/// `before` to `after` (every piece a known change, none missing or left queued); `None`
+/// sends everyone the ordinary exchange instead.
+fn exact_relay(
+    before: &[ChangeHash],
+    after: &[ChangeHash],
+    applied: &[StagedChunk],
+) -> Option<Vec<ChangeHash>> {
+    let mut changes = Vec::new();
+    for chunk in applied {
+        changes.extend(chunk.changes.as_ref()?.iter());
+    }
+    let hashes: Vec<ChangeHash> = changes.iter().map(|(h, _)| *h).collect();
+    (!hashes.is_empty() && exactly_applied(before, after, changes)).then_some(hashes)
+}

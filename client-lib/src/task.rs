@@ -1,5 +1,6 @@
 //! The client's background task: owns a replica engine and the stream to the hub.
 
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 use nic_model::{DocumentId, PeerId};
@@ -27,6 +28,9 @@ pub(crate) enum Cmd {
     Offline(oneshot::Sender<()>),
     Reconnect(oneshot::Sender<Result<(), ClientError>>),
 }
+
+/// Most frames handled in one go.
+const MAX_BATCH: usize = 512;
 
 /// The hub's peer id, as this replica's engine knows it.
 fn hub_peer() -> PeerId {
@@ -147,24 +151,42 @@ impl Task {
                     Some(cmd) => self.on_cmd(cmd).await,
                     None => return,
                 },
-                frame = frame => match frame {
-                    Ok(Some(frame)) => match convert::from_hub(frame) {
-                        Ok(FromHub::Frame(frame)) => {
-                            let ctx = self.ctx();
-                            self.engine.receive(ctx, &hub_peer(), frame);
+                frame = frame => {
+                    // Whatever else has already arrived is handled with it: the engine
+                    // merges a document's messages, which applies faster and answers once.
+                    let (frames, end) = match frame {
+                        Ok(Some(first)) => self.ready_frames(first),
+                        Ok(None) => (Vec::new(), Some(Ok(None))),
+                        Err(status) => (Vec::new(), Some(Err(status))),
+                    };
+                    let frames: Vec<_> = frames
+                        .into_iter()
+                        .filter_map(|frame| match convert::from_hub(frame) {
+                            Ok(FromHub::Frame(frame)) => Some(frame),
+                            Ok(FromHub::Welcome(_)) => {
+                                tracing::warn!("unexpected second Welcome");
+                                None
+                            }
+                            Err(e) => {
+                                tracing::warn!(error = %e, "malformed frame from the hub");
+                                None
+                            }
+                        })
+                        .collect();
+                    let ctx = self.ctx();
+                    self.engine.receive_all(ctx, &hub_peer(), frames);
+                    match end {
+                        Some(Ok(_)) => {
+                            tracing::info!("the hub ended the stream");
+                            self.offline();
                         }
-                        Ok(FromHub::Welcome(_)) => tracing::warn!("unexpected second Welcome"),
-                        Err(e) => tracing::warn!(error = %e, "malformed frame from the hub"),
-                    },
-                    Ok(None) => {
-                        tracing::info!("the hub ended the stream");
-                        self.offline();
+                        Some(Err(status)) => {
+                            tracing::warn!(%status, "the hub stream failed");
+                            self.offline();
+                        }
+                        None => {}
                     }
-                    Err(status) => {
-                        tracing::warn!(%status, "the hub stream failed");
-                        self.offline();
-                    }
-                },
+                }
                 _ = tick.tick() => {
                     let ctx = self.ctx();
                     self.engine.tick(ctx);
@@ -172,6 +194,32 @@ impl Task {
             }
             self.dispatch().await;
         }
+    }
+
+    /// `first` and every frame already waiting behind it (at most [`MAX_BATCH`]), without
+    /// waiting for more; and how the stream ended, if it did.
+    #[allow(clippy::type_complexity)]
+    fn ready_frames(
+        &mut self,
+        first: v1::HubFrame,
+    ) -> (
+        Vec<v1::HubFrame>,
+        Option<Result<Option<v1::HubFrame>, tonic::Status>>,
+    ) {
+        let mut frames = vec![first];
+        let Some(conn) = self.conn.as_mut() else {
+            return (frames, None);
+        };
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        while frames.len() < MAX_BATCH {
+            let next = std::pin::pin!(conn.inbound.message());
+            match next.poll(&mut cx) {
+                std::task::Poll::Ready(Ok(Some(frame))) => frames.push(frame),
+                std::task::Poll::Ready(end) => return (frames, Some(end)),
+                std::task::Poll::Pending => break,
+            }
+        }
+        (frames, None)
     }
 
     async fn on_cmd(&mut self, cmd: Cmd) {

@@ -43,6 +43,8 @@ pub struct SimReport {
     pub heal_rounds: usize,
     /// Changes the hub relayed by the fast path (no fresh exchange per peer).
     pub fast_relays: u64,
+    /// Times a client read every frame waiting for it at once.
+    pub batches: u64,
 }
 
 /// A run that broke an invariant, with the seed that replays it.
@@ -404,6 +406,9 @@ impl World {
             } else if roll < 58 {
                 self.now += self.rng.random_range(0..=RESYNC_MS);
                 self.tick(node)?;
+            } else if roll >= 92 && self.packets.iter().any(|p| p.to != HUB) {
+                let client = self.rng.random_range(1..self.nodes.len());
+                self.deliver_together(client)?;
             } else if !self.packets.is_empty() {
                 let index = self.rng.random_range(0..self.packets.len());
                 if index + 1 < self.packets.len() {
@@ -413,6 +418,33 @@ impl World {
             }
         }
         Ok(())
+    }
+
+    /// Delivers every frame waiting for a client at once, in order, as a client that was
+    /// busy reads them (`Engine::receive_all`, which merges a document's messages).
+    fn deliver_together(&mut self, client: usize) -> Result<(), String> {
+        let generation = self.generation[client];
+        let mut frames = Vec::new();
+        let mut i = 0;
+        while i < self.packets.len() {
+            if self.packets[i].to == client {
+                let packet = self.packets.remove(i);
+                if packet.generation == generation {
+                    frames.push(packet.frame);
+                }
+            } else {
+                i += 1;
+            }
+        }
+        if frames.is_empty() {
+            return Ok(());
+        }
+        self.report.delivered += frames.len() as u64;
+        self.report.batches += 1;
+        let hub = peer_name(HUB);
+        self.with_node(client, |node, ctx| {
+            node.engine.receive_all(ctx, &hub, frames)
+        })
     }
 
     /// Heals every fault and runs until nothing is left to do.

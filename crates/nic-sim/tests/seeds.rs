@@ -63,6 +63,7 @@ fn runs_exercise_every_fault() {
         totals.restarts += r.restarts;
         totals.acks_checked += r.acks_checked;
         totals.fast_relays += r.fast_relays;
+        totals.batches += r.batches;
     }
     println!("50 seeds: {totals:?}");
     assert!(
@@ -72,6 +73,10 @@ fn runs_exercise_every_fault() {
     assert!(
         totals.partitions > 0 && totals.restarts > 0 && totals.edits > 0,
         "{totals:?}"
+    );
+    assert!(
+        totals.batches > 0,
+        "no batch was ever delivered: {totals:?}"
     );
     assert!(
         totals.fast_relays > 0,

@@ -206,6 +206,32 @@ impl Net {
         }
     }
 
+    /// Like `pump`, but frames for `held` are kept back and returned.
+    fn pump_holding(&mut self, held: &str) -> Vec<Frame> {
+        let mut kept = Vec::new();
+        while !self.wire.is_empty() {
+            let (from, to, frame) = self.wire.remove(0);
+            if to == held {
+                kept.push(frame);
+            } else {
+                self.deliver(from, to, frame);
+            }
+        }
+        kept
+    }
+
+    fn deliver(&mut self, from: String, to: String, frame: Frame) {
+        self.log.push((from.clone(), to.clone(), frame.clone()));
+        if to == "hub" {
+            self.hub
+                .receive(Ctx::new(self.now, &self.rights), &peer(&from), frame);
+            self.drain_hub();
+        } else if let Some(engine) = self.replicas.get_mut(&to) {
+            engine.receive(Ctx::new(self.now, &AllowAll), &peer("hub"), frame);
+            self.drain_replica(&to);
+        }
+    }
+
     fn flush_hub(&mut self) {
         for (doc, seq) in std::mem::take(&mut self.hub_unflushed) {
             self.hub
@@ -758,4 +784,62 @@ fn a_relay_is_a_sync_message_plain_automerge_understands() {
     assert!(fresh.get(ROOT, "aim").unwrap().is_some());
     plain.merge(&mut fresh).unwrap();
     assert_eq!(plain.get_heads(), writer_heads);
+}
+
+#[test]
+fn a_replica_merges_messages_that_arrive_together_and_answers_once() {
+    let mut net = Net::new();
+    let m = meta(11, "algebra");
+    let doc = m.id;
+    net.create_busy(m);
+    net.flush_hub();
+    net.add_replica("writer");
+    net.add_replica("reader");
+    net.subscribe("writer", Target::Docs(vec![doc]));
+    net.subscribe("reader", Target::Docs(vec![doc]));
+    net.pump();
+    net.flush_hub();
+    net.pump();
+    // Three edits reach the hub and are relayed while the reader is not reading.
+    let mut held = Vec::new();
+    for i in 0..3 {
+        net.edit("writer", doc, &format!("note-{i}"));
+        held.extend(net.pump_holding("reader"));
+        net.flush_hub();
+        held.extend(net.pump_holding("reader"));
+    }
+    let syncs = held
+        .iter()
+        .filter(|f| matches!(f, Frame::Sync { .. }))
+        .count();
+    assert!(syncs >= 3, "{held:?}");
+    let reader = net.replicas.get_mut("reader").unwrap();
+    reader.receive_all(Ctx::new(0, &AllowAll), &peer("hub"), held);
+    let answers: Vec<Effect> = reader
+        .take_effects()
+        .into_iter()
+        .filter(|e| {
+            matches!(
+                e,
+                Effect::Send {
+                    frame: Frame::Sync { .. },
+                    ..
+                }
+            )
+        })
+        .collect();
+    assert_eq!(answers.len(), 1, "{answers:?}");
+    let heads = net.replicas["writer"].doc(&doc).unwrap().get_heads();
+    assert_eq!(net.replicas["reader"].doc(&doc).unwrap().get_heads(), heads);
+    // The one answer settles the link on both sides.
+    for effect in answers {
+        if let Effect::Send { frame, .. } = effect {
+            net.wire.push(("reader".into(), "hub".into(), frame));
+        }
+    }
+    net.pump();
+    net.flush_hub();
+    net.pump();
+    assert!(net.hub.is_settled());
+    assert!(net.replicas["reader"].is_settled());
 }

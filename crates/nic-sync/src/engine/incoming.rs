@@ -162,7 +162,7 @@ impl Engine {
     }
 
     /// A decoded sync message: link if needed, then apply now or queue until ready.
-    fn receive_sync_frame(
+    pub(super) fn receive_sync_frame(
         &mut self,
         ctx: Ctx<'_>,
         doc: DocumentId,

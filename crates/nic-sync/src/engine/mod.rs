@@ -1,6 +1,7 @@
 //! The engine: state, the public API, and the bookkeeping shared by its parts.
 
 mod apply;
+mod batch;
 mod incoming;
 mod links;
 mod persist;

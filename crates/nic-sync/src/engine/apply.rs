@@ -181,6 +181,19 @@ impl Engine {
             && their_last_sync.as_ref().is_some_and(|l| !l.is_empty())
             && link.sync.last_sent_heads == after
             && link.sync.their_need.as_ref().is_none_or(Vec::is_empty);
+        // Both sides stand at the same heads, each knows it, and nothing is asked for:
+        // Automerge would find nothing to send (after walking the change graph to be sure).
+        let in_step = hub
+            && !has_changes
+            && link.sync.have_responded
+            && !link.sync.needs_reset
+            && link.sync.last_sent_heads == after
+            && link.sync.their_heads.as_ref() == Some(&after)
+            && their_last_sync.as_ref() == Some(&after)
+            && link.sync.their_need.as_ref().is_none_or(Vec::is_empty);
+        if in_step {
+            link.nothing_to_send = true;
+        }
         if changed && hub {
             // Staged changes were durable before they were applied.
             mark_durable(&mut entry.persist, after);
@@ -219,7 +232,7 @@ impl Engine {
         }
         if changed {
             self.on_changed(ctx, doc, Origin::Remote(peer.clone()));
-        } else if no_reply_needed {
+        } else if (no_reply_needed || in_step) && self.may_read(ctx, peer, &doc) {
             self.stats.replies_skipped += 1;
             self.update_settled(doc, peer);
         } else {

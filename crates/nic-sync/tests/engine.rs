@@ -741,20 +741,26 @@ fn durable_changes_reach_settled_readers_by_one_shared_relay() {
     }
 }
 
-#[test]
-fn a_relay_is_a_sync_message_plain_automerge_understands() {
+/// A hub with a busy document that a writer and a reader both hold, all settled.
+fn writer_and_reader(n: u8) -> (Net, DocumentId) {
     let mut net = Net::new();
-    let m = meta(10, "algebra");
+    let m = meta(n, "algebra");
     let doc = m.id;
     net.create_busy(m);
     net.flush_hub();
-    net.add_replica("writer");
-    net.add_replica("reader");
-    net.subscribe("writer", Target::Docs(vec![doc]));
-    net.subscribe("reader", Target::Docs(vec![doc]));
+    for name in ["writer", "reader"] {
+        net.add_replica(name);
+        net.subscribe(name, Target::Docs(vec![doc]));
+    }
     net.pump();
     net.flush_hub();
     net.pump();
+    (net, doc)
+}
+
+#[test]
+fn a_relay_is_a_sync_message_plain_automerge_understands() {
+    let (mut net, doc) = writer_and_reader(10);
     net.log.clear();
     net.edit("writer", doc, "aim");
     net.pump();
@@ -788,18 +794,7 @@ fn a_relay_is_a_sync_message_plain_automerge_understands() {
 
 #[test]
 fn a_replica_merges_messages_that_arrive_together_and_answers_once() {
-    let mut net = Net::new();
-    let m = meta(11, "algebra");
-    let doc = m.id;
-    net.create_busy(m);
-    net.flush_hub();
-    net.add_replica("writer");
-    net.add_replica("reader");
-    net.subscribe("writer", Target::Docs(vec![doc]));
-    net.subscribe("reader", Target::Docs(vec![doc]));
-    net.pump();
-    net.flush_hub();
-    net.pump();
+    let (mut net, doc) = writer_and_reader(11);
     // Three edits reach the hub and are relayed while the reader is not reading.
     let mut held = Vec::new();
     for i in 0..3 {

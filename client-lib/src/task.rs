@@ -156,7 +156,7 @@ impl Task {
                     // merges a document's messages, which applies faster and answers once.
                     let (frames, end) = match frame {
                         Ok(Some(first)) => self.ready_frames(first),
-                        Ok(None) => (Vec::new(), Some(Ok(None))),
+                        Ok(None) => (Vec::new(), Some(Ok(()))),
                         Err(status) => (Vec::new(), Some(Err(status))),
                     };
                     let frames: Vec<_> = frames
@@ -176,7 +176,7 @@ impl Task {
                     let ctx = self.ctx();
                     self.engine.receive_all(ctx, &hub_peer(), frames);
                     match end {
-                        Some(Ok(_)) => {
+                        Some(Ok(())) => {
                             tracing::info!("the hub ended the stream");
                             self.offline();
                         }
@@ -197,15 +197,11 @@ impl Task {
     }
 
     /// `first` and every frame already waiting behind it (at most [`MAX_BATCH`]), without
-    /// waiting for more; and how the stream ended, if it did.
-    #[allow(clippy::type_complexity)]
+    /// waiting for more; and, if the stream ended meanwhile, how (cleanly or with a status).
     fn ready_frames(
         &mut self,
         first: v1::HubFrame,
-    ) -> (
-        Vec<v1::HubFrame>,
-        Option<Result<Option<v1::HubFrame>, tonic::Status>>,
-    ) {
+    ) -> (Vec<v1::HubFrame>, Option<Result<(), tonic::Status>>) {
         let mut frames = vec![first];
         let Some(conn) = self.conn.as_mut() else {
             return (frames, None);
@@ -215,7 +211,7 @@ impl Task {
             let next = std::pin::pin!(conn.inbound.message());
             match next.poll(&mut cx) {
                 std::task::Poll::Ready(Ok(Some(frame))) => frames.push(frame),
-                std::task::Poll::Ready(end) => return (frames, Some(end)),
+                std::task::Poll::Ready(end) => return (frames, Some(end.map(|_| ()))),
                 std::task::Poll::Pending => break,
             }
         }

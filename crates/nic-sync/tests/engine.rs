@@ -194,15 +194,7 @@ impl Net {
     fn pump(&mut self) {
         while !self.wire.is_empty() {
             let (from, to, frame) = self.wire.remove(0);
-            self.log.push((from.clone(), to.clone(), frame.clone()));
-            if to == "hub" {
-                self.hub
-                    .receive(Ctx::new(self.now, &self.rights), &peer(&from), frame);
-                self.drain_hub();
-            } else if let Some(engine) = self.replicas.get_mut(&to) {
-                engine.receive(Ctx::new(self.now, &AllowAll), &peer("hub"), frame);
-                self.drain_replica(&to);
-            }
+            self.deliver(from, to, frame);
         }
     }
 

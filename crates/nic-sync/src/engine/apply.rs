@@ -9,7 +9,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use automerge::sync::{Message, SyncDoc};
-use automerge::{Automerge, Change, ChangeHash};
+use automerge::{Automerge, Change, ChangeHash, ReadDoc};
 use nic_model::{DocumentId, PeerId};
 
 use super::Engine;
@@ -132,7 +132,7 @@ impl Engine {
         let hub = self.config.role == crate::Role::Hub;
         // A replica stores the changes as they came rather than asking Automerge to rebuild
         // them from its op set afterwards (which costs time in proportion to the document).
-        let raw = (!hub && has_changes && self.catalog.contains_key(&doc))
+        let mut raw = (!hub && has_changes && self.catalog.contains_key(&doc))
             .then(|| raw_changes(&message))
             .flatten();
         let Some(entry) = self.docs.get_mut(&doc) else {
@@ -151,6 +151,11 @@ impl Engine {
         }
         let their_last_sync = message.have.first().map(|h| sorted(h.last_sync.clone()));
         let before = am.get_heads();
+        // The bytes hold exactly what gets applied only if no change was waiting for a
+        // dependency before (none is released) and none is left waiting after.
+        if raw.is_some() && !am.get_missing_deps(&[]).is_empty() {
+            raw = None;
+        }
         let applied = catch_unwind(AssertUnwindSafe(|| {
             am.receive_sync_message(&mut link.sync, message)
         }));
@@ -198,9 +203,9 @@ impl Engine {
             // Staged changes were durable before they were applied.
             mark_durable(&mut entry.persist, after);
         } else if changed
-            && let Some((raw, changes)) = raw
+            && let Some(raw) = raw
             && entry.persist.issued_heads == before
-            && exactly_applied(&before, &after, &changes)
+            && am.get_missing_deps(&[]).is_empty()
         {
             let p = &mut entry.persist;
             p.issued_seq += 1;
@@ -242,43 +247,18 @@ impl Engine {
     }
 }
 
-/// A message's changes as one chunk to store, with each change's hash and dependencies, if
-/// every piece is a single change (a whole document or anything opaque is left to
-/// `persist_pending`).
-fn raw_changes(message: &Message) -> Option<(Vec<u8>, Vec<ChangeDeps>)> {
+/// A message's changes as one chunk to store, if every piece is a single change (a whole
+/// document or anything opaque is left to `persist_pending`).
+fn raw_changes(message: &Message) -> Option<Vec<u8>> {
     let mut raw = Vec::new();
-    let mut changes = Vec::new();
     for entry in message.changes.iter() {
-        for (kind, piece) in crate::chunks::split(entry)? {
-            if kind != ChunkKind::Change {
-                return None;
-            }
-            let change = catch_unwind(|| Change::try_from(piece)).ok()?.ok()?;
-            changes.push((change.hash(), change.deps().to_vec()));
+        let pieces = crate::chunks::split(entry)?;
+        if pieces.iter().any(|(kind, _)| *kind != ChunkKind::Change) {
+            return None;
         }
         raw.extend_from_slice(entry);
     }
-    Some((raw, changes))
-}
-
-/// The heads a document at `before` reaches by applying `changes` in order — if they are
-/// `after`, the changes are exactly what was applied (none was left waiting for a dependency,
-/// none that waited before was released).
-pub(super) fn exactly_applied<'a>(
-    before: &[ChangeHash],
-    after: &[ChangeHash],
-    changes: impl IntoIterator<Item = &'a ChangeDeps>,
-) -> bool {
-    let mut heads: std::collections::HashSet<ChangeHash> = before.iter().copied().collect();
-    for (hash, deps) in changes {
-        for dep in deps {
-            heads.remove(dep);
-        }
-        heads.insert(*hash);
-    }
-    let mut expected: Vec<ChangeHash> = heads.into_iter().collect();
-    expected.sort_unstable();
-    expected == after
+    Some(raw)
 }
 
 /// The changes of a message that the document lacks, as stored and staged on a hub.

@@ -27,102 +27,114 @@ impl Engine {
         }
         // Merging stops well short of the per-message change limit.
         let max_changes = (self.config.max_changes_per_message / 2).max(1);
-        let mut pending: Vec<(DocumentId, Message)> = Vec::new();
+        let mut pending: Vec<Pending> = Vec::new();
         for frame in frames {
             match frame {
                 Frame::Sync { doc, message } => match Message::decode(&message) {
-                    Ok(next) => {
-                        let slot = pending.iter().position(|(d, _)| *d == doc);
-                        match slot {
-                            Some(i)
-                                if pending[i].1.changes.len() + next.changes.len()
-                                    <= max_changes =>
-                            {
-                                let merged =
-                                    merge(std::mem::replace(&mut pending[i].1, empty()), next);
-                                pending[i].1 = merged;
-                            }
-                            Some(i) => {
-                                let (_, earlier) = pending.remove(i);
-                                self.deliver(ctx, peer, doc, earlier);
-                                pending.push((doc, next));
-                            }
-                            None => pending.push((doc, next)),
+                    Ok(next) => match pending.iter().position(|p| p.doc == doc) {
+                        Some(i) if pending[i].chunks.len() + next.changes.len() <= max_changes => {
+                            pending[i].add(next);
                         }
-                    }
+                        Some(i) => {
+                            let full = pending.remove(i);
+                            self.deliver(ctx, peer, full);
+                            pending.push(Pending::new(doc, next));
+                        }
+                        None => pending.push(Pending::new(doc, next)),
+                    },
                     Err(_) => {
                         // The error path of a single frame says what was wrong.
-                        self.flush_pending(ctx, peer, &mut pending);
+                        self.flush(ctx, peer, &mut pending, Some(doc));
                         self.receive(ctx, peer, Frame::Sync { doc, message });
                     }
                 },
                 other => {
-                    // Acks, announcements and errors may rely on the sync messages before them.
-                    self.flush_pending(ctx, peer, &mut pending);
+                    // A frame about one document may rely on that document's sync messages
+                    // before it; documents do not depend on each other.
+                    let about = match &other {
+                        Frame::Ack { doc, .. } => Some(*doc),
+                        Frame::Announce(meta) => Some(meta.id),
+                        Frame::Error { doc: Some(doc), .. } => Some(*doc),
+                        _ => None,
+                    };
+                    self.flush(ctx, peer, &mut pending, about);
                     self.receive(ctx, peer, other);
                 }
             }
         }
-        self.flush_pending(ctx, peer, &mut pending);
+        self.flush(ctx, peer, &mut pending, None);
     }
 
-    fn flush_pending(
+    /// Delivers what is pending for `doc`, or for every document when `None`.
+    fn flush(
         &mut self,
         ctx: Ctx<'_>,
         peer: &PeerId,
-        pending: &mut Vec<(DocumentId, Message)>,
+        pending: &mut Vec<Pending>,
+        doc: Option<DocumentId>,
     ) {
-        for (doc, message) in pending.drain(..) {
-            self.deliver(ctx, peer, doc, message);
+        let (due, keep): (Vec<Pending>, Vec<Pending>) = std::mem::take(pending)
+            .into_iter()
+            .partition(|p| doc.is_none_or(|d| d == p.doc));
+        *pending = keep;
+        for p in due {
+            self.deliver(ctx, peer, p);
         }
     }
 
-    fn deliver(&mut self, ctx: Ctx<'_>, peer: &PeerId, doc: DocumentId, message: Message) {
+    fn deliver(&mut self, ctx: Ctx<'_>, peer: &PeerId, pending: Pending) {
         if self.peers.contains_key(peer) {
-            self.receive_sync_frame(ctx, doc, peer, message);
+            let doc = pending.doc;
+            self.receive_sync_frame(ctx, doc, peer, pending.into_message());
         }
     }
 }
 
-fn empty() -> Message {
-    Message {
-        heads: Vec::new(),
-        need: Vec::new(),
-        have: Vec::new(),
-        changes: ChunkList::empty(),
-        flags: None,
-        version: automerge::sync::MessageVersion::V1,
+/// One document's messages being merged: the last one's heads, summary, requests and
+/// flags, and every message's changes.
+struct Pending {
+    doc: DocumentId,
+    last: Message,
+    chunks: Vec<Vec<u8>>,
+    /// An earlier message asked for a sync reset, which must not be lost.
+    reset: bool,
+}
+
+impl Pending {
+    fn new(doc: DocumentId, message: Message) -> Self {
+        let (last, changes) = take_changes(message);
+        Pending {
+            doc,
+            last,
+            chunks: changes.iter().map(<[u8]>::to_vec).collect(),
+            reset: false,
+        }
+    }
+
+    fn add(&mut self, message: Message) {
+        self.reset |= self
+            .last
+            .flags
+            .is_some_and(|f| f.contains(MessageFlags::SYNC_RESET));
+        let (last, changes) = take_changes(message);
+        self.chunks.extend(changes.iter().map(<[u8]>::to_vec));
+        self.last = last;
+    }
+
+    fn into_message(self) -> Message {
+        let mut message = self.last;
+        if self.reset {
+            let mut flags = message.flags.unwrap_or_default();
+            flags.set(MessageFlags::SYNC_RESET);
+            message.flags = Some(flags);
+        }
+        message.changes = ChunkList::from(self.chunks);
+        message
     }
 }
 
-/// `earlier` then `later` as one message.
-fn merge(earlier: Message, later: Message) -> Message {
-    let changes: Vec<Vec<u8>> = earlier
-        .changes
-        .iter()
-        .chain(later.changes.iter())
-        .map(<[u8]>::to_vec)
-        .collect();
-    // A reset asked for by an earlier message must not be lost.
-    let reset = earlier
-        .flags
-        .is_some_and(|f| f.contains(MessageFlags::SYNC_RESET));
-    let flags = match later.flags {
-        Some(mut f) => {
-            if reset {
-                f.set(MessageFlags::SYNC_RESET);
-            }
-            Some(f)
-        }
-        None if reset => earlier.flags,
-        None => None,
-    };
-    Message {
-        heads: later.heads,
-        need: later.need,
-        have: later.have,
-        changes: changes.into(),
-        flags,
-        version: later.version,
-    }
+/// A message without its changes, and the changes.
+fn take_changes(mut message: Message) -> (Message, ChunkList) {
+    let changes = std::mem::replace(&mut message.changes, ChunkList::empty());
+    (message, changes)
 }

@@ -23,8 +23,8 @@ use automerge::sync::{
 use nic_model::{DocumentId, PeerId};
 
 use super::Engine;
-use super::apply::{exactly_applied, has};
-use crate::doc::{DocState, StagedChunk};
+use super::apply::has;
+use crate::doc::{ChangeDeps, DocState, StagedChunk};
 use crate::{Ctx, Frame, Notification, Origin};
 
 /// The changes being relayed, in the forms a message may need, encoded lazily.
@@ -33,6 +33,8 @@ struct Relay<'a> {
     after: &'a [ChangeHash],
     hashes: Vec<ChangeHash>,
     chunks: &'a [StagedChunk],
+    /// Changes still being made durable here: a peer whose heads name them needs nothing.
+    staged: HashSet<ChangeHash>,
     /// Encoded messages by (read-only flag, version 2).
     encoded: [Option<Vec<u8>>; 4],
 }
@@ -120,6 +122,11 @@ impl Engine {
             after,
             hashes,
             chunks: applied,
+            staged: entry
+                .staged_chunks
+                .iter()
+                .flat_map(|c| c.changes.iter().flatten().map(|(h, _)| *h))
+                .collect(),
             encoded: Default::default(),
         });
         for peer in peers {
@@ -155,11 +162,6 @@ impl Engine {
         let DocState::Ready(am) = &entry.state else {
             return false;
         };
-        let staged: HashSet<ChangeHash> = entry
-            .staged_chunks
-            .iter()
-            .flat_map(|c| c.changes.iter().flatten().map(|(h, _)| *h))
-            .collect();
         let Some(link) = entry.links.get_mut(peer) else {
             return false;
         };
@@ -180,7 +182,7 @@ impl Engine {
             // Nothing of theirs is missing here except what is being made durable, so we
             // need nothing from them.
             && s.their_heads.as_ref().is_some_and(|heads| {
-                heads.iter().all(|h| has(am, h) || staged.contains(h))
+                heads.iter().all(|h| has(am, h) || relay.staged.contains(h))
             });
         if !fits {
             return false;
@@ -220,4 +222,24 @@ fn exact_relay(
     }
     let hashes: Vec<ChangeHash> = changes.iter().map(|(h, _)| *h).collect();
     (!hashes.is_empty() && exactly_applied(before, after, changes)).then_some(hashes)
+}
+
+/// The heads a document at `before` reaches by applying `changes` in order — if they are
+/// `after`, the changes are exactly what was applied (none was left waiting for a dependency,
+/// none that waited before was released).
+fn exactly_applied<'a>(
+    before: &[ChangeHash],
+    after: &[ChangeHash],
+    changes: impl IntoIterator<Item = &'a ChangeDeps>,
+) -> bool {
+    let mut heads: HashSet<ChangeHash> = before.iter().copied().collect();
+    for (hash, deps) in changes {
+        for dep in deps {
+            heads.remove(dep);
+        }
+        heads.insert(*hash);
+    }
+    let mut expected: Vec<ChangeHash> = heads.into_iter().collect();
+    expected.sort_unstable();
+    expected == after
 }

@@ -35,6 +35,14 @@ pub struct Metrics {
     pub slow_peers_dropped: AtomicU64,
     /// Documents evicted from memory.
     pub evictions: AtomicU64,
+    /// Sync messages made by a full Automerge exchange step.
+    pub sync_exchanges: AtomicU64,
+    /// Sync messages that relayed durable changes by the fast path.
+    pub fast_relays: AtomicU64,
+    /// Relays held back from a client that had not answered the previous one.
+    pub relays_held: AtomicU64,
+    /// Held-back clients brought up to date by one relay of everything since.
+    pub catch_ups: AtomicU64,
 }
 
 impl Metrics {
@@ -52,7 +60,7 @@ impl Metrics {
 
     /// The counters in the Prometheus text exposition format.
     pub fn render(&self) -> String {
-        let rows: [(&str, &str, &str, &AtomicU64); 12] = [
+        let rows: [(&str, &str, &str, &AtomicU64); 16] = [
             ("nic_hub_peers", "gauge", "Sync streams open.", &self.peers),
             (
                 "nic_hub_loaded_documents",
@@ -119,6 +127,30 @@ impl Metrics {
                 "counter",
                 "Documents evicted from memory.",
                 &self.evictions,
+            ),
+            (
+                "nic_hub_sync_exchanges_total",
+                "counter",
+                "Sync messages made by a full Automerge exchange step.",
+                &self.sync_exchanges,
+            ),
+            (
+                "nic_hub_fast_relays_total",
+                "counter",
+                "Sync messages relaying durable changes without a fresh exchange.",
+                &self.fast_relays,
+            ),
+            (
+                "nic_hub_relays_held_total",
+                "counter",
+                "Relays held back from a client that had not answered the previous one.",
+                &self.relays_held,
+            ),
+            (
+                "nic_hub_catch_ups_total",
+                "counter",
+                "Held-back clients caught up by one relay of everything since.",
+                &self.catch_ups,
             ),
         ];
         let mut out = String::new();

@@ -45,6 +45,10 @@ pub struct SimReport {
     pub fast_relays: u64,
     /// Times a client read every frame waiting for it at once.
     pub batches: u64,
+    /// Relays the hub held back from a peer that had not answered the previous one.
+    pub relays_held: u64,
+    /// Held-back peers the hub caught up with one relay of everything since.
+    pub catch_ups: u64,
 }
 
 /// A run that broke an invariant, with the seed that replays it.
@@ -99,7 +103,7 @@ pub fn run(seed: u64, config: &SimConfig) -> Result<SimReport, SimFailure> {
     world.run_faulty().map_err(fail)?;
     world.heal().map_err(fail)?;
     world.verify().map_err(fail)?;
-    world.report.fast_relays += world.nodes[HUB].engine.stats().fast_relays;
+    world.count_hub_stats();
     Ok(world.report)
 }
 
@@ -311,10 +315,18 @@ impl World {
         })
     }
 
+    /// Adds the hub engine's fast-path counters to the report (before it restarts or ends).
+    fn count_hub_stats(&mut self) {
+        let stats = self.nodes[HUB].engine.stats();
+        self.report.fast_relays += stats.fast_relays;
+        self.report.relays_held += stats.relays_held;
+        self.report.catch_ups += stats.catch_ups;
+    }
+
     fn restart(&mut self, i: usize) -> Result<(), String> {
         self.report.restarts += 1;
         if i == HUB {
-            self.report.fast_relays += self.nodes[HUB].engine.stats().fast_relays;
+            self.count_hub_stats();
         }
         let engine = self.fresh_engine(i);
         self.nodes[i].crash(engine);

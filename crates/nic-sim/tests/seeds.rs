@@ -64,6 +64,8 @@ fn runs_exercise_every_fault() {
         totals.acks_checked += r.acks_checked;
         totals.fast_relays += r.fast_relays;
         totals.batches += r.batches;
+        totals.relays_held += r.relays_held;
+        totals.catch_ups += r.catch_ups;
     }
     println!("50 seeds: {totals:?}");
     assert!(
@@ -81,6 +83,10 @@ fn runs_exercise_every_fault() {
     assert!(
         totals.fast_relays > 0,
         "the hub's fast relay path was never taken: {totals:?}"
+    );
+    assert!(
+        totals.relays_held > 0 && totals.catch_ups > 0,
+        "the hub never held relays back or caught a peer up: {totals:?}"
     );
     assert!(
         totals.acks_checked > 0,

@@ -18,6 +18,19 @@ pub(crate) struct DocEntry {
     /// On a hub: received changes being made durable, applied once they are (even if the
     /// peer that sent them has gone by then).
     pub(crate) staged_chunks: VecDeque<StagedChunk>,
+    /// On a hub: recent relays, kept while a link held back from them still needs them
+    /// (see `engine/relay.rs`).
+    pub(crate) relay_log: VecDeque<LoggedRelay>,
+}
+
+/// Durable changes a hub relayed: exactly what took the document from `before` to `after`.
+pub(crate) struct LoggedRelay {
+    pub(crate) before: Vec<ChangeHash>,
+    pub(crate) after: Vec<ChangeHash>,
+    /// The changes' hashes.
+    pub(crate) hashes: Vec<ChangeHash>,
+    /// The changes' bytes as they arrived, concatenated.
+    pub(crate) bytes: Vec<u8>,
 }
 
 /// A change's hash and the hashes it depends on.
@@ -45,6 +58,7 @@ impl DocEntry {
             persist: PersistState::default(),
             acked: HashMap::new(),
             staged_chunks: VecDeque::new(),
+            relay_log: VecDeque::new(),
         }
     }
 
@@ -127,6 +141,9 @@ pub(crate) struct Link {
     /// When we last relayed on this link: an answer owed for longer than the resync
     /// interval counts as lost.
     pub(crate) last_relay_ms: u64,
+    /// Relays were held back from this link while an earlier one was unanswered; the
+    /// answer brings it up to date in one message.
+    pub(crate) behind: bool,
 }
 
 impl Link {
@@ -143,6 +160,7 @@ impl Link {
             nothing_to_send: false,
             relays_unanswered: 0,
             last_relay_ms: 0,
+            behind: false,
         }
     }
 
@@ -154,5 +172,6 @@ impl Link {
         self.sync = sync::State::new();
         self.sync.read_only = read_only;
         self.relays_unanswered = 0;
+        self.behind = false;
     }
 }

@@ -787,9 +787,12 @@ fn a_relay_is_a_sync_message_plain_automerge_understands() {
 #[test]
 fn a_replica_merges_messages_that_arrive_together_and_answers_once() {
     let (mut net, doc) = writer_and_reader(11);
-    // Three edits reach the hub and are relayed while the reader is not reading.
+    // Three edits reach the hub and are relayed while the reader is not reading. Each comes
+    // after the resync interval, so the hub counts the unanswered relay as lost and relays
+    // again rather than holding back.
     let mut held = Vec::new();
     for i in 0..3 {
+        net.now += 10_000;
         net.edit("writer", doc, &format!("note-{i}"));
         held.extend(net.pump_holding("reader"));
         net.flush_hub();
@@ -829,4 +832,78 @@ fn a_replica_merges_messages_that_arrive_together_and_answers_once() {
     net.pump();
     assert!(net.hub.is_settled());
     assert!(net.replicas["reader"].is_settled());
+}
+
+/// The sync messages among `frames`, decoded.
+fn sync_messages(frames: &[Frame]) -> Vec<automerge::sync::Message> {
+    frames
+        .iter()
+        .filter_map(|f| match f {
+            Frame::Sync { message, .. } => Some(automerge::sync::Message::decode(message).unwrap()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_hub_holds_relays_from_a_peer_that_has_not_answered_then_sends_them_in_one_message() {
+    let (mut net, doc) = writer_and_reader(12);
+    let mut held = Vec::new();
+    for i in 0..4 {
+        net.edit("writer", doc, &format!("note-{i}"));
+        held.extend(net.pump_holding("reader"));
+        net.flush_hub();
+        held.extend(net.pump_holding("reader"));
+    }
+    // Only the first edit went out; the other three wait for the reader's answer.
+    let first = sync_messages(&held);
+    assert_eq!(first.len(), 1, "{held:?}");
+    assert_eq!(first[0].changes.iter().count(), 1);
+    assert_eq!(net.hub.stats().relays_held, 3);
+    for frame in held {
+        net.deliver("hub".into(), "reader".into(), frame);
+    }
+    // The reader's answer brings the other three in one message.
+    net.log.clear();
+    let caught_up = net.pump_holding("reader");
+    let batch = sync_messages(&caught_up);
+    assert_eq!(batch.len(), 1, "{caught_up:?}");
+    assert_eq!(net.hub.stats().catch_ups, 1);
+    let before = net.replicas["reader"].doc(&doc).unwrap().get_heads();
+    for frame in caught_up {
+        net.deliver("hub".into(), "reader".into(), frame);
+    }
+    let reader = net.replicas["reader"].doc(&doc).unwrap();
+    assert_eq!(reader.get_changes(&before).len(), 3);
+    net.pump();
+    let heads = net.replicas["writer"].doc(&doc).unwrap().get_heads();
+    assert_eq!(net.replicas["reader"].doc(&doc).unwrap().get_heads(), heads);
+    assert!(net.hub.is_settled());
+    assert!(net.replicas["reader"].is_settled());
+}
+
+#[test]
+fn a_held_back_peer_that_never_answers_is_relayed_to_again_after_the_resync_interval() {
+    let (mut net, doc) = writer_and_reader(13);
+    net.edit("writer", doc, "note-0");
+    let mut lost = net.pump_holding("reader");
+    net.flush_hub();
+    lost.extend(net.pump_holding("reader"));
+    assert_eq!(sync_messages(&lost).len(), 1);
+    // The relay is lost; a second edit is held back behind it.
+    net.edit("writer", doc, "note-1");
+    net.pump_holding("reader");
+    net.flush_hub();
+    assert!(sync_messages(&net.pump_holding("reader")).is_empty());
+    assert_eq!(net.hub.stats().relays_held, 1);
+    // Once the interval has passed, the hub's tick starts over with the reader.
+    net.now += 60_000;
+    net.hub.tick(Ctx::new(net.now, &net.rights));
+    net.drain_hub();
+    net.pump();
+    net.flush_hub();
+    net.pump();
+    let heads = net.replicas["writer"].doc(&doc).unwrap().get_heads();
+    assert_eq!(net.replicas["reader"].doc(&doc).unwrap().get_heads(), heads);
+    assert!(net.hub.is_settled());
 }

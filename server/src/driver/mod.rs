@@ -304,6 +304,12 @@ impl Driver {
         self.metrics
             .peers
             .store(self.peers.len() as u64, Ordering::Relaxed);
+        let stats = self.engine.stats();
+        let m = &self.metrics;
+        m.sync_exchanges.store(stats.exchanges, Ordering::Relaxed);
+        m.fast_relays.store(stats.fast_relays, Ordering::Relaxed);
+        m.relays_held.store(stats.relays_held, Ordering::Relaxed);
+        m.catch_ups.store(stats.catch_ups, Ordering::Relaxed);
     }
 
     fn carry_out(&mut self, effect: Effect) {
@@ -410,6 +416,15 @@ impl Driver {
             self.engine.peer_disconnected(ctx, &peer);
         }
         self.dispatch();
+        let stats = self.engine.stats();
+        tracing::info!(
+            exchanges = stats.exchanges,
+            fast_relays = stats.fast_relays,
+            relays_held = stats.relays_held,
+            catch_ups = stats.catch_ups,
+            replies_skipped = stats.replies_skipped,
+            "sync engine totals"
+        );
         self.writes = None;
         let _ = tokio::task::spawn_blocking(move || writer.join()).await;
         while let Ok(done) = internal.try_recv() {

@@ -178,6 +178,8 @@ impl Engine {
         // relay, an answer that brings nothing and asks nothing needs no reply of ours: the
         // answer to that relay will get one.
         link.relays_unanswered = link.relays_unanswered.saturating_sub(1);
+        // The answer a held-back link waited for: time to send it everything since.
+        let catch_up = hub && link.behind && link.relays_unanswered == 0;
         let no_reply_needed = hub
             && !has_changes
             && link.relays_unanswered > 0
@@ -237,6 +239,8 @@ impl Engine {
         }
         if changed {
             self.on_changed(ctx, doc, Origin::Remote(peer.clone()));
+        } else if catch_up {
+            self.catch_up(ctx, doc, peer);
         } else if (no_reply_needed || in_step) && self.may_read(ctx, peer, &doc) {
             self.stats.replies_skipped += 1;
             self.update_settled(doc, peer);

@@ -156,6 +156,8 @@ impl Engine {
             Ok(Some(message)) => {
                 self.stats.exchanges += 1;
                 link.nothing_to_send = false;
+                // The message carries everything we have, held-back relays included.
+                link.behind = false;
                 link.last_activity_ms = ctx.now_ms;
                 let frame = Frame::Sync {
                     doc,

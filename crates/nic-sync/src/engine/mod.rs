@@ -48,6 +48,10 @@ pub struct EngineStats {
     pub fast_relays: u64,
     /// Answers from peers that needed no reply because a newer relay was still unanswered.
     pub replies_skipped: u64,
+    /// Relays held back from a peer that had not answered the previous one.
+    pub relays_held: u64,
+    /// Held-back links brought up to date by one relay of everything since.
+    pub catch_ups: u64,
 }
 
 /// A connected peer.

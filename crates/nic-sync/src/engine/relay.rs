@@ -13,6 +13,13 @@
 //! Peers that do not fit (they sent some of `C`, asked for something, reset, are read-only,
 //! or are at other heads) get the ordinary exchange, so the fast path only ever skips work.
 //! Its messages are valid Automerge sync messages; any Automerge peer understands them.
+//!
+//! Flow control: while a peer has not yet answered a relay, further relays to it are held
+//! back (the link is marked `behind`) and the relays are kept in a short per-document log.
+//! Its answer brings it up to date with one message carrying every change since, so a
+//! peer that falls behind receives — and merges — changes in batches instead of one
+//! message per change, and answers once per batch. A link whose answer does not come
+//! within the resync interval is relayed to again, and the engine's tick resyncs it.
 
 use std::collections::HashSet;
 
@@ -24,38 +31,63 @@ use nic_model::{DocumentId, PeerId};
 
 use super::Engine;
 use super::apply::has;
-use crate::doc::{ChangeDeps, DocState, StagedChunk};
+use crate::doc::{ChangeDeps, DocEntry, DocState, LoggedRelay, StagedChunk};
 use crate::{Ctx, Frame, Notification, Origin};
 
-/// The changes being relayed, in the forms a message may need, encoded lazily.
-struct Relay<'a> {
-    before: &'a [ChangeHash],
-    after: &'a [ChangeHash],
+/// Most relays a document's log keeps for links held back.
+const LOG_MAX_ENTRIES: usize = 256;
+/// Most bytes of changes a document's log keeps; a link that falls further behind is
+/// caught up by the ordinary exchange.
+const LOG_MAX_BYTES: usize = 1 << 20;
+
+/// Changes to relay, in the forms a message may need, encoded lazily.
+struct Relay {
+    before: Vec<ChangeHash>,
+    after: Vec<ChangeHash>,
     hashes: Vec<ChangeHash>,
-    chunks: &'a [StagedChunk],
+    /// The changes' bytes as they arrived, concatenated.
+    bytes: Vec<u8>,
     /// Changes still being made durable here: a peer whose heads name them needs nothing.
     staged: HashSet<ChangeHash>,
     /// Encoded messages by (read-only flag, version 2).
     encoded: [Option<Vec<u8>>; 4],
 }
 
-impl Relay<'_> {
+impl Relay {
+    fn new(entry: &DocEntry, before: Vec<ChangeHash>) -> Self {
+        Self {
+            after: before.clone(),
+            before,
+            hashes: Vec::new(),
+            bytes: Vec::new(),
+            staged: entry
+                .staged_chunks
+                .iter()
+                .flat_map(|c| c.changes.iter().flatten().map(|(h, _)| *h))
+                .collect(),
+            encoded: Default::default(),
+        }
+    }
+
+    /// Adds the next logged relay, which must start where this one ends.
+    fn extend(&mut self, logged: &LoggedRelay) {
+        self.after.clone_from(&logged.after);
+        self.hashes.extend_from_slice(&logged.hashes);
+        self.bytes.extend_from_slice(&logged.bytes);
+    }
+
     fn encoded(&mut self, read_only: bool, v2: bool) -> Vec<u8> {
         let slot = usize::from(read_only) * 2 + usize::from(v2);
         if let Some(bytes) = &self.encoded[slot] {
             return bytes.clone();
         }
         let changes: ChunkList = if v2 {
-            self.chunks
-                .iter()
-                .flat_map(|c| c.bytes.iter().copied())
-                .collect::<Vec<u8>>()
-                .into()
+            self.bytes.clone().into()
         } else {
             // Version 1 carries one change per entry.
-            self.chunks
-                .iter()
-                .flat_map(|c| crate::chunks::split(&c.bytes).unwrap_or_default())
+            crate::chunks::split(&self.bytes)
+                .unwrap_or_default()
+                .into_iter()
                 .map(|(_, piece)| piece.to_vec())
                 .collect::<Vec<_>>()
                 .into()
@@ -66,10 +98,10 @@ impl Relay<'_> {
             flags.set(MessageFlags::READ_ONLY);
         }
         let message = Message {
-            heads: self.after.to_vec(),
+            heads: self.after.clone(),
             need: Vec::new(),
             have: vec![Have {
-                last_sync: self.before.to_vec(),
+                last_sync: self.before.clone(),
                 bloom: BloomFilter::from_hashes(self.hashes.iter()),
             }],
             changes,
@@ -113,30 +145,118 @@ impl Engine {
                     heads: after.to_vec(),
                 }));
         }
-        let Some(entry) = self.docs.get(&doc) else {
+        let Some(entry) = self.docs.get_mut(&doc) else {
             return;
         };
         let peers: Vec<PeerId> = entry.links.keys().cloned().collect();
-        let mut relay = exact_relay(before, after, applied).map(|hashes| Relay {
-            before,
-            after,
-            hashes,
-            chunks: applied,
-            staged: entry
-                .staged_chunks
-                .iter()
-                .flat_map(|c| c.changes.iter().flatten().map(|(h, _)| *h))
-                .collect(),
-            encoded: Default::default(),
+        let mut relay = exact_relay(before, after, applied).map(|hashes| {
+            let logged = LoggedRelay {
+                before: before.to_vec(),
+                after: after.to_vec(),
+                hashes,
+                bytes: applied
+                    .iter()
+                    .flat_map(|c| c.bytes.iter().copied())
+                    .collect(),
+            };
+            let mut relay = Relay::new(entry, before.to_vec());
+            relay.extend(&logged);
+            entry.relay_log.push_back(logged);
+            relay
         });
         for peer in peers {
             let sent = match relay.as_mut() {
-                Some(relay) if !senders.contains(&peer) => self.relay_to(ctx, doc, &peer, relay),
+                Some(relay) if !senders.contains(&peer) => {
+                    self.hold(ctx, doc, &peer) || self.relay_to(ctx, doc, &peer, relay)
+                }
                 _ => false,
             };
             if !sent {
                 self.sync_peer(ctx, doc, &peer);
             }
+        }
+        self.trim_relay_log(doc);
+    }
+
+    /// Holds a relay back from a peer that has not answered the last one (and may still
+    /// read the document); says whether it did.
+    fn hold(&mut self, ctx: Ctx<'_>, doc: DocumentId, peer: &PeerId) -> bool {
+        let resync_after_ms = self.config.resync_after_ms;
+        let waiting = self
+            .docs
+            .get(&doc)
+            .and_then(|e| e.links.get(peer))
+            .is_some_and(|link| {
+                link.relays_unanswered > 0
+                    && ctx.now_ms.saturating_sub(link.last_relay_ms) < resync_after_ms
+            });
+        if !waiting || !self.may_read(ctx, peer, &doc) {
+            return false;
+        }
+        if let Some(link) = self.docs.get_mut(&doc).and_then(|e| e.links.get_mut(peer)) {
+            link.behind = true;
+        }
+        self.stats.relays_held += 1;
+        true
+    }
+
+    /// Brings a link that was held back up to date: one relay of everything since our last
+    /// message to it, if the log still holds it all, else the ordinary exchange.
+    pub(super) fn catch_up(&mut self, ctx: Ctx<'_>, doc: DocumentId, peer: &PeerId) {
+        let Some(link) = self.docs.get_mut(&doc).and_then(|e| e.links.get_mut(peer)) else {
+            return;
+        };
+        link.behind = false;
+        let from = link.sync.last_sent_heads.clone();
+        let sent = match self.logged_since(doc, from) {
+            Some(mut relay) => self.relay_to(ctx, doc, peer, &mut relay),
+            None => false,
+        };
+        if sent {
+            self.stats.catch_ups += 1;
+        } else {
+            self.sync_peer(ctx, doc, peer);
+        }
+        self.trim_relay_log(doc);
+    }
+
+    /// Every logged relay from heads `from` to the document's heads, as one relay; `None` if
+    /// there is nothing to send or the log no longer covers it.
+    fn logged_since(&self, doc: DocumentId, from: Vec<ChangeHash>) -> Option<Relay> {
+        let entry = self.docs.get(&doc)?;
+        let target = entry.doc()?.get_heads();
+        let start = entry.relay_log.iter().position(|r| r.before == from)?;
+        let mut relay = Relay::new(entry, from);
+        for logged in entry.relay_log.iter().skip(start) {
+            if relay.after == target || logged.before != relay.after {
+                break;
+            }
+            relay.extend(logged);
+        }
+        (relay.after == target && !relay.hashes.is_empty()).then_some(relay)
+    }
+
+    /// Drops logged relays no held-back link needs, and the oldest beyond the log's bounds.
+    fn trim_relay_log(&mut self, doc: DocumentId) {
+        let Some(entry) = self.docs.get_mut(&doc) else {
+            return;
+        };
+        let starts: Vec<&Vec<ChangeHash>> = entry
+            .links
+            .values()
+            .filter(|l| l.behind)
+            .map(|l| &l.sync.last_sent_heads)
+            .collect();
+        let log = &mut entry.relay_log;
+        while log.front().is_some_and(|r| !starts.contains(&&r.before)) {
+            log.pop_front();
+        }
+        let mut bytes: usize = log.iter().map(|r| r.bytes.len()).sum();
+        while log.len() > LOG_MAX_ENTRIES || bytes > LOG_MAX_BYTES {
+            let Some(dropped) = log.pop_front() else {
+                break;
+            };
+            bytes -= dropped.bytes.len();
         }
     }
 
@@ -147,7 +267,7 @@ impl Engine {
         ctx: Ctx<'_>,
         doc: DocumentId,
         peer: &PeerId,
-        relay: &mut Relay<'_>,
+        relay: &mut Relay,
     ) -> bool {
         if !self.may_read(ctx, peer, &doc) {
             return false; // sync_peer revokes and says why
@@ -194,7 +314,7 @@ impl Engine {
         let message = relay.encoded(s.read_only, v2);
         let s = &mut link.sync;
         s.have_responded = true;
-        s.last_sent_heads = relay.after.to_vec();
+        s.last_sent_heads.clone_from(&relay.after);
         s.sent_hashes.extend(relay.hashes.iter().copied());
         s.in_flight = true;
         link.last_activity_ms = ctx.now_ms;

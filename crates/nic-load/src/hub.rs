@@ -5,6 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
+use std::time::Instant;
 
 use anyhow::{Context, bail};
 use nic_hub::{Config, DurabilityMode};
@@ -44,10 +45,16 @@ pub enum HubSpec {
 }
 
 enum Running {
-    Child(Child),
+    Child {
+        child: Child,
+        bin: PathBuf,
+        cpus: Option<String>,
+        durability: DurabilityMode,
+    },
     InProcess {
         stop: oneshot::Sender<()>,
         task: JoinHandle<Result<(), nic_hub::ServeError>>,
+        durability: DurabilityMode,
     },
     External,
 }
@@ -99,30 +106,96 @@ impl Hub {
         self.pid.and_then(procfs::peak_rss_bytes)
     }
 
+    /// Resident memory of the measured process now.
+    pub fn rss_bytes(&self) -> Option<u64> {
+        self.pid.and_then(procfs::rss_bytes)
+    }
+
     /// Bytes in the hub's data folder.
     pub fn disk_bytes(&self) -> Option<u64> {
         self.data_dir.as_deref().map(procfs::disk_bytes)
     }
 
+    /// Stops a hub this tool started (gracefully) and starts it again on the same data
+    /// folder; its address changes. Returns when the new hub was started (it may still be
+    /// loading). A hub given by address cannot restart.
+    pub async fn restart(&mut self) -> anyhow::Result<Instant> {
+        let data_dir = self
+            .data_dir
+            .clone()
+            .context("only a hub this tool started can be restarted")?;
+        let running = std::mem::replace(&mut self.running, Running::External);
+        match running {
+            Running::Child {
+                child,
+                bin,
+                cpus,
+                durability,
+            } => {
+                stop(Running::Child {
+                    child,
+                    bin: bin.clone(),
+                    cpus: cpus.clone(),
+                    durability,
+                })
+                .await?;
+                let spawned = Instant::now();
+                let (child, url) =
+                    spawn_child(&bin, cpus.as_deref(), durability, &data_dir).await?;
+                self.url = url;
+                self.pid = Some(child.id());
+                self.running = Running::Child {
+                    child,
+                    bin,
+                    cpus,
+                    durability,
+                };
+                Ok(spawned)
+            }
+            Running::InProcess {
+                stop: stopper,
+                task,
+                durability,
+            } => {
+                stop(Running::InProcess {
+                    stop: stopper,
+                    task,
+                    durability,
+                })
+                .await?;
+                let spawned = Instant::now();
+                let (url, running) = serve_in_process(&data_dir, durability).await?;
+                self.url = url;
+                self.running = running;
+                Ok(spawned)
+            }
+            Running::External => bail!("a hub given by address cannot be restarted"),
+        }
+    }
+
     /// Stops a hub this tool started (gracefully: SIGTERM, then wait).
     pub async fn stop(self) -> anyhow::Result<()> {
-        match self.running {
-            Running::Child(mut child) => {
-                let pid = child.id().to_string();
-                let _ = Command::new("kill").args(["-TERM", &pid]).status();
-                let status = tokio::task::spawn_blocking(move || child.wait()).await??;
-                if !status.success() {
-                    bail!("the hub exited with {status}");
-                }
-            }
-            Running::InProcess { stop, task } => {
-                let _ = stop.send(());
-                task.await??;
-            }
-            Running::External => {}
-        }
-        Ok(())
+        stop(self.running).await
     }
+}
+
+async fn stop(running: Running) -> anyhow::Result<()> {
+    match running {
+        Running::Child { mut child, .. } => {
+            let pid = child.id().to_string();
+            let _ = Command::new("kill").args(["-TERM", &pid]).status();
+            let status = tokio::task::spawn_blocking(move || child.wait()).await??;
+            if !status.success() {
+                bail!("the hub exited with {status}");
+            }
+        }
+        Running::InProcess { stop, task, .. } => {
+            let _ = stop.send(());
+            task.await??;
+        }
+        Running::External => {}
+    }
+    Ok(())
 }
 
 async fn start_child(
@@ -137,6 +210,29 @@ async fn start_child(
         );
     }
     let dir = tempfile::Builder::new().prefix("nic-load-hub").tempdir()?;
+    let (child, url) = spawn_child(bin, cpus, durability, dir.path()).await?;
+    Ok(Hub {
+        url,
+        measured: "hub process",
+        pid: Some(child.id()),
+        data_dir: Some(dir.path().to_owned()),
+        running: Running::Child {
+            child,
+            bin: bin.to_owned(),
+            cpus: cpus.map(str::to_owned),
+            durability,
+        },
+        _dir: Some(dir),
+    })
+}
+
+/// Starts `nic-hub serve` on `data_dir` and a free loopback port; returns it and its URL.
+async fn spawn_child(
+    bin: &Path,
+    cpus: Option<&str>,
+    durability: DurabilityMode,
+    data_dir: &Path,
+) -> anyhow::Result<(Child, String)> {
     let mut cmd = match cpus {
         Some(cpus) => {
             let mut c = Command::new("taskset");
@@ -148,7 +244,7 @@ async fn start_child(
     cmd.arg("serve")
         .args(["--listen", "127.0.0.1:0", "--metrics-listen", "off"])
         .arg("--data-dir")
-        .arg(dir.path())
+        .arg(data_dir)
         .args(["--durability", durability_flag(durability)])
         .env(
             "RUST_LOG",
@@ -178,27 +274,36 @@ async fn start_child(
         .strip_prefix("nic-hub listening on ")
         .and_then(|s| s.split_whitespace().next())
         .with_context(|| format!("unexpected first line from the hub: {line:?}"))?;
-    Ok(Hub {
-        url: format!("http://{addr}"),
-        measured: "hub process",
-        pid: Some(child.id()),
-        data_dir: Some(dir.path().to_owned()),
-        running: Running::Child(child),
-        _dir: Some(dir),
-    })
+    Ok((child, format!("http://{addr}")))
 }
 
 async fn start_in_process(durability: DurabilityMode) -> anyhow::Result<Hub> {
     let dir = tempfile::Builder::new().prefix("nic-load-hub").tempdir()?;
+    let (url, running) = serve_in_process(dir.path(), durability).await?;
+    Ok(Hub {
+        url,
+        measured: "this process (hub and clients together)",
+        pid: Some(std::process::id()),
+        data_dir: Some(dir.path().to_owned()),
+        running,
+        _dir: Some(dir),
+    })
+}
+
+/// Serves a hub on `data_dir` inside this process, on a free loopback port.
+async fn serve_in_process(
+    data_dir: &Path,
+    durability: DurabilityMode,
+) -> anyhow::Result<(String, Running)> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
     let config = Config {
-        data_dir: dir.path().to_owned(),
+        data_dir: data_dir.to_owned(),
         metrics_listen: None,
         durability,
         ..Config::default()
     };
-    let store = nic_store::SledStore::open(dir.path())?;
+    let store = nic_store::SledStore::open(data_dir)?;
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(nic_hub::serve_with_store(
         config,
@@ -208,14 +313,14 @@ async fn start_in_process(durability: DurabilityMode) -> anyhow::Result<Hub> {
             let _ = stopped.await;
         },
     ));
-    Ok(Hub {
+    Ok((
         url,
-        measured: "this process (hub and clients together)",
-        pid: Some(std::process::id()),
-        data_dir: Some(dir.path().to_owned()),
-        running: Running::InProcess { stop, task },
-        _dir: Some(dir),
-    })
+        Running::InProcess {
+            stop,
+            task,
+            durability,
+        },
+    ))
 }
 
 fn durability_flag(d: DurabilityMode) -> &'static str {

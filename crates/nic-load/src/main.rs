@@ -6,6 +6,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 use nic_hub::DurabilityMode;
+use nic_load::archive::{self, Archive, ArchiveReport};
 use nic_load::hub::{Hub, HubSpec};
 use nic_load::scenario::{self, Report, Scenario};
 use tracing_subscriber::EnvFilter;
@@ -58,6 +59,13 @@ struct Args {
     /// Longest any one wait may take, in seconds.
     #[arg(long, default_value_t = 600)]
     timeout_secs: u64,
+    /// Archive scenario: first store this many documents, restart the hub, open idle ones
+    /// on demand, then run the load on M active documents beside them (not with --hub).
+    #[arg(long, conflicts_with = "hub")]
+    archive: Option<usize>,
+    /// With --archive: idle documents opened by each way of opening.
+    #[arg(long, default_value_t = 1000, requires = "archive")]
+    archive_samples: usize,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -95,7 +103,7 @@ async fn main() -> anyhow::Result<()> {
             durability: args.durability,
         }
     };
-    let hub = Hub::start(&spec).await?;
+    let mut hub = Hub::start(&spec).await?;
     let run = Scenario {
         clients: args.clients,
         docs: args.docs,
@@ -104,6 +112,22 @@ async fn main() -> anyhow::Result<()> {
         rate: args.rate,
         timeout: Duration::from_secs(args.timeout_secs),
     };
+    if let Some(stored) = args.archive {
+        let archive = Archive {
+            stored,
+            samples: args.archive_samples,
+            active: run,
+        };
+        let report = archive::run(&mut hub, &archive).await;
+        hub.stop().await?;
+        let report = report?;
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        } else {
+            print_archive(&report);
+        }
+        return Ok(());
+    }
     let report = scenario::run(&hub, &run).await;
     hub.stop().await?;
     let report = report?;
@@ -146,4 +170,32 @@ fn print_table(r: &Report) {
     println!("CPU (load tool, K clients)  {}", opt(r.clients_cpu_s, "s"));
     println!("peak memory            {}", opt(r.hub_peak_rss_mib, "MiB"));
     println!("hub data on disk       {}", opt(r.hub_disk_mib, "MiB"));
+}
+
+#[allow(clippy::cast_precision_loss)]
+fn print_archive(r: &ArchiveReport) {
+    let opt = |v: Option<f64>| v.map_or("n/a".to_owned(), |v| format!("{v:.1} MiB"));
+    println!("N={} stored documents", r.stored);
+    println!(
+        "store N documents      {:>10.2} s  ({:.0} documents/s)",
+        r.populate_s,
+        r.stored as f64 / r.populate_s
+    );
+    println!("hub data on disk       {}", opt(r.disk_mib));
+    println!("restart to serving     {:>10.2} s", r.restart_s);
+    println!("memory after restart   {}", opt(r.rss_after_restart_mib));
+    for (what, s) in [
+        ("Get idle document    ", &r.get_idle),
+        ("open idle (subscribe)", &r.open_idle),
+    ] {
+        println!(
+            "{what}  p50 / p99 {:.2} / {:.2} ms  (max {:.2} ms, {} documents)",
+            s.p50_ms, s.p99_ms, s.max_ms, s.samples
+        );
+    }
+    println!("memory after opens     {}", opt(r.rss_after_opens_mib));
+    println!("-- load on active documents beside the archive --");
+    print_table(&r.active);
+    println!("memory at the end      {}", opt(r.rss_end_mib));
+    println!("peak memory since restart {}", opt(r.peak_rss_mib));
 }

@@ -28,10 +28,18 @@ fn clock_ticks() -> f64 {
 
 /// The process's peak resident memory (`VmHWM`) in bytes.
 pub fn peak_rss_bytes(pid: u32) -> Option<u64> {
+    status_kib(pid, "VmHWM:").map(|kib| kib * 1024)
+}
+
+/// The process's resident memory now (`VmRSS`) in bytes.
+pub fn rss_bytes(pid: u32) -> Option<u64> {
+    status_kib(pid, "VmRSS:").map(|kib| kib * 1024)
+}
+
+fn status_kib(pid: u32, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// Bytes of all files under a folder.
@@ -64,6 +72,7 @@ mod tests {
         std::hint::black_box(x);
         assert!(cpu_seconds(me).is_some_and(|s| s >= 0.0));
         assert!(peak_rss_bytes(me).is_some_and(|b| b > 1024 * 1024));
+        assert!(rss_bytes(me).is_some_and(|b| b > 1024 * 1024));
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::create_dir(dir.path().join("sub")).expect("mkdir");
         std::fs::write(dir.path().join("sub/a"), [0u8; 1000]).expect("write");

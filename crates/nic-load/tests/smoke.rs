@@ -48,6 +48,44 @@ fn tiny_run_reports_every_figure() {
 }
 
 #[test]
+fn tiny_archive_run_restarts_and_opens_idle_documents() {
+    let out = nic_load()
+        .args([
+            "--in-process",
+            "--json",
+            "--archive",
+            "40",
+            "--archive-samples",
+            "5",
+            "-k",
+            "2",
+            "-m",
+            "3",
+            "-e",
+            "3",
+            "--timeout-secs",
+            "60",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "nic-load failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["stored"], 40);
+    assert!(report["restart_s"].as_f64().unwrap() > 0.0);
+    // Each way of opening timed every sample, and every one found its document.
+    assert_eq!(report["get_idle"]["samples"], 5);
+    assert_eq!(report["open_idle"]["samples"], 5);
+    // The active load ran beside the archive, on the restarted hub.
+    assert_eq!(report["active"]["docs"], 3);
+    assert_eq!(report["active"]["propagation"]["samples"], 6);
+    assert!(report["disk_mib"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
 fn a_missing_hub_binary_says_how_to_build_it() {
     let out = nic_load()
         .args([

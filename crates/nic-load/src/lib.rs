@@ -11,10 +11,12 @@
 //! - [`hub`] — the hub under load: a child process, in-process, or given by address;
 //! - [`scenario`] — the run itself and its [`scenario::Report`];
 //! - [`archive`] — many stored documents, a few hundred active: restart, idle opens, memory;
+//! - [`baseline`] — the same workload merged straight into Automerge: the clients' floor;
 //! - [`latency`] — timing each edit's arrival at every other client;
 //! - [`procfs`] — CPU, memory and disk figures of a process.
 
 pub mod archive;
+pub mod baseline;
 pub mod hub;
 pub mod latency;
 pub mod procfs;

@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::Parser;
 use nic_hub::DurabilityMode;
 use nic_load::archive::{self, Archive, ArchiveReport};
+use nic_load::baseline::{self, BaselineReport};
 use nic_load::hub::{Hub, HubSpec};
 use nic_load::scenario::{self, Report, Scenario};
 use tracing_subscriber::EnvFilter;
@@ -66,6 +67,15 @@ struct Args {
     /// With --archive: idle documents opened by each way of opening.
     #[arg(long, default_value_t = 1000, requires = "archive")]
     archive_samples: usize,
+    /// Measure the in-process baseline instead: the same workload made without a hub, then
+    /// every client's replicas merging the others' changes straight into Automerge, one at a
+    /// time and batched per document (run it pinned to one core: `taskset -c 1`).
+    #[arg(long, conflicts_with_all = ["hub", "in_process", "archive"])]
+    baseline: bool,
+    /// With --baseline: each edit is made on the documents as they stood this many rounds
+    /// (of one edit per client) earlier, as clients that lag behind make them.
+    #[arg(long, default_value_t = 0, requires = "baseline")]
+    lag_rounds: usize,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -80,6 +90,24 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
+    let run = Scenario {
+        clients: args.clients,
+        docs: args.docs,
+        edits: args.edits,
+        seed: args.seed,
+        rate: args.rate,
+        timeout: Duration::from_secs(args.timeout_secs),
+    };
+    if args.baseline {
+        let report =
+            tokio::task::spawn_blocking(move || baseline::run(&run, args.lag_rounds)).await??;
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        } else {
+            print_baseline(&report);
+        }
+        return Ok(());
+    }
     let spec = if let Some(url) = args.hub.clone() {
         HubSpec::External {
             url,
@@ -104,14 +132,6 @@ async fn main() -> anyhow::Result<()> {
         }
     };
     let mut hub = Hub::start(&spec).await?;
-    let run = Scenario {
-        clients: args.clients,
-        docs: args.docs,
-        edits: args.edits,
-        seed: args.seed,
-        rate: args.rate,
-        timeout: Duration::from_secs(args.timeout_secs),
-    };
     if let Some(stored) = args.archive {
         let archive = Archive {
             stored,
@@ -198,4 +218,30 @@ fn print_archive(r: &ArchiveReport) {
     print_table(&r.active);
     println!("memory at the end      {}", opt(r.rss_end_mib));
     println!("peak memory since restart {}", opt(r.peak_rss_mib));
+}
+
+fn print_baseline(r: &BaselineReport) {
+    println!(
+        "in-process baseline: K={} replicas merge {} changes (M={}, E={}, edits made {} rounds behind)",
+        r.clients, r.merges, r.docs, r.edits_per_client, r.lag_rounds
+    );
+    for (what, secs, us) in [
+        (
+            "one change per apply_changes   ",
+            r.single_s,
+            r.single_us_per_change,
+        ),
+        (
+            "one change per load_incremental",
+            r.bytes_s,
+            r.bytes_us_per_change,
+        ),
+        (
+            "one merge per document         ",
+            r.batched_s,
+            r.batched_us_per_change,
+        ),
+    ] {
+        println!("{what} {secs:>8.2} s  ({us:.1} µs per change)");
+    }
 }

@@ -86,6 +86,37 @@ fn tiny_archive_run_restarts_and_opens_idle_documents() {
 }
 
 #[test]
+fn tiny_baseline_merges_every_change_three_ways() {
+    let out = nic_load()
+        .args([
+            "--baseline",
+            "--json",
+            "-k",
+            "3",
+            "-m",
+            "4",
+            "-e",
+            "6",
+            "--lag-rounds",
+            "2",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "nic-load failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // 3 clients × 6 edits, each merged by the 2 others.
+    assert_eq!(report["merges"], 36);
+    assert_eq!(report["lag_rounds"], 2);
+    for key in ["single_s", "bytes_s", "batched_s"] {
+        assert!(report[key].as_f64().unwrap() > 0.0, "{key}");
+    }
+}
+
+#[test]
 fn a_missing_hub_binary_says_how_to_build_it() {
     let out = nic_load()
         .args([

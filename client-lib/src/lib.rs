@@ -138,6 +138,11 @@ impl Client {
         self.call(|reply| Cmd::Pending(doc, reply)).await
     }
 
+    /// Counters of this replica's sync work so far: merges, changes merged, exchanges.
+    pub async fn stats(&self) -> Result<nic_sync::EngineStats, ClientError> {
+        self.call(Cmd::Stats).await
+    }
+
     /// Waits until every change this replica made to the document is durable on the hub.
     pub async fn wait_saved(&self, doc: DocumentId, timeout: Duration) -> Result<(), ClientError> {
         self.wait(timeout, || async move {

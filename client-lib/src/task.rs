@@ -25,6 +25,7 @@ pub(crate) enum Cmd {
     Read(DocumentId, ReadFn, oneshot::Sender<bool>),
     Acked(DocumentId, oneshot::Sender<Option<Vec<ChangeHash>>>),
     Pending(DocumentId, oneshot::Sender<Option<usize>>),
+    Stats(oneshot::Sender<nic_sync::EngineStats>),
     Offline(oneshot::Sender<()>),
     Reconnect(oneshot::Sender<Result<(), ClientError>>),
 }
@@ -253,6 +254,9 @@ impl Task {
             }
             Cmd::Pending(doc, reply) => {
                 let _ = reply.send(self.engine.pending_changes(&doc, &hub_peer()));
+            }
+            Cmd::Stats(reply) => {
+                let _ = reply.send(self.engine.stats());
             }
             Cmd::Offline(reply) => {
                 self.offline();

@@ -185,6 +185,12 @@ fn print_table(r: &Report) {
         r.propagation.samples,
         r.expected_arrivals
     );
+    #[allow(clippy::cast_precision_loss)]
+    let batch = r.client_changes_merged as f64 / r.client_merges.max(1) as f64;
+    println!(
+        "client merges          {:>10}    ({} changes, {batch:.2} per merge)",
+        r.client_merges, r.client_changes_merged
+    );
     println!("cold clone of M docs   {:>10.2} s", r.cold_clone_s);
     println!("CPU ({})  {}", r.measured, opt(r.hub_cpu_s, "s"));
     println!("CPU (load tool, K clients)  {}", opt(r.clients_cpu_s, "s"));

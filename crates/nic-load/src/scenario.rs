@@ -64,6 +64,11 @@ pub struct Report {
     pub propagation: Summary,
     /// K×E×(K−1): the arrivals there should be.
     pub expected_arrivals: usize,
+    /// Sync messages with changes the K clients merged between them (each one Automerge
+    /// merge), from connecting until converged.
+    pub client_merges: u64,
+    /// Changes those merges carried: `client_changes_merged / client_merges` is the mean batch.
+    pub client_changes_merged: u64,
     /// Seconds for a new client to fetch all M documents after the edits.
     pub cold_clone_s: f64,
     /// Whose CPU and memory these are.
@@ -137,6 +142,12 @@ pub async fn run(hub: &Hub, s: &Scenario) -> anyhow::Result<Report> {
         wait_heads(client, &saved, s.timeout).await?;
     }
     let converged_s = started.elapsed().as_secs_f64();
+    let (mut client_merges, mut client_changes_merged) = (0, 0);
+    for client in &clients {
+        let stats = client.stats().await?;
+        client_merges += stats.merges;
+        client_changes_merged += stats.changes_merged;
+    }
     let mut samples = Vec::new();
     for w in watchers {
         samples.extend(w.finish().await);
@@ -166,6 +177,8 @@ pub async fn run(hub: &Hub, s: &Scenario) -> anyhow::Result<Report> {
         converged_s,
         propagation: Summary::of(samples),
         expected_arrivals: total * (s.clients - 1),
+        client_merges,
+        client_changes_merged,
         cold_clone_s,
         measured: hub.measured.to_owned(),
         hub_cpu_s: hub

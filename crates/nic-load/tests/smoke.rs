@@ -41,6 +41,13 @@ fn tiny_run_reports_every_figure() {
     assert!(p50 > 0.0 && p50 <= p99, "p50 {p50} p99 {p99}");
     assert!(report["edits_per_s"].as_f64().unwrap() > 0.0);
     assert!(report["cold_clone_s"].as_f64().unwrap() > 0.0);
+    // Each client merged at least the other's 5 changes, in at least one merge.
+    let merges = report["client_merges"].as_u64().unwrap();
+    let changes = report["client_changes_merged"].as_u64().unwrap();
+    assert!(
+        merges >= 1 && changes >= 10 && changes >= merges,
+        "{merges} {changes}"
+    );
     assert!(report["hub_cpu_s"].as_f64().unwrap() >= 0.0);
     assert!(report["hub_peak_rss_mib"].as_f64().unwrap() > 1.0);
     // The worksheets and their edits are on the hub's disk.

@@ -870,11 +870,16 @@ fn a_hub_holds_relays_from_a_peer_that_has_not_answered_then_sends_them_in_one_m
     assert_eq!(batch.len(), 1, "{caught_up:?}");
     assert_eq!(net.hub.stats().catch_ups, 1);
     let before = net.replicas["reader"].doc(&doc).unwrap().get_heads();
+    let merged = net.replicas["reader"].stats();
     for frame in caught_up {
         net.deliver("hub".into(), "reader".into(), frame);
     }
     let reader = net.replicas["reader"].doc(&doc).unwrap();
     assert_eq!(reader.get_changes(&before).len(), 3);
+    // One Automerge merge took all three.
+    let stats = net.replicas["reader"].stats();
+    assert_eq!(stats.merges - merged.merges, 1);
+    assert_eq!(stats.changes_merged - merged.changes_merged, 3);
     net.pump();
     let heads = net.replicas["writer"].doc(&doc).unwrap().get_heads();
     assert_eq!(net.replicas["reader"].doc(&doc).unwrap().get_heads(), heads);

@@ -97,6 +97,11 @@ impl Engine {
             // Checked when staged; a failure here can only leave changes out, and the
             // sender's resync offers them again.
             let _ = catch_unwind(AssertUnwindSafe(|| am.load_incremental(&chunk.bytes)));
+            self.stats.merges += 1;
+            self.stats.changes_merged += chunk
+                .changes
+                .as_ref()
+                .map_or(1, |c| u64::try_from(c.len()).unwrap_or(u64::MAX));
             applied.push(chunk);
         }
         let after = am.get_heads();
@@ -130,6 +135,11 @@ impl Engine {
     ) {
         let has_changes = !message.changes.is_empty();
         let hub = self.config.role == crate::Role::Hub;
+        // A hub merged these changes when they became durable (`release_staged`).
+        if has_changes && !hub {
+            self.stats.merges += 1;
+            self.stats.changes_merged += count_chunks(&message);
+        }
         // A replica stores the changes as they came rather than asking Automerge to rebuild
         // them from its op set afterwards (which costs time in proportion to the document).
         let mut raw = (!hub && has_changes && self.catalog.contains_key(&doc))
@@ -249,6 +259,16 @@ impl Engine {
         }
         self.maybe_ack(ctx, doc, peer);
     }
+}
+
+/// How many chunks (changes, or whole documents) a message carries.
+fn count_chunks(message: &Message) -> u64 {
+    let n: usize = message
+        .changes
+        .iter()
+        .map(|entry| crate::chunks::split(entry).map_or(1, |pieces| pieces.len()))
+        .sum();
+    u64::try_from(n).unwrap_or(u64::MAX)
 }
 
 /// A message's changes as one chunk to store, if every piece is a single change (a whole

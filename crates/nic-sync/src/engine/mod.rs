@@ -52,6 +52,11 @@ pub struct EngineStats {
     pub relays_held: u64,
     /// Held-back links brought up to date by one relay of everything since.
     pub catch_ups: u64,
+    /// Sync messages carrying changes that were merged into a document (one Automerge
+    /// merge each; on a replica, several that arrived together count once).
+    pub merges: u64,
+    /// Change chunks those merges carried.
+    pub changes_merged: u64,
 }
 
 /// A connected peer.

@@ -1,6 +1,6 @@
 //! Per-document and per-link state held by the engine.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 
 use automerge::{Automerge, ChangeHash, sync};
 use nic_model::PeerId;
@@ -10,11 +10,11 @@ pub(crate) struct DocEntry {
     /// The content, once loaded.
     pub(crate) state: DocState,
     /// The peers this document syncs with.
-    pub(crate) links: HashMap<PeerId, Link>,
+    pub(crate) links: BTreeMap<PeerId, Link>,
     /// Persistence bookkeeping.
     pub(crate) persist: PersistState,
     /// Acks other engines sent us for this document (their durable copy of our heads).
-    pub(crate) acked: HashMap<PeerId, Vec<ChangeHash>>,
+    pub(crate) acked: BTreeMap<PeerId, Vec<ChangeHash>>,
     /// On a hub: received changes being made durable, applied once they are (even if the
     /// peer that sent them has gone by then).
     pub(crate) staged_chunks: VecDeque<StagedChunk>,
@@ -54,9 +54,9 @@ impl DocEntry {
     pub(crate) fn loading() -> Self {
         Self {
             state: DocState::Loading,
-            links: HashMap::new(),
+            links: BTreeMap::new(),
             persist: PersistState::default(),
-            acked: HashMap::new(),
+            acked: BTreeMap::new(),
             staged_chunks: VecDeque::new(),
             relay_log: VecDeque::new(),
         }

@@ -5,7 +5,7 @@ use automerge::ChangeHash;
 use nic_model::{DocMeta, DocumentId, NetworkId};
 
 /// What a subscription covers.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Target {
     /// Every document of a network the subscriber may read, now and later.
     Network(NetworkId),

@@ -7,7 +7,7 @@ mod links;
 mod persist;
 mod relay;
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 use automerge::{Automerge, ChangeHash};
 use nic_model::{DocMeta, DocumentId, NetworkId, PeerId};
@@ -63,31 +63,31 @@ pub struct EngineStats {
 #[derive(Default)]
 struct PeerEntry {
     /// Documents linked with this peer.
-    docs: HashSet<DocumentId>,
+    docs: BTreeSet<DocumentId>,
     /// Networks this peer subscribed to here.
-    networks: HashSet<NetworkId>,
+    networks: BTreeSet<NetworkId>,
     /// Networks we subscribed to at this peer.
-    local_networks: HashSet<NetworkId>,
+    local_networks: BTreeSet<NetworkId>,
 }
 
 /// The sans-IO sync engine. See the crate documentation.
 pub struct Engine {
     config: EngineConfig,
     /// Metadata of every document known here, loaded or not.
-    catalog: HashMap<DocumentId, DocMeta>,
+    catalog: BTreeMap<DocumentId, DocMeta>,
     /// Documents by network, for network subscriptions.
-    by_network: HashMap<NetworkId, BTreeSet<DocumentId>>,
+    by_network: BTreeMap<NetworkId, BTreeSet<DocumentId>>,
     /// Documents in memory or loading.
-    docs: HashMap<DocumentId, DocEntry>,
-    peers: HashMap<PeerId, PeerEntry>,
+    docs: BTreeMap<DocumentId, DocEntry>,
+    peers: BTreeMap<PeerId, PeerEntry>,
     /// Peers subscribed to each network here.
-    network_subscribers: HashMap<NetworkId, HashSet<PeerId>>,
+    network_subscribers: BTreeMap<NetworkId, BTreeSet<PeerId>>,
     /// Links whose peer has not yet reported our heads: only these are visited by ticks.
     unsettled: BTreeSet<(DocumentId, PeerId)>,
     /// Documents with a failed persist to retry on the next tick.
     retry_persist: BTreeSet<DocumentId>,
     /// Subscriptions we sent and the peer has not yet answered, with when we last sent them.
-    pending_subscriptions: HashMap<(PeerId, Target), u64>,
+    pending_subscriptions: BTreeMap<(PeerId, Target), u64>,
     outbox: Vec<Effect>,
     stats: EngineStats,
 }
@@ -97,14 +97,14 @@ impl Engine {
     pub fn new(config: EngineConfig) -> Self {
         Self {
             config,
-            catalog: HashMap::new(),
-            by_network: HashMap::new(),
-            docs: HashMap::new(),
-            peers: HashMap::new(),
-            network_subscribers: HashMap::new(),
+            catalog: BTreeMap::new(),
+            by_network: BTreeMap::new(),
+            docs: BTreeMap::new(),
+            peers: BTreeMap::new(),
+            network_subscribers: BTreeMap::new(),
             unsettled: BTreeSet::new(),
             retry_persist: BTreeSet::new(),
-            pending_subscriptions: HashMap::new(),
+            pending_subscriptions: BTreeMap::new(),
             outbox: Vec::new(),
             stats: EngineStats::default(),
         }

@@ -1,10 +1,13 @@
-//! The vocabulary every nic-hub crate shares: identifiers and document metadata.
+//! The vocabulary every nic-hub crate shares: identifiers, document metadata, and the
+//! rules of who may read, write and manage what ([`Grants`]).
 //!
 //! Architecture invariant: this crate does no I/O and depends on no runtime, network or
 //! disk crate. Randomness is passed in (see [`DocumentId::random`]).
 
 mod ids;
 mod meta;
+mod rights;
 
 pub use ids::{DocumentId, IdError, MemberId, NetworkId, PeerId, SiteId};
 pub use meta::{DocKind, DocMeta, MetaError, Visibility};
+pub use rights::{Grant, Grants};

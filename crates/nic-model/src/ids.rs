@@ -190,6 +190,10 @@ name_id!(
     MemberId, "member", 64
 );
 name_id!(
+    /// An access token's public id, for listing and revoking it (never the secret).
+    TokenId, "token", 64
+);
+name_id!(
     /// One replica taking part in sync: a device, a tool instance or another hub. Chosen by
     /// the peer and stable across its reconnects, so its sync state can be resumed.
     PeerId, "peer", 128

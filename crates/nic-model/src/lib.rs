@@ -4,10 +4,12 @@
 //! Architecture invariant: this crate does no I/O and depends on no runtime, network or
 //! disk crate. Randomness is passed in (see [`DocumentId::random`]).
 
+mod directory;
 mod ids;
 mod meta;
 mod rights;
 
-pub use ids::{DocumentId, IdError, MemberId, NetworkId, PeerId, SiteId};
+pub use directory::{AuditEntry, Member, Network, Site, TokenRecord, TokenState};
+pub use ids::{DocumentId, IdError, MemberId, NetworkId, PeerId, SiteId, TokenId};
 pub use meta::{DocKind, DocMeta, MetaError, Visibility};
 pub use rights::{Grant, Grants};

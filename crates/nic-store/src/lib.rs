@@ -1,5 +1,6 @@
 //! Where documents live between runs: the [`Store`] trait and its two implementations,
-//! [`SledStore`] (embedded, the default) and [`MemStore`] (tests and simulation).
+//! [`SledStore`] (embedded, the default) and [`MemStore`] (tests and simulation). Both also
+//! keep the hub's [`Directory`] (networks, sites, members, tokens, audit log).
 //!
 //! A document is stored as its metadata plus an ordered list of chunks: at most one compacted
 //! snapshot first, then incremental change sets in the order they were appended. Loading a
@@ -8,12 +9,15 @@
 //! The trait is blocking and narrow on purpose: a runtime calls it from a blocking pool, and a
 //! distributed engine could stand behind it later without the callers changing.
 
+mod directory;
 mod error;
 mod mem;
+mod mem_directory;
 mod sled_store;
 mod snapshot;
 mod types;
 
+pub use directory::{Binding, DirOp, Directory, TokenHash};
 pub use error::StoreError;
 pub use mem::MemStore;
 pub use sled_store::{SledConfig, SledStore};

@@ -24,11 +24,13 @@ pub struct MemStore {
 }
 
 #[derive(Debug, Default)]
-struct Inner {
+pub(crate) struct Inner {
     /// Ordered by id, as [`Store::list`] returns them.
     metas: BTreeMap<DocumentId, DocMeta>,
     chunks: HashMap<DocumentId, Chunks>,
     sync_states: HashMap<(DocumentId, PeerId), Vec<u8>>,
+    /// Networks, sites, members, tokens, actor bindings, audit log.
+    pub(crate) dir: crate::mem_directory::DirData,
 }
 
 /// One document's chunks, kept with the sizes the compaction policy looks at.
@@ -59,7 +61,7 @@ impl MemStore {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Inner> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
         // Every write checks everything before it changes anything, and nothing panics while
         // changing, so the data behind a poisoned lock is still consistent.
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)

@@ -4,11 +4,13 @@
 //! - `meta`: document id → `DocMeta` as JSON;
 //! - `chunks`: document id ‖ sequence (u64 BE) → kind byte (0 incremental, 1 snapshot) ‖ bytes;
 //! - `doc_stats`: document id → snapshot bytes, incremental bytes, incremental chunks (u64 BE);
-//! - `sync_states`: document id ‖ peer id → encoded sync state.
+//! - `sync_states`: document id ‖ peer id → encoded sync state;
+//! - `dir_*`: the hub's directory (see `directory.rs`).
 //!
 //! Sequences come from `Db::generate_id`, which stays monotonic across restarts, so chunk keys
 //! sort in append order. Multi-tree writes run in sled transactions so each call is atomic.
 
+mod directory;
 mod durable;
 mod records;
 
@@ -58,6 +60,8 @@ pub struct SledStore {
     chunks: sled::Tree,
     stats: sled::Tree,
     sync_states: sled::Tree,
+    /// The hub's directory (see `directory.rs`).
+    dir: directory::DirTrees,
     policy: CompactionPolicy,
     path: PathBuf,
     /// Held while a document's chunks are appended, compacted or loaded, so compaction deletes
@@ -109,6 +113,7 @@ impl SledStore {
             chunks: db.open_tree("chunks")?,
             stats: db.open_tree("doc_stats")?,
             sync_states: db.open_tree("sync_states")?,
+            dir: directory::DirTrees::open(&db)?,
             db,
             policy: config.compaction,
             path,

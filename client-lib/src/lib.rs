@@ -9,7 +9,8 @@
 //! use nic_client::{Client, Target};
 //! use nic_model::{DocumentId, PeerId};
 //!
-//! let client = Client::connect("http://127.0.0.1:50051", PeerId::new("lincoln-laptop").unwrap()).await?;
+//! let token = std::fs::read_to_string("nic-data/admin-token").unwrap();
+//! let client = Client::connect("http://127.0.0.1:50051", PeerId::new("lincoln-laptop").unwrap(), &token).await?;
 //! let doc: DocumentId = "2Qdb4Ez2NwJwnMefDRVNxnMoj7r2".parse().unwrap();
 //! client.subscribe(Target::Docs(vec![doc])).await?;
 //! client.wait_for(doc, std::time::Duration::from_secs(5), |am| !am.get_heads().is_empty()).await?;
@@ -41,10 +42,12 @@ pub struct Client {
 }
 
 impl Client {
-    /// Connects to the hub at `addr` (e.g. `http://127.0.0.1:50051`) as replica `peer`.
-    pub async fn connect(addr: &str, peer: PeerId) -> Result<Client, ClientError> {
+    /// Connects to the hub at `addr` (e.g. `http://127.0.0.1:50051`) as replica `peer`,
+    /// presenting `token` (see the hub's `Directory` service; a new hub writes its admin's
+    /// token to `admin-token` in its data folder).
+    pub async fn connect(addr: &str, peer: PeerId, token: &str) -> Result<Client, ClientError> {
         let (events, _) = broadcast::channel(1024);
-        let cmds = task::start(addr, peer.clone(), events.clone()).await?;
+        let cmds = task::start(addr, peer.clone(), token, events.clone()).await?;
         Ok(Client { cmds, events, peer })
     }
 

@@ -4,6 +4,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use nic_model::{DocumentId, PeerId};
+use nic_proto::auth::Bearer;
 use nic_proto::convert::{self, FromHub};
 use nic_proto::v1::{self, sync_client::SyncClient};
 use nic_store::{MemStore, Store};
@@ -47,6 +48,7 @@ struct Task {
     engine: Engine,
     store: MemStore,
     channel: Channel,
+    bearer: Bearer,
     peer: PeerId,
     conn: Option<Conn>,
     subscriptions: Vec<Target>,
@@ -57,8 +59,10 @@ struct Task {
 pub(crate) async fn start(
     addr: &str,
     peer: PeerId,
+    token: &str,
     events: broadcast::Sender<Notification>,
 ) -> Result<mpsc::Sender<Cmd>, ClientError> {
+    let bearer = Bearer::new(token).map_err(ClientError::from)?;
     let endpoint = Endpoint::from_shared(addr.to_owned()).map_err(|e| ClientError::BadAddress {
         addr: addr.to_owned(),
         reason: e.to_string(),
@@ -77,6 +81,7 @@ pub(crate) async fn start(
         engine: Engine::new(config),
         store: MemStore::new(),
         channel,
+        bearer,
         peer,
         conn: None,
         subscriptions: Vec::new(),
@@ -109,7 +114,7 @@ impl Task {
             })),
         };
         let _ = out.send(hello).await;
-        let mut inbound = SyncClient::new(self.channel.clone())
+        let mut inbound = SyncClient::with_interceptor(self.channel.clone(), self.bearer.clone())
             .max_decoding_message_size(64 * 1024 * 1024)
             .connect(ReceiverStream::new(rx))
             .await?

@@ -8,6 +8,7 @@
 //! - `sync_service`, `documents` — the gRPC services; `status` maps errors to statuses;
 //! - [`metrics`] — counters served for Prometheus.
 
+pub mod auth;
 pub mod config;
 mod documents;
 mod driver;
@@ -20,10 +21,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use nic_proto::v1::{documents_server::DocumentsServer, sync_server::SyncServer};
-use nic_store::{Durability, SledStore, Store, StoreError};
+use nic_store::{Directory, Durability, SledStore, Store, StoreError};
 use tokio::net::TcpListener;
 use tokio_stream::StreamExt;
 use tokio_stream::wrappers::TcpListenerStream;
+use tonic::service::interceptor::InterceptedService;
 
 pub use config::{Config, DurabilityMode, ServeArgs};
 pub use metrics::Metrics;
@@ -48,6 +50,9 @@ pub enum ServeError {
         /// Why.
         source: std::io::Error,
     },
+    /// The hub admin could not be made on first start.
+    #[error("{0}")]
+    Bootstrap(#[from] auth::BootstrapError),
     /// The gRPC server failed.
     #[error("gRPC server error: {0}")]
     Transport(#[from] tonic::transport::Error),
@@ -71,13 +76,32 @@ pub async fn serve(
     serve_with_store(config, Arc::new(store), listener, shutdown).await
 }
 
-/// [`serve`] over a store the caller opened (tests use this with any [`Store`]).
+/// A store the hub can run on: documents and the directory in one database.
+pub trait HubStore: Store + Directory {}
+
+impl<T: Store + Directory> HubStore for T {}
+
+/// [`serve`] over a store the caller opened (tests use this with any [`HubStore`]).
+///
+/// A store without a hub admin gets one first, with their token written to the data
+/// folder's `admin-token` (see [`auth::bootstrap_admin`]; callers that need the token before
+/// the hub answers can call it themselves first).
 pub async fn serve_with_store(
     config: Config,
-    store: Arc<dyn Store>,
+    store: Arc<dyn HubStore>,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    match auth::bootstrap_admin(store.as_ref(), &config.data_dir, auth::now_ms()) {
+        Ok(Some(path)) => tracing::info!(
+            file = %path.display(),
+            "first start: made the hub admin; their token is in this file (readable by this user only)"
+        ),
+        Ok(None) => {}
+        Err(e) => return Err(ServeError::Bootstrap(e)),
+    }
+    let authenticator = auth::Authenticator::new(store.clone());
+    let store: Arc<dyn Store> = store;
     let metrics = Arc::new(Metrics::default());
     let (hub, engine_task) =
         driver::start(store.clone(), &config, metrics.clone()).map_err(|source| {
@@ -147,16 +171,18 @@ pub async fn serve_with_store(
     tonic::transport::Server::builder()
         .add_service(health)
         .add_service(reflection)
-        .add_service(
+        .add_service(InterceptedService::new(
             SyncServer::new(sync)
                 .max_decoding_message_size(max)
                 .max_encoding_message_size(max),
-        )
-        .add_service(
+            authenticator.interceptor(),
+        ))
+        .add_service(InterceptedService::new(
             DocumentsServer::new(documents)
                 .max_decoding_message_size(max)
                 .max_encoding_message_size(max),
-        )
+            authenticator.interceptor(),
+        ))
         .serve_with_incoming_shutdown(incoming(listener), graceful)
         .await?;
     drop(hub);

@@ -25,11 +25,28 @@ async fn main() -> anyhow::Result<()> {
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
+        // Logs on stderr: stdout carries the one line that says where the hub listens.
+        .with_writer(std::io::stderr)
         .init();
     let Cli {
         command: Command::Serve(args),
     } = Cli::parse();
     let config = Config::resolve(&args)?;
+    let store = nic_store::SledStore::open(&config.data_dir).with_context(|| {
+        format!(
+            "cannot open the hub's database in {}; is another hub using it?",
+            config.data_dir.display()
+        )
+    })?;
+    // Before the listening line, so whoever waits for that line finds the token file.
+    if let Some(path) =
+        nic_hub::auth::bootstrap_admin(&store, &config.data_dir, nic_hub::auth::now_ms())?
+    {
+        eprintln!(
+            "first start: the hub admin's token is in {} (readable by this user only)",
+            path.display()
+        );
+    }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| {
@@ -43,7 +60,13 @@ async fn main() -> anyhow::Result<()> {
         listener.local_addr()?,
         config.data_dir.display()
     );
-    nic_hub::serve(config, listener, shutdown_signal()).await?;
+    nic_hub::serve_with_store(
+        config,
+        std::sync::Arc::new(store),
+        listener,
+        shutdown_signal(),
+    )
+    .await?;
     Ok(())
 }
 

@@ -27,6 +27,12 @@ pub enum ApiError {
     /// The hub is shutting down or overloaded.
     #[error("{0}")]
     Unavailable(String),
+    /// No valid token came with the request.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The caller's roles do not allow the request.
+    #[error("{0}")]
+    PermissionDenied(String),
 }
 
 impl From<ApiError> for Status {
@@ -47,6 +53,8 @@ impl From<ApiError> for Status {
                 Status::unavailable("the hub could not reach its storage; try again shortly")
             }
             ApiError::Unavailable(_) => Status::unavailable(message),
+            ApiError::Unauthenticated(_) => Status::unauthenticated(message),
+            ApiError::PermissionDenied(_) => Status::permission_denied(message),
         }
     }
 }

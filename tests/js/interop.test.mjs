@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -39,6 +39,9 @@ async function startHub() {
       if (m) resolve(m[1]);
     });
   });
+  // The first start wrote the hub admin's token beside the database; every call carries it.
+  const metadata = new grpc.Metadata();
+  metadata.set("authorization", `Bearer ${readFileSync(join(dataDir, "admin-token"), "utf8").trim()}`);
   const stop = async () => {
     const exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
     child.kill("SIGTERM");
@@ -46,7 +49,7 @@ async function startHub() {
     rmSync(dataDir, { recursive: true, force: true });
     return code;
   };
-  return { address, stop };
+  return { address, metadata, stop };
 }
 
 const hex = (bytes) => Buffer.from(bytes).toString("hex");
@@ -54,7 +57,7 @@ const sortedHeads = (heads) => [...heads].sort();
 
 /** One replica speaking Sync.Connect: Hello, Subscribe, then the Automerge sync protocol. */
 class Replica {
-  constructor(address, peerId, docId) {
+  constructor(address, metadata, peerId, docId) {
     this.docId = docId;
     this.doc = Automerge.init();
     this.syncState = Automerge.initSyncState();
@@ -62,7 +65,7 @@ class Replica {
     this.acks = [];
     this.errors = [];
     const client = new nic.Sync(address, grpc.credentials.createInsecure());
-    this.call = client.Connect();
+    this.call = client.Connect(metadata);
     this.call.on("data", (frame) => this.onFrame(frame));
     this.call.on("error", () => {});
     this.call.write({ hello: { peer_id: peerId, client_name: "js-interop", client_version: "1", protocol_version: 1 } });
@@ -126,7 +129,7 @@ test("a JavaScript client syncs a document through the hub", async () => {
   try {
     const documents = new nic.Documents(hub.address, grpc.credentials.createInsecure());
     const rpc = (method, request) =>
-      new Promise((resolve, reject) => documents[method](request, (err, reply) => (err ? reject(err) : resolve(reply))));
+      new Promise((resolve, reject) => documents[method](request, hub.metadata, (err, reply) => (err ? reject(err) : resolve(reply))));
 
     // A document made in JavaScript, registered with the hub.
     const initial = Automerge.change(Automerge.init(), (d) => {
@@ -143,7 +146,7 @@ test("a JavaScript client syncs a document through the hub", async () => {
     const docId = created.meta.doc_id;
 
     // First replica: fetch, edit, and wait until the hub says the edit is durable.
-    const a = new Replica(hub.address, "js-a", docId);
+    const a = new Replica(hub.address, hub.metadata, "js-a", docId);
     a.subscribe();
     await a.until(() => a.doc.title === "Warm-up problems, cycle 1", "the document to arrive");
     a.edit((d) => {
@@ -161,7 +164,7 @@ test("a JavaScript client syncs a document through the hub", async () => {
     assert.deepEqual(sortedHeads(got.heads.map(hex)), headsA);
 
     // Second replica receives the first one's edit through the hub.
-    const b = new Replica(hub.address, "js-b", docId);
+    const b = new Replica(hub.address, hub.metadata, "js-b", docId);
     b.subscribe();
     await b.until(() => b.doc.prediction === "70% will pass", "the edit to reach the second client");
     assert.deepEqual(sortedHeads(Automerge.getHeads(b.doc)), headsA);

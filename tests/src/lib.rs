@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use nic_hub::Config;
 use nic_model::DocumentId;
+use nic_proto::auth::{AuthedChannel, Bearer};
 use nic_proto::v1::{self, documents_client::DocumentsClient};
 use nic_store::SledStore;
 use nic_sync::automerge::transaction::Transactable;
@@ -25,6 +26,16 @@ pub struct TestHub {
     task: Option<JoinHandle<()>>,
     /// The data folder (kept for restarts).
     pub data_dir: PathBuf,
+    /// The hub admin's token (made on the folder's first start).
+    pub token: String,
+}
+
+/// The hub admin's token for a data folder a hub has started on.
+pub fn admin_token(data_dir: &Path) -> String {
+    std::fs::read_to_string(data_dir.join(nic_hub::auth::ADMIN_TOKEN_FILE))
+        .unwrap()
+        .trim()
+        .to_owned()
 }
 
 impl TestHub {
@@ -44,6 +55,9 @@ impl TestHub {
         };
         tune(&mut config);
         let store = Arc::new(SledStore::open(data_dir).unwrap());
+        // Made here (the hub would do it too) so the token is known before the hub answers.
+        nic_hub::auth::bootstrap_admin(store.as_ref(), data_dir, nic_hub::auth::now_ms()).unwrap();
+        let token = admin_token(data_dir);
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             nic_hub::serve_with_store(config, store, listener, async {
@@ -57,6 +71,7 @@ impl TestHub {
             stop: Some(stop),
             task: Some(task),
             data_dir: data_dir.to_owned(),
+            token,
         }
     }
 
@@ -79,9 +94,14 @@ impl TestHub {
             .unwrap()
     }
 
-    /// A Documents client.
-    pub async fn documents(&self) -> DocumentsClient<Channel> {
-        DocumentsClient::new(self.channel().await)
+    /// A gRPC channel to the hub whose calls carry the admin's token.
+    pub async fn authed(&self) -> AuthedChannel {
+        Bearer::new(&self.token).unwrap().on(self.channel().await)
+    }
+
+    /// A Documents client, as the hub admin.
+    pub async fn documents(&self) -> DocumentsClient<AuthedChannel> {
+        DocumentsClient::new(self.authed().await)
     }
 
     /// Creates a PDSA-like document (a title, a list and a text) and returns its id.
@@ -106,18 +126,18 @@ impl TestHub {
 
     /// The hub's saved copy of a document.
     pub async fn saved(&self, doc: DocumentId) -> Automerge {
-        saved_at(&self.url, doc).await
+        saved_at(&self.url, &self.token, doc).await
     }
 }
 
-/// The saved copy of a document on the hub at `url`.
-pub async fn saved_at(url: &str, doc: DocumentId) -> Automerge {
+/// The saved copy of a document on the hub at `url`, read with `token`.
+pub async fn saved_at(url: &str, token: &str, doc: DocumentId) -> Automerge {
     let channel = Channel::from_shared(url.to_owned())
         .unwrap()
         .connect()
         .await
         .unwrap();
-    let reply = DocumentsClient::new(channel)
+    let reply = DocumentsClient::new(Bearer::new(token).unwrap().on(channel))
         .get(v1::GetDocumentRequest {
             doc_id: doc.to_string(),
         })
@@ -171,7 +191,7 @@ impl RawStream {
     pub async fn open(hub: &TestHub, first: v1::ClientFrame) -> Result<RawStream, tonic::Status> {
         let (tx, rx) = tokio::sync::mpsc::channel(64);
         tx.send(first).await.unwrap();
-        let rx = v1::sync_client::SyncClient::new(hub.channel().await)
+        let rx = v1::sync_client::SyncClient::new(hub.authed().await)
             .connect(tokio_stream::wrappers::ReceiverStream::new(rx))
             .await?
             .into_inner();

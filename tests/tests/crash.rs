@@ -82,13 +82,14 @@ async fn acknowledged_changes_survive_hub_sigkill() {
     // The document is made by a hub in this process, then that hub stops cleanly.
     let setup = TestHub::start(dir.path()).await;
     let doc = setup.create_worksheet("algebra").await;
+    let token = setup.token.clone();
     setup.stop().await;
 
     let mut acknowledged: BTreeSet<String> = BTreeSet::new();
     for round in 0..rounds {
         let (mut child, url) = spawn_hub(dir.path());
         // Everything acknowledged before any earlier kill is still there.
-        let saved = nic_e2e::saved_at(&url, doc).await;
+        let saved = nic_e2e::saved_at(&url, &token, doc).await;
         for key in &acknowledged {
             assert!(
                 saved
@@ -99,7 +100,7 @@ async fn acknowledged_changes_survive_hub_sigkill() {
             );
         }
 
-        let client = Client::connect(&url, PeerId::new("writer").unwrap())
+        let client = Client::connect(&url, PeerId::new("writer").unwrap(), &token)
             .await
             .unwrap();
         client.subscribe(Target::Docs(vec![doc])).await.unwrap();
@@ -161,7 +162,7 @@ async fn acknowledged_changes_survive_hub_sigkill() {
     }
     // A last restart checks the final kill.
     let (mut child, url) = spawn_hub(dir.path());
-    let saved = nic_e2e::saved_at(&url, doc).await;
+    let saved = nic_e2e::saved_at(&url, &token, doc).await;
     let missing: Vec<_> = acknowledged
         .iter()
         .filter(|k| {

@@ -31,10 +31,10 @@ async fn a_client_that_stops_reading_is_cut_off_and_others_go_on() {
     }))
     .await;
 
-    let a = Client::connect(&hub.url, PeerId::new("a").unwrap())
+    let a = Client::connect(&hub.url, PeerId::new("a").unwrap(), &hub.token)
         .await
         .unwrap();
-    let b = Client::connect(&hub.url, PeerId::new("b").unwrap())
+    let b = Client::connect(&hub.url, PeerId::new("b").unwrap(), &hub.token)
         .await
         .unwrap();
     for c in [&a, &b] {

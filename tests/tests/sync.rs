@@ -13,7 +13,7 @@ use nic_sync::automerge::{Automerge, AutomergeError, ROOT, ReadDoc};
 const WAIT: Duration = Duration::from_secs(20);
 
 async fn client(hub: &TestHub, name: &str, doc: DocumentId) -> Client {
-    let c = Client::connect(&hub.url, PeerId::new(name).unwrap())
+    let c = Client::connect(&hub.url, PeerId::new(name).unwrap(), &hub.token)
         .await
         .unwrap();
     c.subscribe(Target::Docs(vec![doc])).await.unwrap();

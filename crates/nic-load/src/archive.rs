@@ -11,6 +11,7 @@ use anyhow::Context;
 use nic_client::automerge::ReadDoc;
 use nic_client::{Client, Target};
 use nic_model::{DocumentId, PeerId};
+use nic_proto::auth::{AuthedChannel, Bearer};
 use nic_proto::v1::{self, documents_client::DocumentsClient};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -69,14 +70,14 @@ const IN_FLIGHT: usize = 64;
 /// Runs the archive scenario; `hub` must be one this tool started (it is restarted).
 pub async fn run(hub: &mut Hub, a: &Archive) -> anyhow::Result<ArchiveReport> {
     let started = Instant::now();
-    let ids = populate(&hub.url, a.stored).await?;
+    let ids = populate(&hub.url, &hub.token, a.stored).await?;
     let populate_s = started.elapsed().as_secs_f64();
     let disk_mib = hub.disk_bytes().map(mib);
 
     let spawned = hub.restart().await?;
     let mut rng = ChaCha8Rng::seed_from_u64(a.active.seed);
     let probe = *ids.first().context("nothing was stored")?;
-    let channel = serving(&hub.url, probe, a.active.timeout).await?;
+    let channel = serving(&hub.url, &hub.token, probe, a.active.timeout).await?;
     let restart_s = spawned.elapsed().as_secs_f64();
     let rss_after_restart_mib = hub.rss_bytes().map(mib);
 
@@ -85,7 +86,13 @@ pub async fn run(hub: &mut Hub, a: &Archive) -> anyhow::Result<ArchiveReport> {
     idle.shuffle(&mut rng);
     let samples = a.samples.min(idle.len() / 2);
     let get_idle = get_each(channel, &idle[..samples]).await?;
-    let open_idle = open_each(&hub.url, &idle[samples..2 * samples], a.active.timeout).await?;
+    let open_idle = open_each(
+        &hub.url,
+        &hub.token,
+        &idle[samples..2 * samples],
+        a.active.timeout,
+    )
+    .await?;
     let rss_after_opens_mib = hub.rss_bytes().map(mib);
 
     let active = scenario::run(&*hub, &a.active).await?;
@@ -110,11 +117,12 @@ fn mib(bytes: u64) -> f64 {
 }
 
 /// Stores `count` worksheets, [`IN_FLIGHT`] at a time; returns their ids in creation order.
-async fn populate(url: &str, count: usize) -> anyhow::Result<Vec<DocumentId>> {
+async fn populate(url: &str, token: &str, count: usize) -> anyhow::Result<Vec<DocumentId>> {
     let channel = Channel::from_shared(url.to_owned())?
         .connect()
         .await
         .with_context(|| format!("cannot reach the hub at {url}"))?;
+    let channel = Bearer::new(token)?.on(channel);
     // One worksheet's bytes serve for all: building 100,000 Automerge documents here would
     // measure this tool, not the hub.
     let initial = worksheet(0)?.save();
@@ -156,11 +164,17 @@ async fn populate(url: &str, count: usize) -> anyhow::Result<Vec<DocumentId>> {
 }
 
 /// Connects to a (re)starting hub and waits until it answers `Documents.Get` for `probe`.
-async fn serving(url: &str, probe: DocumentId, timeout: Duration) -> anyhow::Result<Channel> {
+async fn serving(
+    url: &str,
+    token: &str,
+    probe: DocumentId,
+    timeout: Duration,
+) -> anyhow::Result<AuthedChannel> {
     let deadline = Instant::now() + timeout;
     loop {
         let attempt = async {
             let channel = Channel::from_shared(url.to_owned())?.connect().await?;
+            let channel = Bearer::new(token)?.on(channel);
             DocumentsClient::new(channel.clone())
                 .get(v1::GetDocumentRequest {
                     doc_id: probe.to_string(),
@@ -180,7 +194,7 @@ async fn serving(url: &str, probe: DocumentId, timeout: Duration) -> anyhow::Res
 }
 
 /// Times `Documents.Get` of each document in turn, ms.
-async fn get_each(channel: Channel, docs: &[DocumentId]) -> anyhow::Result<Summary> {
+async fn get_each(channel: AuthedChannel, docs: &[DocumentId]) -> anyhow::Result<Summary> {
     let mut client = DocumentsClient::new(channel);
     let mut samples = Vec::with_capacity(docs.len());
     for doc in docs {
@@ -198,8 +212,13 @@ async fn get_each(channel: Channel, docs: &[DocumentId]) -> anyhow::Result<Summa
 }
 
 /// Times a client subscribing to each document in turn until it holds its content, ms.
-async fn open_each(url: &str, docs: &[DocumentId], timeout: Duration) -> anyhow::Result<Summary> {
-    let client = Client::connect(url, PeerId::new("archive-reader")?).await?;
+async fn open_each(
+    url: &str,
+    token: &str,
+    docs: &[DocumentId],
+    timeout: Duration,
+) -> anyhow::Result<Summary> {
+    let client = Client::connect(url, PeerId::new("archive-reader")?, token).await?;
     let mut samples = Vec::with_capacity(docs.len());
     for doc in docs {
         let started = Instant::now();

@@ -41,6 +41,8 @@ pub enum HubSpec {
         pid: Option<u32>,
         /// Its data folder, to measure its size.
         data_dir: Option<PathBuf>,
+        /// The token to present.
+        token: String,
     },
 }
 
@@ -63,6 +65,9 @@ enum Running {
 pub struct Hub {
     /// Its gRPC address.
     pub url: String,
+    /// The token the tool presents: the hub admin's, read from the data folder of a hub it
+    /// started, or the one given for a hub given by address.
+    pub token: String,
     /// Whose CPU and memory the figures are.
     pub measured: &'static str,
     pid: Option<u32>,
@@ -81,8 +86,14 @@ impl Hub {
                 durability,
             } => start_child(bin, cpus.as_deref(), *durability).await,
             HubSpec::InProcess { durability } => start_in_process(*durability).await,
-            HubSpec::External { url, pid, data_dir } => Ok(Hub {
+            HubSpec::External {
+                url,
+                pid,
+                data_dir,
+                token,
+            } => Ok(Hub {
                 url: url.clone(),
+                token: token.clone(),
                 measured: if pid.is_some() {
                     "hub process"
                 } else {
@@ -213,6 +224,7 @@ async fn start_child(
     let (child, url) = spawn_child(bin, cpus, durability, dir.path()).await?;
     Ok(Hub {
         url,
+        token: admin_token(dir.path())?,
         measured: "hub process",
         pid: Some(child.id()),
         data_dir: Some(dir.path().to_owned()),
@@ -282,6 +294,7 @@ async fn start_in_process(durability: DurabilityMode) -> anyhow::Result<Hub> {
     let (url, running) = serve_in_process(dir.path(), durability).await?;
     Ok(Hub {
         url,
+        token: admin_token(dir.path())?,
         measured: "this process (hub and clients together)",
         pid: Some(std::process::id()),
         data_dir: Some(dir.path().to_owned()),
@@ -304,6 +317,8 @@ async fn serve_in_process(
         ..Config::default()
     };
     let store = nic_store::SledStore::open(data_dir)?;
+    // Made before serving (the hub would do it too), so the token file is there at once.
+    nic_hub::auth::bootstrap_admin(&store, data_dir, nic_hub::auth::now_ms())?;
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(nic_hub::serve_with_store(
         config,
@@ -321,6 +336,15 @@ async fn serve_in_process(
             durability,
         },
     ))
+}
+
+/// The hub admin's token, from the data folder of a hub this tool started.
+fn admin_token(data_dir: &Path) -> anyhow::Result<String> {
+    let path = data_dir.join(nic_hub::auth::ADMIN_TOKEN_FILE);
+    Ok(std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read the hub admin's token from {}", path.display()))?
+        .trim()
+        .to_owned())
 }
 
 fn durability_flag(d: DurabilityMode) -> &'static str {

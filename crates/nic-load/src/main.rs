@@ -57,6 +57,9 @@ struct Args {
     /// With --hub: its data folder, to report its size.
     #[arg(long, requires = "hub")]
     hub_data: Option<PathBuf>,
+    /// With --hub: the token to present (a hub the tool starts gives it its admin's).
+    #[arg(long, env = "NIC_TOKEN", hide_env_values = true, requires = "hub")]
+    token: Option<String>,
     /// Longest any one wait may take, in seconds.
     #[arg(long, default_value_t = 600)]
     timeout_secs: u64,
@@ -113,6 +116,10 @@ async fn main() -> anyhow::Result<()> {
             url,
             pid: args.hub_pid,
             data_dir: args.hub_data.clone(),
+            token: args
+                .token
+                .clone()
+                .context("--hub needs --token (or NIC_TOKEN): a token the hub accepts")?,
         }
     } else if args.in_process {
         HubSpec::InProcess {

@@ -9,6 +9,7 @@ use anyhow::{Context, bail};
 use nic_client::automerge::{Automerge, ChangeHash, ReadDoc};
 use nic_client::{Client, Target};
 use nic_model::{DocumentId, NetworkId, PeerId};
+use nic_proto::auth::{AuthedChannel, Bearer};
 use nic_proto::v1::{self, documents_client::DocumentsClient};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -97,6 +98,7 @@ pub async fn run(hub: &Hub, s: &Scenario) -> anyhow::Result<Report> {
         .connect()
         .await
         .with_context(|| format!("cannot reach the hub at {}", hub.url))?;
+    let channel = Bearer::new(&hub.token)?.on(channel);
 
     let started = Instant::now();
     let created = create_docs(channel.clone(), s.docs).await?;
@@ -108,7 +110,7 @@ pub async fn run(hub: &Hub, s: &Scenario) -> anyhow::Result<Report> {
     let mut clients = Vec::with_capacity(s.clients);
     for i in 0..s.clients {
         let peer = PeerId::new(format!("load-client-{i}"))?;
-        let client = Client::connect(&hub.url, peer).await?;
+        let client = Client::connect(&hub.url, peer, &hub.token).await?;
         client.subscribe(Target::Network(network()?)).await?;
         clients.push(client);
     }
@@ -155,7 +157,7 @@ pub async fn run(hub: &Hub, s: &Scenario) -> anyhow::Result<Report> {
 
     // A new client clones everything.
     let started = Instant::now();
-    let cold = Client::connect(&hub.url, PeerId::new("load-cold-clone")?).await?;
+    let cold = Client::connect(&hub.url, PeerId::new("load-cold-clone")?, &hub.token).await?;
     cold.subscribe(Target::Network(network()?)).await?;
     wait_heads(&cold, &saved, s.timeout).await?;
     let cold_clone_s = started.elapsed().as_secs_f64();
@@ -201,7 +203,7 @@ fn network() -> anyhow::Result<NetworkId> {
 
 /// Creates M worksheets, 16 requests in flight; returns each one's heads.
 async fn create_docs(
-    channel: Channel,
+    channel: AuthedChannel,
     count: usize,
 ) -> anyhow::Result<HashMap<DocumentId, Vec<ChangeHash>>> {
     let mut out = HashMap::with_capacity(count);
@@ -242,7 +244,7 @@ async fn create_docs(
 
 /// The heads the hub has saved for each document.
 async fn saved_heads(
-    channel: Channel,
+    channel: AuthedChannel,
     ids: &[DocumentId],
 ) -> anyhow::Result<HashMap<DocumentId, Vec<ChangeHash>>> {
     let mut docs = DocumentsClient::new(channel);

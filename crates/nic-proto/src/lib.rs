@@ -12,9 +12,11 @@
 //!
 //! - [`v1`] — the generated messages, enums, `*_client` and `*_server` modules.
 //! - [`FILE_DESCRIPTOR_SET`] — the encoded descriptors, for gRPC server reflection.
+//! - [`auth`] — the `Bearer` interceptor that puts a token on every call.
 //! - [`convert`] — the one place where wire types become domain types and back, shared by
 //!   the hub and the client library.
 
+pub mod auth;
 pub mod convert;
 
 /// Generated code for the `nic.v1` protobuf package.

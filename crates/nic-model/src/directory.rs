@@ -13,6 +13,11 @@ pub struct Network {
     pub id: NetworkId,
     /// Its name for people.
     pub name: String,
+    /// What it works on; may be empty.
+    pub description: String,
+    /// The privacy threshold: a student-group value based on fewer students is suppressed
+    /// outside its site (5 to 30; see DOMAIN.md).
+    pub min_cell_size: u32,
     /// When it was created, milliseconds since the Unix epoch.
     pub created_at_ms: i64,
 }

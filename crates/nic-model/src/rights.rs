@@ -1,10 +1,8 @@
 //! Who may do what: the roles a member holds and the rules that follow from them.
 //!
 //! The rules, from the architecture guide:
-//! - a **hub admin** operates the hub: creates networks and manages every network's sites,
-//!   members and tokens. Holding the hub does not open its documents: an admin reads or
-//!   writes a network's documents only through a role in that network (which an admin can
-//!   give themselves, in the audit log for all to see);
+//! - a **hub admin** operates the hub: creates networks, and has every right of a network
+//!   lead in every network (as `Role` in `proto/nic/v1/common.proto` promises);
 //! - a **network lead** reads and edits every document of the network, creates documents in
 //!   it, and manages its sites and members;
 //! - a **site member** edits their own site's documents and creates documents there; reads
@@ -78,10 +76,13 @@ impl Grants {
         self.0.contains(&Grant::HubAdmin)
     }
 
+    /// A network lead of `network`, or a hub admin (who leads every network).
     fn leads(&self, network: &NetworkId) -> bool {
-        self.0
-            .iter()
-            .any(|g| matches!(g, Grant::NetworkLead { network: n } if n == network))
+        self.0.iter().any(|g| match g {
+            Grant::HubAdmin => true,
+            Grant::NetworkLead { network: n } => n == network,
+            _ => false,
+        })
     }
 
     fn member_of_site(&self, network: &NetworkId, site: &SiteId) -> bool {
@@ -90,9 +91,11 @@ impl Grants {
         )
     }
 
-    /// Whether the member holds any role in the network (so may see that it exists).
+    /// Whether the member holds any role in the network (a hub admin is in every one).
     pub fn in_network(&self, network: &NetworkId) -> bool {
-        self.0.iter().any(|g| g.network() == Some(network))
+        self.0
+            .iter()
+            .any(|g| *g == Grant::HubAdmin || g.network() == Some(network))
     }
 
     /// Whether the member may read the document.
@@ -131,7 +134,7 @@ impl Grants {
     /// Whether the member may manage the network: create its sites, add and remove its
     /// members, change their roles there, issue and revoke their tokens, read its audit log.
     pub fn may_manage(&self, network: &NetworkId) -> bool {
-        self.is_hub_admin() || self.leads(network)
+        self.leads(network)
     }
 
     /// Whether the member may give (or take away) `grant`: a hub admin any role, a lead
@@ -199,6 +202,14 @@ mod tests {
     /// (read, write) for admin, lead, member, observer, nobody.
     type Expected = [(bool, bool); 5];
 
+    const ADMIN_ONLY: Expected = [
+        (true, true),
+        (false, false),
+        (false, false),
+        (false, false),
+        (false, false),
+    ];
+
     /// Every role against documents of its own site or another, its own network or another,
     /// network- or site-visible: (read, write) expected.
     #[test]
@@ -209,7 +220,7 @@ mod tests {
             (
                 ("algebra", Some("lincoln"), Network),
                 [
-                    (false, false),
+                    (true, true),
                     (true, true),
                     (true, true),
                     (true, false),
@@ -219,7 +230,7 @@ mod tests {
             (
                 ("algebra", Some("lincoln"), Site),
                 [
-                    (false, false),
+                    (true, true),
                     (true, true),
                     (true, true),
                     (false, false),
@@ -229,7 +240,7 @@ mod tests {
             (
                 ("algebra", Some("roosevelt"), Network),
                 [
-                    (false, false),
+                    (true, true),
                     (true, true),
                     (true, false),
                     (true, false),
@@ -239,7 +250,7 @@ mod tests {
             (
                 ("algebra", Some("roosevelt"), Site),
                 [
-                    (false, false),
+                    (true, true),
                     (true, true),
                     (false, false),
                     (false, false),
@@ -249,16 +260,17 @@ mod tests {
             (
                 ("algebra", None, Network),
                 [
-                    (false, false),
+                    (true, true),
                     (true, true),
                     (true, false),
                     (true, false),
                     (false, false),
                 ],
             ),
-            (("literacy", Some("lincoln"), Network), [(false, false); 5]),
-            (("literacy", Some("lincoln"), Site), [(false, false); 5]),
-            (("literacy", None, Network), [(false, false); 5]),
+            // Another network: only the hub admin, who leads every network.
+            (("literacy", Some("lincoln"), Network), ADMIN_ONLY),
+            (("literacy", Some("lincoln"), Site), ADMIN_ONLY),
+            (("literacy", None, Network), ADMIN_ONLY),
         ];
         for ((network, owner, visibility), expected) in cases {
             let d = doc(network, owner, visibility);
@@ -310,7 +322,7 @@ mod tests {
             !member.may_create(&algebra, Some(&roosevelt)) && !member.may_create(&algebra, None)
         );
         assert!(!observer.may_create(&algebra, Some(&lincoln)));
-        assert!(!admin.may_create(&algebra, None) && !nobody.may_create(&algebra, None));
+        assert!(admin.may_create(&algebra, None) && !nobody.may_create(&algebra, None));
 
         assert!(admin.may_create_network() && !lead.may_create_network());
         assert!(admin.may_manage(&algebra) && lead.may_manage(&algebra));

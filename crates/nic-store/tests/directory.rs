@@ -12,6 +12,8 @@ fn network(id: &str) -> Network {
     Network {
         id: NetworkId::new(id).unwrap(),
         name: format!("The {id} network"),
+        description: String::new(),
+        min_cell_size: 10,
         created_at_ms: 1,
     }
 }

@@ -5,11 +5,14 @@
 //! - [`config`] — settings from defaults, a config file, the environment and flags;
 //! - `driver` — the engine task that owns the `nic-sync` engine, and the storage writer
 //!   that groups many documents' writes under one flush;
-//! - `sync_service`, `documents` — the gRPC services; `status` maps errors to statuses;
+//! - [`auth`] — who is calling: tokens, the interceptor, the first hub admin;
+//! - `sync_service`, `documents`, `directory` — the gRPC services; `status` maps errors to
+//!   statuses;
 //! - [`metrics`] — counters served for Prometheus.
 
 pub mod auth;
 pub mod config;
+mod directory;
 mod documents;
 mod driver;
 pub mod metrics;
@@ -20,7 +23,9 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use nic_proto::v1::{documents_server::DocumentsServer, sync_server::SyncServer};
+use nic_proto::v1::{
+    directory_server::DirectoryServer, documents_server::DocumentsServer, sync_server::SyncServer,
+};
 use nic_store::{Directory, Durability, SledStore, Store, StoreError};
 use tokio::net::TcpListener;
 use tokio_stream::StreamExt;
@@ -101,6 +106,7 @@ pub async fn serve_with_store(
         Err(e) => return Err(ServeError::Bootstrap(e)),
     }
     let authenticator = auth::Authenticator::new(store.clone());
+    let directory_store = store.clone();
     let store: Arc<dyn Store> = store;
     let metrics = Arc::new(Metrics::default());
     let (hub, engine_task) =
@@ -141,12 +147,19 @@ pub async fn serve_with_store(
         hub: hub.clone(),
         durability,
     };
+    let directory = directory::DirectoryService {
+        store: directory_store,
+        durability,
+    };
     let (health_reporter, health) = tonic_health::server::health_reporter();
     health_reporter
         .set_serving::<SyncServer<sync_service::SyncService>>()
         .await;
     health_reporter
         .set_serving::<DocumentsServer<documents::DocumentsService>>()
+        .await;
+    health_reporter
+        .set_serving::<DirectoryServer<directory::DirectoryService>>()
         .await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(nic_proto::FILE_DESCRIPTOR_SET)
@@ -175,6 +188,10 @@ pub async fn serve_with_store(
             SyncServer::new(sync)
                 .max_decoding_message_size(max)
                 .max_encoding_message_size(max),
+            authenticator.interceptor(),
+        ))
+        .add_service(InterceptedService::new(
+            DirectoryServer::new(directory),
             authenticator.interceptor(),
         ))
         .add_service(InterceptedService::new(

@@ -27,6 +27,15 @@ pub enum ApiError {
     /// The hub is shutting down or overloaded.
     #[error("{0}")]
     Unavailable(String),
+    /// Something the request names does not exist (said in the message).
+    #[error("{0}")]
+    NotFoundWhat(String),
+    /// Something the request would create exists already (said in the message).
+    #[error("{0}")]
+    AlreadyExistsWhat(String),
+    /// The request is valid but the hub's state forbids it now (said in the message).
+    #[error("{0}")]
+    FailedPrecondition(String),
     /// No valid token came with the request.
     #[error("{0}")]
     Unauthenticated(String),
@@ -53,6 +62,9 @@ impl From<ApiError> for Status {
                 Status::unavailable("the hub could not reach its storage; try again shortly")
             }
             ApiError::Unavailable(_) => Status::unavailable(message),
+            ApiError::NotFoundWhat(_) => Status::not_found(message),
+            ApiError::AlreadyExistsWhat(_) => Status::already_exists(message),
+            ApiError::FailedPrecondition(_) => Status::failed_precondition(message),
             ApiError::Unauthenticated(_) => Status::unauthenticated(message),
             ApiError::PermissionDenied(_) => Status::permission_denied(message),
         }

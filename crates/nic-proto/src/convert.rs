@@ -2,7 +2,10 @@
 //! `nic-sync`. Every check on what arrives from the wire happens here, with errors that say
 //! which field is wrong.
 
-use nic_model::{DocKind, DocMeta, DocumentId, IdError, NetworkId, SiteId, Visibility};
+use nic_model::{
+    DocKind, DocMeta, DocumentId, Grant, Grants, IdError, Member, MemberId, Network, NetworkId,
+    Site, SiteId, TokenRecord, Visibility,
+};
 use nic_sync::automerge::ChangeHash;
 use nic_sync::{ErrorCode, Frame, Target};
 
@@ -41,6 +44,149 @@ pub enum ConvertError {
     /// The metadata is inconsistent.
     #[error(transparent)]
     Meta(#[from] nic_model::MetaError),
+    /// A member's role, networks and site do not fit together.
+    #[error("member {member}: {reason}")]
+    BadMember {
+        /// The member.
+        member: String,
+        /// What does not fit.
+        reason: &'static str,
+    },
+}
+
+/// A member as the wire describes it: role, networks and (for a site member) site.
+pub fn member(wire: &v1::Member, created_at_ms: i64) -> Result<Member, ConvertError> {
+    let id = MemberId::new(wire.member_id.as_str()).map_err(|source| ConvertError::Id {
+        field: "member.member_id",
+        source,
+    })?;
+    let grants = grants(&wire.member_id, wire.role, &wire.network_ids, &wire.site_id)?;
+    Ok(Member {
+        id,
+        name: wire.display_name.clone(),
+        grants,
+        created_at_ms,
+    })
+}
+
+/// The roles a wire role, network list and site stand for.
+pub fn grants(
+    member: &str,
+    role: i32,
+    network_ids: &[String],
+    site: &str,
+) -> Result<Grants, ConvertError> {
+    let bad = |reason| ConvertError::BadMember {
+        member: member.to_owned(),
+        reason,
+    };
+    let networks = network_ids
+        .iter()
+        .map(|n| network_id("member.network_ids", n))
+        .collect::<Result<Vec<_>, _>>()?;
+    let site = site_id("member.site_id", site)?;
+    let role = v1::Role::try_from(role).map_err(|_| ConvertError::BadEnum {
+        field: "member.role",
+        value: role,
+    })?;
+    let grants = match role {
+        v1::Role::Unspecified => return Err(ConvertError::Missing("member.role")),
+        v1::Role::HubAdmin if networks.is_empty() && site.is_none() => vec![Grant::HubAdmin],
+        v1::Role::HubAdmin => {
+            return Err(bad(
+                "a hub admin spans every network: give no networks or site",
+            ));
+        }
+        _ if networks.is_empty() => return Err(bad("name at least one network")),
+        v1::Role::SiteMember => match (networks.as_slice(), site) {
+            ([network], Some(site)) => vec![Grant::SiteMember {
+                network: network.clone(),
+                site,
+            }],
+            _ => {
+                return Err(bad(
+                    "a site member needs exactly one network and a site of it",
+                ));
+            }
+        },
+        _ if site.is_some() => return Err(bad("only a site member has a site")),
+        v1::Role::NetworkLead => networks
+            .into_iter()
+            .map(|network| Grant::NetworkLead { network })
+            .collect(),
+        v1::Role::Observer => networks
+            .into_iter()
+            .map(|network| Grant::Observer { network })
+            .collect(),
+    };
+    Ok(Grants(grants))
+}
+
+/// A member as the wire shows it. Roles given through the API are all of one kind; a mix
+/// (which only direct storage edits could make) shows the first role's kind.
+pub fn member_to_wire(member: &Member) -> v1::Member {
+    let role = match member.grants.0.first() {
+        Some(Grant::HubAdmin) => v1::Role::HubAdmin,
+        Some(Grant::NetworkLead { .. }) => v1::Role::NetworkLead,
+        Some(Grant::SiteMember { .. }) => v1::Role::SiteMember,
+        Some(Grant::Observer { .. }) => v1::Role::Observer,
+        None => v1::Role::Unspecified,
+    };
+    let mut network_ids: Vec<String> = member
+        .grants
+        .0
+        .iter()
+        .filter_map(|g| g.network().map(ToString::to_string))
+        .collect();
+    network_ids.dedup();
+    let site_id = member
+        .grants
+        .0
+        .iter()
+        .find_map(|g| match g {
+            Grant::SiteMember { site, .. } => Some(site.to_string()),
+            _ => None,
+        })
+        .unwrap_or_default();
+    v1::Member {
+        member_id: member.id.to_string(),
+        display_name: member.name.clone(),
+        role: role as i32,
+        network_ids,
+        site_id,
+    }
+}
+
+/// A network as the wire shows it.
+pub fn network_to_wire(n: &Network) -> v1::Network {
+    v1::Network {
+        network_id: n.id.to_string(),
+        name: n.name.clone(),
+        description: n.description.clone(),
+        created_at_ms: n.created_at_ms,
+        min_cell_size: n.min_cell_size,
+    }
+}
+
+/// A site as the wire shows it.
+pub fn site_to_wire(s: &Site) -> v1::Site {
+    v1::Site {
+        site_id: s.id.to_string(),
+        network_id: s.network.to_string(),
+        name: s.name.clone(),
+    }
+}
+
+/// A token's public description (never its secret).
+pub fn token_to_wire(t: &TokenRecord) -> v1::TokenInfo {
+    v1::TokenInfo {
+        token_id: t.id.to_string(),
+        member_id: t.member.to_string(),
+        label: t.label.clone(),
+        created_at_ms: t.created_at_ms,
+        expires_at_ms: t.expires_at_ms.unwrap_or(0),
+        revoked: t.revoked_at_ms.is_some(),
+    }
 }
 
 /// Parses a document id field.

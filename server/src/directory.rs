@@ -14,6 +14,7 @@ use tonic::{Request, Response, Status};
 
 use crate::HubStore;
 use crate::auth::{self, Caller, token};
+use crate::driver::{Command, HubHandle};
 use crate::status::{ApiError, blocking};
 
 /// Most entries in one page.
@@ -26,6 +27,8 @@ const DEFAULT_MIN_CELL: u32 = 10;
 /// The Directory service.
 pub struct DirectoryService {
     pub(crate) store: Arc<dyn HubStore>,
+    /// Told of every member and token change, so open streams follow at once.
+    pub(crate) hub: HubHandle,
     pub(crate) durability: Durability,
 }
 
@@ -473,6 +476,10 @@ impl directory_server::Directory for DirectoryService {
             Ok(member)
         })
         .await?;
+        // Their open streams end now.
+        self.hub
+            .send(Command::MemberChanged(member.id.clone()))
+            .await?;
         Ok(Response::new(v1::RemoveMemberResponse {
             member: Some(convert::member_to_wire(&member)),
         }))
@@ -537,6 +544,10 @@ impl directory_server::Directory for DirectoryService {
             Ok(new)
         })
         .await?;
+        // Their open streams follow the new role from the next message on.
+        self.hub
+            .send(Command::MemberChanged(member.id.clone()))
+            .await?;
         Ok(Response::new(v1::SetRoleResponse {
             member: Some(convert::member_to_wire(&member)),
         }))
@@ -685,6 +696,10 @@ impl directory_server::Directory for DirectoryService {
             Ok(record)
         })
         .await?;
+        // Streams opened with it end now.
+        self.hub
+            .send(Command::TokenRevoked(record.id.clone()))
+            .await?;
         Ok(Response::new(v1::RevokeTokenResponse {
             token: Some(convert::token_to_wire(&record)),
         }))

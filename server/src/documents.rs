@@ -6,10 +6,11 @@ use std::sync::Arc;
 use nic_model::{DocMeta, DocumentId};
 use nic_proto::convert;
 use nic_proto::v1::{self, documents_server};
-use nic_store::{Durability, ListFilter, Store};
+use nic_store::{Directory, Durability, ListFilter, Store};
 use nic_sync::automerge::Automerge;
 use tonic::{Request, Response, Status};
 
+use crate::auth::{self, Caller};
 use crate::driver::{Command, HubHandle};
 use crate::status::{ApiError, blocking};
 
@@ -21,6 +22,7 @@ const DEFAULT_PAGE: usize = 100;
 /// The Documents service.
 pub struct DocumentsService {
     pub(crate) store: Arc<dyn Store>,
+    pub(crate) directory: Arc<dyn Directory>,
     pub(crate) hub: HubHandle,
     pub(crate) durability: Durability,
 }
@@ -37,6 +39,18 @@ fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0)
+}
+
+/// Refuses a caller who may not read the document.
+fn may_read(caller: &Caller, meta: &DocMeta) -> Result<(), ApiError> {
+    if caller.member.grants.may_read(meta) {
+        Ok(())
+    } else {
+        Err(ApiError::PermissionDenied(format!(
+            "you may not read document {}; ask a network lead for access",
+            meta.id
+        )))
+    }
 }
 
 /// Loads a stored document as Automerge.
@@ -57,6 +71,7 @@ impl documents_server::Documents for DocumentsService {
         &self,
         request: Request<v1::CreateDocumentRequest>,
     ) -> Result<Response<v1::CreateDocumentResponse>, Status> {
+        let caller = auth::caller(&request)?;
         let r = request.into_inner();
         let id = if r.doc_id.is_empty() {
             DocumentId::random(&mut rand::rng())
@@ -74,10 +89,45 @@ impl documents_server::Documents for DocumentsService {
             archived: false,
         };
         meta.validate().map_err(|e| ApiError::Invalid(e.into()))?;
+        if !caller
+            .member
+            .grants
+            .may_create(&meta.network, meta.site.as_ref())
+        {
+            return Err(ApiError::PermissionDenied(match &meta.site {
+                Some(site) => format!(
+                    "you may not create documents for site {site} of network {}",
+                    meta.network
+                ),
+                None => format!(
+                    "only network {}'s leads may create network-level documents",
+                    meta.network
+                ),
+            })
+            .into());
+        }
         let store = self.store.clone();
+        let directory = self.directory.clone();
         let durability = self.durability;
         let stored = meta.clone();
         let heads = blocking(move || {
+            if directory.network(&stored.network)?.is_none() {
+                return Err(ApiError::NotFoundWhat(format!(
+                    "network {} does not exist; a hub admin creates it (Directory.CreateNetwork)",
+                    stored.network
+                )));
+            }
+            if let Some(site) = &stored.site
+                && !directory
+                    .sites(&stored.network)?
+                    .iter()
+                    .any(|s| s.id == *site)
+            {
+                return Err(ApiError::NotFoundWhat(format!(
+                    "site {site} does not exist in network {}",
+                    stored.network
+                )));
+            }
             let doc = match r.initial {
                 Some(bytes) => Automerge::load(&bytes).map_err(|e| {
                     ApiError::BadRequest(format!("initial is not an Automerge document: {e}"))
@@ -105,6 +155,7 @@ impl documents_server::Documents for DocumentsService {
         &self,
         request: Request<v1::ListDocumentsRequest>,
     ) -> Result<Response<v1::ListDocumentsResponse>, Status> {
+        let caller = auth::caller(&request)?;
         let r = request.into_inner();
         let filter = ListFilter {
             network: if r.network_id.is_empty() {
@@ -124,8 +175,10 @@ impl documents_server::Documents for DocumentsService {
         let size = page_size(r.page_size);
         let store = self.store.clone();
         let all = blocking(move || Ok(store.list(&filter)?)).await?;
+        // What the caller may not read is left out, as if it did not exist.
         let mut page: Vec<DocMeta> = all
             .into_iter()
+            .filter(|m| caller.member.grants.may_read(m))
             .filter(|m| after.is_none_or(|a| m.id > a))
             .take(size + 1)
             .collect();
@@ -145,9 +198,15 @@ impl documents_server::Documents for DocumentsService {
         &self,
         request: Request<v1::GetDocumentRequest>,
     ) -> Result<Response<v1::GetDocumentResponse>, Status> {
+        let caller = auth::caller(&request)?;
         let id = convert::doc_id("doc_id", &request.into_inner().doc_id).map_err(ApiError::from)?;
         let store = self.store.clone();
-        let (meta, am) = blocking(move || load(store.as_ref(), id)).await?;
+        let (meta, am) = blocking(move || {
+            let meta = store.meta(&id)?.ok_or(ApiError::NotFound(id))?;
+            may_read(&caller, &meta)?;
+            load(store.as_ref(), id)
+        })
+        .await?;
         Ok(Response::new(v1::GetDocumentResponse {
             meta: Some(convert::meta_to_wire(&meta)),
             document: am.save(),
@@ -159,6 +218,7 @@ impl documents_server::Documents for DocumentsService {
         &self,
         request: Request<v1::GetHistoryRequest>,
     ) -> Result<Response<v1::GetHistoryResponse>, Status> {
+        let caller = auth::caller(&request)?;
         let r = request.into_inner();
         let id = convert::doc_id("doc_id", &r.doc_id).map_err(ApiError::from)?;
         let start: usize = if r.page_token.is_empty() {
@@ -173,6 +233,8 @@ impl documents_server::Documents for DocumentsService {
         let size = page_size(r.page_size);
         let store = self.store.clone();
         let (entries, total) = blocking(move || {
+            let meta = store.meta(&id)?.ok_or(ApiError::NotFound(id))?;
+            may_read(&caller, &meta)?;
             let (_, am) = load(store.as_ref(), id)?;
             let changes = am.get_changes(&[]);
             let total = changes.len();
@@ -208,11 +270,17 @@ impl documents_server::Documents for DocumentsService {
         &self,
         request: Request<v1::ArchiveDocumentRequest>,
     ) -> Result<Response<v1::ArchiveDocumentResponse>, Status> {
+        let caller = auth::caller(&request)?;
         let id = convert::doc_id("doc_id", &request.into_inner().doc_id).map_err(ApiError::from)?;
         let store = self.store.clone();
         let durability = self.durability;
         let meta = blocking(move || {
             let mut meta = store.meta(&id)?.ok_or(ApiError::NotFound(id))?;
+            if !caller.member.grants.may_write(&meta) {
+                return Err(ApiError::PermissionDenied(format!(
+                    "you may not archive document {id}: only those who may edit it can"
+                )));
+            }
             meta.archived = true;
             store.put_meta(&meta)?;
             store.flush(durability)?;

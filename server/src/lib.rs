@@ -109,13 +109,16 @@ pub async fn serve_with_store(
     let directory_store = store.clone();
     let store: Arc<dyn Store> = store;
     let metrics = Arc::new(Metrics::default());
-    let (hub, engine_task) =
-        driver::start(store.clone(), &config, metrics.clone()).map_err(|source| {
-            ServeError::Store {
-                path: config.data_dir.clone(),
-                source,
-            }
-        })?;
+    let (hub, engine_task) = driver::start(
+        store.clone(),
+        directory_store.clone(),
+        &config,
+        metrics.clone(),
+    )
+    .map_err(|source| ServeError::Store {
+        path: config.data_dir.clone(),
+        source,
+    })?;
     let metrics_task = match config.metrics_listen {
         Some(addr) => {
             let listener = metrics::bind(addr)
@@ -138,17 +141,20 @@ pub async fn serve_with_store(
     };
     let sync = sync_service::SyncService {
         hub: hub.clone(),
+        directory: directory_store.clone(),
         metrics: metrics.clone(),
         peer_queue: config.peer_queue,
         limits,
     };
     let documents = documents::DocumentsService {
         store,
+        directory: directory_store.clone(),
         hub: hub.clone(),
         durability,
     };
     let directory = directory::DirectoryService {
         store: directory_store,
+        hub: hub.clone(),
         durability,
     };
     let (health_reporter, health) = tonic_health::server::health_reporter();

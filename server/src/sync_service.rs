@@ -7,8 +7,12 @@ use nic_proto::convert::{self, FromClient};
 use nic_proto::v1::{self, ClientFrame, sync_server};
 use tonic::{Request, Response, Status, Streaming};
 
+use nic_store::{Binding, Directory};
+
+use crate::auth;
 use crate::driver::{Command, HubHandle, OutboundStream, outbound};
 use crate::metrics::Metrics;
+use crate::status::blocking;
 use std::sync::Arc;
 
 /// How long a client has to say Hello.
@@ -17,6 +21,7 @@ const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 /// The Sync service.
 pub struct SyncService {
     pub(crate) hub: HubHandle,
+    pub(crate) directory: Arc<dyn Directory>,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) peer_queue: usize,
     pub(crate) limits: v1::Limits,
@@ -30,6 +35,7 @@ impl sync_server::Sync for SyncService {
         &self,
         request: Request<Streaming<ClientFrame>>,
     ) -> Result<Response<Self::ConnectStream>, Status> {
+        let caller = auth::caller(&request)?;
         let mut inbound = request.into_inner();
         let first = match tokio::time::timeout(HELLO_TIMEOUT, inbound.message()).await {
             Err(_) => {
@@ -57,10 +63,22 @@ impl sync_server::Sync for SyncService {
         }
         let peer = PeerId::new(hello.peer_id.clone())
             .map_err(|e| Status::invalid_argument(format!("hello.peer_id: {e}")))?;
-        tracing::info!(%peer, client = %hello.client_name, version = %hello.client_version, "client connected");
+        // A peer id belongs to the member who first used it: another member cannot take over
+        // its stream or its stored sync state.
+        let mut key = b"peer:".to_vec();
+        key.extend_from_slice(peer.as_str().as_bytes());
+        let directory = self.directory.clone();
+        let member_id = caller.member.id.clone();
+        let binding = blocking(move || Ok(directory.bind_actor(&key, &member_id)?)).await?;
+        if let Binding::Other(owner) = binding {
+            return Err(Status::permission_denied(format!(
+                "peer id {peer} belongs to member {owner}; choose another peer id for this device"
+            )));
+        }
+        tracing::info!(%peer, member = %caller.member.id, client = %hello.client_name, version = %hello.client_version, "client connected");
         let welcome = v1::HubFrame {
             frame: Some(v1::hub_frame::Frame::Welcome(v1::Welcome {
-                member: None,
+                member: Some(convert::member_to_wire(&caller.member)),
                 hub_version: env!("CARGO_PKG_VERSION").to_owned(),
                 peer_id: peer.to_string(),
                 limits: Some(self.limits),
@@ -73,6 +91,8 @@ impl sync_server::Sync for SyncService {
                 peer: peer.clone(),
                 conn,
                 outbound: out,
+                member: caller.member.clone(),
+                token: caller.token.clone(),
             })
             .await?;
         let hub = self.hub.clone();

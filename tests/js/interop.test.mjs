@@ -20,7 +20,7 @@ const protoRoot = join(here, "..", "..", "proto");
 const hubBin = process.env.NIC_HUB_BIN ?? join(here, "..", "..", "target", "debug", "nic-hub");
 
 const definition = protoLoader.loadSync(
-  ["nic/v1/sync.proto", "nic/v1/documents.proto"],
+  ["nic/v1/sync.proto", "nic/v1/documents.proto", "nic/v1/directory.proto"],
   { includeDirs: [protoRoot], keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true },
 );
 const nic = grpc.loadPackageDefinition(definition).nic.v1;
@@ -130,6 +130,11 @@ test("a JavaScript client syncs a document through the hub", async () => {
     const documents = new nic.Documents(hub.address, grpc.credentials.createInsecure());
     const rpc = (method, request) =>
       new Promise((resolve, reject) => documents[method](request, hub.metadata, (err, reply) => (err ? reject(err) : resolve(reply))));
+    // The network the document belongs to, made by the hub admin.
+    const directory = new nic.Directory(hub.address, grpc.credentials.createInsecure());
+    await new Promise((resolve, reject) =>
+      directory.CreateNetwork({ network_id: "js-net", name: "JavaScript network" }, hub.metadata, (err) => (err ? reject(err) : resolve())),
+    );
 
     // A document made in JavaScript, registered with the hub.
     const initial = Automerge.change(Automerge.init(), (d) => {

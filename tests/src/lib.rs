@@ -9,7 +9,7 @@ use std::sync::Arc;
 use nic_hub::Config;
 use nic_model::DocumentId;
 use nic_proto::auth::{AuthedChannel, Bearer};
-use nic_proto::v1::{self, documents_client::DocumentsClient};
+use nic_proto::v1::{self, directory_client::DirectoryClient, documents_client::DocumentsClient};
 use nic_store::SledStore;
 use nic_sync::automerge::transaction::Transactable;
 use nic_sync::automerge::{Automerge, AutomergeError, ObjType, ROOT};
@@ -104,8 +104,42 @@ impl TestHub {
         DocumentsClient::new(self.authed().await)
     }
 
-    /// Creates a PDSA-like document (a title, a list and a text) and returns its id.
+    /// A Directory client, as the hub admin.
+    pub async fn directory(&self) -> DirectoryClient<AuthedChannel> {
+        DirectoryClient::new(self.authed().await)
+    }
+
+    /// Creates a network (as the hub admin) unless it exists, and sites in it.
+    pub async fn ensure_network(&self, network: &str, sites: &[&str]) {
+        let mut directory = self.directory().await;
+        let made = directory
+            .create_network(v1::CreateNetworkRequest {
+                network_id: network.into(),
+                name: network.into(),
+                ..Default::default()
+            })
+            .await;
+        if let Err(status) = made {
+            assert_eq!(status.code(), tonic::Code::AlreadyExists, "{status}");
+        }
+        for site in sites {
+            let made = directory
+                .create_site(v1::CreateSiteRequest {
+                    network_id: network.into(),
+                    site_id: (*site).into(),
+                    name: (*site).into(),
+                })
+                .await;
+            if let Err(status) = made {
+                assert_eq!(status.code(), tonic::Code::AlreadyExists, "{status}");
+            }
+        }
+    }
+
+    /// Creates a PDSA-like document (a title, a list and a text) in a network (made if need
+    /// be) and returns its id.
     pub async fn create_worksheet(&self, network: &str) -> DocumentId {
+        self.ensure_network(network, &[]).await;
         let reply = self
             .documents()
             .await
@@ -187,11 +221,21 @@ pub fn hello(peer: &str) -> v1::ClientFrame {
 }
 
 impl RawStream {
-    /// Opens a stream whose first frame is `first`; the hub's answer to the call.
+    /// Opens a stream as the hub admin whose first frame is `first`; the hub's answer.
     pub async fn open(hub: &TestHub, first: v1::ClientFrame) -> Result<RawStream, tonic::Status> {
+        Self::open_as(hub, &hub.token, first).await
+    }
+
+    /// Opens a stream with `token` whose first frame is `first`; the hub's answer.
+    pub async fn open_as(
+        hub: &TestHub,
+        token: &str,
+        first: v1::ClientFrame,
+    ) -> Result<RawStream, tonic::Status> {
         let (tx, rx) = tokio::sync::mpsc::channel(64);
         tx.send(first).await.unwrap();
-        let rx = v1::sync_client::SyncClient::new(hub.authed().await)
+        let channel = Bearer::new(token).unwrap().on(hub.channel().await);
+        let rx = v1::sync_client::SyncClient::new(channel)
             .connect(tokio_stream::wrappers::ReceiverStream::new(rx))
             .await?
             .into_inner();

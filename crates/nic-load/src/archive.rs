@@ -64,6 +64,8 @@ pub struct ArchiveReport {
 }
 
 const NETWORK: &str = "archive-nic";
+/// Schools in the archive's network.
+const SITES: usize = 12;
 /// `Documents.Create` calls in flight while populating.
 const IN_FLIGHT: usize = 64;
 
@@ -123,6 +125,7 @@ async fn populate(url: &str, token: &str, count: usize) -> anyhow::Result<Vec<Do
         .await
         .with_context(|| format!("cannot reach the hub at {url}"))?;
     let channel = Bearer::new(token)?.on(channel);
+    scenario::ensure_network(channel.clone(), NETWORK, SITES).await?;
     // One worksheet's bytes serve for all: building 100,000 Automerge documents here would
     // measure this tool, not the hub.
     let initial = worksheet(0)?.save();
@@ -142,7 +145,7 @@ async fn populate(url: &str, token: &str, count: usize) -> anyhow::Result<Vec<Do
                 .create(v1::CreateDocumentRequest {
                     kind: v1::DocKind::PdsaCycle as i32,
                     network_id: NETWORK.into(),
-                    site_id: format!("school-{}", n % 12),
+                    site_id: scenario::site_name(NETWORK, n % SITES),
                     visibility: v1::Visibility::Network as i32,
                     title: format!("Warm-up routine, cycle {n}"),
                     initial: Some(initial),

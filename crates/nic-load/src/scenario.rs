@@ -10,7 +10,7 @@ use nic_client::automerge::{Automerge, ChangeHash, ReadDoc};
 use nic_client::{Client, Target};
 use nic_model::{DocumentId, NetworkId, PeerId};
 use nic_proto::auth::{AuthedChannel, Bearer};
-use nic_proto::v1::{self, documents_client::DocumentsClient};
+use nic_proto::v1::{self, directory_client::DirectoryClient, documents_client::DocumentsClient};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
@@ -86,6 +86,50 @@ pub struct Report {
 }
 
 const NETWORK: &str = "load-nic";
+/// Schools in the network; worksheets are spread over them.
+const SITES: usize = 8;
+
+/// The id of a network's `n`th school (site ids are unique in a hub).
+pub fn site_name(network: &str, n: usize) -> String {
+    format!("{network}-school-{n}")
+}
+
+/// Creates `network` and its first `sites` schools through the Directory service (as the
+/// hub admin), unless they exist.
+pub async fn ensure_network(
+    channel: AuthedChannel,
+    network: &str,
+    sites: usize,
+) -> anyhow::Result<()> {
+    let mut directory = DirectoryClient::new(channel);
+    let made = directory
+        .create_network(v1::CreateNetworkRequest {
+            network_id: network.into(),
+            name: format!("{network} (load test)"),
+            ..Default::default()
+        })
+        .await;
+    match made {
+        Ok(_) => {}
+        Err(status) if status.code() == tonic::Code::AlreadyExists => {}
+        Err(status) => return Err(status).context("cannot create the load test's network"),
+    }
+    for n in 0..sites {
+        let made = directory
+            .create_site(v1::CreateSiteRequest {
+                network_id: network.into(),
+                site_id: site_name(network, n),
+                name: format!("School {n}"),
+            })
+            .await;
+        match made {
+            Ok(_) => {}
+            Err(status) if status.code() == tonic::Code::AlreadyExists => {}
+            Err(status) => return Err(status).context("cannot create the load test's schools"),
+        }
+    }
+    Ok(())
+}
 
 /// Runs the scenario against `hub`.
 pub async fn run(hub: &Hub, s: &Scenario) -> anyhow::Result<Report> {
@@ -100,6 +144,7 @@ pub async fn run(hub: &Hub, s: &Scenario) -> anyhow::Result<Report> {
         .with_context(|| format!("cannot reach the hub at {}", hub.url))?;
     let channel = Bearer::new(&hub.token)?.on(channel);
 
+    ensure_network(channel.clone(), NETWORK, SITES).await?;
     let started = Instant::now();
     let created = create_docs(channel.clone(), s.docs).await?;
     let create_s = started.elapsed().as_secs_f64();
@@ -221,7 +266,7 @@ async fn create_docs(
                 .create(v1::CreateDocumentRequest {
                     kind: v1::DocKind::PdsaCycle as i32,
                     network_id: NETWORK.into(),
-                    site_id: format!("school-{}", n % 8),
+                    site_id: site_name(NETWORK, n % SITES),
                     visibility: v1::Visibility::Network as i32,
                     title: format!("Warm-up routine, cycle {n}"),
                     initial: Some(worksheet(n)?.save()),

@@ -3,6 +3,7 @@
 //! runs on a writer thread and the blocking pool, never on this task.
 
 pub(crate) mod outbound;
+mod rights;
 mod storage;
 
 use std::collections::HashMap;
@@ -11,9 +12,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use nic_model::{DocMeta, DocumentId, PeerId};
+use nic_model::{Member, MemberId, TokenId};
 use nic_proto::convert;
+use nic_store::Directory;
 use nic_store::{Durability, ListFilter, Store, StoreError};
 use nic_sync::{AllowAll, Ctx, Effect, Engine, EngineConfig, Frame, LoadResult, Notification};
+use rights::{PeerAuth, Rights};
 use tokio::sync::{mpsc, oneshot};
 use tonic::Status;
 
@@ -27,12 +31,19 @@ const TICK: Duration = Duration::from_millis(500);
 
 /// Requests from the gRPC services to the engine task.
 pub(crate) enum Command {
-    /// A stream said Hello.
+    /// A stream said Hello, authenticated as `member` with `token`.
     Connect {
         peer: PeerId,
         conn: u64,
         outbound: Outbound,
+        member: Member,
+        token: TokenId,
     },
+    /// A member was changed or removed in the directory: re-read their roles; end their
+    /// streams if they are gone.
+    MemberChanged(MemberId),
+    /// A token was revoked: end the streams opened with it.
+    TokenRevoked(TokenId),
     /// A stream ended.
     Disconnect { peer: PeerId, conn: u64 },
     /// A frame arrived on a stream.
@@ -102,6 +113,9 @@ impl HubHandle {
 struct Driver {
     engine: Engine,
     store: Arc<dyn Store>,
+    directory: Arc<dyn Directory>,
+    /// Who each peer is and what their member may do: the engine's policy.
+    rights: Arc<Rights>,
     peers: HashMap<PeerId, (u64, Outbound)>,
     writes: Option<std::sync::mpsc::Sender<Write>>,
     internal: mpsc::UnboundedSender<Internal>,
@@ -113,6 +127,7 @@ struct Driver {
 /// Starts the engine task and the storage writer over `store`.
 pub(crate) fn start(
     store: Arc<dyn Store>,
+    directory: Arc<dyn Directory>,
     config: &Config,
     metrics: Arc<Metrics>,
 ) -> Result<(HubHandle, tokio::task::JoinHandle<()>), StoreError> {
@@ -153,6 +168,8 @@ pub(crate) fn start(
     let driver = Driver {
         engine,
         store,
+        directory,
+        rights: Arc::new(Rights::default()),
         peers: HashMap::new(),
         writes: Some(writes_tx),
         internal: internal_tx,
@@ -171,9 +188,11 @@ pub(crate) fn start(
 }
 
 impl Driver {
-    fn ctx(&self) -> Ctx<'static> {
+    /// The engine's context: the time, and `rights` (a snapshot of `self.rights`, taken by
+    /// the caller so the engine can be borrowed mutably beside it).
+    fn ctx<'a>(&self, rights: &'a Rights) -> Ctx<'a> {
         let now = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        Ctx::new(now, &AllowAll)
+        Ctx::new(now, rights)
     }
 
     async fn run(
@@ -186,44 +205,59 @@ impl Driver {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
-                biased;
-                Some(done) = internal.recv() => self.on_internal(done),
-                command = commands.recv() => match command {
-                    Some(Command::Shutdown(reply)) => {
-                        self.shutdown(&mut internal, writer).await;
-                        let _ = reply.send(());
-                        return;
+                    biased;
+                    Some(done) = internal.recv() => self.on_internal(done),
+                    command = commands.recv() => match command {
+                        Some(Command::Shutdown(reply)) => {
+                            self.shutdown(&mut internal, writer).await;
+                            let _ = reply.send(());
+                            return;
+                        }
+                        Some(command) => self.on_command(command),
+                        None => {
+                            self.shutdown(&mut internal, writer).await;
+                            return;
+                        }
+                    },
+                    _ = tick.tick() => {
+                        let rights = Arc::clone(&self.rights);
+            let ctx = self.ctx(&rights);
+                        self.engine.tick(ctx);
+                        let evicted = self.engine.evict_idle(self.max_loaded_docs);
+                        Metrics::add(&self.metrics.evictions, evicted as u64);
                     }
-                    Some(command) => self.on_command(command),
-                    None => {
-                        self.shutdown(&mut internal, writer).await;
-                        return;
-                    }
-                },
-                _ = tick.tick() => {
-                    let ctx = self.ctx();
-                    self.engine.tick(ctx);
-                    let evicted = self.engine.evict_idle(self.max_loaded_docs);
-                    Metrics::add(&self.metrics.evictions, evicted as u64);
                 }
-            }
             self.dispatch();
         }
     }
 
     fn on_command(&mut self, command: Command) {
-        let ctx = self.ctx();
+        let rights = Arc::clone(&self.rights);
+        let ctx = self.ctx(&rights);
         match command {
             Command::Connect {
                 peer,
                 conn,
                 outbound,
+                member,
+                token,
             } => {
                 if let Some((_, mut old)) = self.peers.remove(&peer) {
                     old.close(Status::aborted(format!(
                         "replaced by a newer stream with peer id {peer}"
                     )));
                 }
+                let table = Arc::make_mut(&mut self.rights);
+                table.members.insert(member.id.clone(), member.grants);
+                table.peers.insert(
+                    peer.clone(),
+                    PeerAuth {
+                        member: member.id,
+                        token,
+                    },
+                );
+                let rights = Arc::clone(&self.rights);
+                let ctx = self.ctx(&rights);
                 self.engine.peer_connected(ctx, peer.clone());
                 self.peers.insert(peer, (conn, outbound));
             }
@@ -231,6 +265,25 @@ impl Driver {
                 if self.is_current(&peer, conn) {
                     self.peers.remove(&peer);
                     self.engine.peer_disconnected(ctx, &peer);
+                    Arc::make_mut(&mut self.rights).disconnect(&peer);
+                }
+            }
+            Command::MemberChanged(member) => self.member_changed(&member),
+            Command::TokenRevoked(token) => {
+                let peers: Vec<PeerId> = self
+                    .rights
+                    .peers
+                    .iter()
+                    .filter(|(_, a)| a.token == token)
+                    .map(|(p, _)| p.clone())
+                    .collect();
+                for peer in peers {
+                    self.end_stream(
+                        &peer,
+                        Status::unauthenticated(format!(
+                            "token {token} was revoked; ask for a new one"
+                        )),
+                    );
                 }
             }
             Command::Frame { peer, conn, frame } => {
@@ -265,12 +318,67 @@ impl Driver {
         }
     }
 
+    /// Re-reads a member's roles from the directory; ends their streams if they are gone.
+    /// Rights are checked on every message, so a narrower role takes effect at once.
+    fn member_changed(&mut self, member: &MemberId) {
+        let peers = self.rights.peers_of(member);
+        if peers.is_empty() {
+            return;
+        }
+        match self.directory.member(member) {
+            Ok(Some(m)) => {
+                Arc::make_mut(&mut self.rights)
+                    .members
+                    .insert(m.id, m.grants);
+                // Links the member may no longer read are dropped on the next message to
+                // them; announce now, so they are dropped (and told) at once.
+                let rights = Arc::clone(&self.rights);
+                let ctx = self.ctx(&rights);
+                for peer in &peers {
+                    self.engine.rights_changed(ctx, peer);
+                }
+            }
+            Ok(None) => {
+                for peer in peers {
+                    self.end_stream(
+                        &peer,
+                        Status::unauthenticated(format!(
+                            "{member} is no longer a member of this hub"
+                        )),
+                    );
+                }
+            }
+            Err(e) => {
+                // Fail closed: without the directory, the member's streams end.
+                tracing::error!(error = %e, %member, "cannot re-read a member's roles");
+                for peer in peers {
+                    self.end_stream(
+                        &peer,
+                        Status::unavailable("the hub could not check your rights; reconnect"),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Ends a peer's stream with `status` and forgets it.
+    fn end_stream(&mut self, peer: &PeerId, status: Status) {
+        if let Some((_, mut out)) = self.peers.remove(peer) {
+            out.close(status);
+            let rights = Arc::clone(&self.rights);
+            let ctx = self.ctx(&rights);
+            self.engine.peer_disconnected(ctx, peer);
+        }
+        Arc::make_mut(&mut self.rights).disconnect(peer);
+    }
+
     fn is_current(&self, peer: &PeerId, conn: u64) -> bool {
         self.peers.get(peer).is_some_and(|(c, _)| *c == conn)
     }
 
     fn on_internal(&mut self, done: Internal) {
-        let ctx = self.ctx();
+        let rights = Arc::clone(&self.rights);
+        let ctx = self.ctx(&rights);
         match done {
             Internal::Loaded { doc, result } => self.engine.loaded(ctx, doc, result),
             Internal::SyncStateLoaded { peer, doc, state } => {
@@ -389,12 +497,14 @@ impl Driver {
                     "you read too slowly: {capacity} frames were waiting; reconnect to resume"
                 )));
                 self.peers.remove(peer);
-                let ctx = self.ctx();
+                let rights = Arc::clone(&self.rights);
+                let ctx = self.ctx(&rights);
                 self.engine.peer_disconnected(ctx, peer);
             }
             Err(mpsc::error::TrySendError::Closed(_)) => {
                 self.peers.remove(peer);
-                let ctx = self.ctx();
+                let rights = Arc::clone(&self.rights);
+                let ctx = self.ctx(&rights);
                 self.engine.peer_disconnected(ctx, peer);
             }
         }
@@ -408,7 +518,8 @@ impl Driver {
         writer: std::thread::JoinHandle<()>,
     ) {
         self.barrier(internal).await;
-        let ctx = self.ctx();
+        let rights = Arc::clone(&self.rights);
+        let ctx = self.ctx(&rights);
         for (peer, (_, mut out)) in std::mem::take(&mut self.peers) {
             out.close(Status::unavailable(
                 "the hub is shutting down; reconnect later",

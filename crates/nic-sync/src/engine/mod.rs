@@ -324,6 +324,23 @@ impl Engine {
         self.peers.insert(peer, PeerEntry::default());
     }
 
+    /// A peer's rights changed (per `ctx.policy`): documents it may no longer read stop
+    /// syncing, and it is told; the others go on, with the read-only flag brought up to date.
+    pub fn rights_changed(&mut self, ctx: Ctx<'_>, peer: &PeerId) {
+        let docs: Vec<DocumentId> = self
+            .peers
+            .get(peer)
+            .map(|p| p.docs.iter().copied().collect())
+            .unwrap_or_default();
+        for doc in docs {
+            if self.may_read(ctx, peer, &doc) {
+                self.sync_peer(ctx, doc, peer);
+            } else {
+                self.revoke(doc, peer);
+            }
+        }
+    }
+
     /// A peer went away: its links close and their sync state is saved.
     pub fn peer_disconnected(&mut self, _ctx: Ctx<'_>, peer: &PeerId) {
         let Some(entry) = self.peers.remove(peer) else {

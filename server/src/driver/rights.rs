@@ -1,0 +1,62 @@
+//! The engine's [`Policy`] on the hub: each connected peer's member and the roles that member
+//! holds now. The engine asks it before every outgoing message and for every incoming
+//! change, so a change in the directory takes effect on the next message.
+
+use std::collections::HashMap;
+
+use nic_model::{DocMeta, DocumentId, Grants, MemberId, PeerId, TokenId};
+use nic_sync::Policy;
+
+/// Who each connected peer is.
+#[derive(Clone, Debug)]
+pub(crate) struct PeerAuth {
+    /// The member the stream authenticated as.
+    pub(crate) member: MemberId,
+    /// The token it authenticated with.
+    pub(crate) token: TokenId,
+}
+
+/// Connected peers and their members' roles. Cloned on change (changes are rare: connects,
+/// directory edits), shared by reference with every engine call.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Rights {
+    pub(crate) peers: HashMap<PeerId, PeerAuth>,
+    pub(crate) members: HashMap<MemberId, Grants>,
+}
+
+impl Rights {
+    fn grants(&self, peer: &PeerId) -> Option<&Grants> {
+        self.members.get(&self.peers.get(peer)?.member)
+    }
+
+    /// The peers connected as `member`.
+    pub(crate) fn peers_of(&self, member: &MemberId) -> Vec<PeerId> {
+        self.peers
+            .iter()
+            .filter(|(_, a)| a.member == *member)
+            .map(|(p, _)| p.clone())
+            .collect()
+    }
+
+    /// Forgets a peer, and its member's roles once no peer of theirs is left.
+    pub(crate) fn disconnect(&mut self, peer: &PeerId) {
+        if let Some(auth) = self.peers.remove(peer)
+            && !self.peers.values().any(|a| a.member == auth.member)
+        {
+            self.members.remove(&auth.member);
+        }
+    }
+}
+
+impl Policy for Rights {
+    fn can_read(&self, peer: &PeerId, _: &DocumentId, meta: Option<&DocMeta>) -> bool {
+        // A hub always knows a document's metadata; without it, nothing is sent.
+        meta.zip(self.grants(peer))
+            .is_some_and(|(meta, grants)| grants.may_read(meta))
+    }
+
+    fn can_write(&self, peer: &PeerId, _: &DocumentId, meta: Option<&DocMeta>) -> bool {
+        meta.zip(self.grants(peer))
+            .is_some_and(|(meta, grants)| grants.may_write(meta))
+    }
+}

@@ -1,0 +1,339 @@
+//! Rights on the sync stream, end to end: an observer's changes are refused with nothing
+//! stored, a member whose rights shrink or who is removed stops receiving at once, and a
+//! site member never receives another site's `site`-visible documents.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+use std::time::Duration;
+
+use nic_client::{Client, Target};
+use nic_e2e::{RawStream, TestHub, hello, put};
+use nic_model::{DocumentId, PeerId};
+use nic_proto::v1::{self, directory_client::DirectoryClient};
+use nic_proto::v1::{client_frame::Frame as C, hub_frame::Frame as H};
+use nic_sync::automerge;
+use nic_sync::automerge::{ROOT, ReadDoc};
+use nic_sync::{ErrorCode, Notification};
+use tokio::sync::broadcast;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// The hub with network `algebra` (sites lincoln and adams) and members: lena (lead), sam
+/// (site member at lincoln), otto (observer); returns their tokens.
+async fn network(hub: &TestHub) -> (String, String, String) {
+    hub.ensure_network("algebra", &["lincoln", "adams"]).await;
+    let mut admin = hub.directory().await;
+    let mut tokens = Vec::new();
+    for (id, role, site) in [
+        ("lena", v1::Role::NetworkLead, ""),
+        ("sam", v1::Role::SiteMember, "lincoln"),
+        ("otto", v1::Role::Observer, ""),
+    ] {
+        admin
+            .add_member(v1::AddMemberRequest {
+                member: Some(v1::Member {
+                    member_id: id.into(),
+                    display_name: id.into(),
+                    role: role as i32,
+                    network_ids: vec!["algebra".into()],
+                    site_id: site.into(),
+                }),
+            })
+            .await
+            .unwrap();
+        let secret = admin
+            .issue_token(v1::IssueTokenRequest {
+                member_id: id.into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .secret;
+        tokens.push(secret);
+    }
+    (tokens[0].clone(), tokens[1].clone(), tokens[2].clone())
+}
+
+/// Creates a worksheet as the hub admin.
+async fn create(hub: &TestHub, site: &str, visibility: v1::Visibility) -> DocumentId {
+    let reply = hub
+        .documents()
+        .await
+        .create(v1::CreateDocumentRequest {
+            kind: v1::DocKind::PdsaCycle as i32,
+            network_id: "algebra".into(),
+            site_id: site.into(),
+            visibility: visibility as i32,
+            title: format!("{site} cycle"),
+            initial: Some(nic_e2e::worksheet().save()),
+            doc_id: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    reply.meta.unwrap().doc_id.parse().unwrap()
+}
+
+async fn holding(hub: &TestHub, name: &str, token: &str, doc: DocumentId) -> Client {
+    let c = Client::connect(&hub.url, PeerId::new(name).unwrap(), token)
+        .await
+        .unwrap();
+    c.subscribe(Target::Docs(vec![doc])).await.unwrap();
+    c.wait_for(doc, WAIT, |am| {
+        am.get(ROOT, "notes").ok().flatten().is_some()
+    })
+    .await
+    .unwrap();
+    c
+}
+
+/// Waits for a document error with `code` about `doc`.
+async fn doc_error(
+    events: &mut broadcast::Receiver<Notification>,
+    doc: DocumentId,
+    code: ErrorCode,
+) {
+    let waiting = async {
+        loop {
+            if let Ok(Notification::DocError {
+                doc: Some(d),
+                code: c,
+                ..
+            }) = events.recv().await
+                && d == doc
+                && c == code
+            {
+                return;
+            }
+        }
+    };
+    tokio::time::timeout(WAIT, waiting).await.unwrap();
+}
+
+/// The admin edits, and `witness` (who may read) receives it: after that the hub has sent
+/// the edit to everyone it would send it to.
+async fn admin_edit_seen_by(
+    hub: &TestHub,
+    admin: &Client,
+    witness: &Client,
+    doc: DocumentId,
+    key: &str,
+) {
+    let owned = key.to_owned();
+    admin.edit(doc, move |am| put(am, &owned, 1)).await.unwrap();
+    let owned = key.to_owned();
+    witness
+        .wait_for(doc, WAIT, move |am| {
+            am.get(ROOT, owned.as_str()).ok().flatten().is_some()
+        })
+        .await
+        .unwrap();
+    assert!(hub.saved(doc).await.get(ROOT, key).unwrap().is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_observer_cannot_write_and_nothing_of_its_change_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start(dir.path()).await;
+    let (_, _, otto_token) = network(&hub).await;
+    let doc = create(&hub, "lincoln", v1::Visibility::Network).await;
+
+    // A well-behaved client learns it is read-only and keeps its change to itself.
+    let otto = holding(&hub, "otto-laptop", &otto_token, doc).await;
+    otto.edit(doc, |am| put(am, "observer-note", 1))
+        .await
+        .unwrap();
+    assert_eq!(otto.pending(doc).await.unwrap(), Some(1));
+
+    // A client that sends a change anyway is refused.
+    let mut raw = RawStream::open_as(&hub, &otto_token, hello("otto-script"))
+        .await
+        .unwrap();
+    let mut change = hub.saved(doc).await;
+    put(&mut change, "forced-note", 1);
+    let bytes = change.get_last_local_change().unwrap().raw_bytes().to_vec();
+    let message = automerge::sync::Message {
+        heads: change.get_heads(),
+        need: Vec::new(),
+        have: Vec::new(),
+        changes: automerge::sync::ChunkList::from(vec![bytes]),
+        flags: None,
+        version: automerge::sync::MessageVersion::V1,
+    };
+    raw.send(C::Subscribe(v1::Subscribe {
+        target: Some(v1::subscribe::Target::Docs(v1::DocIds {
+            doc_ids: vec![doc.to_string()],
+        })),
+    }))
+    .await;
+    raw.send(C::DocSync(v1::DocSync {
+        doc_id: doc.to_string(),
+        message: message.encode(),
+    }))
+    .await;
+    let refused = raw
+        .until(|f| match f {
+            H::DocError(e) if e.code == v1::ErrorCode::PermissionDenied as i32 => Some(e.clone()),
+            _ => None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(refused.doc_id, doc.to_string());
+
+    // Refused means neither applied nor stored: the hub's copy lacks both changes, even after
+    // a restart (it is read from disk).
+    for key in ["observer-note", "forced-note"] {
+        assert!(
+            hub.saved(doc).await.get(ROOT, key).unwrap().is_none(),
+            "{key}"
+        );
+    }
+    drop(raw);
+    drop(otto);
+    hub.stop().await;
+    let hub = TestHub::start(dir.path()).await;
+    for key in ["observer-note", "forced-note"] {
+        assert!(
+            hub.saved(doc).await.get(ROOT, key).unwrap().is_none(),
+            "{key}"
+        );
+    }
+    hub.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_removed_or_narrowed_mid_stream_receives_nothing_more() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start(dir.path()).await;
+    let (lena_token, sam_token, _) = network(&hub).await;
+    let shared = create(&hub, "lincoln", v1::Visibility::Network).await;
+    let private = create(&hub, "lincoln", v1::Visibility::Site).await;
+    let admin = Client::connect(&hub.url, PeerId::new("admin-desk").unwrap(), &hub.token)
+        .await
+        .unwrap();
+    admin
+        .subscribe(Target::Docs(vec![shared, private]))
+        .await
+        .unwrap();
+    let lena = holding(&hub, "lena-laptop", &lena_token, shared).await;
+    lena.subscribe(Target::Docs(vec![private])).await.unwrap();
+    let sam = holding(&hub, "sam-laptop", &sam_token, shared).await;
+    sam.subscribe(Target::Docs(vec![private])).await.unwrap();
+    sam.wait_for(private, WAIT, |am| {
+        am.get(ROOT, "notes").ok().flatten().is_some()
+    })
+    .await
+    .unwrap();
+    for c in [&admin, &lena] {
+        c.wait_for(private, WAIT, |am| {
+            am.get(ROOT, "notes").ok().flatten().is_some()
+        })
+        .await
+        .unwrap();
+    }
+
+    // Sam becomes an observer: the site-visible document stops at once, the shared one goes on.
+    let mut events = sam.events();
+    let mut lead = DirectoryClient::new(
+        nic_proto::auth::Bearer::new(&lena_token)
+            .unwrap()
+            .on(hub.channel().await),
+    );
+    lead.set_role(v1::SetRoleRequest {
+        member_id: "sam".into(),
+        role: v1::Role::Observer as i32,
+        site_id: String::new(),
+    })
+    .await
+    .unwrap();
+    doc_error(&mut events, private, ErrorCode::PermissionDenied).await;
+    admin_edit_seen_by(&hub, &admin, &lena, private, "after-narrowing").await;
+    admin_edit_seen_by(&hub, &admin, &lena, shared, "shared-after-narrowing").await;
+    sam.wait_for(shared, WAIT, |am| {
+        am.get(ROOT, "shared-after-narrowing")
+            .ok()
+            .flatten()
+            .is_some()
+    })
+    .await
+    .unwrap();
+    let sees = sam
+        .read(private, |am| {
+            am.get(ROOT, "after-narrowing").unwrap().is_some()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        sees,
+        Some(false),
+        "a narrowed member still received the private document"
+    );
+
+    // Sam is removed: the stream ends, and nothing more arrives.
+    lead.remove_member(v1::RemoveMemberRequest {
+        member_id: "sam".into(),
+    })
+    .await
+    .unwrap();
+    admin_edit_seen_by(&hub, &admin, &lena, shared, "after-removal").await;
+    let sees = sam
+        .read(shared, |am| {
+            am.get(ROOT, "after-removal").unwrap().is_some()
+        })
+        .await
+        .unwrap();
+    assert_eq!(sees, Some(false), "a removed member still received changes");
+    // And cannot come back: the token went with the membership.
+    let again = Client::connect(&hub.url, PeerId::new("sam-laptop").unwrap(), &sam_token).await;
+    let err = again.err().expect("a removed member's token is refused");
+    assert!(
+        err.to_string().contains("revoked") || err.to_string().contains("no longer"),
+        "{err}"
+    );
+    hub.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_site_member_never_receives_another_sites_private_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start(dir.path()).await;
+    let (_, sam_token, _) = network(&hub).await;
+    let theirs = create(&hub, "adams", v1::Visibility::Site).await;
+    let sam = Client::connect(&hub.url, PeerId::new("sam-laptop").unwrap(), &sam_token)
+        .await
+        .unwrap();
+    let mut events = sam.events();
+    sam.subscribe(Target::Docs(vec![theirs])).await.unwrap();
+    doc_error(&mut events, theirs, ErrorCode::PermissionDenied).await;
+    let held = sam
+        .read(theirs, |am| am.get(ROOT, "notes").unwrap().is_some())
+        .await
+        .unwrap();
+    assert_ne!(
+        held,
+        Some(true),
+        "another site's private document reached a site member"
+    );
+    // Nor does a Get or a List reveal it.
+    let mut docs = nic_proto::v1::documents_client::DocumentsClient::new(
+        nic_proto::auth::Bearer::new(&sam_token)
+            .unwrap()
+            .on(hub.channel().await),
+    );
+    let get = docs
+        .get(v1::GetDocumentRequest {
+            doc_id: theirs.to_string(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(get.code(), tonic::Code::PermissionDenied);
+    let listed = docs
+        .list(v1::ListDocumentsRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .documents;
+    assert!(listed.iter().all(|m| m.doc_id != theirs.to_string()));
+    hub.stop().await;
+}

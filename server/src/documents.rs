@@ -6,7 +6,7 @@ use std::sync::Arc;
 use nic_model::{DocMeta, DocumentId};
 use nic_proto::convert;
 use nic_proto::v1::{self, documents_server};
-use nic_store::{Directory, Durability, ListFilter, Store};
+use nic_store::{Binding, Directory, Durability, ListFilter, Store};
 use nic_sync::automerge::Automerge;
 use tonic::{Request, Response, Status};
 
@@ -137,6 +137,16 @@ impl documents_server::Documents for DocumentsService {
             if store.meta(&stored.id)?.is_some() {
                 return Err(ApiError::AlreadyExists(stored.id));
             }
+            // The initial changes' actors become the creator's (or the creation is refused).
+            for change in doc.get_changes(&[]) {
+                let actor = change.actor_id();
+                if let Binding::Other(owner) = directory.bind_actor(actor.to_bytes(), &caller.member.id)? {
+                    return Err(ApiError::PermissionDenied(format!(
+                        "initial contains changes by Automerge actor {} which belongs to {owner}; create it from your own actor id",
+                        actor.to_hex_string()
+                    )));
+                }
+            }
             store.put_meta(&stored)?;
             store.append(&stored.id, &doc.save())?;
             store.flush(durability)?;
@@ -232,26 +242,27 @@ impl documents_server::Documents for DocumentsService {
         };
         let size = page_size(r.page_size);
         let store = self.store.clone();
+        let directory = self.directory.clone();
         let (entries, total) = blocking(move || {
             let meta = store.meta(&id)?.ok_or(ApiError::NotFound(id))?;
             may_read(&caller, &meta)?;
             let (_, am) = load(store.as_ref(), id)?;
             let changes = am.get_changes(&[]);
             let total = changes.len();
-            let entries = changes
-                .iter()
-                .skip(start)
-                .take(size)
-                .map(|c| v1::HistoryEntry {
+            let mut entries = Vec::new();
+            for c in changes.iter().skip(start).take(size) {
+                // The member the hub verified for this actor (history names people).
+                let member = directory.actor_member(c.actor_id().to_bytes())?;
+                entries.push(v1::HistoryEntry {
                     hash: c.hash().as_ref().to_vec(),
                     actor_id: c.actor_id().to_hex_string(),
-                    member_id: String::new(),
+                    member_id: member.map(|m| m.to_string()).unwrap_or_default(),
                     time_ms: c.timestamp(),
                     message: c.message().map(str::to_owned).unwrap_or_default(),
                     deps: convert::heads_to_wire(c.deps()),
                     seq: c.seq(),
-                })
-                .collect::<Vec<_>>();
+                });
+            }
             Ok((entries, total))
         })
         .await?;

@@ -147,30 +147,14 @@ async fn an_observer_cannot_write_and_nothing_of_its_change_is_stored() {
     assert_eq!(otto.pending(doc).await.unwrap(), Some(1));
 
     // A client that sends a change anyway is refused.
-    let mut raw = RawStream::open_as(&hub, &otto_token, hello("otto-script"))
-        .await
-        .unwrap();
-    let mut change = hub.saved(doc).await;
-    put(&mut change, "forced-note", 1);
-    let bytes = change.get_last_local_change().unwrap().raw_bytes().to_vec();
-    let message = automerge::sync::Message {
-        heads: change.get_heads(),
-        need: Vec::new(),
-        have: Vec::new(),
-        changes: automerge::sync::ChunkList::from(vec![bytes]),
-        flags: None,
-        version: automerge::sync::MessageVersion::V1,
-    };
-    raw.send(C::Subscribe(v1::Subscribe {
-        target: Some(v1::subscribe::Target::Docs(v1::DocIds {
-            doc_ids: vec![doc.to_string()],
-        })),
-    }))
-    .await;
-    raw.send(C::DocSync(v1::DocSync {
-        doc_id: doc.to_string(),
-        message: message.encode(),
-    }))
+    let mut raw = force_change(
+        &hub,
+        &otto_token,
+        "otto-script",
+        doc,
+        &automerge::ActorId::random(),
+        "forced-note",
+    )
     .await;
     let refused = raw
         .until(|f| match f {
@@ -335,5 +319,94 @@ async fn a_site_member_never_receives_another_sites_private_document() {
         .into_inner()
         .documents;
     assert!(listed.iter().all(|m| m.doc_id != theirs.to_string()));
+    hub.stop().await;
+}
+
+/// Sends one change (made on the hub's copy of `doc` under `actor`) over a raw stream as the
+/// holder of `token`; returns the stream to read the answer from.
+async fn force_change(
+    hub: &TestHub,
+    token: &str,
+    peer: &str,
+    doc: DocumentId,
+    actor: &automerge::ActorId,
+    key: &str,
+) -> RawStream {
+    let raw = RawStream::open_as(hub, token, hello(peer)).await.unwrap();
+    let mut change = hub.saved(doc).await.with_actor(actor.clone());
+    put(&mut change, key, 1);
+    let bytes = change.get_last_local_change().unwrap().raw_bytes().to_vec();
+    let message = automerge::sync::Message {
+        heads: change.get_heads(),
+        need: Vec::new(),
+        have: Vec::new(),
+        changes: automerge::sync::ChunkList::from(vec![bytes]),
+        flags: None,
+        version: automerge::sync::MessageVersion::V1,
+    };
+    raw.send(C::Subscribe(v1::Subscribe {
+        target: Some(v1::subscribe::Target::Docs(v1::DocIds {
+            doc_ids: vec![doc.to_string()],
+        })),
+    }))
+    .await;
+    raw.send(C::DocSync(v1::DocSync {
+        doc_id: doc.to_string(),
+        message: message.encode(),
+    }))
+    .await;
+    raw
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_actor_id_belongs_to_the_member_who_first_used_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start(dir.path()).await;
+    let (lena_token, sam_token, _) = network(&hub).await;
+    let doc = create(&hub, "lincoln", v1::Visibility::Network).await;
+    let actor = automerge::ActorId::random();
+
+    // Lena writes first under this actor id: it becomes hers.
+    let mut lena = force_change(&hub, &lena_token, "lena-script", doc, &actor, "by-lena").await;
+    lena.until(|f| matches!(f, H::DocAck(a) if a.doc_id == doc.to_string()).then_some(()))
+        .await
+        .unwrap();
+    assert!(hub.saved(doc).await.get(ROOT, "by-lena").unwrap().is_some());
+
+    // Sam, who may write the document, tries the same actor id: refused, nothing stored.
+    let mut sam = force_change(&hub, &sam_token, "sam-script", doc, &actor, "by-sam").await;
+    let refused = sam
+        .until(|f| match f {
+            H::DocError(e) if e.code == v1::ErrorCode::PermissionDenied as i32 => Some(e.clone()),
+            _ => None,
+        })
+        .await
+        .unwrap();
+    assert!(
+        refused.message.contains("another member"),
+        "{}",
+        refused.message
+    );
+    assert!(hub.saved(doc).await.get(ROOT, "by-sam").unwrap().is_none());
+
+    // History names the member behind each actor id.
+    let history = hub
+        .documents()
+        .await
+        .history(v1::GetHistoryRequest {
+            doc_id: doc.to_string(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .entries;
+    let lenas = history
+        .iter()
+        .find(|e| e.actor_id == actor.to_hex_string())
+        .expect("lena's change is in the history");
+    assert_eq!(lenas.member_id, "lena");
+    // The initial content was made by the creator, the hub admin.
+    assert_eq!(history[0].member_id, "admin");
     hub.stop().await;
 }

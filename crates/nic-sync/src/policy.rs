@@ -12,6 +12,14 @@ pub trait Policy {
 
     /// Whether `peer` may change the document.
     fn can_write(&self, peer: &PeerId, doc: &DocumentId, meta: Option<&DocMeta>) -> bool;
+
+    /// Whether `peer` may author changes under the Automerge actor id `actor`. A hub binds
+    /// each actor id to the member who first used it and refuses it to everyone else, so a
+    /// document's history names its authors truthfully. The default allows every actor.
+    fn may_author(&self, peer: &PeerId, actor: &[u8]) -> bool {
+        let _ = (peer, actor);
+        true
+    }
 }
 
 /// Every peer may read and write everything: for replicas, whose only peer is their hub.

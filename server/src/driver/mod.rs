@@ -168,8 +168,8 @@ pub(crate) fn start(
     let driver = Driver {
         engine,
         store,
+        rights: Arc::new(Rights::new(directory.clone())),
         directory,
-        rights: Arc::new(Rights::default()),
         peers: HashMap::new(),
         writes: Some(writes_tx),
         internal: internal_tx,

@@ -45,6 +45,22 @@ impl Engine {
                 return;
             }
         };
+        // Verified authorship: every actor id of the new changes must be the peer's member's.
+        if let Some(actor) = new.actors.iter().find(|a| !ctx.policy.may_author(peer, a)) {
+            let actor = hex_id(actor);
+            self.send_error(
+                peer,
+                Some(doc),
+                ErrorCode::PermissionDenied,
+                format!(
+                    "document {doc}: changes by Automerge actor {actor} belong to another member; use your own actor id (nothing was stored)"
+                ),
+            );
+            return;
+        }
+        let Some(entry) = self.docs.get_mut(&doc) else {
+            return;
+        };
         let waiting = entry.links.get(peer).is_some_and(|l| !l.staged.is_empty());
         if new.bytes.is_empty() && !waiting {
             self.apply_sync(ctx, doc, peer, message);
@@ -291,6 +307,9 @@ pub(super) struct NewChunk {
     pub(super) bytes: Vec<u8>,
     /// Each change's hash and dependencies; `None` if some piece is not a single change.
     pub(super) changes: Option<Vec<ChangeDeps>>,
+    /// The actor ids that authored the new changes (for a whole document or an opaque
+    /// piece, its changes' actors).
+    pub(super) actors: Vec<Vec<u8>>,
 }
 
 /// The changes of a message that the document lacks; an error if a piece does not parse.
@@ -300,6 +319,12 @@ pub(super) struct NewChunk {
 fn new_changes(am: &Automerge, message: &Message) -> Result<NewChunk, String> {
     let mut bytes = Vec::new();
     let mut changes = Some(Vec::new());
+    let mut actors: Vec<Vec<u8>> = Vec::new();
+    let mut note_actor = |actor: &[u8]| {
+        if !actors.iter().any(|a| a.as_slice() == actor) {
+            actors.push(actor.to_vec());
+        }
+    };
     for entry in message.changes.iter() {
         let pieces = crate::chunks::split(entry).unwrap_or_else(|| vec![(ChunkKind::Other, entry)]);
         for (kind, piece) in pieces {
@@ -313,6 +338,7 @@ fn new_changes(am: &Automerge, message: &Message) -> Result<NewChunk, String> {
                         .is_some_and(|c: &Vec<ChangeDeps>| c.iter().any(|(h, _)| *h == hash));
                 if !known {
                     bytes.extend_from_slice(piece);
+                    note_actor(change.actor_id().to_bytes());
                     if let Some(c) = changes.as_mut() {
                         c.push((hash, change.deps().to_vec()));
                     }
@@ -324,6 +350,13 @@ fn new_changes(am: &Automerge, message: &Message) -> Result<NewChunk, String> {
             let mut scratch = Automerge::new();
             match catch_unwind(AssertUnwindSafe(|| scratch.load_incremental(piece))) {
                 Ok(Ok(_)) => {
+                    // Every change the piece holds that the document lacks was authored by
+                    // one of these actors.
+                    for change in scratch.get_changes(&[]) {
+                        if !has(am, &change.hash()) {
+                            note_actor(change.actor_id().to_bytes());
+                        }
+                    }
                     bytes.extend_from_slice(piece);
                     changes = None;
                 }
@@ -335,7 +368,16 @@ fn new_changes(am: &Automerge, message: &Message) -> Result<NewChunk, String> {
     if bytes.is_empty() {
         changes = Some(Vec::new());
     }
-    Ok(NewChunk { bytes, changes })
+    Ok(NewChunk {
+        bytes,
+        changes,
+        actors,
+    })
+}
+
+/// An actor id as text, for messages.
+fn hex_id(actor: &[u8]) -> String {
+    actor.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Records that the document's heads are durable, unless our own edits are still being

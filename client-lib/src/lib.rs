@@ -33,6 +33,36 @@ pub use nic_sync::automerge;
 
 use task::Cmd;
 
+/// How to check the hub's certificate, and this client's own for mutual TLS.
+#[derive(Clone, Debug, Default)]
+pub struct Tls {
+    /// The CA certificate(s) to trust for the hub, PEM; `None` trusts nothing extra (the
+    /// connection then fails unless the hub's certificate is otherwise trusted).
+    pub ca_pem: Option<Vec<u8>>,
+    /// The name to check the hub's certificate against, if not the address's host.
+    pub domain: Option<String>,
+    /// This client's certificate chain and key, PEM, when the hub requires client
+    /// certificates.
+    pub identity: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+impl Tls {
+    /// The transport's TLS settings.
+    pub fn client_config(&self) -> tonic::transport::ClientTlsConfig {
+        let mut config = tonic::transport::ClientTlsConfig::new();
+        if let Some(ca) = &self.ca_pem {
+            config = config.ca_certificate(tonic::transport::Certificate::from_pem(ca));
+        }
+        if let Some(domain) = &self.domain {
+            config = config.domain_name(domain.clone());
+        }
+        if let Some((cert, key)) = &self.identity {
+            config = config.identity(tonic::transport::Identity::from_pem(cert, key));
+        }
+        config
+    }
+}
+
 /// A connected replica. Cheap to clone; the background task stops when the last clone drops.
 #[derive(Clone)]
 pub struct Client {
@@ -46,8 +76,18 @@ impl Client {
     /// presenting `token` (see the hub's `Directory` service; a new hub writes its admin's
     /// token to `admin-token` in its data folder).
     pub async fn connect(addr: &str, peer: PeerId, token: &str) -> Result<Client, ClientError> {
+        Self::connect_with(addr, peer, token, None).await
+    }
+
+    /// [`Client::connect`] over TLS when `tls` is given (`addr` then starts with `https://`).
+    pub async fn connect_with(
+        addr: &str,
+        peer: PeerId,
+        token: &str,
+        tls: Option<&Tls>,
+    ) -> Result<Client, ClientError> {
         let (events, _) = broadcast::channel(1024);
-        let cmds = task::start(addr, peer.clone(), token, events.clone()).await?;
+        let cmds = task::start(addr, peer.clone(), token, tls, events.clone()).await?;
         Ok(Client { cmds, events, peer })
     }
 

@@ -60,13 +60,21 @@ pub(crate) async fn start(
     addr: &str,
     peer: PeerId,
     token: &str,
+    tls: Option<&crate::Tls>,
     events: broadcast::Sender<Notification>,
 ) -> Result<mpsc::Sender<Cmd>, ClientError> {
     let bearer = Bearer::new(token).map_err(ClientError::from)?;
-    let endpoint = Endpoint::from_shared(addr.to_owned()).map_err(|e| ClientError::BadAddress {
+    let bad_address = |reason: String| ClientError::BadAddress {
         addr: addr.to_owned(),
-        reason: e.to_string(),
-    })?;
+        reason,
+    };
+    let mut endpoint =
+        Endpoint::from_shared(addr.to_owned()).map_err(|e| bad_address(e.to_string()))?;
+    if let Some(tls) = tls {
+        endpoint = endpoint
+            .tls_config(tls.client_config())
+            .map_err(|e| bad_address(format!("TLS settings: {e}")))?;
+    }
     let channel = endpoint
         .connect()
         .await

@@ -46,6 +46,19 @@ pub struct ServeArgs {
     /// network. [default: 16384]
     #[arg(long, env = "NIC_HUB_PEER_QUEUE")]
     pub peer_queue: Option<usize>,
+    /// Serve TLS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, env = "NIC_HUB_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, env = "NIC_HUB_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Require client certificates signed by this CA (PEM): mutual TLS. Needs --tls-cert.
+    #[arg(long, env = "NIC_HUB_TLS_CLIENT_CA", requires = "tls_cert")]
+    pub tls_client_ca: Option<PathBuf>,
+    /// Allow listening on a non-loopback address without TLS (tokens would cross the
+    /// network in clear: only behind a TLS-terminating proxy).
+    #[arg(long, env = "NIC_HUB_INSECURE")]
+    pub insecure: bool,
 }
 
 /// The config file's shape: the same settings as the flags.
@@ -59,6 +72,21 @@ struct FileConfig {
     max_loaded_docs: Option<usize>,
     max_message_bytes: Option<usize>,
     peer_queue: Option<usize>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    tls_client_ca: Option<PathBuf>,
+    insecure: Option<bool>,
+}
+
+/// Where the hub's TLS identity (and, for mutual TLS, the clients' CA) are.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// The certificate chain, PEM.
+    pub cert: PathBuf,
+    /// Its private key, PEM.
+    pub key: PathBuf,
+    /// The CA that signs client certificates; set, clients must present one.
+    pub client_ca: Option<PathBuf>,
 }
 
 /// Settings in force.
@@ -78,6 +106,8 @@ pub struct Config {
     pub max_message_bytes: usize,
     /// Frames queued per client before it is cut off.
     pub peer_queue: usize,
+    /// TLS, if served.
+    pub tls: Option<TlsFiles>,
 }
 
 impl Default for Config {
@@ -90,6 +120,7 @@ impl Default for Config {
             max_loaded_docs: 10_000,
             max_message_bytes: 4 * 1024 * 1024,
             peer_queue: 16_384,
+            tls: None,
         }
     }
 }
@@ -158,7 +189,34 @@ impl Config {
                 .or(file.max_message_bytes)
                 .unwrap_or(d.max_message_bytes),
             peer_queue: args.peer_queue.or(file.peer_queue).unwrap_or(d.peer_queue),
+            tls: match (
+                args.tls_cert.clone().or(file.tls_cert),
+                args.tls_key.clone().or(file.tls_key),
+            ) {
+                (Some(cert), Some(key)) => Some(TlsFiles {
+                    cert,
+                    key,
+                    client_ca: args.tls_client_ca.clone().or(file.tls_client_ca),
+                }),
+                (None, None) => None,
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        setting: "tls-cert/tls-key",
+                        reason: "give both the certificate and its key".into(),
+                    });
+                }
+            },
         };
+        let insecure = args.insecure || file.insecure.unwrap_or(false);
+        if config.tls.is_none() && !config.listen.ip().is_loopback() && !insecure {
+            return Err(ConfigError::Invalid {
+                setting: "listen",
+                reason: format!(
+                    "{} is reachable from other machines, and without TLS every token would cross the network in clear; give --tls-cert and --tls-key (or --insecure behind a TLS proxy)",
+                    config.listen
+                ),
+            });
+        }
         if config.peer_queue == 0 {
             return Err(ConfigError::Invalid {
                 setting: "peer-queue",
@@ -228,5 +286,33 @@ mod tests {
         })
         .unwrap_err();
         assert!(err.to_string().contains("peer-queue"), "{err}");
+    }
+
+    #[test]
+    fn a_non_loopback_address_needs_tls_or_an_explicit_insecure() {
+        let open: SocketAddr = "0.0.0.0:50051".parse().unwrap();
+        let err = Config::resolve(&ServeArgs {
+            listen: Some(open),
+            ..ServeArgs::default()
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("--tls-cert"), "{err}");
+        let insecure = Config::resolve(&ServeArgs {
+            listen: Some(open),
+            insecure: true,
+            ..ServeArgs::default()
+        })
+        .unwrap();
+        assert_eq!(insecure.tls, None);
+        let tls = Config::resolve(&ServeArgs {
+            listen: Some(open),
+            tls_cert: Some("hub.pem".into()),
+            tls_key: Some("hub.key".into()),
+            ..ServeArgs::default()
+        })
+        .unwrap();
+        assert_eq!(tls.tls.map(|t| t.cert), Some(PathBuf::from("hub.pem")));
+        // Loopback needs neither.
+        assert!(Config::resolve(&ServeArgs::default()).is_ok());
     }
 }

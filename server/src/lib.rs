@@ -58,6 +58,14 @@ pub enum ServeError {
     /// The hub admin could not be made on first start.
     #[error("{0}")]
     Bootstrap(#[from] auth::BootstrapError),
+    /// A TLS file could not be read.
+    #[error("cannot read TLS file {path}: {source}")]
+    Tls {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// The gRPC server failed.
     #[error("gRPC server error: {0}")]
     Transport(#[from] tonic::transport::Error),
@@ -186,8 +194,18 @@ pub async fn serve_with_store(
             let _ = rx.await;
         }
     };
-    tracing::info!(addr = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), data = %config.data_dir.display(), "nic-hub serving");
-    tonic::transport::Server::builder()
+    let mut server = tonic::transport::Server::builder();
+    if let Some(files) = &config.tls {
+        server = server.tls_config(tls_config(files)?)?;
+    }
+    tracing::info!(
+        addr = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+        data = %config.data_dir.display(),
+        tls = config.tls.is_some(),
+        mutual_tls = config.tls.as_ref().is_some_and(|t| t.client_ca.is_some()),
+        "nic-hub serving"
+    );
+    server
         .add_service(health)
         .add_service(reflection)
         .add_service(InterceptedService::new(
@@ -215,6 +233,22 @@ pub async fn serve_with_store(
     }
     tracing::info!("nic-hub stopped");
     Ok(())
+}
+
+/// The server's TLS settings from the certificate, key and (for mutual TLS) client CA files.
+fn tls_config(files: &config::TlsFiles) -> Result<tonic::transport::ServerTlsConfig, ServeError> {
+    let read = |path: &std::path::Path| {
+        std::fs::read(path).map_err(|source| ServeError::Tls {
+            path: path.to_owned(),
+            source,
+        })
+    };
+    let identity = tonic::transport::Identity::from_pem(read(&files.cert)?, read(&files.key)?);
+    let mut tls = tonic::transport::ServerTlsConfig::new().identity(identity);
+    if let Some(ca) = &files.client_ca {
+        tls = tls.client_ca_root(tonic::transport::Certificate::from_pem(read(ca)?));
+    }
+    Ok(tls)
 }
 
 /// Accepted connections with Nagle's algorithm off: tonic sets `TCP_NODELAY` only on

@@ -8,18 +8,17 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use nic_client::Target;
 use nic_client::automerge::ReadDoc;
-use nic_client::{Client, Target};
-use nic_model::{DocumentId, PeerId};
-use nic_proto::auth::{AuthedChannel, Bearer};
+use nic_model::DocumentId;
+use nic_proto::auth::AuthedChannel;
 use nic_proto::v1::{self, documents_client::DocumentsClient};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
-use tonic::transport::Channel;
 
-use crate::hub::Hub;
+use crate::hub::{Access, Hub};
 use crate::latency::Summary;
 use crate::scenario::{self, Report, Scenario};
 use crate::workload::worksheet;
@@ -72,14 +71,14 @@ const IN_FLIGHT: usize = 64;
 /// Runs the archive scenario; `hub` must be one this tool started (it is restarted).
 pub async fn run(hub: &mut Hub, a: &Archive) -> anyhow::Result<ArchiveReport> {
     let started = Instant::now();
-    let ids = populate(&hub.url, &hub.token, a.stored).await?;
+    let ids = populate(&hub.access(), a.stored).await?;
     let populate_s = started.elapsed().as_secs_f64();
     let disk_mib = hub.disk_bytes().map(mib);
 
     let spawned = hub.restart().await?;
     let mut rng = ChaCha8Rng::seed_from_u64(a.active.seed);
     let probe = *ids.first().context("nothing was stored")?;
-    let channel = serving(&hub.url, &hub.token, probe, a.active.timeout).await?;
+    let channel = serving(&hub.access(), probe, a.active.timeout).await?;
     let restart_s = spawned.elapsed().as_secs_f64();
     let rss_after_restart_mib = hub.rss_bytes().map(mib);
 
@@ -88,13 +87,7 @@ pub async fn run(hub: &mut Hub, a: &Archive) -> anyhow::Result<ArchiveReport> {
     idle.shuffle(&mut rng);
     let samples = a.samples.min(idle.len() / 2);
     let get_idle = get_each(channel, &idle[..samples]).await?;
-    let open_idle = open_each(
-        &hub.url,
-        &hub.token,
-        &idle[samples..2 * samples],
-        a.active.timeout,
-    )
-    .await?;
+    let open_idle = open_each(&hub.access(), &idle[samples..2 * samples], a.active.timeout).await?;
     let rss_after_opens_mib = hub.rss_bytes().map(mib);
 
     let active = scenario::run(&*hub, &a.active).await?;
@@ -119,12 +112,8 @@ fn mib(bytes: u64) -> f64 {
 }
 
 /// Stores `count` worksheets, [`IN_FLIGHT`] at a time; returns their ids in creation order.
-async fn populate(url: &str, token: &str, count: usize) -> anyhow::Result<Vec<DocumentId>> {
-    let channel = Channel::from_shared(url.to_owned())?
-        .connect()
-        .await
-        .with_context(|| format!("cannot reach the hub at {url}"))?;
-    let channel = Bearer::new(token)?.on(channel);
+async fn populate(access: &Access, count: usize) -> anyhow::Result<Vec<DocumentId>> {
+    let channel = access.channel().await?;
     scenario::ensure_network(channel.clone(), NETWORK, SITES).await?;
     // One worksheet's bytes serve for all: building 100,000 Automerge documents here would
     // measure this tool, not the hub.
@@ -168,16 +157,14 @@ async fn populate(url: &str, token: &str, count: usize) -> anyhow::Result<Vec<Do
 
 /// Connects to a (re)starting hub and waits until it answers `Documents.Get` for `probe`.
 async fn serving(
-    url: &str,
-    token: &str,
+    access: &Access,
     probe: DocumentId,
     timeout: Duration,
 ) -> anyhow::Result<AuthedChannel> {
     let deadline = Instant::now() + timeout;
     loop {
         let attempt = async {
-            let channel = Channel::from_shared(url.to_owned())?.connect().await?;
-            let channel = Bearer::new(token)?.on(channel);
+            let channel = access.channel().await?;
             DocumentsClient::new(channel.clone())
                 .get(v1::GetDocumentRequest {
                     doc_id: probe.to_string(),
@@ -216,12 +203,11 @@ async fn get_each(channel: AuthedChannel, docs: &[DocumentId]) -> anyhow::Result
 
 /// Times a client subscribing to each document in turn until it holds its content, ms.
 async fn open_each(
-    url: &str,
-    token: &str,
+    access: &Access,
     docs: &[DocumentId],
     timeout: Duration,
 ) -> anyhow::Result<Summary> {
-    let client = Client::connect(url, PeerId::new("archive-reader")?, token).await?;
+    let client = access.client("archive-reader").await?;
     let mut samples = Vec::with_capacity(docs.len());
     for doc in docs {
         let started = Instant::now();

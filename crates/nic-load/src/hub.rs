@@ -43,6 +43,8 @@ pub enum HubSpec {
         data_dir: Option<PathBuf>,
         /// The token to present.
         token: String,
+        /// TLS settings, for an `https://` address.
+        tls: Option<nic_client::Tls>,
     },
 }
 
@@ -61,6 +63,41 @@ enum Running {
     External,
 }
 
+/// How to reach a hub: its address, the token to present, and TLS settings if it serves TLS.
+#[derive(Clone, Debug)]
+pub struct Access {
+    /// `http://…` or, with TLS, `https://…`.
+    pub url: String,
+    /// The token every call carries.
+    pub token: String,
+    /// How to check the hub's certificate (and present ours), for `https://`.
+    pub tls: Option<nic_client::Tls>,
+}
+
+impl Access {
+    /// A channel whose calls carry the token.
+    pub async fn channel(&self) -> anyhow::Result<nic_proto::auth::AuthedChannel> {
+        let mut endpoint = tonic::transport::Channel::from_shared(self.url.clone())?;
+        if let Some(tls) = &self.tls {
+            endpoint = endpoint.tls_config(tls.client_config())?;
+        }
+        let channel = endpoint
+            .connect()
+            .await
+            .with_context(|| format!("cannot reach the hub at {}", self.url))?;
+        Ok(nic_proto::auth::Bearer::new(&self.token)?.on(channel))
+    }
+
+    /// A client-library replica connected as `peer`.
+    pub async fn client(&self, peer: &str) -> anyhow::Result<nic_client::Client> {
+        let peer = nic_model::PeerId::new(peer)?;
+        Ok(
+            nic_client::Client::connect_with(&self.url, peer, &self.token, self.tls.as_ref())
+                .await?,
+        )
+    }
+}
+
 /// A hub the tool is loading.
 pub struct Hub {
     /// Its gRPC address.
@@ -68,6 +105,8 @@ pub struct Hub {
     /// The token the tool presents: the hub admin's, read from the data folder of a hub it
     /// started, or the one given for a hub given by address.
     pub token: String,
+    /// TLS settings for a hub given by an `https://` address.
+    pub tls: Option<nic_client::Tls>,
     /// Whose CPU and memory the figures are.
     pub measured: &'static str,
     pid: Option<u32>,
@@ -91,9 +130,11 @@ impl Hub {
                 pid,
                 data_dir,
                 token,
+                tls,
             } => Ok(Hub {
                 url: url.clone(),
                 token: token.clone(),
+                tls: tls.clone(),
                 measured: if pid.is_some() {
                     "hub process"
                 } else {
@@ -104,6 +145,15 @@ impl Hub {
                 running: Running::External,
                 _dir: None,
             }),
+        }
+    }
+
+    /// How to reach it.
+    pub fn access(&self) -> Access {
+        Access {
+            url: self.url.clone(),
+            token: self.token.clone(),
+            tls: self.tls.clone(),
         }
     }
 
@@ -225,6 +275,7 @@ async fn start_child(
     Ok(Hub {
         url,
         token: admin_token(dir.path())?,
+        tls: None,
         measured: "hub process",
         pid: Some(child.id()),
         data_dir: Some(dir.path().to_owned()),
@@ -295,6 +346,7 @@ async fn start_in_process(durability: DurabilityMode) -> anyhow::Result<Hub> {
     Ok(Hub {
         url,
         token: admin_token(dir.path())?,
+        tls: None,
         measured: "this process (hub and clients together)",
         pid: Some(std::process::id()),
         data_dir: Some(dir.path().to_owned()),

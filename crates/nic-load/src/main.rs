@@ -60,6 +60,18 @@ struct Args {
     /// With --hub: the token to present (a hub the tool starts gives it its admin's).
     #[arg(long, env = "NIC_TOKEN", hide_env_values = true, requires = "hub")]
     token: Option<String>,
+    /// With an `https://` --hub: the CA certificate (PEM) that signed the hub's certificate.
+    #[arg(long, requires = "hub")]
+    tls_ca: Option<PathBuf>,
+    /// With an `https://` --hub: the name in the hub's certificate, if not the address's host.
+    #[arg(long, requires = "tls_ca")]
+    tls_domain: Option<String>,
+    /// With an `https://` --hub that requires client certificates: ours (PEM), and its key.
+    #[arg(long, requires_all = ["tls_ca", "tls_key"])]
+    tls_cert: Option<PathBuf>,
+    /// The key (PEM) of --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// Longest any one wait may take, in seconds.
     #[arg(long, default_value_t = 600)]
     timeout_secs: u64,
@@ -120,6 +132,7 @@ async fn main() -> anyhow::Result<()> {
                 .token
                 .clone()
                 .context("--hub needs --token (or NIC_TOKEN): a token the hub accepts")?,
+            tls: tls_settings(&args)?,
         }
     } else if args.in_process {
         HubSpec::InProcess {
@@ -164,6 +177,25 @@ async fn main() -> anyhow::Result<()> {
         print_table(&report);
     }
     Ok(())
+}
+
+/// TLS settings from the flags, if a CA was given.
+fn tls_settings(args: &Args) -> anyhow::Result<Option<nic_client::Tls>> {
+    let read = |path: &PathBuf| {
+        std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+    };
+    let Some(ca) = &args.tls_ca else {
+        return Ok(None);
+    };
+    let identity = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some((read(cert)?, read(key)?)),
+        _ => None,
+    };
+    Ok(Some(nic_client::Tls {
+        ca_pem: Some(read(ca)?),
+        domain: args.tls_domain.clone(),
+        identity,
+    }))
 }
 
 fn print_table(r: &Report) {

@@ -8,13 +8,12 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use nic_client::automerge::{Automerge, ChangeHash, ReadDoc};
 use nic_client::{Client, Target};
-use nic_model::{DocumentId, NetworkId, PeerId};
-use nic_proto::auth::{AuthedChannel, Bearer};
+use nic_model::{DocumentId, NetworkId};
+use nic_proto::auth::AuthedChannel;
 use nic_proto::v1::{self, directory_client::DirectoryClient, documents_client::DocumentsClient};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
-use tonic::transport::Channel;
 
 use crate::hub::Hub;
 use crate::latency::{Sent, Summary, Watcher};
@@ -138,11 +137,8 @@ pub async fn run(hub: &Hub, s: &Scenario) -> anyhow::Result<Report> {
     }
     let cpu_before = hub.cpu_seconds();
     let own_cpu_before = procfs::cpu_seconds(std::process::id());
-    let channel = Channel::from_shared(hub.url.clone())?
-        .connect()
-        .await
-        .with_context(|| format!("cannot reach the hub at {}", hub.url))?;
-    let channel = Bearer::new(&hub.token)?.on(channel);
+    let access = hub.access();
+    let channel = access.channel().await?;
 
     ensure_network(channel.clone(), NETWORK, SITES).await?;
     let started = Instant::now();
@@ -154,8 +150,7 @@ pub async fn run(hub: &Hub, s: &Scenario) -> anyhow::Result<Report> {
     let started = Instant::now();
     let mut clients = Vec::with_capacity(s.clients);
     for i in 0..s.clients {
-        let peer = PeerId::new(format!("load-client-{i}"))?;
-        let client = Client::connect(&hub.url, peer, &hub.token).await?;
+        let client = access.client(&format!("load-client-{i}")).await?;
         client.subscribe(Target::Network(network()?)).await?;
         clients.push(client);
     }
@@ -202,7 +197,7 @@ pub async fn run(hub: &Hub, s: &Scenario) -> anyhow::Result<Report> {
 
     // A new client clones everything.
     let started = Instant::now();
-    let cold = Client::connect(&hub.url, PeerId::new("load-cold-clone")?, &hub.token).await?;
+    let cold = access.client("load-cold-clone").await?;
     cold.subscribe(Target::Network(network()?)).await?;
     wait_heads(&cold, &saved, s.timeout).await?;
     let cold_clone_s = started.elapsed().as_secs_f64();

@@ -1,0 +1,213 @@
+//! TLS end to end with generated certificates: a client that trusts the hub's CA talks to
+//! it (and syncs through the client library), one that does not — or speaks plain text — is
+//! refused; with mutual TLS, a client needs a certificate from the clients' CA.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+use std::path::Path;
+use std::time::Duration;
+
+use nic_client::{Client, Target, Tls};
+use nic_e2e::TestHub;
+use nic_hub::config::TlsFiles;
+use nic_model::PeerId;
+use nic_proto::auth::Bearer;
+use nic_proto::v1::{self, directory_client::DirectoryClient};
+use nic_sync::automerge::{ROOT, ReadDoc};
+use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
+
+/// A CA: its certificate (PEM) and what signs with it.
+struct Ca {
+    pem: String,
+    cert: rcgen::Certificate,
+    key: KeyPair,
+}
+
+fn ca(name: &str) -> Ca {
+    let key = KeyPair::generate().unwrap();
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, name);
+    let cert = params.self_signed(&key).unwrap();
+    Ca {
+        pem: cert.pem(),
+        cert,
+        key,
+    }
+}
+
+/// A certificate for `names` signed by `ca`: (certificate PEM, key PEM).
+fn leaf(ca: &Ca, names: &[&str]) -> (String, String) {
+    let key = KeyPair::generate().unwrap();
+    let params =
+        CertificateParams::new(names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>()).unwrap();
+    let cert = params.signed_by(&key, &ca.cert, &ca.key).unwrap();
+    (cert.pem(), key.serialize_pem())
+}
+
+/// Writes the hub's certificate files into `dir`.
+fn hub_files(dir: &Path, server_ca: &Ca, client_ca: Option<&Ca>) -> TlsFiles {
+    let (cert, key) = leaf(server_ca, &["localhost"]);
+    std::fs::write(dir.join("hub.pem"), cert).unwrap();
+    std::fs::write(dir.join("hub.key"), key).unwrap();
+    let client_ca = client_ca.map(|ca| {
+        let path = dir.join("clients-ca.pem");
+        std::fs::write(&path, &ca.pem).unwrap();
+        path
+    });
+    TlsFiles {
+        cert: dir.join("hub.pem"),
+        key: dir.join("hub.key"),
+        client_ca,
+    }
+}
+
+fn https(hub: &TestHub) -> String {
+    hub.url.replace("http://", "https://")
+}
+
+/// WhoAmI over TLS trusting `ca`, with an optional client identity.
+async fn who_am_i(
+    hub: &TestHub,
+    ca: &Ca,
+    identity: Option<&(String, String)>,
+) -> Result<String, String> {
+    let mut tls = ClientTlsConfig::new()
+        .ca_certificate(Certificate::from_pem(&ca.pem))
+        .domain_name("localhost");
+    if let Some((cert, key)) = identity {
+        tls = tls.identity(Identity::from_pem(cert, key));
+    }
+    let channel = Channel::from_shared(https(hub))
+        .unwrap()
+        .tls_config(tls)
+        .map_err(|e| e.to_string())?
+        .connect_timeout(Duration::from_secs(5))
+        .connect()
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+    let reply = DirectoryClient::new(Bearer::new(&hub.token).unwrap().on(channel))
+        .who_am_i(v1::WhoAmIRequest {})
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(reply.into_inner().member.unwrap().member_id)
+}
+
+/// A channel to the hub over TLS, as the hub admin.
+async fn authed(hub: &TestHub, ca: &Ca) -> nic_proto::auth::AuthedChannel {
+    let tls = ClientTlsConfig::new()
+        .ca_certificate(Certificate::from_pem(&ca.pem))
+        .domain_name("localhost");
+    let channel = Channel::from_shared(https(hub))
+        .unwrap()
+        .tls_config(tls)
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    Bearer::new(&hub.token).unwrap().on(channel)
+}
+
+/// Creates network `tls-net` and a worksheet in it, over TLS.
+async fn create_worksheet(hub: &TestHub, ca: &Ca) -> nic_model::DocumentId {
+    DirectoryClient::new(authed(hub, ca).await)
+        .create_network(v1::CreateNetworkRequest {
+            network_id: "tls-net".into(),
+            name: "TLS".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let reply = nic_proto::v1::documents_client::DocumentsClient::new(authed(hub, ca).await)
+        .create(v1::CreateDocumentRequest {
+            kind: v1::DocKind::PdsaCycle as i32,
+            network_id: "tls-net".into(),
+            visibility: v1::Visibility::Network as i32,
+            title: "over TLS".into(),
+            initial: Some(nic_e2e::worksheet().save()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    reply.meta.unwrap().doc_id.parse().unwrap()
+}
+
+#[tokio::test]
+async fn tls_serves_those_who_trust_the_hub_and_refuses_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let server_ca = ca("hub CA");
+    let files = hub_files(dir.path(), &server_ca, None);
+    let data = dir.path().join("data");
+    let hub = TestHub::start_with(&data, |c| c.tls = Some(files)).await;
+
+    assert_eq!(who_am_i(&hub, &server_ca, None).await.unwrap(), "admin");
+    // A client trusting another CA does not get through.
+    let stranger = ca("someone else's CA");
+    assert!(who_am_i(&hub, &stranger, None).await.is_err());
+    // Nor does a client speaking plain text.
+    let plain = Channel::from_shared(hub.url.clone())
+        .unwrap()
+        .connect()
+        .await;
+    if let Ok(channel) = plain {
+        let refused = DirectoryClient::new(Bearer::new(&hub.token).unwrap().on(channel))
+            .who_am_i(v1::WhoAmIRequest {})
+            .await;
+        assert!(refused.is_err());
+    }
+
+    // The client library syncs over TLS.
+    let doc = create_worksheet(&hub, &server_ca).await;
+    let tls = Tls {
+        ca_pem: Some(server_ca.pem.clone().into_bytes()),
+        domain: Some("localhost".into()),
+        identity: None,
+    };
+    let client = Client::connect_with(
+        &https(&hub),
+        PeerId::new("tls-laptop").unwrap(),
+        &hub.token,
+        Some(&tls),
+    )
+    .await
+    .unwrap();
+    client.subscribe(Target::Docs(vec![doc])).await.unwrap();
+    client
+        .wait_for(doc, Duration::from_secs(20), |am| {
+            am.get(ROOT, "notes").ok().flatten().is_some()
+        })
+        .await
+        .unwrap();
+    drop(client);
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn mutual_tls_needs_a_client_certificate_from_the_clients_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    let server_ca = ca("hub CA");
+    let clients_ca = ca("clients CA");
+    let files = hub_files(dir.path(), &server_ca, Some(&clients_ca));
+    let data = dir.path().join("data");
+    let hub = TestHub::start_with(&data, |c| c.tls = Some(files)).await;
+
+    let laptop = leaf(&clients_ca, &["lincoln-laptop"]);
+    assert_eq!(
+        who_am_i(&hub, &server_ca, Some(&laptop)).await.unwrap(),
+        "admin"
+    );
+    assert!(
+        who_am_i(&hub, &server_ca, None).await.is_err(),
+        "no client certificate"
+    );
+    let forged = leaf(&ca("another CA"), &["lincoln-laptop"]);
+    assert!(
+        who_am_i(&hub, &server_ca, Some(&forged)).await.is_err(),
+        "a client certificate from another CA"
+    );
+    hub.stop().await;
+}

@@ -8,13 +8,15 @@
 //! - [`auth`] — who is calling: tokens, the interceptor, the first hub admin;
 //! - `sync_service`, `documents`, `directory` — the gRPC services; `status` maps errors to
 //!   statuses;
-//! - [`metrics`] — counters served for Prometheus.
+//! - [`metrics`] — counters served for Prometheus;
+//! - [`frame_check`] — the frame handling without a network, for fuzzing and property tests.
 
 pub mod auth;
 pub mod config;
 mod directory;
 mod documents;
 mod driver;
+pub mod frame_check;
 pub mod metrics;
 mod status;
 mod sync_service;

@@ -46,6 +46,19 @@ pub struct ServeArgs {
     /// network. [default: 16384]
     #[arg(long, env = "NIC_HUB_PEER_QUEUE")]
     pub peer_queue: Option<usize>,
+    /// Most changes one sync message may carry. [default: 10000]
+    #[arg(long, env = "NIC_HUB_MAX_CHANGES_PER_MESSAGE")]
+    pub max_changes_per_message: Option<usize>,
+    /// Most documents one subscription may cover. [default: 10000]
+    #[arg(long, env = "NIC_HUB_MAX_DOCS_PER_SUBSCRIPTION")]
+    pub max_docs_per_subscription: Option<usize>,
+    /// Most sync streams one member may have open at once. [default: 32]
+    #[arg(long, env = "NIC_HUB_MAX_STREAMS_PER_MEMBER")]
+    pub max_streams_per_member: Option<usize>,
+    /// Requests without a valid token one address may make per minute before the hub
+    /// refuses it everything for the rest of the minute. [default: 60]
+    #[arg(long, env = "NIC_HUB_MAX_AUTH_FAILURES_PER_MINUTE")]
+    pub max_auth_failures_per_minute: Option<u32>,
     /// Serve TLS with this certificate chain (PEM); needs --tls-key.
     #[arg(long, env = "NIC_HUB_TLS_CERT", requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,
@@ -72,6 +85,10 @@ struct FileConfig {
     max_loaded_docs: Option<usize>,
     max_message_bytes: Option<usize>,
     peer_queue: Option<usize>,
+    max_changes_per_message: Option<usize>,
+    max_docs_per_subscription: Option<usize>,
+    max_streams_per_member: Option<usize>,
+    max_auth_failures_per_minute: Option<u32>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     tls_client_ca: Option<PathBuf>,
@@ -106,6 +123,14 @@ pub struct Config {
     pub max_message_bytes: usize,
     /// Frames queued per client before it is cut off.
     pub peer_queue: usize,
+    /// Most changes one sync message may carry.
+    pub max_changes_per_message: usize,
+    /// Most documents one subscription may cover.
+    pub max_docs_per_subscription: usize,
+    /// Most sync streams one member may have open.
+    pub max_streams_per_member: usize,
+    /// Requests without a valid token one address may make per minute.
+    pub max_auth_failures_per_minute: u32,
     /// TLS, if served.
     pub tls: Option<TlsFiles>,
 }
@@ -120,6 +145,10 @@ impl Default for Config {
             max_loaded_docs: 10_000,
             max_message_bytes: 4 * 1024 * 1024,
             peer_queue: 16_384,
+            max_changes_per_message: 10_000,
+            max_docs_per_subscription: 10_000,
+            max_streams_per_member: 32,
+            max_auth_failures_per_minute: 60,
             tls: None,
         }
     }
@@ -189,6 +218,22 @@ impl Config {
                 .or(file.max_message_bytes)
                 .unwrap_or(d.max_message_bytes),
             peer_queue: args.peer_queue.or(file.peer_queue).unwrap_or(d.peer_queue),
+            max_changes_per_message: args
+                .max_changes_per_message
+                .or(file.max_changes_per_message)
+                .unwrap_or(d.max_changes_per_message),
+            max_docs_per_subscription: args
+                .max_docs_per_subscription
+                .or(file.max_docs_per_subscription)
+                .unwrap_or(d.max_docs_per_subscription),
+            max_streams_per_member: args
+                .max_streams_per_member
+                .or(file.max_streams_per_member)
+                .unwrap_or(d.max_streams_per_member),
+            max_auth_failures_per_minute: args
+                .max_auth_failures_per_minute
+                .or(file.max_auth_failures_per_minute)
+                .unwrap_or(d.max_auth_failures_per_minute),
             tls: match (
                 args.tls_cert.clone().or(file.tls_cert),
                 args.tls_key.clone().or(file.tls_key),
@@ -222,6 +267,21 @@ impl Config {
                 setting: "peer-queue",
                 reason: "must be at least 1".into(),
             });
+        }
+        for (setting, value) in [
+            ("max-changes-per-message", config.max_changes_per_message),
+            (
+                "max-docs-per-subscription",
+                config.max_docs_per_subscription,
+            ),
+            ("max-streams-per-member", config.max_streams_per_member),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Invalid {
+                    setting,
+                    reason: "must be at least 1".into(),
+                });
+            }
         }
         if config.max_message_bytes < 1024 {
             return Err(ConfigError::Invalid {

@@ -115,7 +115,8 @@ pub async fn serve_with_store(
         Ok(None) => {}
         Err(e) => return Err(ServeError::Bootstrap(e)),
     }
-    let authenticator = auth::Authenticator::new(store.clone());
+    let authenticator =
+        auth::Authenticator::new(store.clone(), config.max_auth_failures_per_minute);
     let directory_store = store.clone();
     let store: Arc<dyn Store> = store;
     let metrics = Arc::new(Metrics::default());
@@ -145,9 +146,11 @@ pub async fn serve_with_store(
     };
     let limits = nic_proto::v1::Limits {
         max_message_bytes: u32::try_from(config.max_message_bytes).unwrap_or(u32::MAX),
-        max_docs_per_subscription: 0,
-        max_changes_per_sync_message: 10_000,
-        max_streams_per_member: 0,
+        max_docs_per_subscription: u32::try_from(config.max_docs_per_subscription)
+            .unwrap_or(u32::MAX),
+        max_changes_per_sync_message: u32::try_from(config.max_changes_per_message)
+            .unwrap_or(u32::MAX),
+        max_streams_per_member: u32::try_from(config.max_streams_per_member).unwrap_or(u32::MAX),
     };
     let sync = sync_service::SyncService {
         hub: hub.clone(),
@@ -155,6 +158,7 @@ pub async fn serve_with_store(
         metrics: metrics.clone(),
         peer_queue: config.peer_queue,
         limits,
+        streams: Arc::default(),
     };
     let documents = documents::DocumentsService {
         store,

@@ -36,6 +36,9 @@ pub enum ApiError {
     /// The request is valid but the hub's state forbids it now (said in the message).
     #[error("{0}")]
     FailedPrecondition(String),
+    /// A limit refuses the request (said in the message, with the limit's value).
+    #[error("{0}")]
+    ResourceExhausted(String),
     /// No valid token came with the request.
     #[error("{0}")]
     Unauthenticated(String),
@@ -65,6 +68,7 @@ impl From<ApiError> for Status {
             ApiError::NotFoundWhat(_) => Status::not_found(message),
             ApiError::AlreadyExistsWhat(_) => Status::already_exists(message),
             ApiError::FailedPrecondition(_) => Status::failed_precondition(message),
+            ApiError::ResourceExhausted(_) => Status::resource_exhausted(message),
             ApiError::Unauthenticated(_) => Status::unauthenticated(message),
             ApiError::PermissionDenied(_) => Status::permission_denied(message),
         }

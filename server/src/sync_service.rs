@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use nic_model::PeerId;
+use nic_model::{MemberId, PeerId};
 use nic_proto::convert::{self, FromClient};
 use nic_proto::v1::{self, ClientFrame, sync_server};
 use tonic::{Request, Response, Status, Streaming};
@@ -13,7 +13,8 @@ use crate::auth;
 use crate::driver::{Command, HubHandle, OutboundStream, outbound};
 use crate::metrics::Metrics;
 use crate::status::blocking;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// How long a client has to say Hello.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
@@ -25,6 +26,48 @@ pub struct SyncService {
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) peer_queue: usize,
     pub(crate) limits: v1::Limits,
+    /// Open streams per member, against `limits.max_streams_per_member`.
+    pub(crate) streams: Arc<Mutex<HashMap<MemberId, usize>>>,
+}
+
+/// One of a member's open streams; gives its place back when dropped (the stream ended).
+struct StreamSlot {
+    streams: Arc<Mutex<HashMap<MemberId, usize>>>,
+    member: MemberId,
+}
+
+impl StreamSlot {
+    /// Takes a place for `member`, or says which limit refuses it.
+    fn take(
+        streams: &Arc<Mutex<HashMap<MemberId, usize>>>,
+        member: &MemberId,
+        max: usize,
+    ) -> Result<Self, Status> {
+        let mut open = streams.lock().unwrap_or_else(PoisonError::into_inner);
+        let count = open.entry(member.clone()).or_default();
+        if *count >= max {
+            return Err(Status::resource_exhausted(format!(
+                "{member} already has {count} sync streams open; the limit per member is {max} (close one, or ask the hub's operator to raise max-streams-per-member)"
+            )));
+        }
+        *count += 1;
+        Ok(Self {
+            streams: streams.clone(),
+            member: member.clone(),
+        })
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut open = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(count) = open.get_mut(&self.member) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                open.remove(&self.member);
+            }
+        }
+    }
 }
 
 #[tonic::async_trait]
@@ -75,6 +118,11 @@ impl sync_server::Sync for SyncService {
                 "peer id {peer} belongs to member {owner}; choose another peer id for this device"
             )));
         }
+        let slot = StreamSlot::take(
+            &self.streams,
+            &caller.member.id,
+            self.limits.max_streams_per_member as usize,
+        )?;
         tracing::info!(%peer, member = %caller.member.id, client = %hello.client_name, version = %hello.client_version, "client connected");
         let welcome = v1::HubFrame {
             frame: Some(v1::hub_frame::Frame::Welcome(v1::Welcome {
@@ -98,6 +146,7 @@ impl sync_server::Sync for SyncService {
         let hub = self.hub.clone();
         let metrics = self.metrics.clone();
         tokio::spawn(async move {
+            let _slot = slot;
             // Stop reading once the hub lets go of this client (cut off, replaced, or the
             // hub is shutting down): dropping the request stream frees the connection.
             tokio::select! {

@@ -29,6 +29,9 @@ pub struct EngineConfig {
     pub persist_sync_state: bool,
     /// Most changes one incoming sync message may carry; more is refused.
     pub max_changes_per_message: usize,
+    /// Most documents one subscription may cover (the documents named, or the documents of
+    /// a network the peer may read); a larger subscription is refused whole.
+    pub max_docs_per_subscription: usize,
     /// Most sync messages kept for a link while its document loads; older ones are dropped
     /// (the resync timer recovers them).
     pub max_queued_messages: usize,
@@ -45,6 +48,7 @@ impl EngineConfig {
             resync_after_ms: 5_000,
             persist_sync_state: true,
             max_changes_per_message: 10_000,
+            max_docs_per_subscription: 10_000,
             max_queued_messages: 64,
             actor: None,
         }

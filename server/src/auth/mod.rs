@@ -8,7 +8,9 @@
 mod bootstrap;
 pub mod token;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use nic_model::{Member, TokenId, TokenState};
@@ -29,10 +31,45 @@ pub struct Caller {
     pub token: TokenId,
 }
 
-/// Checks presented tokens against the directory.
+/// Checks presented tokens against the directory, and cuts off an address that keeps
+/// calling without a valid one.
 #[derive(Clone)]
 pub struct Authenticator {
     directory: Arc<dyn Directory>,
+    failures: Arc<Mutex<Failures>>,
+    max_failures_per_minute: u32,
+}
+
+/// Requests without a valid token, per address, in the current minute.
+#[derive(Default)]
+struct Failures {
+    by_address: HashMap<IpAddr, (i64, u32)>,
+}
+
+/// The window the failure limit counts in.
+const WINDOW_MS: i64 = 60_000;
+/// Addresses remembered at most; older windows are forgotten first.
+const MAX_ADDRESSES: usize = 100_000;
+
+impl Failures {
+    /// Whether `address` has used up its failures in the window that holds `now_ms`.
+    fn cut_off(&self, address: IpAddr, now_ms: i64, max: u32) -> bool {
+        self.by_address
+            .get(&address)
+            .is_some_and(|(start, count)| now_ms - start < WINDOW_MS && *count >= max)
+    }
+
+    fn record(&mut self, address: IpAddr, now_ms: i64) {
+        if self.by_address.len() >= MAX_ADDRESSES {
+            self.by_address
+                .retain(|_, (start, _)| now_ms - *start < WINDOW_MS);
+        }
+        let entry = self.by_address.entry(address).or_insert((now_ms, 0));
+        if now_ms - entry.0 >= WINDOW_MS {
+            *entry = (now_ms, 0);
+        }
+        entry.1 = entry.1.saturating_add(1);
+    }
 }
 
 /// Milliseconds since the Unix epoch, now.
@@ -43,9 +80,42 @@ pub fn now_ms() -> i64 {
 }
 
 impl Authenticator {
-    /// Checks tokens against `directory`.
-    pub fn new(directory: Arc<dyn Directory>) -> Self {
-        Self { directory }
+    /// Checks tokens against `directory`; an address with more than
+    /// `max_failures_per_minute` requests without a valid token is refused everything until
+    /// its minute is over.
+    pub fn new(directory: Arc<dyn Directory>, max_failures_per_minute: u32) -> Self {
+        Self {
+            directory,
+            failures: Arc::default(),
+            max_failures_per_minute,
+        }
+    }
+
+    /// [`Authenticator::authenticate`], counting failures per address and refusing an
+    /// address over the limit without looking at its token.
+    pub fn authenticate_from(
+        &self,
+        address: Option<IpAddr>,
+        metadata: &MetadataMap,
+        now_ms: i64,
+    ) -> Result<Caller, ApiError> {
+        let max = self.max_failures_per_minute;
+        if let Some(address) = address {
+            let failures = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
+            if failures.cut_off(address, now_ms, max) {
+                return Err(ApiError::ResourceExhausted(format!(
+                    "too many requests without a valid token from {address}: the limit is {max} a minute; wait a minute and send a valid token"
+                )));
+            }
+        }
+        let result = self.authenticate(metadata, now_ms);
+        if let (Err(ApiError::Unauthenticated(_)), Some(address)) = (&result, address) {
+            self.failures
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .record(address, now_ms);
+        }
+        result
     }
 
     /// The member whose valid token the metadata carries.
@@ -106,7 +176,8 @@ impl Authenticator {
     ) -> impl FnMut(Request<()>) -> Result<Request<()>, Status> + Clone + use<> {
         let auth = self.clone();
         move |mut request: Request<()>| {
-            let caller = auth.authenticate(request.metadata(), now_ms())?;
+            let address = request.remote_addr().map(|a| a.ip());
+            let caller = auth.authenticate_from(address, request.metadata(), now_ms())?;
             request.extensions_mut().insert(caller);
             Ok(request)
         }
@@ -120,4 +191,42 @@ pub fn caller<T>(request: &Request<T>) -> Result<Caller, ApiError> {
         .get::<Caller>()
         .cloned()
         .ok_or_else(|| ApiError::Unauthenticated("the request was not authenticated".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nic_store::MemStore;
+
+    #[test]
+    fn an_address_without_valid_tokens_is_cut_off_for_the_rest_of_its_minute() {
+        let auth = Authenticator::new(Arc::new(MemStore::new()), 3);
+        let flooder: IpAddr = [10, 0, 0, 9].into();
+        let other: IpAddr = [10, 0, 0, 10].into();
+        let mut bad = MetadataMap::new();
+        bad.insert(
+            "authorization",
+            "Bearer nic_wrong"
+                .parse()
+                .unwrap_or_else(|_| unreachable!()),
+        );
+        for _ in 0..3 {
+            let e = auth.authenticate_from(Some(flooder), &bad, 1_000).err();
+            assert!(matches!(e, Some(ApiError::Unauthenticated(_))), "{e:?}");
+        }
+        let e = auth.authenticate_from(Some(flooder), &bad, 2_000).err();
+        match e {
+            Some(ApiError::ResourceExhausted(m)) => assert!(m.contains("the limit is 3"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        // Other addresses are unaffected; the flooder's minute ends.
+        assert!(matches!(
+            auth.authenticate_from(Some(other), &bad, 2_000).err(),
+            Some(ApiError::Unauthenticated(_))
+        ));
+        assert!(matches!(
+            auth.authenticate_from(Some(flooder), &bad, 61_001).err(),
+            Some(ApiError::Unauthenticated(_))
+        ));
+    }
 }

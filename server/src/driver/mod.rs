@@ -131,7 +131,11 @@ pub(crate) fn start(
     config: &Config,
     metrics: Arc<Metrics>,
 ) -> Result<(HubHandle, tokio::task::JoinHandle<()>), StoreError> {
-    let mut engine = Engine::new(EngineConfig::hub());
+    let mut engine = Engine::new(EngineConfig {
+        max_changes_per_message: config.max_changes_per_message,
+        max_docs_per_subscription: config.max_docs_per_subscription,
+        ..EngineConfig::hub()
+    });
     let started = Instant::now();
     let everything = ListFilter {
         include_archived: true,

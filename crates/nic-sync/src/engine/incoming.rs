@@ -72,6 +72,28 @@ impl Engine {
 
     /// A peer subscribes: link what it may read and tell it what that is.
     fn receive_subscribe(&mut self, ctx: Ctx<'_>, peer: &PeerId, target: Target) {
+        let max = self.config.max_docs_per_subscription;
+        let size = match &target {
+            Target::Docs(docs) => docs.len(),
+            Target::Network(network) => self.by_network.get(network).map_or(0, |docs| {
+                docs.iter().filter(|d| self.may_read(ctx, peer, d)).count()
+            }),
+        };
+        if size > max {
+            let what = match &target {
+                Target::Docs(_) => format!("the subscription names {size} documents"),
+                Target::Network(network) => format!(
+                    "network {network} has {size} documents you may read; subscribe to documents by id instead"
+                ),
+            };
+            self.send_error(
+                peer,
+                None,
+                ErrorCode::ResourceExhausted,
+                format!("{what}: the limit of documents per subscription is {max}"),
+            );
+            return;
+        }
         let mut covered = Vec::new();
         match &target {
             Target::Docs(docs) => {

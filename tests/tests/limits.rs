@@ -1,0 +1,169 @@
+//! Each limit refuses with RESOURCE_EXHAUSTED and names itself and its value: documents per
+//! subscription, streams per member, changes per sync message, and requests without a valid
+//! token (a flood before authentication is cut off). Message size: `bad_input.rs`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+use nic_e2e::{RawStream, TestHub, hello, put};
+use nic_proto::auth::Bearer;
+use nic_proto::v1::{self, client_frame::Frame as C, hub_frame::Frame as H};
+use nic_sync::automerge;
+use tonic::Code;
+
+fn exhausted(frame: &H) -> Option<String> {
+    match frame {
+        H::DocError(e) if e.code == v1::ErrorCode::ResourceExhausted as i32 => {
+            Some(e.message.clone())
+        }
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn documents_per_subscription() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start_with(dir.path(), |c| c.max_docs_per_subscription = 2).await;
+    let mut docs = Vec::new();
+    for _ in 0..3 {
+        docs.push(hub.create_worksheet("algebra").await.to_string());
+    }
+    let mut s = RawStream::open(&hub, hello("many")).await.unwrap();
+    s.send(C::Subscribe(v1::Subscribe {
+        target: Some(v1::subscribe::Target::Docs(v1::DocIds {
+            doc_ids: docs.clone(),
+        })),
+    }))
+    .await;
+    let message = s.until(exhausted).await.unwrap();
+    assert!(
+        message.contains("limit of documents per subscription is 2"),
+        "{message}"
+    );
+    s.send(C::Subscribe(v1::Subscribe {
+        target: Some(v1::subscribe::Target::NetworkId("algebra".into())),
+    }))
+    .await;
+    let message = s.until(exhausted).await.unwrap();
+    assert!(
+        message.contains("network algebra has 3 documents"),
+        "{message}"
+    );
+    // Within the limit, it works.
+    s.send(C::Subscribe(v1::Subscribe {
+        target: Some(v1::subscribe::Target::Docs(v1::DocIds {
+            doc_ids: docs[..2].to_vec(),
+        })),
+    }))
+    .await;
+    s.until(|f| matches!(f, H::DocSync(_)).then_some(()))
+        .await
+        .unwrap();
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn streams_per_member() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start_with(dir.path(), |c| c.max_streams_per_member = 2).await;
+    let first = RawStream::open(&hub, hello("one")).await.unwrap();
+    let _second = RawStream::open(&hub, hello("two")).await.unwrap();
+    let refused = RawStream::open(&hub, hello("three"))
+        .await
+        .err()
+        .expect("refused");
+    assert_eq!(refused.code(), Code::ResourceExhausted);
+    assert!(
+        refused.message().contains("limit per member is 2"),
+        "{refused}"
+    );
+    // Closing one frees its place.
+    drop(first);
+    let mut again = None;
+    for _ in 0..100 {
+        if let Ok(s) = RawStream::open(&hub, hello("three")).await {
+            again = Some(s);
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert!(
+        again.is_some(),
+        "a closed stream's place was never given back"
+    );
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn changes_per_sync_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start_with(dir.path(), |c| c.max_changes_per_message = 1).await;
+    let doc = hub.create_worksheet("algebra").await;
+    let mut am = hub.saved(doc).await;
+    let before = am.get_heads();
+    put(&mut am, "a", 1);
+    put(&mut am, "b", 2);
+    let changes: Vec<Vec<u8>> = am
+        .get_changes(&before)
+        .iter()
+        .map(|c| c.raw_bytes().to_vec())
+        .collect();
+    let message = automerge::sync::Message {
+        heads: am.get_heads(),
+        need: Vec::new(),
+        have: Vec::new(),
+        changes: automerge::sync::ChunkList::from(changes),
+        flags: None,
+        version: automerge::sync::MessageVersion::V1,
+    };
+    let mut s = RawStream::open(&hub, hello("bulk")).await.unwrap();
+    s.send(C::Subscribe(v1::Subscribe {
+        target: Some(v1::subscribe::Target::Docs(v1::DocIds {
+            doc_ids: vec![doc.to_string()],
+        })),
+    }))
+    .await;
+    s.send(C::DocSync(v1::DocSync {
+        doc_id: doc.to_string(),
+        message: message.encode(),
+    }))
+    .await;
+    let message = s.until(exhausted).await.unwrap();
+    assert!(
+        message.contains("carries 2 changes; the limit is 1"),
+        "{message}"
+    );
+    assert_eq!(hub.saved(doc).await.get_heads(), before);
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn a_flood_without_valid_tokens_is_cut_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start_with(dir.path(), |c| c.max_auth_failures_per_minute = 3).await;
+    let list = |token: &'static str| {
+        let hub = &hub;
+        async move {
+            let channel = Bearer::new(token).unwrap().on(hub.channel().await);
+            v1::documents_client::DocumentsClient::new(channel)
+                .list(v1::ListDocumentsRequest::default())
+                .await
+        }
+    };
+    for _ in 0..3 {
+        assert_eq!(
+            list("nic_guess").await.unwrap_err().code(),
+            Code::Unauthenticated
+        );
+    }
+    let cut = list("nic_guess").await.unwrap_err();
+    assert_eq!(cut.code(), Code::ResourceExhausted);
+    assert!(cut.message().contains("the limit is 3 a minute"), "{cut}");
+    // Even a valid token from that address waits out the minute.
+    let admin = hub
+        .documents()
+        .await
+        .list(v1::ListDocumentsRequest::default())
+        .await;
+    assert_eq!(admin.unwrap_err().code(), Code::ResourceExhausted);
+    hub.stop().await;
+}

@@ -719,4 +719,93 @@ impl directory_server::Directory for DirectoryService {
             hub_version: env!("CARGO_PKG_VERSION").into(),
         }))
     }
+
+    async fn list_audit_log(
+        &self,
+        request: Request<v1::ListAuditLogRequest>,
+    ) -> Result<Response<v1::ListAuditLogResponse>, Status> {
+        let caller = caller(&request)?;
+        let r = request.into_inner();
+        let network = if r.network_id.is_empty() {
+            None
+        } else {
+            Some(convert::network_id("network_id", &r.network_id).map_err(ApiError::from)?)
+        };
+        let size = page_size(r.page_size)?;
+        let grants = caller.member.grants.clone();
+        let allowed = |entry_network: Option<&NetworkId>| {
+            grants.is_hub_admin() || entry_network.is_some_and(|n| grants.may_manage(n))
+        };
+        match &network {
+            Some(n) if !grants.may_manage(n) => {
+                return Err(
+                    denied(&format!("only network {n}'s leads may read its audit log")).into(),
+                );
+            }
+            None if !grants.is_hub_admin()
+                && !grants
+                    .0
+                    .iter()
+                    .any(|g| matches!(g, Grant::NetworkLead { .. })) =>
+            {
+                return Err(
+                    denied("only hub admins and network leads may read the audit log").into(),
+                );
+            }
+            _ => {}
+        }
+        let store = self.store.clone();
+        let mut after = r.after_seq;
+        let mut entries = Vec::new();
+        let mut more = false;
+        // Entries the caller may not read are skipped; read in batches until a page fills.
+        while entries.len() < size {
+            let after_batch = after;
+            let batch = blocking({
+                let store = store.clone();
+                move || Ok(store.audit_log(after_batch, 1000)?)
+            })
+            .await?;
+            let Some(last) = batch.last() else {
+                break;
+            };
+            after = last.seq;
+            for entry in batch {
+                if entries.len() == size {
+                    more = true;
+                    break;
+                }
+                let fits = network
+                    .as_ref()
+                    .is_none_or(|n| entry.network.as_ref() == Some(n));
+                if fits && allowed(entry.network.as_ref()) {
+                    entries.push(entry);
+                }
+            }
+            if more {
+                break;
+            }
+        }
+        // A full page may have more after it (the next page then may be empty).
+        let next_after_seq = if more || entries.len() == size {
+            entries.last().map_or(0, |e| e.seq)
+        } else {
+            0
+        };
+        Ok(Response::new(v1::ListAuditLogResponse {
+            entries: entries
+                .into_iter()
+                .map(|e| v1::AuditEntry {
+                    seq: e.seq,
+                    at_ms: e.at_ms,
+                    member_id: e.by.to_string(),
+                    action: e.action,
+                    target: e.target,
+                    network_id: e.network.map(|n| n.to_string()).unwrap_or_default(),
+                    detail: e.detail,
+                })
+                .collect(),
+            next_after_seq,
+        }))
+    }
 }

@@ -260,6 +260,22 @@ async fn roles_manage_the_directory_within_their_reach() {
         code(otto.who_am_i(v1::WhoAmIRequest {}).await),
         Code::Unauthenticated
     );
+    // The lead reads their network's audit log through the API.
+    let entries = lena
+        .list_audit_log(v1::ListAuditLogRequest {
+            network_id: "algebra".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .entries;
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.member_id == "lena" && e.action == "remove_member" && e.target == "otto")
+    );
+    assert!(entries.iter().all(|e| e.network_id == "algebra"));
     // The last hub admin stays.
     let last = admin
         .remove_member(v1::RemoveMemberRequest {

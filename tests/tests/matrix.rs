@@ -63,7 +63,7 @@ const WRITE: [[bool; 7]; 4] = [
 ];
 
 /// Who may do each directory action aimed at network algebra, by role.
-const DIRECTORY: [(&str, [bool; 7]); 12] = [
+const DIRECTORY: [(&str, [bool; 7]); 13] = [
     (
         "CreateNetwork",
         [true, false, false, false, false, false, false],
@@ -90,6 +90,10 @@ const DIRECTORY: [(&str, [bool; 7]); 12] = [
         [true, true, false, false, false, false, false],
     ), // another member's
     ("WhoAmI", [true; 7]),
+    (
+        "ListAuditLog",
+        [true, true, false, false, false, false, false],
+    ), // algebra's entries
     // Last: it takes the target away.
     (
         "RemoveMember",
@@ -529,6 +533,14 @@ async fn directory_matrix() {
                 ),
                 "WhoAmI" => outcome(
                     d.who_am_i(v1::WhoAmIRequest {}).await,
+                    Code::PermissionDenied,
+                ),
+                "ListAuditLog" => outcome(
+                    d.list_audit_log(v1::ListAuditLogRequest {
+                        network_id: "algebra".into(),
+                        ..Default::default()
+                    })
+                    .await,
                     Code::PermissionDenied,
                 ),
                 other => panic!("no check for {other}"),

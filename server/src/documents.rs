@@ -140,7 +140,7 @@ impl documents_server::Documents for DocumentsService {
             // The initial changes' actors become the creator's (or the creation is refused).
             for change in doc.get_changes(&[]) {
                 let actor = change.actor_id();
-                if let Binding::Other(owner) = directory.bind_actor(actor.to_bytes(), &caller.member.id)? {
+                if let Binding::Other(owner) = directory.bind_actor(&auth::actor_key(actor.to_bytes()), &caller.member.id)? {
                     return Err(ApiError::PermissionDenied(format!(
                         "initial contains changes by Automerge actor {} which belongs to {owner}; create it from your own actor id",
                         actor.to_hex_string()
@@ -252,7 +252,7 @@ impl documents_server::Documents for DocumentsService {
             let mut entries = Vec::new();
             for c in changes.iter().skip(start).take(size) {
                 // The member the hub verified for this actor (history names people).
-                let member = directory.actor_member(c.actor_id().to_bytes())?;
+                let member = directory.actor_member(&auth::actor_key(c.actor_id().to_bytes()))?;
                 entries.push(v1::HistoryEntry {
                     hash: c.hash().as_ref().to_vec(),
                     actor_id: c.actor_id().to_hex_string(),

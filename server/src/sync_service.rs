@@ -108,8 +108,7 @@ impl sync_server::Sync for SyncService {
             .map_err(|e| Status::invalid_argument(format!("hello.peer_id: {e}")))?;
         // A peer id belongs to the member who first used it: another member cannot take over
         // its stream or its stored sync state.
-        let mut key = b"peer:".to_vec();
-        key.extend_from_slice(peer.as_str().as_bytes());
+        let key = auth::peer_key(&peer);
         let directory = self.directory.clone();
         let member_id = caller.member.id.clone();
         let binding = blocking(move || Ok(directory.bind_actor(&key, &member_id)?)).await?;

@@ -22,6 +22,21 @@ use crate::status::ApiError;
 
 pub use bootstrap::{ADMIN_TOKEN_FILE, BootstrapError, bootstrap_admin};
 
+/// The directory key binding an Automerge actor id to its member. Peer ids are bound in the
+/// same table under `peer:`; the prefixes keep the two from ever colliding.
+pub fn actor_key(actor: &[u8]) -> Vec<u8> {
+    let mut key = b"actor:".to_vec();
+    key.extend_from_slice(actor);
+    key
+}
+
+/// The directory key binding a sync peer id to its member.
+pub fn peer_key(peer: &nic_model::PeerId) -> Vec<u8> {
+    let mut key = b"peer:".to_vec();
+    key.extend_from_slice(peer.as_str().as_bytes());
+    key
+}
+
 /// The authenticated member behind a request.
 #[derive(Clone, Debug)]
 pub struct Caller {

@@ -79,7 +79,10 @@ impl Policy for Rights {
         let Some(auth) = self.peers.get(peer) else {
             return false;
         };
-        match self.directory.bind_actor(actor, &auth.member) {
+        match self
+            .directory
+            .bind_actor(&crate::auth::actor_key(actor), &auth.member)
+        {
             Ok(Binding::Bound | Binding::Same) => true,
             Ok(Binding::Other(owner)) => {
                 tracing::warn!(%peer, member = %auth.member, %owner, "change under another member's actor id refused");

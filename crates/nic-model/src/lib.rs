@@ -8,6 +8,7 @@ mod directory;
 mod ids;
 mod meta;
 mod rights;
+pub mod schema;
 
 pub use directory::{AuditEntry, Member, Network, Site, TokenRecord, TokenState};
 pub use ids::{DocumentId, IdError, MemberId, NetworkId, PeerId, SiteId, TokenId};

@@ -1,0 +1,116 @@
+//! The improvement-science documents as typed Rust on Automerge (`autosurgeon`), so every
+//! tool that embeds the client library reads and writes the same shapes.
+//!
+//! Every document's root holds `kind` (e.g. `pdsa_cycle`) and `schema` (its version)
+//! beside the kind's fields. Reading checks the kind; a document written by a newer version
+//! still reads (fields this version does not know are left untouched when it writes back).
+//!
+//! - [`pdsa`] — the PDSA cycle.
+
+pub mod pdsa;
+
+use automerge::{AutoCommit, ROOT, ReadDoc, ScalarValue, Value, transaction::Transactable};
+use autosurgeon::{Hydrate, Reconcile};
+
+use crate::DocKind;
+
+/// The schema version this build writes, per kind.
+pub const SCHEMA_VERSION: u64 = 1;
+
+/// Why a document could not be read or written as a typed value.
+#[derive(Debug, thiserror::Error)]
+pub enum SchemaError {
+    /// The document is of another kind.
+    #[error("the document is a {found}, not a {expected}")]
+    WrongKind {
+        /// The kind asked for.
+        expected: &'static str,
+        /// The kind the document says it is (empty if none).
+        found: String,
+    },
+    /// The content does not have the kind's shape.
+    #[error("the document's content does not fit a {kind}: {source}")]
+    Shape {
+        /// The kind.
+        kind: &'static str,
+        /// What did not fit (boxed: the error is large).
+        source: Box<autosurgeon::HydrateError>,
+    },
+    /// Writing the value failed.
+    #[error("cannot write the {kind}: {source}")]
+    Write {
+        /// The kind.
+        kind: &'static str,
+        /// Why (boxed: the error is large).
+        source: Box<autosurgeon::ReconcileError>,
+    },
+    /// Automerge refused an operation.
+    #[error("automerge: {0}")]
+    Automerge(#[from] automerge::AutomergeError),
+}
+
+/// The kind and schema version a document's root records.
+pub fn envelope(doc: &impl ReadDoc) -> (Option<String>, Option<u64>) {
+    let kind = match doc.get(ROOT, "kind") {
+        Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
+            ScalarValue::Str(k) => Some(k.to_string()),
+            _ => None,
+        },
+        _ => None,
+    };
+    let schema = match doc.get(ROOT, "schema") {
+        Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
+            ScalarValue::Uint(v) => Some(*v),
+            ScalarValue::Int(v) => u64::try_from(*v).ok(),
+            _ => None,
+        },
+        _ => None,
+    };
+    (kind, schema)
+}
+
+/// Reads a document as a `kind` value.
+pub fn read<T: Hydrate, D: ReadDoc + autosurgeon::ReadDoc>(
+    doc: &D,
+    kind: DocKind,
+) -> Result<T, SchemaError> {
+    let (found, _) = envelope(doc);
+    if found.as_deref() != Some(kind.as_str()) {
+        return Err(SchemaError::WrongKind {
+            expected: kind.as_str(),
+            found: found.unwrap_or_default(),
+        });
+    }
+    autosurgeon::hydrate(doc).map_err(|source| SchemaError::Shape {
+        kind: kind.as_str(),
+        source: Box::new(source),
+    })
+}
+
+/// Writes `value` as the document's content of `kind`: the envelope, then the fields,
+/// changing only what differs (so concurrent edits elsewhere merge) and leaving fields this
+/// version does not know alone. A document written by a newer schema keeps its version.
+pub fn write<T: Reconcile>(
+    doc: &mut AutoCommit,
+    kind: DocKind,
+    value: &T,
+) -> Result<(), SchemaError> {
+    let (found, schema) = envelope(doc);
+    if found.as_deref() != Some(kind.as_str()) {
+        doc.put(ROOT, "kind", kind.as_str())?;
+    }
+    if schema.is_none_or(|v| v < SCHEMA_VERSION) {
+        doc.put(ROOT, "schema", SCHEMA_VERSION)?;
+    }
+    autosurgeon::reconcile(doc, value).map_err(|source| SchemaError::Write {
+        kind: kind.as_str(),
+        source: Box::new(source),
+    })
+}
+
+/// A new document holding `value` of `kind`.
+pub fn new_document<T: Reconcile>(kind: DocKind, value: &T) -> Result<AutoCommit, SchemaError> {
+    let mut doc = AutoCommit::new();
+    write(&mut doc, kind, value)?;
+    Ok(doc)
+}

@@ -1,0 +1,190 @@
+//! The PDSA cycle: one Plan-Do-Study-Act test of a change idea at a site.
+//!
+//! Prose fields are collaborative text ([`Text`]): two people typing in the same paragraph
+//! both keep their words. Lists of entries carry their own ids so concurrent additions and
+//! edits merge entry by entry.
+
+use autosurgeon::{Hydrate, Reconcile, Text};
+
+/// Why the cycle is run (the "ramp" stage).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hydrate, Reconcile)]
+pub enum Purpose {
+    /// Learn more before choosing a change.
+    CollectInformation,
+    /// Shape a change on a small scale.
+    #[default]
+    Develop,
+    /// Test whether the change is an improvement.
+    Test,
+    /// Make the change part of daily work.
+    Implement,
+}
+
+/// What kind of data answers a learning question.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hydrate, Reconcile)]
+pub enum DataType {
+    /// Numbers.
+    #[default]
+    Quantitative,
+    /// Observations, interviews, work samples.
+    Qualitative,
+    /// Both.
+    Both,
+}
+
+/// The decision a cycle ends with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hydrate, Reconcile)]
+pub enum Decision {
+    /// Keep the change as tested.
+    Adopt,
+    /// Change it and test again (opens the next cycle).
+    Adapt,
+    /// Stop testing it.
+    Abandon,
+}
+
+/// A question the cycle sets out to answer, with the team's prediction.
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+pub struct LearningQuestion {
+    /// Stable within the cycle, so results and edits find their question.
+    #[key]
+    pub id: String,
+    /// The question.
+    pub question: Text,
+    /// What the team expects, written before the Do phase and fixed once it has data.
+    pub prediction: Text,
+    /// What kind of data will answer it.
+    pub data_type: DataType,
+}
+
+/// The plan.
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+pub struct Plan {
+    /// What this cycle is for.
+    pub objective: Text,
+    /// The questions and their predictions.
+    pub questions: Vec<LearningQuestion>,
+    /// Who carries it out.
+    pub who: Text,
+    /// What is done.
+    pub what: Text,
+    /// When.
+    pub when: Text,
+    /// Where.
+    pub where_: Text,
+    /// Who the change is tried with (roles and groups, never names).
+    pub population: Text,
+    /// Which measures, who collects them, how.
+    pub data_collection: Text,
+}
+
+/// A time-stamped note made while carrying the plan out.
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+pub struct Observation {
+    /// Stable id.
+    #[key]
+    pub id: String,
+    /// When, ms since the Unix epoch.
+    pub at_ms: i64,
+    /// What was seen.
+    pub text: Text,
+}
+
+/// Carrying the plan out.
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+pub struct Do {
+    /// Whether it went as planned; `None` until someone says.
+    pub as_planned: Option<bool>,
+    /// What happened.
+    pub what_happened: Text,
+    /// Notes as they were made.
+    pub observations: Vec<Observation>,
+    /// Changes made on purpose, and ones that just happened.
+    pub adjustments: Text,
+}
+
+impl Do {
+    /// Whether the Do phase holds any data: from then on the predictions are fixed.
+    pub fn has_data(&self) -> bool {
+        self.as_planned.is_some()
+            || !self.what_happened.as_str().trim().is_empty()
+            || !self.observations.is_empty()
+            || !self.adjustments.as_str().trim().is_empty()
+    }
+}
+
+/// A question's result beside its prediction.
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+pub struct QuestionResult {
+    /// The question's id.
+    #[key]
+    pub question_id: String,
+    /// What the data showed.
+    pub result: Text,
+}
+
+/// Studying the results.
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+pub struct Study {
+    /// Results per question.
+    pub results: Vec<QuestionResult>,
+    /// What the team learned.
+    pub learning: Text,
+}
+
+/// Acting on what was learned.
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+pub struct Act {
+    /// Adopt, adapt or abandon; `None` until decided.
+    pub decision: Option<Decision>,
+    /// Why.
+    pub rationale: Text,
+    /// The cycle that follows, once opened.
+    pub next_cycle_id: Option<String>,
+}
+
+/// A pause to look at the work through an equity lens, at any phase.
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+pub struct EquityPause {
+    /// Stable id.
+    #[key]
+    pub id: String,
+    /// The phase it was taken in: `plan`, `do`, `study` or `act`.
+    pub phase: String,
+    /// The prompt, e.g. "Whose voice is missing?".
+    pub prompt: Text,
+    /// The member who called it.
+    pub by: String,
+    /// The team's reflection.
+    pub reflection: Text,
+}
+
+/// A PDSA cycle document's content.
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+pub struct PdsaCycle {
+    /// The change idea tested.
+    pub change_idea_id: String,
+    /// Position in the ramp of cycles on this idea, from 1.
+    pub cycle_number: u32,
+    /// The cycle this one follows on the ramp.
+    pub previous_cycle_id: Option<String>,
+    /// Why it is run.
+    pub purpose: Purpose,
+    /// Planned start, `YYYY-MM-DD`.
+    pub planned_start: Option<String>,
+    /// Planned end, `YYYY-MM-DD`.
+    pub planned_end: Option<String>,
+    /// Plan.
+    pub plan: Plan,
+    /// Do.
+    #[autosurgeon(rename = "do")]
+    pub do_: Do,
+    /// Study.
+    pub study: Study,
+    /// Act.
+    pub act: Act,
+    /// Equity pauses taken along the way.
+    pub equity_pauses: Vec<EquityPause>,
+    /// Stakeholder groups that took part: `students`, `families`, `teachers`, `community`…
+    pub voices: Vec<String>,
+}

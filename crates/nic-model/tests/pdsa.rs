@@ -1,0 +1,100 @@
+//! The PDSA cycle on Automerge: it round-trips, two people typing in the same study text both
+//! keep their words, and fields a newer version wrote survive this one's writes.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+use automerge::{ActorId, AutoCommit, ROOT, ReadDoc, transaction::Transactable};
+use autosurgeon::Text;
+use nic_model::DocKind;
+use nic_model::schema::pdsa::{Decision, LearningQuestion, PdsaCycle, Purpose};
+use nic_model::schema::{self, SchemaError};
+
+fn cycle() -> PdsaCycle {
+    let mut c = PdsaCycle {
+        change_idea_id: "daily-number-talk".into(),
+        cycle_number: 1,
+        purpose: Purpose::Test,
+        planned_start: Some("2026-11-30".into()),
+        voices: vec!["students".into(), "teachers".into()],
+        ..PdsaCycle::default()
+    };
+    c.plan.objective = Text::with_value("Will a 5-minute number talk raise exit-ticket scores?");
+    c.plan.questions.push(LearningQuestion {
+        id: "q1".into(),
+        question: Text::with_value("How many students finish the exit ticket?"),
+        prediction: Text::with_value("At least 20 of 28"),
+        ..LearningQuestion::default()
+    });
+    c.act.decision = Some(Decision::Adapt);
+    c
+}
+
+#[test]
+fn a_cycle_round_trips_through_save_and_load() {
+    let value = cycle();
+    let mut doc = schema::new_document(DocKind::PdsaCycle, &value).unwrap();
+    let loaded = automerge::Automerge::load(&doc.save()).unwrap();
+    let back: PdsaCycle = schema::read(&loaded, DocKind::PdsaCycle).unwrap();
+    assert_eq!(back, value);
+    assert_eq!(
+        schema::envelope(&loaded),
+        (Some("pdsa_cycle".into()), Some(schema::SCHEMA_VERSION))
+    );
+    // Read as another kind: refused, saying what it is.
+    let err = schema::read::<PdsaCycle, _>(&loaded, DocKind::Aim).unwrap_err();
+    assert!(matches!(err, SchemaError::WrongKind { .. }), "{err}");
+}
+
+#[test]
+fn two_people_typing_in_the_same_study_text_both_keep_their_words() {
+    let mut value = cycle();
+    value.study.learning = Text::with_value("Students finished.");
+    let mut lincoln = schema::new_document(DocKind::PdsaCycle, &value).unwrap();
+    let mut adams = lincoln.fork().with_actor(ActorId::random());
+
+    let mut a: PdsaCycle = schema::read(&lincoln, DocKind::PdsaCycle).unwrap();
+    let end = a.study.learning.as_str().len();
+    a.study.learning.splice(end, 0, " Most needed more time.");
+    schema::write(&mut lincoln, DocKind::PdsaCycle, &a).unwrap();
+
+    let mut b: PdsaCycle = schema::read(&adams, DocKind::PdsaCycle).unwrap();
+    b.study.learning.splice(0, 0, "Week 1: ");
+    schema::write(&mut adams, DocKind::PdsaCycle, &b).unwrap();
+
+    lincoln.merge(&mut adams).unwrap();
+    adams.merge(&mut lincoln).unwrap();
+    let merged: PdsaCycle = schema::read(&lincoln, DocKind::PdsaCycle).unwrap();
+    assert_eq!(
+        merged.study.learning.as_str(),
+        "Week 1: Students finished. Most needed more time."
+    );
+    let other: PdsaCycle = schema::read(&adams, DocKind::PdsaCycle).unwrap();
+    assert_eq!(other, merged);
+}
+
+#[test]
+fn fields_written_by_a_newer_version_survive_a_write_by_this_one() {
+    let mut doc = schema::new_document(DocKind::PdsaCycle, &cycle()).unwrap();
+    // A newer client adds a field at the root and inside the plan, and bumps the schema.
+    doc.put(ROOT, "schema", schema::SCHEMA_VERSION + 1).unwrap();
+    doc.put(ROOT, "future_field", "from v2").unwrap();
+    let plan = doc.get(ROOT, "plan").unwrap().unwrap().1;
+    doc.put(&plan, "risk_level", "low").unwrap();
+
+    let mut value: PdsaCycle = schema::read(&doc, DocKind::PdsaCycle).unwrap();
+    value.plan.objective.splice(0, 0, "Revised: ");
+    schema::write(&mut doc, DocKind::PdsaCycle, &value).unwrap();
+
+    let text =
+        |obj: &automerge::ObjId, key: &str| doc.get(obj, key).unwrap().map(|(v, _)| v.to_string());
+    assert_eq!(text(&ROOT, "future_field").as_deref(), Some("\"from v2\""));
+    assert_eq!(text(&plan, "risk_level").as_deref(), Some("\"low\""));
+    assert_eq!(schema::envelope(&doc).1, Some(schema::SCHEMA_VERSION + 1));
+}
+
+#[test]
+fn a_document_without_the_envelope_is_not_taken_for_a_cycle() {
+    let doc = AutoCommit::new();
+    let err = schema::read::<PdsaCycle, _>(&doc, DocKind::PdsaCycle).unwrap_err();
+    assert!(err.to_string().contains("not a pdsa_cycle"), "{err}");
+}

@@ -98,3 +98,90 @@ fn a_document_without_the_envelope_is_not_taken_for_a_cycle() {
     let err = schema::read::<PdsaCycle, _>(&doc, DocKind::PdsaCycle).unwrap_err();
     assert!(err.to_string().contains("not a pdsa_cycle"), "{err}");
 }
+
+#[test]
+fn predictions_are_fixed_once_the_do_phase_has_data() {
+    let mut doc = schema::new_document(DocKind::PdsaCycle, &cycle()).unwrap();
+    // Before Do: the prediction may change.
+    schema::pdsa::edit(&mut doc, |c| {
+        c.plan.questions[0].prediction = Text::with_value("At least 22 of 28");
+    })
+    .unwrap();
+    // Do gets data.
+    schema::pdsa::edit(&mut doc, |c| {
+        c.do_.what_happened = Text::with_value("Ran it Monday to Thursday.");
+    })
+    .unwrap();
+    let heads = doc.get_heads();
+    let refused = schema::pdsa::edit(&mut doc, |c| {
+        c.plan.questions[0].prediction.splice(0, 0, "(revised) ");
+    })
+    .unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("prediction of question q1 is fixed"),
+        "{refused}"
+    );
+    // Dropping the question counts as changing its prediction.
+    assert!(schema::pdsa::edit(&mut doc, |c| c.plan.questions.clear()).is_err());
+    assert_eq!(doc.get_heads(), heads, "a refused edit writes nothing");
+    // Everything else stays editable.
+    schema::pdsa::edit(&mut doc, |c| {
+        c.study.learning = Text::with_value("Most finished.");
+    })
+    .unwrap();
+    let c: PdsaCycle = schema::read(&doc, DocKind::PdsaCycle).unwrap();
+    assert_eq!(c.plan.questions[0].prediction.as_str(), "At least 22 of 28");
+}
+
+#[test]
+fn validation_reports_every_finding_most_serious_first() {
+    use nic_model::schema::findings::Severity;
+    let mut c = cycle();
+    c.plan.questions.push(LearningQuestion {
+        id: "q2".into(),
+        question: Text::with_value("Do students explain their thinking?"),
+        ..LearningQuestion::default()
+    });
+    assert!(
+        c.validate()
+            .iter()
+            .any(|f| f.field == "plan.questions[q2].prediction" && f.severity == Severity::Warning)
+    );
+    // In Study with a question that has no prediction: an error.
+    c.study.learning = Text::with_value("Most finished.");
+    c.cycle_number = 3;
+    c.change_idea_id.clear();
+    let found = c.validate();
+    let fields: Vec<&str> = found.iter().map(|f| f.field.as_str()).collect();
+    for field in [
+        "change_idea_id",
+        "plan.questions[q2].prediction",
+        "previous_cycle_id",
+    ] {
+        assert!(fields.contains(&field), "{field} missing from {fields:?}");
+    }
+    assert!(found.windows(2).all(|w| w[0].severity >= w[1].severity));
+    assert!(
+        found
+            .iter()
+            .any(|f| f.field == "plan.questions[q2].prediction" && f.severity == Severity::Error)
+    );
+    // A complete cycle has nothing worse than information; the fixture decided without
+    // writing what it learned, which validation points out.
+    let mut complete = cycle();
+    assert!(
+        complete
+            .validate()
+            .iter()
+            .any(|f| f.field == "act.decision")
+    );
+    complete.study.learning = Text::with_value("20 of 28 finished; the prediction held.");
+    assert!(
+        complete
+            .validate()
+            .iter()
+            .all(|f| f.severity < Severity::Warning)
+    );
+}

@@ -5,8 +5,10 @@
 //! beside the kind's fields. Reading checks the kind; a document written by a newer version
 //! still reads (fields this version does not know are left untouched when it writes back).
 //!
-//! - [`pdsa`] — the PDSA cycle.
+//! - [`pdsa`] — the PDSA cycle, its validation and prediction integrity;
+//! - [`findings`] — what validation reports.
 
+pub mod findings;
 pub mod pdsa;
 
 use automerge::{AutoCommit, ROOT, ReadDoc, ScalarValue, Value, transaction::Transactable};

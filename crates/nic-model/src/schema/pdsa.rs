@@ -4,7 +4,12 @@
 //! both keep their words. Lists of entries carry their own ids so concurrent additions and
 //! edits merge entry by entry.
 
+use automerge::AutoCommit;
 use autosurgeon::{Hydrate, Reconcile, Text};
+
+use super::SchemaError;
+use super::findings::{Finding, Severity};
+use crate::DocKind;
 
 /// Why the cycle is run (the "ramp" stage).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hydrate, Reconcile)]
@@ -187,4 +192,139 @@ pub struct PdsaCycle {
     pub equity_pauses: Vec<EquityPause>,
     /// Stakeholder groups that took part: `students`, `families`, `teachers`, `community`…
     pub voices: Vec<String>,
+}
+
+/// Why an edit to a cycle was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum PdsaError {
+    /// A prediction would change after the Do phase has data.
+    #[error(
+        "the prediction of question {question} is fixed: the Do phase already has data (write what you learned in Study instead)"
+    )]
+    PredictionFixed {
+        /// The question's id.
+        question: String,
+    },
+    /// The document could not be read or written.
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+}
+
+impl PdsaCycle {
+    /// The questions whose prediction differs between `self` (before) and `after`, or that
+    /// `after` dropped.
+    pub fn changed_predictions(&self, after: &PdsaCycle) -> Vec<String> {
+        self.plan
+            .questions
+            .iter()
+            .filter(|q| {
+                after
+                    .plan
+                    .questions
+                    .iter()
+                    .find(|a| a.id == q.id)
+                    .is_none_or(|a| a.prediction.as_str() != q.prediction.as_str())
+            })
+            .map(|q| q.id.clone())
+            .collect()
+    }
+
+    /// Checks an edit from `self` to `after`: once the Do phase has data, predictions are
+    /// fixed.
+    pub fn check_edit(&self, after: &PdsaCycle) -> Result<(), PdsaError> {
+        if self.do_.has_data()
+            && let Some(question) = self.changed_predictions(after).into_iter().next()
+        {
+            return Err(PdsaError::PredictionFixed { question });
+        }
+        Ok(())
+    }
+
+    /// Everything validation finds, most serious first.
+    pub fn validate(&self) -> Vec<Finding> {
+        let mut found = Vec::new();
+        if self.change_idea_id.trim().is_empty() {
+            found.push(Finding::new(
+                Severity::Error,
+                "change_idea_id",
+                "a cycle tests a change idea: link one",
+            ));
+        }
+        if self.cycle_number == 0 {
+            found.push(Finding::new(
+                Severity::Error,
+                "cycle_number",
+                "cycles are numbered from 1 along the ramp",
+            ));
+        }
+        if self.cycle_number > 1 && self.previous_cycle_id.is_none() {
+            found.push(Finding::new(
+                Severity::Warning,
+                "previous_cycle_id",
+                "a cycle after the first should link the cycle it follows",
+            ));
+        }
+        if self.plan.questions.is_empty() {
+            found.push(Finding::new(
+                Severity::Warning,
+                "plan.questions",
+                "a plan names at least one learning question",
+            ));
+        }
+        let studying =
+            !self.study.learning.as_str().trim().is_empty() || !self.study.results.is_empty();
+        for q in &self.plan.questions {
+            if q.prediction.as_str().trim().is_empty() {
+                let (severity, message) = if studying {
+                    (
+                        Severity::Error,
+                        "the cycle is in Study but this question has no prediction: results cannot be compared with one",
+                    )
+                } else {
+                    (Severity::Warning, "write a prediction before the Do phase")
+                };
+                found.push(Finding::new(
+                    severity,
+                    format!("plan.questions[{}].prediction", q.id),
+                    message,
+                ));
+            }
+        }
+        for r in &self.study.results {
+            if !self.plan.questions.iter().any(|q| q.id == r.question_id) {
+                found.push(Finding::new(
+                    Severity::Error,
+                    format!("study.results[{}]", r.question_id),
+                    "a result answers a question the plan does not have",
+                ));
+            }
+        }
+        if self.act.decision.is_some() && self.study.learning.as_str().trim().is_empty() {
+            found.push(Finding::new(
+                Severity::Warning,
+                "act.decision",
+                "a decision without a summary of learning: say what the cycle taught",
+            ));
+        }
+        if self.voices.is_empty() {
+            found.push(Finding::new(
+                Severity::Info,
+                "voices",
+                "no stakeholder group is recorded as taking part",
+            ));
+        }
+        found.sort_by_key(|f| std::cmp::Reverse(f.severity));
+        found
+    }
+}
+
+/// Changes a cycle document through the typed API: hydrate, apply `f`, refuse an edit that
+/// breaks prediction integrity, and write back only what changed.
+pub fn edit(doc: &mut AutoCommit, f: impl FnOnce(&mut PdsaCycle)) -> Result<(), PdsaError> {
+    let before: PdsaCycle = super::read(doc, DocKind::PdsaCycle)?;
+    let mut after = before.clone();
+    f(&mut after);
+    before.check_edit(&after)?;
+    super::write(doc, DocKind::PdsaCycle, &after)?;
+    Ok(())
 }

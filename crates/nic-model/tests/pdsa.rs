@@ -185,3 +185,23 @@ fn validation_reports_every_finding_most_serious_first() {
             .all(|f| f.severity < Severity::Warning)
     );
 }
+
+#[test]
+fn an_adapt_decision_opens_the_next_cycle_on_the_ramp() {
+    let mut c = cycle();
+    c.cycle_number = 2;
+    c.do_.what_happened = Text::with_value("ran it");
+    let next = c.next_from_adapt("cycle-2").unwrap();
+    assert_eq!(next.cycle_number, 3);
+    assert_eq!(next.previous_cycle_id.as_deref(), Some("cycle-2"));
+    assert_eq!(next.change_idea_id, c.change_idea_id);
+    assert_eq!(next.plan.objective.as_str(), c.plan.objective.as_str());
+    assert_eq!(
+        next.plan.questions[0].question.as_str(),
+        c.plan.questions[0].question.as_str()
+    );
+    assert_eq!(next.plan.questions[0].prediction.as_str(), "");
+    assert!(!next.do_.has_data() && next.act.decision.is_none());
+    c.act.decision = Some(Decision::Adopt);
+    assert!(c.next_from_adapt("cycle-2").is_none());
+}

@@ -318,6 +318,37 @@ impl PdsaCycle {
     }
 }
 
+impl PdsaCycle {
+    /// The next cycle on the ramp after an "adapt" decision: the same change idea and
+    /// purpose, cycle number + 1, linked back to this cycle (`this_id`), the plan cloned with
+    /// its questions but not their predictions (a new test needs new predictions, written
+    /// before its Do phase), and nothing done, studied or decided yet. `None` unless this
+    /// cycle's decision is to adapt.
+    pub fn next_from_adapt(&self, this_id: &str) -> Option<PdsaCycle> {
+        if self.act.decision != Some(Decision::Adapt) {
+            return None;
+        }
+        let mut plan = self.plan.clone();
+        for q in &mut plan.questions {
+            q.prediction = Text::default();
+        }
+        Some(PdsaCycle {
+            change_idea_id: self.change_idea_id.clone(),
+            cycle_number: self.cycle_number.saturating_add(1),
+            previous_cycle_id: Some(this_id.to_owned()),
+            purpose: self.purpose,
+            planned_start: None,
+            planned_end: None,
+            plan,
+            do_: Do::default(),
+            study: Study::default(),
+            act: Act::default(),
+            equity_pauses: Vec::new(),
+            voices: self.voices.clone(),
+        })
+    }
+}
+
 /// Changes a cycle document through the typed API: hydrate, apply `f`, refuse an edit that
 /// breaks prediction integrity, and write back only what changed.
 pub fn edit(doc: &mut AutoCommit, f: impl FnOnce(&mut PdsaCycle)) -> Result<(), PdsaError> {

@@ -5,9 +5,13 @@
 //! beside the kind's fields. Reading checks the kind; a document written by a newer version
 //! still reads (fields this version does not know are left untouched when it writes back).
 //!
-//! - [`pdsa`] — the PDSA cycle, its validation and prediction integrity;
+//! - [`pdsa`] — the PDSA cycle, its validation, prediction integrity and ramp;
+//! - [`aim`] — the aim (what, how much, by when, for whom);
+//! - [`driver`] — the driver diagram, change ideas and each site's status with one;
 //! - [`findings`] — what validation reports.
 
+pub mod aim;
+pub mod driver;
 pub mod findings;
 pub mod pdsa;
 

@@ -1,0 +1,142 @@
+//! The aim, driver diagram and change idea: round trips, validation rules, and each site's
+//! status with a change idea derived from its cycles.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+use autosurgeon::Text;
+use nic_model::DocKind;
+use nic_model::schema::aim::Aim;
+use nic_model::schema::driver::{
+    ChangeIdea, DriverDiagram, Level, Link, Node, SiteStatus, site_statuses,
+};
+use nic_model::schema::pdsa::{Decision, PdsaCycle};
+use nic_model::schema::{self, findings::Severity};
+
+fn round_trip<T>(kind: DocKind, value: &T) -> T
+where
+    T: autosurgeon::Reconcile + autosurgeon::Hydrate,
+{
+    let mut doc = schema::new_document(kind, value).unwrap();
+    let loaded = automerge::Automerge::load(&doc.save()).unwrap();
+    schema::read(&loaded, kind).unwrap()
+}
+
+fn node(id: &str, level: Level) -> Node {
+    Node {
+        id: id.into(),
+        level,
+        text: Text::with_value(id),
+        ..Node::default()
+    }
+}
+
+fn link(from: &str, to: &str) -> Link {
+    Link {
+        from: from.into(),
+        to: to.into(),
+    }
+}
+
+#[test]
+fn an_aim_without_when_or_whom_is_flagged() {
+    let aim = Aim {
+        statement: Text::with_value(
+            "Increase from 30% to 80% the share of 9th-grade English learners who pass Algebra I by June 2027.",
+        ),
+        baseline: Some(30.0),
+        target: Some(80.0),
+        unit: "%".into(),
+        by_when: Some("2027-06-30".into()),
+        for_whom: vec!["english_learner".into()],
+        outcome_measure_id: Some("algebra-pass".into()),
+        ..Aim::default()
+    };
+    assert_eq!(round_trip(DocKind::Aim, &aim), aim);
+    assert!(aim.validate().is_empty(), "{:?}", aim.validate());
+    let vague = Aim {
+        statement: Text::with_value("Improve algebra."),
+        ..Aim::default()
+    };
+    let fields: Vec<String> = vague.validate().into_iter().map(|f| f.field).collect();
+    for field in ["by_when", "for_whom", "target", "outcome_measure_id"] {
+        assert!(
+            fields.iter().any(|f| f == field),
+            "{field} not flagged: {fields:?}"
+        );
+    }
+    assert_eq!(Aim::default().validate()[0].severity, Severity::Error);
+}
+
+#[test]
+fn a_change_idea_must_move_a_driver() {
+    let diagram = DriverDiagram {
+        nodes: vec![
+            node("aim", Level::Aim),
+            node("p1", Level::Primary),
+            node("s1", Level::Secondary),
+            node("talks", Level::Change),
+            node("orphan", Level::Change),
+        ],
+        links: vec![
+            link("s1", "p1"),
+            link("p1", "aim"),
+            link("talks", "s1"),
+            link("orphan", "p1"),
+            link("talks", "gone"),
+        ],
+    };
+    assert_eq!(round_trip(DocKind::DriverDiagram, &diagram), diagram);
+    let found = diagram.validate();
+    assert!(
+        found.iter().any(|f| f.field == "nodes[orphan]"),
+        "{found:?}"
+    );
+    assert!(
+        !found.iter().any(|f| f.field == "nodes[talks]"),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|f| f.severity == Severity::Error && f.message.contains("gone"))
+    );
+
+    let idea = ChangeIdea {
+        title: Text::with_value("Daily number talk"),
+        ..ChangeIdea::default()
+    };
+    assert_eq!(round_trip(DocKind::ChangeIdea, &idea), idea);
+    assert!(idea.validate().iter().any(|f| f.field == "drivers"));
+}
+
+#[test]
+fn site_status_follows_each_sites_latest_decision() {
+    let cycle = |idea: &str, n: u32, decision: Option<Decision>| {
+        let mut c = PdsaCycle {
+            change_idea_id: idea.into(),
+            cycle_number: n,
+            ..PdsaCycle::default()
+        };
+        c.act.decision = decision;
+        c
+    };
+    let cycles = [
+        ("lincoln", cycle("talks", 1, Some(Decision::Adapt))),
+        ("lincoln", cycle("talks", 2, Some(Decision::Adopt))),
+        ("adams", cycle("talks", 1, Some(Decision::Adapt))),
+        ("adams", cycle("talks", 2, None)),
+        ("hoover", cycle("talks", 1, Some(Decision::Abandon))),
+        ("grant", cycle("other-idea", 1, Some(Decision::Adopt))),
+        ("king", cycle("talks", 1, Some(Decision::Adapt))),
+    ];
+    let sites: Vec<String> = ["lincoln", "adams", "hoover", "grant", "king"]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    let status = site_statuses("talks", &sites, cycles.iter().map(|(s, c)| (*s, c)));
+    assert_eq!(status["lincoln"], SiteStatus::Adopted);
+    assert_eq!(status["adams"], SiteStatus::Testing);
+    assert_eq!(status["hoover"], SiteStatus::Abandoned);
+    assert_eq!(status["grant"], SiteStatus::NotStarted);
+    assert_eq!(status["king"], SiteStatus::Adapted);
+}

@@ -140,3 +140,61 @@ fn site_status_follows_each_sites_latest_decision() {
     assert_eq!(status["grant"], SiteStatus::NotStarted);
     assert_eq!(status["king"], SiteStatus::Adapted);
 }
+
+#[test]
+fn a_measure_needs_an_operational_definition_and_points_must_add_up() {
+    use nic_model::schema::measure::{
+        MeasureData, MeasureDefinition, OperationalDefinition, Point,
+    };
+    let measure = MeasureDefinition {
+        name: Text::with_value("Exit tickets completed"),
+        definition: OperationalDefinition {
+            numerator: Text::with_value("students who complete the exit ticket"),
+            denominator: Text::with_value("students present"),
+            data_source: Text::with_value("teacher tally"),
+            frequency: "daily".into(),
+            ..OperationalDefinition::default()
+        },
+        unit: "%".into(),
+        group_dimensions: vec!["english_learner".into()],
+        ..MeasureDefinition::default()
+    };
+    assert_eq!(round_trip(DocKind::MeasureDefinition, &measure), measure);
+    assert!(measure.validate().is_empty(), "{:?}", measure.validate());
+    let undefined = MeasureDefinition {
+        name: Text::with_value("Engagement"),
+        ..MeasureDefinition::default()
+    };
+    assert!(
+        undefined
+            .validate()
+            .iter()
+            .any(|f| f.field == "definition" && f.severity == Severity::Error)
+    );
+
+    let point = |id: &str, group: &str, num: f64, den: f64| Point {
+        id: id.into(),
+        period: "2026-11-23".into(),
+        group: group.into(),
+        numerator: Some(num),
+        denominator: Some(den),
+        n: 28,
+        ..Point::default()
+    };
+    let data = MeasureData {
+        measure_id: "exit-tickets".into(),
+        points: vec![
+            point("p1", "all", 20.0, 28.0),
+            point("p2", "english_learner=yes", 7.0, 9.0),
+        ],
+    };
+    assert_eq!(round_trip(DocKind::MeasureData, &data), data);
+    assert!(data.validate().is_empty());
+    let bad = MeasureData {
+        measure_id: "exit-tickets".into(),
+        points: vec![point("p3", "els", 30.0, 28.0)],
+    };
+    let found = bad.validate();
+    assert_eq!(found[0].severity, Severity::Error);
+    assert!(found.iter().any(|f| f.message.contains("dimension=value")));
+}

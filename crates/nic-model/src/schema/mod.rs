@@ -8,11 +8,13 @@
 //! - [`pdsa`] — the PDSA cycle, its validation, prediction integrity and ramp;
 //! - [`aim`] — the aim (what, how much, by when, for whom);
 //! - [`driver`] — the driver diagram, change ideas and each site's status with one;
+//! - [`measure`] — measure definitions and a site's data points;
 //! - [`findings`] — what validation reports.
 
 pub mod aim;
 pub mod driver;
 pub mod findings;
+pub mod measure;
 pub mod pdsa;
 
 use automerge::{AutoCommit, ROOT, ReadDoc, ScalarValue, Value, transaction::Transactable};

@@ -1,0 +1,195 @@
+//! Measures: the network's definitions, and a site's data points by period and student group.
+
+use autosurgeon::{Hydrate, Reconcile, Text};
+
+use super::findings::{Finding, Severity};
+
+/// What a measure tracks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hydrate, Reconcile)]
+pub enum MeasureType {
+    /// The aim's outcome.
+    #[default]
+    Outcome,
+    /// Whether the change is carried out.
+    Process,
+    /// Whether something else got worse.
+    Balancing,
+}
+
+/// How a value is computed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hydrate, Reconcile)]
+pub enum Scoring {
+    /// Numerator over denominator, as a share.
+    #[default]
+    Proportion,
+    /// Numerator over denominator, any ratio.
+    Ratio,
+    /// A count.
+    Count,
+    /// A measured value.
+    Continuous,
+}
+
+/// Which way is better.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hydrate, Reconcile)]
+pub enum Direction {
+    /// Higher is better.
+    #[default]
+    Up,
+    /// Lower is better.
+    Down,
+}
+
+/// How a measure is taken, precisely enough that two sites count the same thing.
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+pub struct OperationalDefinition {
+    /// What is counted on top.
+    pub numerator: Text,
+    /// What it is counted out of (empty for counts and continuous values).
+    pub denominator: Text,
+    /// What is left out.
+    pub exclusions: Text,
+    /// Where the data comes from.
+    pub data_source: Text,
+    /// How often, e.g. `weekly`.
+    pub frequency: String,
+    /// Who collects it.
+    pub collected_by: Text,
+}
+
+/// A measure definition document's content (network-level).
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+pub struct MeasureDefinition {
+    /// Its name.
+    pub name: Text,
+    /// Outcome, process or balancing.
+    pub measure_type: MeasureType,
+    /// How it is taken.
+    pub definition: OperationalDefinition,
+    /// How a value is computed.
+    pub scoring: Scoring,
+    /// The unit, e.g. `%`.
+    pub unit: String,
+    /// Which way is better.
+    pub direction: Direction,
+    /// The student-group dimensions it is broken down by, e.g. `english_learner`.
+    pub group_dimensions: Vec<String>,
+}
+
+impl MeasureDefinition {
+    /// Everything validation finds, most serious first.
+    pub fn validate(&self) -> Vec<Finding> {
+        let mut found = Vec::new();
+        if self.name.as_str().trim().is_empty() {
+            found.push(Finding::new(
+                Severity::Error,
+                "name",
+                "a measure needs a name",
+            ));
+        }
+        if self.definition.numerator.as_str().trim().is_empty() {
+            found.push(Finding::new(
+                Severity::Error,
+                "definition",
+                "a measure without an operational definition: say exactly what is counted",
+            ));
+        }
+        let needs_denominator = matches!(self.scoring, Scoring::Proportion | Scoring::Ratio);
+        if needs_denominator && self.definition.denominator.as_str().trim().is_empty() {
+            found.push(Finding::new(
+                Severity::Error,
+                "definition.denominator",
+                "a proportion or ratio needs its denominator",
+            ));
+        }
+        if self.definition.data_source.as_str().trim().is_empty() {
+            found.push(Finding::new(
+                Severity::Warning,
+                "definition.data_source",
+                "say where the data comes from",
+            ));
+        }
+        if self.definition.frequency.trim().is_empty() {
+            found.push(Finding::new(
+                Severity::Warning,
+                "definition.frequency",
+                "say how often it is collected",
+            ));
+        }
+        found.sort_by_key(|f| std::cmp::Reverse(f.severity));
+        found
+    }
+}
+
+/// One data point.
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+pub struct Point {
+    /// Stable id.
+    #[key]
+    pub id: String,
+    /// The period, `YYYY-MM-DD` (its first day).
+    pub period: String,
+    /// The group: `all`, or `dimension=value` (e.g. `english_learner=yes`).
+    pub group: String,
+    /// The numerator (proportion, ratio, count).
+    pub numerator: Option<f64>,
+    /// The denominator (proportion, ratio).
+    pub denominator: Option<f64>,
+    /// The value (continuous).
+    pub value: Option<f64>,
+    /// Students behind the point: what privacy suppression looks at.
+    pub n: u32,
+    /// A note.
+    pub note: Text,
+}
+
+/// A site's measure data document's content (`site` visibility by default).
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+pub struct MeasureData {
+    /// The measure definition's document id.
+    pub measure_id: String,
+    /// The points.
+    pub points: Vec<Point>,
+}
+
+impl MeasureData {
+    /// Everything validation finds, most serious first.
+    pub fn validate(&self) -> Vec<Finding> {
+        let mut found = Vec::new();
+        if self.measure_id.trim().is_empty() {
+            found.push(Finding::new(
+                Severity::Error,
+                "measure_id",
+                "data belongs to a measure: link it",
+            ));
+        }
+        for p in &self.points {
+            let field = format!("points[{}]", p.id);
+            if p.value.is_none() && p.numerator.is_none() {
+                found.push(Finding::new(
+                    Severity::Error,
+                    field.clone(),
+                    "a point without a value",
+                ));
+            }
+            if let (Some(num), Some(den)) = (p.numerator, p.denominator)
+                && (den <= 0.0 || num > den || num < 0.0)
+            {
+                found.push(Finding::new(
+                    Severity::Error,
+                    field.clone(),
+                    format!("{num} out of {den} cannot be right"),
+                ));
+            }
+            if p.group != "all" && !p.group.contains('=') {
+                found.push(Finding::new(
+                    Severity::Warning,
+                    field,
+                    "a group is `all` or `dimension=value`",
+                ));
+            }
+        }
+        found.sort_by_key(|f| std::cmp::Reverse(f.severity));
+        found
+    }
+}

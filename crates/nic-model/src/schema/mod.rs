@@ -9,13 +9,17 @@
 //! - [`aim`] — the aim (what, how much, by when, for whom);
 //! - [`driver`] — the driver diagram, change ideas and each site's status with one;
 //! - [`measure`] — measure definitions and a site's data points;
+//! - [`site_work`] — empathy interviews, root-cause analyses, equity audits, improvement plans;
+//! - [`network`] — the network profile, equity lens codes, coaching log and comment threads;
 //! - [`findings`] — what validation reports.
 
 pub mod aim;
 pub mod driver;
 pub mod findings;
 pub mod measure;
+pub mod network;
 pub mod pdsa;
+pub mod site_work;
 
 use automerge::{AutoCommit, ROOT, ReadDoc, ScalarValue, Value, transaction::Transactable};
 use autosurgeon::{Hydrate, Reconcile};

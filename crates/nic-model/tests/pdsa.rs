@@ -205,3 +205,24 @@ fn an_adapt_decision_opens_the_next_cycle_on_the_ramp() {
     c.act.decision = Some(Decision::Adopt);
     assert!(c.next_from_adapt("cycle-2").is_none());
 }
+
+#[test]
+fn a_document_from_an_older_version_reads_with_defaults_for_new_fields() {
+    // An older client wrote a cycle before `voices`, `equity_pauses` and the plan's
+    // `data_collection` existed.
+    let mut doc = schema::new_document(DocKind::PdsaCycle, &cycle()).unwrap();
+    doc.delete(ROOT, "voices").unwrap();
+    doc.delete(ROOT, "equity_pauses").unwrap();
+    let plan = doc.get(ROOT, "plan").unwrap().unwrap().1;
+    doc.delete(&plan, "data_collection").unwrap();
+    let read: PdsaCycle = schema::read(&doc, DocKind::PdsaCycle).unwrap();
+    assert!(read.voices.is_empty() && read.equity_pauses.is_empty());
+    assert_eq!(read.plan.data_collection.as_str(), "");
+    assert_eq!(
+        read.plan.objective.as_str(),
+        cycle().plan.objective.as_str()
+    );
+    // Writing it back adds the new fields.
+    schema::write(&mut doc, DocKind::PdsaCycle, &read).unwrap();
+    assert!(doc.get(ROOT, "voices").unwrap().is_some());
+}

@@ -9,22 +9,31 @@ use super::findings::{Finding, Severity};
 pub struct Aim {
     /// The whole statement, e.g. "Increase from 30% to 80% the share of 9th-grade English
     /// learners who pass Algebra I by June 2027."
+    #[autosurgeon(missing = "Default::default")]
     pub statement: Text,
     /// What: the outcome.
+    #[autosurgeon(missing = "Default::default")]
     pub what: Text,
     /// How much: where it stands now.
+    #[autosurgeon(missing = "Default::default")]
     pub baseline: Option<f64>,
     /// How much: where it should be.
+    #[autosurgeon(missing = "Default::default")]
     pub target: Option<f64>,
     /// The unit of baseline and target, e.g. `%`.
+    #[autosurgeon(missing = "Default::default")]
     pub unit: String,
     /// By when, `YYYY-MM-DD`.
+    #[autosurgeon(missing = "Default::default")]
     pub by_when: Option<String>,
     /// For whom: the student groups the aim centres, e.g. `english_learner`.
+    #[autosurgeon(missing = "Default::default")]
     pub for_whom: Vec<String>,
     /// The outcome measure that tracks it.
+    #[autosurgeon(missing = "Default::default")]
     pub outcome_measure_id: Option<String>,
     /// Equity lens codes.
+    #[autosurgeon(missing = "Default::default")]
     pub equity_codes: Vec<String>,
 }
 

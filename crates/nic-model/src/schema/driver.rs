@@ -30,10 +30,13 @@ pub struct Node {
     #[key]
     pub id: String,
     /// Its level.
+    #[autosurgeon(missing = "Default::default")]
     pub level: Level,
     /// Its short text.
+    #[autosurgeon(missing = "Default::default")]
     pub text: Text,
     /// A longer description.
+    #[autosurgeon(missing = "Default::default")]
     pub description: Text,
 }
 
@@ -41,8 +44,10 @@ pub struct Node {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hydrate, Reconcile)]
 pub struct Link {
     /// The node that drives.
+    #[autosurgeon(missing = "Default::default")]
     pub from: String,
     /// The node driven.
+    #[autosurgeon(missing = "Default::default")]
     pub to: String,
 }
 
@@ -50,8 +55,10 @@ pub struct Link {
 #[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
 pub struct DriverDiagram {
     /// The boxes.
+    #[autosurgeon(missing = "Default::default")]
     pub nodes: Vec<Node>,
     /// The arrows; one change idea may serve several drivers.
+    #[autosurgeon(missing = "Default::default")]
     pub links: Vec<Link>,
 }
 
@@ -105,16 +112,22 @@ impl DriverDiagram {
 #[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
 pub struct ChangeIdea {
     /// Its title.
+    #[autosurgeon(missing = "Default::default")]
     pub title: Text,
     /// What it is and how to try it.
+    #[autosurgeon(missing = "Default::default")]
     pub description: Text,
     /// The driver diagram nodes it serves.
+    #[autosurgeon(missing = "Default::default")]
     pub drivers: Vec<String>,
     /// The site it came from, if one.
+    #[autosurgeon(missing = "Default::default")]
     pub origin_site: Option<String>,
     /// Tags.
+    #[autosurgeon(missing = "Default::default")]
     pub tags: Vec<String>,
     /// Equity lens codes.
+    #[autosurgeon(missing = "Default::default")]
     pub equity_codes: Vec<String>,
 }
 

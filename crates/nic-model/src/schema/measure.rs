@@ -44,16 +44,22 @@ pub enum Direction {
 #[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
 pub struct OperationalDefinition {
     /// What is counted on top.
+    #[autosurgeon(missing = "Default::default")]
     pub numerator: Text,
     /// What it is counted out of (empty for counts and continuous values).
+    #[autosurgeon(missing = "Default::default")]
     pub denominator: Text,
     /// What is left out.
+    #[autosurgeon(missing = "Default::default")]
     pub exclusions: Text,
     /// Where the data comes from.
+    #[autosurgeon(missing = "Default::default")]
     pub data_source: Text,
     /// How often, e.g. `weekly`.
+    #[autosurgeon(missing = "Default::default")]
     pub frequency: String,
     /// Who collects it.
+    #[autosurgeon(missing = "Default::default")]
     pub collected_by: Text,
 }
 
@@ -61,18 +67,25 @@ pub struct OperationalDefinition {
 #[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
 pub struct MeasureDefinition {
     /// Its name.
+    #[autosurgeon(missing = "Default::default")]
     pub name: Text,
     /// Outcome, process or balancing.
+    #[autosurgeon(missing = "Default::default")]
     pub measure_type: MeasureType,
     /// How it is taken.
+    #[autosurgeon(missing = "Default::default")]
     pub definition: OperationalDefinition,
     /// How a value is computed.
+    #[autosurgeon(missing = "Default::default")]
     pub scoring: Scoring,
     /// The unit, e.g. `%`.
+    #[autosurgeon(missing = "Default::default")]
     pub unit: String,
     /// Which way is better.
+    #[autosurgeon(missing = "Default::default")]
     pub direction: Direction,
     /// The student-group dimensions it is broken down by, e.g. `english_learner`.
+    #[autosurgeon(missing = "Default::default")]
     pub group_dimensions: Vec<String>,
 }
 
@@ -128,18 +141,25 @@ pub struct Point {
     #[key]
     pub id: String,
     /// The period, `YYYY-MM-DD` (its first day).
+    #[autosurgeon(missing = "Default::default")]
     pub period: String,
     /// The group: `all`, or `dimension=value` (e.g. `english_learner=yes`).
+    #[autosurgeon(missing = "Default::default")]
     pub group: String,
     /// The numerator (proportion, ratio, count).
+    #[autosurgeon(missing = "Default::default")]
     pub numerator: Option<f64>,
     /// The denominator (proportion, ratio).
+    #[autosurgeon(missing = "Default::default")]
     pub denominator: Option<f64>,
     /// The value (continuous).
+    #[autosurgeon(missing = "Default::default")]
     pub value: Option<f64>,
     /// Students behind the point: what privacy suppression looks at.
+    #[autosurgeon(missing = "Default::default")]
     pub n: u32,
     /// A note.
+    #[autosurgeon(missing = "Default::default")]
     pub note: Text,
 }
 
@@ -147,8 +167,10 @@ pub struct Point {
 #[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
 pub struct MeasureData {
     /// The measure definition's document id.
+    #[autosurgeon(missing = "Default::default")]
     pub measure_id: String,
     /// The points.
+    #[autosurgeon(missing = "Default::default")]
     pub points: Vec<Point>,
 }
 

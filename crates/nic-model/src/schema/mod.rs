@@ -3,7 +3,10 @@
 //!
 //! Every document's root holds `kind` (e.g. `pdsa_cycle`) and `schema` (its version)
 //! beside the kind's fields. Reading checks the kind; a document written by a newer version
-//! still reads (fields this version does not know are left untouched when it writes back).
+//! still reads (fields this version does not know are left untouched when it writes back),
+//! and so does one written by an older version: every field carries
+//! `#[autosurgeon(missing = "Default::default")]`, so a field added since reads as its
+//! default (a new field must therefore have a meaningful default).
 //!
 //! - [`pdsa`] — the PDSA cycle, its validation, prediction integrity and ramp;
 //! - [`aim`] — the aim (what, how much, by when, for whom);

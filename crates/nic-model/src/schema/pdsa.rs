@@ -55,10 +55,13 @@ pub struct LearningQuestion {
     #[key]
     pub id: String,
     /// The question.
+    #[autosurgeon(missing = "Default::default")]
     pub question: Text,
     /// What the team expects, written before the Do phase and fixed once it has data.
+    #[autosurgeon(missing = "Default::default")]
     pub prediction: Text,
     /// What kind of data will answer it.
+    #[autosurgeon(missing = "Default::default")]
     pub data_type: DataType,
 }
 
@@ -66,20 +69,28 @@ pub struct LearningQuestion {
 #[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
 pub struct Plan {
     /// What this cycle is for.
+    #[autosurgeon(missing = "Default::default")]
     pub objective: Text,
     /// The questions and their predictions.
+    #[autosurgeon(missing = "Default::default")]
     pub questions: Vec<LearningQuestion>,
     /// Who carries it out.
+    #[autosurgeon(missing = "Default::default")]
     pub who: Text,
     /// What is done.
+    #[autosurgeon(missing = "Default::default")]
     pub what: Text,
     /// When.
+    #[autosurgeon(missing = "Default::default")]
     pub when: Text,
     /// Where.
+    #[autosurgeon(missing = "Default::default")]
     pub where_: Text,
     /// Who the change is tried with (roles and groups, never names).
+    #[autosurgeon(missing = "Default::default")]
     pub population: Text,
     /// Which measures, who collects them, how.
+    #[autosurgeon(missing = "Default::default")]
     pub data_collection: Text,
 }
 
@@ -90,8 +101,10 @@ pub struct Observation {
     #[key]
     pub id: String,
     /// When, ms since the Unix epoch.
+    #[autosurgeon(missing = "Default::default")]
     pub at_ms: i64,
     /// What was seen.
+    #[autosurgeon(missing = "Default::default")]
     pub text: Text,
 }
 
@@ -99,12 +112,16 @@ pub struct Observation {
 #[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
 pub struct Do {
     /// Whether it went as planned; `None` until someone says.
+    #[autosurgeon(missing = "Default::default")]
     pub as_planned: Option<bool>,
     /// What happened.
+    #[autosurgeon(missing = "Default::default")]
     pub what_happened: Text,
     /// Notes as they were made.
+    #[autosurgeon(missing = "Default::default")]
     pub observations: Vec<Observation>,
     /// Changes made on purpose, and ones that just happened.
+    #[autosurgeon(missing = "Default::default")]
     pub adjustments: Text,
 }
 
@@ -125,6 +142,7 @@ pub struct QuestionResult {
     #[key]
     pub question_id: String,
     /// What the data showed.
+    #[autosurgeon(missing = "Default::default")]
     pub result: Text,
 }
 
@@ -132,8 +150,10 @@ pub struct QuestionResult {
 #[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
 pub struct Study {
     /// Results per question.
+    #[autosurgeon(missing = "Default::default")]
     pub results: Vec<QuestionResult>,
     /// What the team learned.
+    #[autosurgeon(missing = "Default::default")]
     pub learning: Text,
 }
 
@@ -141,10 +161,13 @@ pub struct Study {
 #[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
 pub struct Act {
     /// Adopt, adapt or abandon; `None` until decided.
+    #[autosurgeon(missing = "Default::default")]
     pub decision: Option<Decision>,
     /// Why.
+    #[autosurgeon(missing = "Default::default")]
     pub rationale: Text,
     /// The cycle that follows, once opened.
+    #[autosurgeon(missing = "Default::default")]
     pub next_cycle_id: Option<String>,
 }
 
@@ -155,12 +178,16 @@ pub struct EquityPause {
     #[key]
     pub id: String,
     /// The phase it was taken in: `plan`, `do`, `study` or `act`.
+    #[autosurgeon(missing = "Default::default")]
     pub phase: String,
     /// The prompt, e.g. "Whose voice is missing?".
+    #[autosurgeon(missing = "Default::default")]
     pub prompt: Text,
     /// The member who called it.
+    #[autosurgeon(missing = "Default::default")]
     pub by: String,
     /// The team's reflection.
+    #[autosurgeon(missing = "Default::default")]
     pub reflection: Text,
 }
 
@@ -168,29 +195,40 @@ pub struct EquityPause {
 #[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
 pub struct PdsaCycle {
     /// The change idea tested.
+    #[autosurgeon(missing = "Default::default")]
     pub change_idea_id: String,
     /// Position in the ramp of cycles on this idea, from 1.
+    #[autosurgeon(missing = "Default::default")]
     pub cycle_number: u32,
     /// The cycle this one follows on the ramp.
+    #[autosurgeon(missing = "Default::default")]
     pub previous_cycle_id: Option<String>,
     /// Why it is run.
+    #[autosurgeon(missing = "Default::default")]
     pub purpose: Purpose,
     /// Planned start, `YYYY-MM-DD`.
+    #[autosurgeon(missing = "Default::default")]
     pub planned_start: Option<String>,
     /// Planned end, `YYYY-MM-DD`.
+    #[autosurgeon(missing = "Default::default")]
     pub planned_end: Option<String>,
     /// Plan.
+    #[autosurgeon(missing = "Default::default")]
     pub plan: Plan,
     /// Do.
-    #[autosurgeon(rename = "do")]
+    #[autosurgeon(rename = "do", missing = "Default::default")]
     pub do_: Do,
     /// Study.
+    #[autosurgeon(missing = "Default::default")]
     pub study: Study,
     /// Act.
+    #[autosurgeon(missing = "Default::default")]
     pub act: Act,
     /// Equity pauses taken along the way.
+    #[autosurgeon(missing = "Default::default")]
     pub equity_pauses: Vec<EquityPause>,
     /// Stakeholder groups that took part: `students`, `families`, `teachers`, `community`…
+    #[autosurgeon(missing = "Default::default")]
     pub voices: Vec<String>,
 }
 

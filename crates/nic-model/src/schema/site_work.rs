@@ -10,18 +10,25 @@ use super::findings::{Finding, Severity};
 #[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
 pub struct EmpathyInterview {
     /// Who was interviewed, by role (e.g. `student`, `parent`), never by name.
+    #[autosurgeon(missing = "Default::default")]
     pub interviewee_role: String,
     /// Their student groups, e.g. `english_learner`.
+    #[autosurgeon(missing = "Default::default")]
     pub interviewee_groups: Vec<String>,
     /// The interviewer (a member id).
+    #[autosurgeon(missing = "Default::default")]
     pub interviewer: String,
     /// When, `YYYY-MM-DD`.
+    #[autosurgeon(missing = "Default::default")]
     pub date: Option<String>,
     /// The questions asked.
+    #[autosurgeon(missing = "Default::default")]
     pub questions: Vec<Text>,
     /// Notes.
+    #[autosurgeon(missing = "Default::default")]
     pub notes: Text,
     /// Themes drawn from it.
+    #[autosurgeon(missing = "Default::default")]
     pub themes: Vec<String>,
 }
 
@@ -51,10 +58,13 @@ pub struct Cause {
     #[key]
     pub id: String,
     /// The cause.
+    #[autosurgeon(missing = "Default::default")]
     pub text: Text,
     /// The data that grounds it.
+    #[autosurgeon(missing = "Default::default")]
     pub evidence: Text,
     /// Deeper causes.
+    #[autosurgeon(missing = "Default::default")]
     pub causes: Vec<Cause>,
 }
 
@@ -65,8 +75,10 @@ pub struct Category {
     #[key]
     pub id: String,
     /// Its name.
+    #[autosurgeon(missing = "Default::default")]
     pub name: String,
     /// Its causes.
+    #[autosurgeon(missing = "Default::default")]
     pub causes: Vec<Cause>,
 }
 
@@ -77,6 +89,7 @@ pub struct WhyChain {
     #[key]
     pub id: String,
     /// Each answer to "why?", in order.
+    #[autosurgeon(missing = "Default::default")]
     pub whys: Vec<Text>,
 }
 
@@ -84,12 +97,16 @@ pub struct WhyChain {
 #[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
 pub struct RootCauseAnalysis {
     /// The problem of practice.
+    #[autosurgeon(missing = "Default::default")]
     pub problem: Text,
     /// The fishbone.
+    #[autosurgeon(missing = "Default::default")]
     pub categories: Vec<Category>,
     /// The 5-whys chains.
+    #[autosurgeon(missing = "Default::default")]
     pub why_chains: Vec<WhyChain>,
     /// Equity lens codes.
+    #[autosurgeon(missing = "Default::default")]
     pub equity_codes: Vec<String>,
 }
 
@@ -135,8 +152,10 @@ pub struct GroupFinding {
     #[key]
     pub id: String,
     /// The group, e.g. `english_learner=yes`.
+    #[autosurgeon(missing = "Default::default")]
     pub group: String,
     /// What was found.
+    #[autosurgeon(missing = "Default::default")]
     pub finding: Text,
 }
 
@@ -144,10 +163,13 @@ pub struct GroupFinding {
 #[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
 pub struct EquityAudit {
     /// The area audited: access, discipline, course enrolment…
+    #[autosurgeon(missing = "Default::default")]
     pub area: String,
     /// Findings by student group.
+    #[autosurgeon(missing = "Default::default")]
     pub findings: Vec<GroupFinding>,
     /// The sources consulted.
+    #[autosurgeon(missing = "Default::default")]
     pub sources: Text,
 }
 
@@ -155,16 +177,22 @@ pub struct EquityAudit {
 #[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
 pub struct ImprovementPlan {
     /// The problem of practice.
+    #[autosurgeon(missing = "Default::default")]
     pub problem: Text,
     /// The data that frames it.
+    #[autosurgeon(missing = "Default::default")]
     pub data_summary: Text,
     /// The root-cause analysis document it rests on.
+    #[autosurgeon(missing = "Default::default")]
     pub root_cause_analysis_id: Option<String>,
     /// The site's aims (aim document ids), aligned to the network aim.
+    #[autosurgeon(missing = "Default::default")]
     pub aim_ids: Vec<String>,
     /// Its theory of change: driver diagram node ids it works on.
+    #[autosurgeon(missing = "Default::default")]
     pub driver_ids: Vec<String>,
     /// The cycles it commits to (PDSA document ids).
+    #[autosurgeon(missing = "Default::default")]
     pub cycle_ids: Vec<String>,
 }
 

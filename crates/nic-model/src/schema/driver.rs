@@ -13,13 +13,17 @@ use super::pdsa::{Decision, PdsaCycle};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hydrate, Reconcile)]
 pub enum Level {
     /// The aim.
+    #[autosurgeon(rename = "aim")]
     Aim,
     /// A primary driver.
     #[default]
+    #[autosurgeon(rename = "primary")]
     Primary,
     /// A secondary driver.
+    #[autosurgeon(rename = "secondary")]
     Secondary,
     /// A change idea.
+    #[autosurgeon(rename = "change")]
     Change,
 }
 

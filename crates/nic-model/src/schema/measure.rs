@@ -9,10 +9,13 @@ use super::findings::{Finding, Severity};
 pub enum MeasureType {
     /// The aim's outcome.
     #[default]
+    #[autosurgeon(rename = "outcome")]
     Outcome,
     /// Whether the change is carried out.
+    #[autosurgeon(rename = "process")]
     Process,
     /// Whether something else got worse.
+    #[autosurgeon(rename = "balancing")]
     Balancing,
 }
 
@@ -21,12 +24,16 @@ pub enum MeasureType {
 pub enum Scoring {
     /// Numerator over denominator, as a share.
     #[default]
+    #[autosurgeon(rename = "proportion")]
     Proportion,
     /// Numerator over denominator, any ratio.
+    #[autosurgeon(rename = "ratio")]
     Ratio,
     /// A count.
+    #[autosurgeon(rename = "count")]
     Count,
     /// A measured value.
+    #[autosurgeon(rename = "continuous")]
     Continuous,
 }
 
@@ -35,8 +42,10 @@ pub enum Scoring {
 pub enum Direction {
     /// Higher is better.
     #[default]
+    #[autosurgeon(rename = "up")]
     Up,
     /// Lower is better.
+    #[autosurgeon(rename = "down")]
     Down,
 }
 

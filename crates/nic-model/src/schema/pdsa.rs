@@ -15,13 +15,17 @@ use crate::DocKind;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hydrate, Reconcile)]
 pub enum Purpose {
     /// Learn more before choosing a change.
+    #[autosurgeon(rename = "collect_information")]
     CollectInformation,
     /// Shape a change on a small scale.
     #[default]
+    #[autosurgeon(rename = "develop")]
     Develop,
     /// Test whether the change is an improvement.
+    #[autosurgeon(rename = "test")]
     Test,
     /// Make the change part of daily work.
+    #[autosurgeon(rename = "implement")]
     Implement,
 }
 
@@ -30,10 +34,13 @@ pub enum Purpose {
 pub enum DataType {
     /// Numbers.
     #[default]
+    #[autosurgeon(rename = "quantitative")]
     Quantitative,
     /// Observations, interviews, work samples.
+    #[autosurgeon(rename = "qualitative")]
     Qualitative,
     /// Both.
+    #[autosurgeon(rename = "both")]
     Both,
 }
 
@@ -41,10 +48,13 @@ pub enum DataType {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hydrate, Reconcile)]
 pub enum Decision {
     /// Keep the change as tested.
+    #[autosurgeon(rename = "adopt")]
     Adopt,
     /// Change it and test again (opens the next cycle).
+    #[autosurgeon(rename = "adapt")]
     Adapt,
     /// Stop testing it.
+    #[autosurgeon(rename = "abandon")]
     Abandon,
 }
 
@@ -84,7 +94,7 @@ pub struct Plan {
     #[autosurgeon(missing = "Default::default")]
     pub when: Text,
     /// Where.
-    #[autosurgeon(missing = "Default::default")]
+    #[autosurgeon(rename = "where", missing = "Default::default")]
     pub where_: Text,
     /// Who the change is tried with (roles and groups, never names).
     #[autosurgeon(missing = "Default::default")]

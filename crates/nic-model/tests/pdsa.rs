@@ -226,3 +226,27 @@ fn a_document_from_an_older_version_reads_with_defaults_for_new_fields() {
     schema::write(&mut doc, DocKind::PdsaCycle, &read).unwrap();
     assert!(doc.get(ROOT, "voices").unwrap().is_some());
 }
+
+#[test]
+fn a_raw_edit_that_bypasses_the_api_is_found_as_a_hindsight_edit() {
+    let mut doc = schema::new_document(DocKind::PdsaCycle, &cycle()).unwrap();
+    schema::pdsa::edit(&mut doc, |c| c.do_.as_planned = Some(true)).unwrap();
+    let before: PdsaCycle = schema::read(&doc, DocKind::PdsaCycle).unwrap();
+    // A tool edits the prediction text directly with Automerge.
+    let plan = doc.get(ROOT, "plan").unwrap().unwrap().1;
+    let questions = doc.get(&plan, "questions").unwrap().unwrap().1;
+    let q1 = doc.get(&questions, 0).unwrap().unwrap().1;
+    let prediction = doc.get(&q1, "prediction").unwrap().unwrap().1;
+    doc.splice_text(&prediction, 9, 2, "25").unwrap();
+    let after: PdsaCycle = schema::read(&doc, DocKind::PdsaCycle).unwrap();
+    assert_eq!(
+        before.hindsight_edits(&after),
+        vec![(
+            "q1".to_owned(),
+            "At least 20 of 28".to_owned(),
+            "At least 25 of 28".to_owned()
+        )]
+    );
+    // Before Do has data, changing a prediction is just planning.
+    assert!(cycle().hindsight_edits(&after).is_empty());
+}

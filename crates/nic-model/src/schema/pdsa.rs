@@ -277,6 +277,35 @@ impl PdsaCycle {
             .collect()
     }
 
+    /// The predictions an edit from `self` to `after` changed after the Do phase had data —
+    /// what the hub records when a raw Automerge edit bypasses [`PdsaCycle::check_edit`]:
+    /// (question id, prediction before, prediction after; empty after if the question went).
+    pub fn hindsight_edits(&self, after: &PdsaCycle) -> Vec<(String, String, String)> {
+        if !self.do_.has_data() {
+            return Vec::new();
+        }
+        self.changed_predictions(after)
+            .into_iter()
+            .map(|id| {
+                let before = self
+                    .plan
+                    .questions
+                    .iter()
+                    .find(|q| q.id == id)
+                    .map(|q| q.prediction.as_str().to_owned())
+                    .unwrap_or_default();
+                let now = after
+                    .plan
+                    .questions
+                    .iter()
+                    .find(|q| q.id == id)
+                    .map(|q| q.prediction.as_str().to_owned())
+                    .unwrap_or_default();
+                (id, before, now)
+            })
+            .collect()
+    }
+
     /// Checks an edit from `self` to `after`: once the Do phase has data, predictions are
     /// fixed.
     pub fn check_edit(&self, after: &PdsaCycle) -> Result<(), PdsaError> {

@@ -410,3 +410,94 @@ async fn an_actor_id_belongs_to_the_member_who_first_used_it() {
     assert_eq!(history[0].member_id, "admin");
     hub.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hindsight_edit_to_a_prediction_is_recorded_with_who_and_what() {
+    use nic_model::schema::{self, pdsa::PdsaCycle};
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start(dir.path()).await;
+    let (lena_token, sam_token, _) = network(&hub).await;
+    // A typed cycle at lincoln, its Do phase already under way.
+    let mut value = PdsaCycle {
+        change_idea_id: "talks".into(),
+        cycle_number: 1,
+        ..PdsaCycle::default()
+    };
+    value.plan.questions.push(schema::pdsa::LearningQuestion {
+        id: "q1".into(),
+        prediction: schema::Text::with_value("At least 20 of 28"),
+        ..Default::default()
+    });
+    value.do_.as_planned = Some(true);
+    let mut typed = schema::new_document(nic_model::DocKind::PdsaCycle, &value).unwrap();
+    let reply = hub
+        .documents()
+        .await
+        .create(v1::CreateDocumentRequest {
+            kind: v1::DocKind::PdsaCycle as i32,
+            network_id: "algebra".into(),
+            site_id: "lincoln".into(),
+            visibility: v1::Visibility::Network as i32,
+            title: "talks, cycle 1".into(),
+            initial: Some(typed.save()),
+            doc_id: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let doc: DocumentId = reply.meta.unwrap().doc_id.parse().unwrap();
+
+    // Sam edits the prediction with raw Automerge, bypassing the typed API.
+    let sam = Client::connect(&hub.url, PeerId::new("sam-laptop").unwrap(), &sam_token)
+        .await
+        .unwrap();
+    sam.subscribe(Target::Docs(vec![doc])).await.unwrap();
+    sam.wait_for(doc, WAIT, |am| {
+        am.get(ROOT, "plan").ok().flatten().is_some()
+    })
+    .await
+    .unwrap();
+    sam.edit(doc, |am| {
+        use nic_sync::automerge::transaction::Transactable;
+        let plan = am.get(ROOT, "plan").unwrap().unwrap().1;
+        let questions = am.get(&plan, "questions").unwrap().unwrap().1;
+        let q1 = am.get(&questions, 0).unwrap().unwrap().1;
+        let prediction = am.get(&q1, "prediction").unwrap().unwrap().1;
+        am.transact::<_, _, automerge::AutomergeError>(|tx| {
+            tx.splice_text(&prediction, 9, 2, "25").map(|_| ())
+        })
+        .unwrap();
+    })
+    .await
+    .unwrap();
+    sam.wait_saved(doc, WAIT).await.unwrap();
+
+    // The lead finds it in the network's audit log: who, which question, before and after.
+    let mut lead = DirectoryClient::new(
+        nic_proto::auth::Bearer::new(&lena_token)
+            .unwrap()
+            .on(hub.channel().await),
+    );
+    let entries = lead
+        .list_audit_log(v1::ListAuditLogRequest {
+            network_id: "algebra".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .entries;
+    let edit = entries
+        .iter()
+        .find(|e| e.action == "prediction_changed_after_do" && e.target == doc.to_string())
+        .expect("the hindsight edit is recorded");
+    assert_eq!(edit.member_id, "sam");
+    assert!(
+        edit.detail.contains("q1")
+            && edit.detail.contains("20 of 28")
+            && edit.detail.contains("25 of 28"),
+        "{}",
+        edit.detail
+    );
+    hub.stop().await;
+}

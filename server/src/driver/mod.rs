@@ -2,6 +2,7 @@
 //! report, and carries out its effects. One task, so the engine needs no lock; storage I/O
 //! runs on a writer thread and the blocking pool, never on this task.
 
+mod hindsight;
 pub(crate) mod outbound;
 mod rights;
 mod storage;
@@ -116,6 +117,8 @@ struct Driver {
     directory: Arc<dyn Directory>,
     /// Who each peer is and what their member may do: the engine's policy.
     rights: Arc<Rights>,
+    /// Loaded PDSA cycles' last values, to record hindsight edits to predictions.
+    hindsight: hindsight::Hindsight,
     peers: HashMap<PeerId, (u64, Outbound)>,
     writes: Option<std::sync::mpsc::Sender<Write>>,
     internal: mpsc::UnboundedSender<Internal>,
@@ -173,6 +176,7 @@ pub(crate) fn start(
         engine,
         store,
         rights: Arc::new(Rights::new(directory.clone())),
+        hindsight: hindsight::Hindsight::default(),
         directory,
         peers: HashMap::new(),
         writes: Some(writes_tx),
@@ -463,6 +467,21 @@ impl Driver {
                 message,
             }) => {
                 tracing::warn!(?doc, ?peer, ?code, %message, "document error");
+            }
+            Effect::Notify(Notification::Ready { doc }) => self.hindsight.loaded(&self.engine, doc),
+            Effect::Notify(Notification::Changed {
+                doc,
+                origin: nic_sync::Origin::Remote(peer),
+                ..
+            }) => {
+                let member = self.rights.peers.get(&peer).map(|a| a.member.clone());
+                self.hindsight.changed(
+                    &self.engine,
+                    &self.directory,
+                    doc,
+                    member.as_ref(),
+                    crate::auth::now_ms(),
+                );
             }
             Effect::Notify(n) => tracing::trace!(?n, "engine notification"),
         }

@@ -25,6 +25,8 @@ pub mod pdsa;
 pub mod site_work;
 
 use automerge::{AutoCommit, ROOT, ReadDoc, ScalarValue, Value, transaction::Transactable};
+/// Collaborative text, as the schema's prose fields hold it.
+pub use autosurgeon::Text;
 use autosurgeon::{Hydrate, Reconcile};
 
 use crate::DocKind;

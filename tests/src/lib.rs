@@ -96,17 +96,73 @@ impl TestHub {
 
     /// A gRPC channel to the hub whose calls carry the admin's token.
     pub async fn authed(&self) -> AuthedChannel {
-        Bearer::new(&self.token).unwrap().on(self.channel().await)
+        self.authed_as(&self.token).await
+    }
+
+    /// A gRPC channel to the hub whose calls carry `token`.
+    pub async fn authed_as(&self, token: &str) -> AuthedChannel {
+        Bearer::new(token).unwrap().on(self.channel().await)
     }
 
     /// A Documents client, as the hub admin.
     pub async fn documents(&self) -> DocumentsClient<AuthedChannel> {
-        DocumentsClient::new(self.authed().await)
+        self.documents_as(&self.token).await
+    }
+
+    /// A Documents client, as the holder of `token`.
+    pub async fn documents_as(&self, token: &str) -> DocumentsClient<AuthedChannel> {
+        DocumentsClient::new(self.authed_as(token).await)
+    }
+
+    /// A Directory client, as the holder of `token`.
+    pub async fn directory_as(&self, token: &str) -> DirectoryClient<AuthedChannel> {
+        DirectoryClient::new(self.authed_as(token).await)
+    }
+
+    /// Sends one change — `key` set on the hub's copy of `doc`, under `actor` — over a raw
+    /// stream opened with `token`, as a client that does not wait for the exchange would;
+    /// returns the stream to read the answer from.
+    pub async fn force_change(
+        &self,
+        token: &str,
+        peer: &str,
+        doc: DocumentId,
+        actor: &nic_sync::automerge::ActorId,
+        key: &str,
+    ) -> RawStream {
+        let raw = RawStream::open_as(self, token, hello(peer)).await.unwrap();
+        let mut change = self.saved(doc).await.with_actor(actor.clone());
+        let before = change.get_heads();
+        put(&mut change, key, 1);
+        raw.subscribe(&[doc]).await;
+        raw.send_sync(doc, changes_message(&change, &before)).await;
+        raw
+    }
+
+    /// A client-library replica `peer`, connected with `token`, holding `doc` (a worksheet:
+    /// it waits for its `notes`).
+    pub async fn replica(&self, peer: &str, token: &str, doc: DocumentId) -> nic_client::Client {
+        let c =
+            nic_client::Client::connect(&self.url, nic_model::PeerId::new(peer).unwrap(), token)
+                .await
+                .unwrap();
+        c.subscribe(nic_client::Target::Docs(vec![doc]))
+            .await
+            .unwrap();
+        c.wait_for(doc, std::time::Duration::from_secs(20), |am| {
+            nic_sync::automerge::ReadDoc::get(am, ROOT, "notes")
+                .ok()
+                .flatten()
+                .is_some()
+        })
+        .await
+        .unwrap();
+        c
     }
 
     /// A Directory client, as the hub admin.
     pub async fn directory(&self) -> DirectoryClient<AuthedChannel> {
-        DirectoryClient::new(self.authed().await)
+        self.directory_as(&self.token).await
     }
 
     /// Creates a network (as the hub admin) unless it exists, and sites in it.
@@ -200,6 +256,25 @@ pub fn put(am: &mut Automerge, key: &str, value: i64) {
         .unwrap();
 }
 
+/// A sync message carrying `am`'s changes since `since`, as a client that does not wait for
+/// the exchange would send them (to force changes on the hub).
+pub fn changes_message(am: &Automerge, since: &[nic_sync::automerge::ChangeHash]) -> Vec<u8> {
+    let changes: Vec<Vec<u8>> = am
+        .get_changes(since)
+        .iter()
+        .map(|c| c.raw_bytes().to_vec())
+        .collect();
+    nic_sync::automerge::sync::Message {
+        heads: am.get_heads(),
+        need: Vec::new(),
+        have: Vec::new(),
+        changes: nic_sync::automerge::sync::ChunkList::from(changes),
+        flags: None,
+        version: nic_sync::automerge::sync::MessageVersion::V1,
+    }
+    .encode()
+}
+
 /// A raw `Sync.Connect` stream, for tests that speak the wire protocol directly.
 pub struct RawStream {
     /// Frames to send.
@@ -234,12 +309,30 @@ impl RawStream {
     ) -> Result<RawStream, tonic::Status> {
         let (tx, rx) = tokio::sync::mpsc::channel(64);
         tx.send(first).await.unwrap();
-        let channel = Bearer::new(token).unwrap().on(hub.channel().await);
-        let rx = v1::sync_client::SyncClient::new(channel)
+        let rx = v1::sync_client::SyncClient::new(hub.authed_as(token).await)
             .connect(tokio_stream::wrappers::ReceiverStream::new(rx))
             .await?
             .into_inner();
         Ok(RawStream { tx, rx })
+    }
+
+    /// Subscribes to documents.
+    pub async fn subscribe(&self, docs: &[DocumentId]) {
+        self.send(v1::client_frame::Frame::Subscribe(v1::Subscribe {
+            target: Some(v1::subscribe::Target::Docs(v1::DocIds {
+                doc_ids: docs.iter().map(ToString::to_string).collect(),
+            })),
+        }))
+        .await;
+    }
+
+    /// Sends a sync message for a document.
+    pub async fn send_sync(&self, doc: DocumentId, message: Vec<u8>) {
+        self.send(v1::client_frame::Frame::DocSync(v1::DocSync {
+            doc_id: doc.to_string(),
+            message,
+        }))
+        .await;
     }
 
     /// Sends a frame.

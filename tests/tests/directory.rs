@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 use nic_e2e::TestHub;
-use nic_proto::auth::{AuthedChannel, Bearer};
+use nic_proto::auth::AuthedChannel;
 use nic_proto::v1::{self, directory_client::DirectoryClient};
 use nic_store::{Directory, SledStore};
 use tonic::Code;
@@ -13,7 +13,7 @@ use tonic::Code;
 type Dir = DirectoryClient<AuthedChannel>;
 
 async fn as_token(hub: &TestHub, token: &str) -> Dir {
-    DirectoryClient::new(Bearer::new(token).unwrap().on(hub.channel().await))
+    hub.directory_as(token).await
 }
 
 fn member(id: &str, role: v1::Role, networks: &[&str], site: &str) -> v1::AddMemberRequest {

@@ -4,10 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
-use nic_e2e::{RawStream, TestHub, hello, put};
-use nic_proto::auth::Bearer;
+use nic_e2e::{RawStream, TestHub, changes_message, hello, put};
 use nic_proto::v1::{self, client_frame::Frame as C, hub_frame::Frame as H};
-use nic_sync::automerge;
 use tonic::Code;
 
 fn exhausted(frame: &H) -> Option<String> {
@@ -102,31 +100,9 @@ async fn changes_per_sync_message() {
     let before = am.get_heads();
     put(&mut am, "a", 1);
     put(&mut am, "b", 2);
-    let changes: Vec<Vec<u8>> = am
-        .get_changes(&before)
-        .iter()
-        .map(|c| c.raw_bytes().to_vec())
-        .collect();
-    let message = automerge::sync::Message {
-        heads: am.get_heads(),
-        need: Vec::new(),
-        have: Vec::new(),
-        changes: automerge::sync::ChunkList::from(changes),
-        flags: None,
-        version: automerge::sync::MessageVersion::V1,
-    };
     let mut s = RawStream::open(&hub, hello("bulk")).await.unwrap();
-    s.send(C::Subscribe(v1::Subscribe {
-        target: Some(v1::subscribe::Target::Docs(v1::DocIds {
-            doc_ids: vec![doc.to_string()],
-        })),
-    }))
-    .await;
-    s.send(C::DocSync(v1::DocSync {
-        doc_id: doc.to_string(),
-        message: message.encode(),
-    }))
-    .await;
+    s.subscribe(&[doc]).await;
+    s.send_sync(doc, changes_message(&am, &before)).await;
     let message = s.until(exhausted).await.unwrap();
     assert!(
         message.contains("carries 2 changes; the limit is 1"),
@@ -143,8 +119,8 @@ async fn a_flood_without_valid_tokens_is_cut_off() {
     let list = |token: &'static str| {
         let hub = &hub;
         async move {
-            let channel = Bearer::new(token).unwrap().on(hub.channel().await);
-            v1::documents_client::DocumentsClient::new(channel)
+            hub.documents_as(token)
+                .await
                 .list(v1::ListDocumentsRequest::default())
                 .await
         }

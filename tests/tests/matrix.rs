@@ -7,12 +7,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use nic_e2e::{RawStream, TestHub, hello, put};
+use nic_e2e::{RawStream, TestHub, hello};
 use nic_model::DocumentId;
-use nic_proto::auth::{AuthedChannel, Bearer};
+use nic_proto::auth::AuthedChannel;
 use nic_proto::v1::{
-    self, client_frame::Frame as C, directory_client::DirectoryClient,
-    documents_client::DocumentsClient, hub_frame::Frame as H,
+    self, directory_client::DirectoryClient, documents_client::DocumentsClient,
+    hub_frame::Frame as H,
 };
 use nic_sync::automerge;
 use tonic::Code;
@@ -161,7 +161,7 @@ fn member(id: &str, role: v1::Role, network: &str, site: &str) -> v1::Member {
 }
 
 async fn channel(hub: &TestHub, token: &str) -> AuthedChannel {
-    Bearer::new(token).unwrap().on(hub.channel().await)
+    hub.authed_as(token).await
 }
 
 async fn issue(admin: &mut DirectoryClient<AuthedChannel>, member: &str) -> (String, String) {
@@ -248,12 +248,7 @@ fn outcome<T>(result: Result<T, tonic::Status>, refusal: Code) -> bool {
 /// content (or is told PERMISSION_DENIED).
 async fn sync_reads(hub: &TestHub, token: &str, peer: &str, doc: DocumentId) -> bool {
     let mut raw = RawStream::open_as(hub, token, hello(peer)).await.unwrap();
-    raw.send(C::Subscribe(v1::Subscribe {
-        target: Some(v1::subscribe::Target::Docs(v1::DocIds {
-            doc_ids: vec![doc.to_string()],
-        })),
-    }))
-    .await;
+    raw.subscribe(&[doc]).await;
     let id = doc.to_string();
     raw.until(|f| match f {
         H::DocSync(s) if s.doc_id == id => Some(true),
@@ -269,33 +264,8 @@ async fn sync_reads(hub: &TestHub, token: &str, peer: &str, doc: DocumentId) -> 
 
 /// Whether a change sent by `token`'s holder is applied and stored.
 async fn sync_writes(hub: &TestHub, token: &str, peer: &str, doc: DocumentId, key: &str) -> bool {
-    let mut raw = RawStream::open_as(hub, token, hello(peer)).await.unwrap();
-    let mut change = hub
-        .saved(doc)
-        .await
-        .with_actor(automerge::ActorId::random());
-    put(&mut change, key, 1);
-    let message = automerge::sync::Message {
-        heads: change.get_heads(),
-        need: Vec::new(),
-        have: Vec::new(),
-        changes: automerge::sync::ChunkList::from(vec![
-            change.get_last_local_change().unwrap().raw_bytes().to_vec(),
-        ]),
-        flags: None,
-        version: automerge::sync::MessageVersion::V1,
-    };
-    raw.send(C::Subscribe(v1::Subscribe {
-        target: Some(v1::subscribe::Target::Docs(v1::DocIds {
-            doc_ids: vec![doc.to_string()],
-        })),
-    }))
-    .await;
-    raw.send(C::DocSync(v1::DocSync {
-        doc_id: doc.to_string(),
-        message: message.encode(),
-    }))
-    .await;
+    let actor = automerge::ActorId::random();
+    let mut raw = hub.force_change(token, peer, doc, &actor, key).await;
     let id = doc.to_string();
     let acked = raw
         .until(|f| match f {

@@ -7,10 +7,10 @@
 use std::time::Duration;
 
 use nic_client::{Client, Target};
-use nic_e2e::{RawStream, TestHub, hello, put};
+use nic_e2e::{TestHub, put};
 use nic_model::{DocumentId, PeerId};
-use nic_proto::v1::{self, directory_client::DirectoryClient};
-use nic_proto::v1::{client_frame::Frame as C, hub_frame::Frame as H};
+use nic_proto::v1;
+use nic_proto::v1::hub_frame::Frame as H;
 use nic_sync::automerge;
 use nic_sync::automerge::{ROOT, ReadDoc};
 use nic_sync::{ErrorCode, Notification};
@@ -75,19 +75,6 @@ async fn create(hub: &TestHub, site: &str, visibility: v1::Visibility) -> Docume
     reply.meta.unwrap().doc_id.parse().unwrap()
 }
 
-async fn holding(hub: &TestHub, name: &str, token: &str, doc: DocumentId) -> Client {
-    let c = Client::connect(&hub.url, PeerId::new(name).unwrap(), token)
-        .await
-        .unwrap();
-    c.subscribe(Target::Docs(vec![doc])).await.unwrap();
-    c.wait_for(doc, WAIT, |am| {
-        am.get(ROOT, "notes").ok().flatten().is_some()
-    })
-    .await
-    .unwrap();
-    c
-}
-
 /// Waits for a document error with `code` about `doc`.
 async fn doc_error(
     events: &mut broadcast::Receiver<Notification>,
@@ -140,22 +127,22 @@ async fn an_observer_cannot_write_and_nothing_of_its_change_is_stored() {
     let doc = create(&hub, "lincoln", v1::Visibility::Network).await;
 
     // A well-behaved client learns it is read-only and keeps its change to itself.
-    let otto = holding(&hub, "otto-laptop", &otto_token, doc).await;
+    let otto = hub.replica("otto-laptop", &otto_token, doc).await;
     otto.edit(doc, |am| put(am, "observer-note", 1))
         .await
         .unwrap();
     assert_eq!(otto.pending(doc).await.unwrap(), Some(1));
 
     // A client that sends a change anyway is refused.
-    let mut raw = force_change(
-        &hub,
-        &otto_token,
-        "otto-script",
-        doc,
-        &automerge::ActorId::random(),
-        "forced-note",
-    )
-    .await;
+    let mut raw = hub
+        .force_change(
+            &otto_token,
+            "otto-script",
+            doc,
+            &automerge::ActorId::random(),
+            "forced-note",
+        )
+        .await;
     let refused = raw
         .until(|f| match f {
             H::DocError(e) if e.code == v1::ErrorCode::PermissionDenied as i32 => Some(e.clone()),
@@ -200,9 +187,9 @@ async fn a_member_removed_or_narrowed_mid_stream_receives_nothing_more() {
         .subscribe(Target::Docs(vec![shared, private]))
         .await
         .unwrap();
-    let lena = holding(&hub, "lena-laptop", &lena_token, shared).await;
+    let lena = hub.replica("lena-laptop", &lena_token, shared).await;
     lena.subscribe(Target::Docs(vec![private])).await.unwrap();
-    let sam = holding(&hub, "sam-laptop", &sam_token, shared).await;
+    let sam = hub.replica("sam-laptop", &sam_token, shared).await;
     sam.subscribe(Target::Docs(vec![private])).await.unwrap();
     sam.wait_for(private, WAIT, |am| {
         am.get(ROOT, "notes").ok().flatten().is_some()
@@ -219,11 +206,7 @@ async fn a_member_removed_or_narrowed_mid_stream_receives_nothing_more() {
 
     // Sam becomes an observer: the site-visible document stops at once, the shared one goes on.
     let mut events = sam.events();
-    let mut lead = DirectoryClient::new(
-        nic_proto::auth::Bearer::new(&lena_token)
-            .unwrap()
-            .on(hub.channel().await),
-    );
+    let mut lead = hub.directory_as(&lena_token).await;
     lead.set_role(v1::SetRoleRequest {
         member_id: "sam".into(),
         role: v1::Role::Observer as i32,
@@ -300,11 +283,7 @@ async fn a_site_member_never_receives_another_sites_private_document() {
         "another site's private document reached a site member"
     );
     // Nor does a Get or a List reveal it.
-    let mut docs = nic_proto::v1::documents_client::DocumentsClient::new(
-        nic_proto::auth::Bearer::new(&sam_token)
-            .unwrap()
-            .on(hub.channel().await),
-    );
+    let mut docs = hub.documents_as(&sam_token).await;
     let get = docs
         .get(v1::GetDocumentRequest {
             doc_id: theirs.to_string(),
@@ -322,42 +301,6 @@ async fn a_site_member_never_receives_another_sites_private_document() {
     hub.stop().await;
 }
 
-/// Sends one change (made on the hub's copy of `doc` under `actor`) over a raw stream as the
-/// holder of `token`; returns the stream to read the answer from.
-async fn force_change(
-    hub: &TestHub,
-    token: &str,
-    peer: &str,
-    doc: DocumentId,
-    actor: &automerge::ActorId,
-    key: &str,
-) -> RawStream {
-    let raw = RawStream::open_as(hub, token, hello(peer)).await.unwrap();
-    let mut change = hub.saved(doc).await.with_actor(actor.clone());
-    put(&mut change, key, 1);
-    let bytes = change.get_last_local_change().unwrap().raw_bytes().to_vec();
-    let message = automerge::sync::Message {
-        heads: change.get_heads(),
-        need: Vec::new(),
-        have: Vec::new(),
-        changes: automerge::sync::ChunkList::from(vec![bytes]),
-        flags: None,
-        version: automerge::sync::MessageVersion::V1,
-    };
-    raw.send(C::Subscribe(v1::Subscribe {
-        target: Some(v1::subscribe::Target::Docs(v1::DocIds {
-            doc_ids: vec![doc.to_string()],
-        })),
-    }))
-    .await;
-    raw.send(C::DocSync(v1::DocSync {
-        doc_id: doc.to_string(),
-        message: message.encode(),
-    }))
-    .await;
-    raw
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_actor_id_belongs_to_the_member_who_first_used_it() {
     let dir = tempfile::tempdir().unwrap();
@@ -367,14 +310,18 @@ async fn an_actor_id_belongs_to_the_member_who_first_used_it() {
     let actor = automerge::ActorId::random();
 
     // Lena writes first under this actor id: it becomes hers.
-    let mut lena = force_change(&hub, &lena_token, "lena-script", doc, &actor, "by-lena").await;
+    let mut lena = hub
+        .force_change(&lena_token, "lena-script", doc, &actor, "by-lena")
+        .await;
     lena.until(|f| matches!(f, H::DocAck(a) if a.doc_id == doc.to_string()).then_some(()))
         .await
         .unwrap();
     assert!(hub.saved(doc).await.get(ROOT, "by-lena").unwrap().is_some());
 
     // Sam, who may write the document, tries the same actor id: refused, nothing stored.
-    let mut sam = force_change(&hub, &sam_token, "sam-script", doc, &actor, "by-sam").await;
+    let mut sam = hub
+        .force_change(&sam_token, "sam-script", doc, &actor, "by-sam")
+        .await;
     let refused = sam
         .until(|f| match f {
             H::DocError(e) if e.code == v1::ErrorCode::PermissionDenied as i32 => Some(e.clone()),
@@ -473,11 +420,7 @@ async fn a_hindsight_edit_to_a_prediction_is_recorded_with_who_and_what() {
     sam.wait_saved(doc, WAIT).await.unwrap();
 
     // The lead finds it in the network's audit log: who, which question, before and after.
-    let mut lead = DirectoryClient::new(
-        nic_proto::auth::Bearer::new(&lena_token)
-            .unwrap()
-            .on(hub.channel().await),
-    );
+    let mut lead = hub.directory_as(&lena_token).await;
     let entries = lead
         .list_audit_log(v1::ListAuditLogRequest {
             network_id: "algebra".into(),

@@ -4,25 +4,16 @@
 
 use std::time::Duration;
 
-use nic_client::{Client, Target};
+use nic_client::Client;
 use nic_e2e::{TestHub, put};
-use nic_model::{DocumentId, PeerId};
+use nic_model::DocumentId;
 use nic_sync::automerge::transaction::Transactable;
 use nic_sync::automerge::{Automerge, AutomergeError, ROOT, ReadDoc};
 
 const WAIT: Duration = Duration::from_secs(20);
 
 async fn client(hub: &TestHub, name: &str, doc: DocumentId) -> Client {
-    let c = Client::connect(&hub.url, PeerId::new(name).unwrap(), &hub.token)
-        .await
-        .unwrap();
-    c.subscribe(Target::Docs(vec![doc])).await.unwrap();
-    c.wait_for(doc, WAIT, |am| {
-        am.get(ROOT, "notes").ok().flatten().is_some()
-    })
-    .await
-    .unwrap();
-    c
+    hub.replica(name, &hub.token, doc).await
 }
 
 fn type_note(am: &mut Automerge, words: &str) {

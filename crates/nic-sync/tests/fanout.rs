@@ -8,7 +8,7 @@ use std::collections::{HashMap, VecDeque};
 
 use automerge::sync::{Message, SyncDoc};
 use nic_model::DocumentId;
-use nic_sync::{AllowAll, Ctx, Frame, Target};
+use nic_sync::{AllowAll, Ctx, Frame};
 use proptest::prelude::*;
 
 mod common;
@@ -46,15 +46,7 @@ fn step() -> impl Strategy<Value = Step> {
 
 /// A hub with a busy document, two writers and two readers, all settled.
 fn network() -> (Net, DocumentId) {
-    let (mut net, doc) = writer_and_reader(40);
-    for name in ["w2", "r2"] {
-        net.add_replica(name);
-        net.subscribe(name, Target::Docs(vec![doc]));
-    }
-    net.pump();
-    net.flush_hub();
-    net.pump();
-    (net, doc)
+    busy_doc_held_by(40, &["writer", "reader", "w2", "r2"])
 }
 
 /// Delivers everything on the wire except frames for readers, which join their queues.

@@ -253,12 +253,17 @@ impl Net {
 
 /// A hub with a busy document that a writer and a reader both hold, all settled.
 pub fn writer_and_reader(n: u8) -> (Net, DocumentId) {
+    busy_doc_held_by(n, &["writer", "reader"])
+}
+
+/// A hub with a busy document that replicas with these names all hold, all settled.
+pub fn busy_doc_held_by(n: u8, names: &[&str]) -> (Net, DocumentId) {
     let mut net = Net::new();
     let m = meta(n, "algebra");
     let doc = m.id;
     net.create_busy(m);
     net.flush_hub();
-    for name in ["writer", "reader"] {
+    for name in names {
         net.add_replica(name);
         net.subscribe(name, Target::Docs(vec![doc]));
     }

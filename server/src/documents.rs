@@ -34,13 +34,6 @@ fn page_size(requested: u32) -> usize {
     }
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
-
 /// Refuses a caller who may not read the document.
 fn may_read(caller: &Caller, meta: &DocMeta) -> Result<(), ApiError> {
     if caller.member.grants.may_read(meta) {
@@ -85,7 +78,7 @@ impl documents_server::Documents for DocumentsService {
             site: convert::site_id("site_id", &r.site_id).map_err(ApiError::from)?,
             visibility: convert::visibility("visibility", r.visibility).map_err(ApiError::from)?,
             title: r.title,
-            created_at_ms: now_ms(),
+            created_at_ms: auth::now_ms(),
             archived: false,
         };
         meta.validate().map_err(|e| ApiError::Invalid(e.into()))?;

@@ -239,9 +239,15 @@ impl Driver {
         }
     }
 
-    fn on_command(&mut self, command: Command) {
+    /// Runs `f` on the engine with a context over the current rights. The snapshot is
+    /// released when `f` returns, so changing the rights afterwards does not copy the table.
+    fn with_engine<R>(&mut self, f: impl FnOnce(&mut Engine, Ctx<'_>) -> R) -> R {
         let rights = Arc::clone(&self.rights);
         let ctx = self.ctx(&rights);
+        f(&mut self.engine, ctx)
+    }
+
+    fn on_command(&mut self, command: Command) {
         match command {
             Command::Connect {
                 peer,
@@ -264,15 +270,13 @@ impl Driver {
                         token,
                     },
                 );
-                let rights = Arc::clone(&self.rights);
-                let ctx = self.ctx(&rights);
-                self.engine.peer_connected(ctx, peer.clone());
+                self.with_engine(|engine, ctx| engine.peer_connected(ctx, peer.clone()));
                 self.peers.insert(peer, (conn, outbound));
             }
             Command::Disconnect { peer, conn } => {
                 if self.is_current(&peer, conn) {
                     self.peers.remove(&peer);
-                    self.engine.peer_disconnected(ctx, &peer);
+                    self.with_engine(|engine, ctx| engine.peer_disconnected(ctx, &peer));
                     Arc::make_mut(&mut self.rights).disconnect(&peer);
                 }
             }
@@ -296,7 +300,7 @@ impl Driver {
             }
             Command::Frame { peer, conn, frame } => {
                 if self.is_current(&peer, conn) {
-                    self.engine.receive(ctx, &peer, frame);
+                    self.with_engine(|engine, ctx| engine.receive(ctx, &peer, frame));
                 }
             }
             Command::BadFrame {
@@ -318,10 +322,11 @@ impl Driver {
                     && let Some((_, mut out)) = self.peers.remove(&peer)
                 {
                     out.close(status);
-                    self.engine.peer_disconnected(ctx, &peer);
+                    self.with_engine(|engine, ctx| engine.peer_disconnected(ctx, &peer));
+                    Arc::make_mut(&mut self.rights).disconnect(&peer);
                 }
             }
-            Command::Catalogue(meta) => self.engine.catalogue(ctx, meta),
+            Command::Catalogue(meta) => self.with_engine(|engine, ctx| engine.catalogue(ctx, meta)),
             Command::Shutdown(_) => {}
         }
     }

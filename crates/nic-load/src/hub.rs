@@ -88,13 +88,15 @@ impl Access {
         Ok(nic_proto::auth::Bearer::new(&self.token)?.on(channel))
     }
 
-    /// A client-library replica connected as `peer`.
+    /// A client-library replica connected as `peer` with this access's token.
     pub async fn client(&self, peer: &str) -> anyhow::Result<nic_client::Client> {
+        self.client_as(peer, &self.token).await
+    }
+
+    /// A client-library replica connected as `peer` with `token`.
+    pub async fn client_as(&self, peer: &str, token: &str) -> anyhow::Result<nic_client::Client> {
         let peer = nic_model::PeerId::new(peer)?;
-        Ok(
-            nic_client::Client::connect_with(&self.url, peer, &self.token, self.tls.as_ref())
-                .await?,
-        )
+        Ok(nic_client::Client::connect_with(&self.url, peer, token, self.tls.as_ref()).await?)
     }
 }
 

@@ -93,6 +93,47 @@ pub fn site_name(network: &str, n: usize) -> String {
     format!("{network}-school-{n}")
 }
 
+/// One member per client — a lead of `network`, so it may edit every worksheet — and a
+/// fresh token for each: a person per laptop, as in a real network (and within the hub's
+/// streams-per-member limit).
+pub async fn member_tokens(
+    channel: AuthedChannel,
+    network: &str,
+    clients: usize,
+) -> anyhow::Result<Vec<String>> {
+    let mut directory = DirectoryClient::new(channel);
+    let mut tokens = Vec::with_capacity(clients);
+    for i in 0..clients {
+        let id = format!("{network}-member-{i}");
+        let added = directory
+            .add_member(v1::AddMemberRequest {
+                member: Some(v1::Member {
+                    member_id: id.clone(),
+                    display_name: format!("Load client {i}"),
+                    role: v1::Role::NetworkLead as i32,
+                    network_ids: vec![network.into()],
+                    site_id: String::new(),
+                }),
+            })
+            .await;
+        match added {
+            Ok(_) => {}
+            Err(status) if status.code() == tonic::Code::AlreadyExists => {}
+            Err(status) => return Err(status).context("cannot add the load test's members"),
+        }
+        let issued = directory
+            .issue_token(v1::IssueTokenRequest {
+                member_id: id,
+                label: "nic-load".into(),
+                expires_at_ms: 0,
+            })
+            .await
+            .context("cannot issue the load test's tokens")?;
+        tokens.push(issued.into_inner().secret);
+    }
+    Ok(tokens)
+}
+
 /// Creates `network` and its first `sites` schools through the Directory service (as the
 /// hub admin), unless they exist.
 pub async fn ensure_network(
@@ -141,6 +182,7 @@ pub async fn run(hub: &Hub, s: &Scenario) -> anyhow::Result<Report> {
     let channel = access.channel().await?;
 
     ensure_network(channel.clone(), NETWORK, SITES).await?;
+    let tokens = member_tokens(channel.clone(), NETWORK, s.clients).await?;
     let started = Instant::now();
     let created = create_docs(channel.clone(), s.docs).await?;
     let create_s = started.elapsed().as_secs_f64();
@@ -149,8 +191,8 @@ pub async fn run(hub: &Hub, s: &Scenario) -> anyhow::Result<Report> {
     // K clients clone the network at once.
     let started = Instant::now();
     let mut clients = Vec::with_capacity(s.clients);
-    for i in 0..s.clients {
-        let client = access.client(&format!("load-client-{i}")).await?;
+    for (i, token) in tokens.iter().enumerate() {
+        let client = access.client_as(&format!("load-client-{i}"), token).await?;
         client.subscribe(Target::Network(network()?)).await?;
         clients.push(client);
     }

@@ -124,6 +124,34 @@ fn tiny_baseline_merges_every_change_three_ways() {
 }
 
 #[test]
+fn more_clients_than_one_members_stream_limit_run() {
+    // Each client is its own member: 40 clients stay within the hub's default limit of 32
+    // streams per member.
+    let out = nic_load()
+        .args([
+            "--in-process",
+            "--json",
+            "-k",
+            "40",
+            "-m",
+            "2",
+            "-e",
+            "1",
+            "--timeout-secs",
+            "60",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "nic-load failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["propagation"]["samples"], 40 * 39);
+}
+
+#[test]
 fn a_missing_hub_binary_says_how_to_build_it() {
     let out = nic_load()
         .args([

@@ -250,3 +250,25 @@ fn a_raw_edit_that_bypasses_the_api_is_found_as_a_hindsight_edit() {
     // Before Do has data, changing a prediction is just planning.
     assert!(cycle().hindsight_edits(&after).is_empty());
 }
+
+#[test]
+fn a_typed_edit_inside_a_transaction_is_one_change_with_its_message() {
+    let doc = schema::new_document(DocKind::PdsaCycle, &cycle()).unwrap();
+    let mut am = automerge::Automerge::load(&doc.clone().save()).unwrap();
+    let before = am.get_heads();
+    am.transact_with::<_, _, schema::pdsa::PdsaError, _>(
+        |_| automerge::transaction::CommitOptions::default().with_message("Study: results in"),
+        |tx| {
+            schema::pdsa::edit(tx, |c| {
+                c.study.learning = Text::with_value("Most finished.");
+                c.do_.as_planned = Some(true);
+            })
+        },
+    )
+    .unwrap();
+    let new = am.get_changes(&before);
+    assert_eq!(new.len(), 1, "one change for the whole edit");
+    assert_eq!(new[0].message().as_deref(), Some("Study: results in"));
+    let c: PdsaCycle = schema::read(&am, DocKind::PdsaCycle).unwrap();
+    assert_eq!(c.study.learning.as_str(), "Most finished.");
+}

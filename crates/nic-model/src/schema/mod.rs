@@ -107,17 +107,20 @@ pub fn read<T: Hydrate, D: ReadDoc + autosurgeon::ReadDoc>(
 /// Writes `value` as the document's content of `kind`: the envelope, then the fields,
 /// changing only what differs (so concurrent edits elsewhere merge) and leaving fields this
 /// version does not know alone. A document written by a newer schema keeps its version.
-pub fn write<T: Reconcile>(
-    doc: &mut AutoCommit,
+///
+/// `doc` is an `AutoCommit` or an open `Transaction`, so a caller can make the write one
+/// Automerge change with its own commit message.
+pub fn write<T: Reconcile, D: Transactable + autosurgeon::Doc>(
+    doc: &mut D,
     kind: DocKind,
     value: &T,
 ) -> Result<(), SchemaError> {
     let (found, schema) = envelope(doc);
     if found.as_deref() != Some(kind.as_str()) {
-        doc.put(ROOT, "kind", kind.as_str())?;
+        Transactable::put(doc, ROOT, "kind", kind.as_str())?;
     }
     if schema.is_none_or(|v| v < SCHEMA_VERSION) {
-        doc.put(ROOT, "schema", SCHEMA_VERSION)?;
+        Transactable::put(doc, ROOT, "schema", SCHEMA_VERSION)?;
     }
     autosurgeon::reconcile(doc, value).map_err(|source| SchemaError::Write {
         kind: kind.as_str(),

@@ -4,7 +4,6 @@
 //! both keep their words. Lists of entries carry their own ids so concurrent additions and
 //! edits merge entry by entry.
 
-use automerge::AutoCommit;
 use autosurgeon::{Hydrate, Reconcile, Text};
 
 use super::SchemaError;
@@ -427,8 +426,12 @@ impl PdsaCycle {
 }
 
 /// Changes a cycle document through the typed API: hydrate, apply `f`, refuse an edit that
-/// breaks prediction integrity, and write back only what changed.
-pub fn edit(doc: &mut AutoCommit, f: impl FnOnce(&mut PdsaCycle)) -> Result<(), PdsaError> {
+/// breaks prediction integrity, and write back only what changed. `doc` is an `AutoCommit`
+/// or an open `Transaction`.
+pub fn edit<D: automerge::transaction::Transactable + autosurgeon::Doc>(
+    doc: &mut D,
+    f: impl FnOnce(&mut PdsaCycle),
+) -> Result<(), PdsaError> {
     let before: PdsaCycle = super::read(doc, DocKind::PdsaCycle)?;
     let mut after = before.clone();
     f(&mut after);

@@ -268,7 +268,7 @@ fn a_typed_edit_inside_a_transaction_is_one_change_with_its_message() {
     .unwrap();
     let new = am.get_changes(&before);
     assert_eq!(new.len(), 1, "one change for the whole edit");
-    assert_eq!(new[0].message().as_deref(), Some("Study: results in"));
+    assert_eq!(new[0].message(), Some("Study: results in"));
     let c: PdsaCycle = schema::read(&am, DocKind::PdsaCycle).unwrap();
     assert_eq!(c.study.learning.as_str(), "Most finished.");
 }

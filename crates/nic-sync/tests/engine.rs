@@ -644,3 +644,79 @@ fn a_held_back_peer_that_never_answers_is_relayed_to_again_after_the_resync_inte
     assert_eq!(net.replicas["reader"].doc(&doc).unwrap().get_heads(), heads);
     assert!(net.hub.is_settled());
 }
+
+#[test]
+fn a_change_whose_ack_was_lost_counts_as_saved_once_the_hubs_heads_cover_it() {
+    let (mut net, doc) = writer_and_reader(40);
+    net.edit("writer", doc, "finding");
+    net.pump();
+    net.flush_hub();
+    // The ack is lost with the connection.
+    let held = net.pump_holding("writer");
+    assert!(held.iter().any(|f| matches!(f, Frame::Ack { .. })));
+    let hub = peer("hub");
+    assert_eq!(net.replicas["writer"].pending_changes(&doc, &hub), Some(1));
+    // Reconnect: the fresh exchange shows the hub holds the change, though no ack comes.
+    let ctx = Ctx::new(net.now, &AllowAll);
+    net.replicas
+        .get_mut("writer")
+        .unwrap()
+        .peer_disconnected(ctx, &hub);
+    net.hub
+        .peer_disconnected(Ctx::new(net.now, &net.rights), &peer("writer"));
+    net.replicas
+        .get_mut("writer")
+        .unwrap()
+        .peer_connected(ctx, hub.clone());
+    net.hub
+        .peer_connected(Ctx::new(net.now, &net.rights), peer("writer"));
+    net.log.clear();
+    net.subscribe("writer", Target::Docs(vec![doc]));
+    net.pump();
+    assert!(
+        !net.frames_to("writer")
+            .iter()
+            .any(|f| matches!(f, Frame::Ack { .. })),
+        "nothing new to acknowledge"
+    );
+    assert_eq!(net.replicas["writer"].pending_changes(&doc, &hub), Some(0));
+}
+
+#[test]
+fn a_replica_opens_a_stored_document_offline_and_restores_its_acked_heads() {
+    let device = automerge::ActorId::from([9u8; 16]);
+    let mut config = EngineConfig::replica();
+    config.persist_sync_state = false;
+    config.actor = Some(device.clone());
+    let mut replica = Engine::new(config);
+    let ctx = Ctx::new(0, &AllowAll);
+    let hub = peer("hub");
+    // Two changes of this device, the first acknowledged before the restart.
+    let mut stored = automerge::Automerge::new();
+    stored.set_actor(device);
+    for key in ["acked", "offline"] {
+        stored
+            .transact::<_, _, AutomergeError>(|tx| tx.put(ROOT, key, 1).map(|_| ()))
+            .unwrap();
+    }
+    let acked = stored.get_changes(&[])[0].hash();
+    let m = meta(41, "algebra");
+    assert!(!replica.open(m.id), "not in memory yet");
+    assert!(!replica.open(m.id), "one load in flight, not two");
+    assert_eq!(replica.take_effects(), vec![Effect::Load { doc: m.id }]);
+    replica.loaded(
+        ctx,
+        m.id,
+        LoadResult::Found {
+            meta: Some(m.clone()),
+            chunks: vec![stored.save()],
+        },
+    );
+    assert!(replica.open(m.id));
+    assert_eq!(replica.doc(&m.id).unwrap().get_heads(), stored.get_heads());
+    assert_eq!(replica.pending_changes(&m.id, &hub), Some(2));
+    // Heads it does not hold are dropped, not trusted.
+    replica.restore_acked(&m.id, &hub, vec![acked, automerge::ChangeHash([7; 32])]);
+    assert_eq!(replica.acked_heads(&m.id, &hub), Some([acked].as_slice()));
+    assert_eq!(replica.pending_changes(&m.id, &hub), Some(1));
+}

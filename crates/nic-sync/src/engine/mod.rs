@@ -145,17 +145,63 @@ impl Engine {
     ///
     /// Changes by other actors count as saved: a hub relays only changes it has made
     /// durable, so whatever reached us from it is already there.
+    ///
+    /// On a replica the hub's own heads, as its last sync message gave them, count as
+    /// acknowledged too: a hub applies only durable changes, so whatever its heads cover is
+    /// saved there. That settles a change whose ack was lost to a disconnect or a crash.
     pub fn pending_changes(&self, doc: &DocumentId, peer: &PeerId) -> Option<usize> {
         let entry = self.docs.get(doc)?;
         let am = entry.doc()?;
-        let acked = entry.acked.get(peer).map(Vec::as_slice).unwrap_or(&[]);
+        let mut confirmed: Vec<ChangeHash> = entry.acked.get(peer).cloned().unwrap_or_default();
+        if self.config.role == Role::Replica
+            && let Some(theirs) = entry
+                .links
+                .get(peer)
+                .and_then(|l| l.sync.their_heads.as_ref())
+        {
+            confirmed.extend(
+                theirs
+                    .iter()
+                    .filter(|h| am.get_change_meta_by_hash(h).is_some()),
+            );
+        }
         let actor = am.get_actor();
         Some(
-            am.get_changes(acked)
+            am.get_changes(&confirmed)
                 .iter()
                 .filter(|c| c.actor_id() == actor)
                 .count(),
         )
+    }
+
+    /// Restores the heads a peer acknowledged before this engine started (a replica keeps
+    /// them on disk), so its pending count is right while offline. Heads already acknowledged
+    /// in this run win; a document not in memory is left alone.
+    pub fn restore_acked(&mut self, doc: &DocumentId, peer: &PeerId, heads: Vec<ChangeHash>) {
+        let Some(entry) = self.docs.get_mut(doc) else {
+            return;
+        };
+        let Some(am) = entry.doc() else {
+            return;
+        };
+        let known: Vec<ChangeHash> = heads
+            .into_iter()
+            .filter(|h| am.get_change_meta_by_hash(h).is_some())
+            .collect();
+        entry.acked.entry(peer.clone()).or_insert(known);
+    }
+
+    /// Brings a stored document into memory without syncing it with anyone, e.g. for a
+    /// replica that reads or edits while offline. Returns whether it is ready now; if not, an
+    /// [`Effect::Load`] was issued (or one is in flight) and a [`Notification::Ready`]
+    /// follows the answer.
+    pub fn open(&mut self, doc: DocumentId) -> bool {
+        if let Some(entry) = self.docs.get(&doc) {
+            return entry.doc().is_some();
+        }
+        self.docs.insert(doc, DocEntry::loading());
+        self.outbox.push(Effect::Load { doc });
+        false
     }
 
     /// The heads storage has confirmed durable here for a document.

@@ -1,80 +1,93 @@
-//! `nic-client`: a replica of a NIC's documents that syncs with a nic-hub.
+//! `nic-client`: a NIC's documents as a local replica that works offline, syncs with a
+//! nic-hub in the background, and says what changed.
 //!
-//! This first version keeps documents in memory and talks to one hub over `Sync.Connect`.
-//! It is what the hub's tests and load tool use; the offline-first library (a replica on
-//! disk, reconnects, a typed API) grows from it.
+//! - **Offline first.** [`Client::open`] opens the replica from disk at once — it never
+//!   waits for the hub — and every edit is in local storage, flushed, before the call
+//!   returns. Edits made offline, or before a crash, are sent when the hub is reachable.
+//! - **Background sync.** The replica keeps one `Sync.Connect` stream to the hub, resumes
+//!   from the sync state it saved, and reconnects with exponential backoff and jitter.
+//! - **Typed.** [`Network`] lists and creates aims, change ideas, PDSA cycles and
+//!   measures; [`Client::get`] reads them as `nic-model` values and [`Client::change`]
+//!   changes them in a closure that becomes one Automerge change with a message.
+//! - **Status and events.** [`Client::status`] and [`Client::doc_status`] say what is
+//!   synced, pending or offline; [`Client::changes`] streams every change with its author.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), nic_client::ClientError> {
-//! use nic_client::{Client, Target};
-//! use nic_model::{DocumentId, PeerId};
+//! use nic_client::{Client, ReplicaConfig, Storage};
+//! use nic_model::NetworkId;
 //!
-//! let token = std::fs::read_to_string("nic-data/admin-token").unwrap();
-//! let client = Client::connect("http://127.0.0.1:50051", PeerId::new("lincoln-laptop").unwrap(), &token).await?;
-//! let doc: DocumentId = "2Qdb4Ez2NwJwnMefDRVNxnMoj7r2".parse().unwrap();
-//! client.subscribe(Target::Docs(vec![doc])).await?;
-//! client.wait_for(doc, std::time::Duration::from_secs(5), |am| !am.get_heads().is_empty()).await?;
+//! let token = std::fs::read_to_string("nic-data/admin-token").unwrap_or_default();
+//! let client = Client::open(
+//!     ReplicaConfig::new("http://127.0.0.1:50051", token)
+//!         .storage(Storage::Dir("lincoln-replica".into())),
+//! )
+//! .await?;
+//! let network = client.network(NetworkId::new("algebra-readiness").unwrap()).await?;
+//! for cycle in network.cycles().await? {
+//!     println!("{}: cycle {} of {}", cycle.meta.title, cycle.value.cycle_number, cycle.value.change_idea_id);
+//! }
 //! # Ok(()) }
 //! ```
+//!
+//! Lower down, [`Client::edit`] and [`Client::read`] give the raw Automerge document for
+//! content no typed API covers.
 
+mod config;
+mod device;
 mod error;
+mod events;
+mod status;
 mod task;
+mod typed;
 
 use std::time::Duration;
 
-use nic_model::{DocumentId, PeerId};
+use nic_model::{DocMeta, DocumentId, PeerId};
+use nic_store::{ListFilter, MemStore, SledStore, Store};
 use nic_sync::Notification;
-use nic_sync::automerge::{Automerge, ChangeHash};
+use nic_sync::automerge::{ActorId, Automerge, ChangeHash};
 use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio_stream::Stream;
+use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
+pub use config::{Backoff, ReplicaConfig, Storage, Tls};
 pub use error::ClientError;
+pub use events::{ChangeEvent, ChangeInfo, Missed, Origin};
 pub use nic_sync::Target;
 pub use nic_sync::automerge;
+pub use status::{Connection, DocStatus, Status, SyncState, WireStats};
+pub use typed::{Document, Network, NewDocument, Typed};
 
 use task::Cmd;
 
-/// How to check the hub's certificate, and this client's own for mutual TLS.
-#[derive(Clone, Debug, Default)]
-pub struct Tls {
-    /// The CA certificate(s) to trust for the hub, PEM; `None` trusts nothing extra (the
-    /// connection then fails unless the hub's certificate is otherwise trusted).
-    pub ca_pem: Option<Vec<u8>>,
-    /// The name to check the hub's certificate against, if not the address's host.
-    pub domain: Option<String>,
-    /// This client's certificate chain and key, PEM, when the hub requires client
-    /// certificates.
-    pub identity: Option<(Vec<u8>, Vec<u8>)>,
-}
-
-impl Tls {
-    /// The transport's TLS settings.
-    pub fn client_config(&self) -> tonic::transport::ClientTlsConfig {
-        let mut config = tonic::transport::ClientTlsConfig::new();
-        if let Some(ca) = &self.ca_pem {
-            config = config.ca_certificate(tonic::transport::Certificate::from_pem(ca));
-        }
-        if let Some(domain) = &self.domain {
-            config = config.domain_name(domain.clone());
-        }
-        if let Some((cert, key)) = &self.identity {
-            config = config.identity(tonic::transport::Identity::from_pem(cert, key));
-        }
-        config
-    }
-}
-
-/// A connected replica. Cheap to clone; the background task stops when the last clone drops.
+/// A replica. Cheap to clone; the background task stops (saving its sync state) when the
+/// last clone drops or [`Client::close`] is called.
 #[derive(Clone)]
 pub struct Client {
     cmds: mpsc::Sender<Cmd>,
     events: broadcast::Sender<Notification>,
+    changes: broadcast::Sender<ChangeEvent>,
     peer: PeerId,
+    actor: ActorId,
 }
 
 impl Client {
-    /// Connects to the hub at `addr` (e.g. `http://127.0.0.1:50051`) as replica `peer`,
-    /// presenting `token` (see the hub's `Directory` service; a new hub writes its admin's
-    /// token to `admin-token` in its data folder).
+    /// Opens a replica as `config` says and starts syncing in the background. Returns as
+    /// soon as the local documents are open, whether or not the hub is reachable; see
+    /// [`Client::status`] for how the connection stands.
+    ///
+    /// Fails if the address, TLS settings or token are malformed, or the replica folder
+    /// cannot be opened (e.g. another process has it open).
+    pub async fn open(config: ReplicaConfig) -> Result<Client, ClientError> {
+        Self::start(config, true).await
+    }
+
+    /// Connects an in-memory replica to the hub at `addr` (e.g. `http://127.0.0.1:50051`)
+    /// as `peer`, presenting `token`; unlike [`Client::open`] this waits for the first
+    /// connection and fails if the hub cannot be reached or refuses the token. Later
+    /// disconnects are retried in the background.
     pub async fn connect(addr: &str, peer: PeerId, token: &str) -> Result<Client, ClientError> {
         Self::connect_with(addr, peer, token, None).await
     }
@@ -86,14 +99,65 @@ impl Client {
         token: &str,
         tls: Option<&Tls>,
     ) -> Result<Client, ClientError> {
+        let mut config = ReplicaConfig::new(addr, token).peer(peer);
+        config.tls = tls.cloned();
+        let client = Self::start(config, false).await?;
+        client.reconnect().await?;
+        Ok(client)
+    }
+
+    async fn start(config: ReplicaConfig, connect: bool) -> Result<Client, ClientError> {
+        let hub = task::Hub::new(&config.hub, &config.token, config.tls.as_ref())?;
+        let (store, device): (Box<dyn Store>, _) = match &config.storage {
+            config::Storage::Memory => (
+                Box::new(MemStore::new()),
+                device::Device::ephemeral(config.peer.clone()),
+            ),
+            config::Storage::Dir(dir) => {
+                std::fs::create_dir_all(dir).map_err(|e| ClientError::BadReplica {
+                    path: dir.clone(),
+                    reason: format!("cannot create the folder: {e}"),
+                })?;
+                let db = dir.join("store");
+                let store = SledStore::open(&db).map_err(|e| ClientError::BadReplica {
+                    path: db.clone(),
+                    reason: format!("{e} (is another program using this replica?)"),
+                })?;
+                let device = device::Device::load_or_create(dir, config.peer.clone())?;
+                (Box::new(store), device)
+            }
+        };
         let (events, _) = broadcast::channel(1024);
-        let cmds = task::start(addr, peer.clone(), token, tls, events.clone()).await?;
-        Ok(Client { cmds, events, peer })
+        let (changes, _) = broadcast::channel(1024);
+        let peer = device.peer.clone();
+        let actor = device.actor.clone();
+        let cmds = task::start(task::Setup {
+            store,
+            device,
+            hub,
+            backoff: config.backoff,
+            events: events.clone(),
+            changes: changes.clone(),
+            connect,
+        })?;
+        Ok(Client {
+            cmds,
+            events,
+            changes,
+            peer,
+            actor,
+        })
     }
 
     /// This replica's peer id.
     pub fn peer(&self) -> &PeerId {
         &self.peer
+    }
+
+    /// The Automerge actor id this replica's edits carry: one per device, kept with the
+    /// replica, bound by the hub to the member who first syncs with it.
+    pub fn actor(&self) -> &ActorId {
+        &self.actor
     }
 
     async fn call<T>(
@@ -108,12 +172,23 @@ impl Client {
         rx.await.map_err(|_| ClientError::Stopped)
     }
 
-    /// Starts syncing documents (or a whole network) with the hub.
+    /// Starts syncing documents (or a whole network) with the hub, now and after every
+    /// reconnect and restart: subscriptions are kept with the replica.
     pub async fn subscribe(&self, target: Target) -> Result<(), ClientError> {
-        self.call(|reply| Cmd::Subscribe(target, reply)).await
+        self.call(|reply| Cmd::Subscribe(target, reply)).await?
     }
 
-    /// Changes a document; the change is sent to the hub at once.
+    /// Creates a document in this replica from its metadata and content; it is saved
+    /// locally before this returns and offered to the hub now, or on reconnect if offline.
+    /// The hub checks the caller may create it there.
+    pub async fn create_raw(&self, meta: DocMeta, doc: Automerge) -> Result<(), ClientError> {
+        self.call(|reply| Cmd::Create(meta, Box::new(doc), reply))
+            .await?
+    }
+
+    /// Changes a document with `f`, which may make any number of Automerge transactions
+    /// (give each a commit message). Returns once the changes are flushed to local storage;
+    /// they are sent to the hub at once if online.
     pub async fn edit<R: Send + 'static>(
         &self,
         doc: DocumentId,
@@ -122,6 +197,7 @@ impl Client {
         let (tx, rx) = oneshot::channel();
         let apply: task::EditFn = Box::new(move |am| {
             let _ = tx.send(f(am));
+            Ok(())
         });
         self.call(|reply| Cmd::Edit(doc, apply, reply)).await??;
         rx.await.map_err(|_| ClientError::UnknownDocument(doc))
@@ -143,6 +219,11 @@ impl Client {
         Ok(rx.await.ok())
     }
 
+    /// The metadata of the documents held here that pass `filter`, by document id.
+    pub async fn list(&self, filter: ListFilter) -> Result<Vec<DocMeta>, ClientError> {
+        self.call(|reply| Cmd::List(filter, reply)).await?
+    }
+
     /// The document's heads here, if held.
     pub async fn heads(&self, doc: DocumentId) -> Result<Option<Vec<ChangeHash>>, ClientError> {
         self.read(doc, Automerge::get_heads).await
@@ -156,9 +237,44 @@ impl Client {
         self.call(|reply| Cmd::Acked(doc, reply)).await
     }
 
-    /// News as it happens: changes (local and remote), acks, errors.
+    /// How many of this replica's changes to the document the hub has not yet acknowledged
+    /// as durable (`None` if the document is not held here).
+    pub async fn pending(&self, doc: DocumentId) -> Result<Option<usize>, ClientError> {
+        self.call(|reply| Cmd::Pending(doc, reply)).await
+    }
+
+    /// How one document stands with the hub (`None` if it is not held here).
+    pub async fn doc_status(&self, doc: DocumentId) -> Result<Option<DocStatus>, ClientError> {
+        self.call(|reply| Cmd::DocStatus(doc, reply)).await
+    }
+
+    /// How the whole replica stands with the hub.
+    pub async fn status(&self) -> Result<Status, ClientError> {
+        self.call(Cmd::Status).await
+    }
+
+    /// Counters of this replica's sync work so far: merges, changes merged, exchanges.
+    pub async fn stats(&self) -> Result<nic_sync::EngineStats, ClientError> {
+        self.call(Cmd::Stats).await
+    }
+
+    /// Frames and bytes exchanged with the hub so far.
+    pub async fn wire_stats(&self) -> Result<WireStats, ClientError> {
+        self.call(Cmd::Wire).await
+    }
+
+    /// Low-level news as the sync engine reports it: changes, acks, readiness, errors.
     pub fn events(&self) -> broadcast::Receiver<Notification> {
         self.events.subscribe()
+    }
+
+    /// Every change from now on — which document, local or remote, the changes with their
+    /// authors — for tools that refresh what they show. A consumer that falls more than
+    /// 1,024 events behind gets a [`Missed`] and should re-read what it shows.
+    pub fn changes(&self) -> impl Stream<Item = Result<ChangeEvent, Missed>> + Send + 'static {
+        use tokio_stream::StreamExt;
+        BroadcastStream::new(self.changes.subscribe())
+            .map(|item| item.map_err(|BroadcastStreamRecvError::Lagged(n)| Missed(n)))
     }
 
     /// Waits until `ready` holds for the document (checked now and after every event).
@@ -175,21 +291,19 @@ impl Client {
         .await
     }
 
-    /// How many of this replica's changes to the document the hub has not yet acknowledged
-    /// as durable (`None` if the document is not held here).
-    pub async fn pending(&self, doc: DocumentId) -> Result<Option<usize>, ClientError> {
-        self.call(|reply| Cmd::Pending(doc, reply)).await
-    }
-
-    /// Counters of this replica's sync work so far: merges, changes merged, exchanges.
-    pub async fn stats(&self) -> Result<nic_sync::EngineStats, ClientError> {
-        self.call(Cmd::Stats).await
-    }
-
     /// Waits until every change this replica made to the document is durable on the hub.
     pub async fn wait_saved(&self, doc: DocumentId, timeout: Duration) -> Result<(), ClientError> {
         self.wait(timeout, || async move {
             Ok(self.pending(doc).await? == Some(0))
+        })
+        .await
+    }
+
+    /// Waits until everything made here — changes and new documents — is durable on the hub.
+    pub async fn wait_synced(&self, timeout: Duration) -> Result<(), ClientError> {
+        self.wait(timeout, || async move {
+            let s = self.status().await?;
+            Ok(s.is_synced() && s.connection == Connection::Online)
         })
         .await
     }
@@ -200,14 +314,20 @@ impl Client {
         Fut: std::future::Future<Output = Result<bool, ClientError>>,
     {
         let mut events = self.events();
+        // Status can change without an event (a connection, the hub's heads): look again
+        // now and then as well.
+        let mut every = tokio::time::interval(Duration::from_millis(100));
         let waiting = async {
             loop {
                 if check().await? {
                     return Ok(());
                 }
-                match events.recv().await {
-                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
-                    Err(broadcast::error::RecvError::Closed) => return Err(ClientError::Stopped),
+                tokio::select! {
+                    e = events.recv() => match e {
+                        Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                        Err(broadcast::error::RecvError::Closed) => return Err(ClientError::Stopped),
+                    },
+                    _ = every.tick() => {}
                 }
             }
         };
@@ -217,13 +337,20 @@ impl Client {
     }
 
     /// Drops the connection but keeps the documents: edits made now stay local until
-    /// [`Client::reconnect`].
+    /// [`Client::reconnect`]. No reconnect is attempted meanwhile.
     pub async fn go_offline(&self) -> Result<(), ClientError> {
         self.call(Cmd::Offline).await
     }
 
-    /// Connects again and re-subscribes to everything subscribed before.
+    /// Connects now (ending a [`Client::go_offline`]) and waits for the hub's welcome;
+    /// subscriptions resume. If this attempt fails, background attempts go on.
     pub async fn reconnect(&self) -> Result<(), ClientError> {
-        self.call(Cmd::Reconnect).await?
+        self.call(Cmd::Connect).await?
+    }
+
+    /// Stops the replica: sync states are saved (so the next open resumes with a small
+    /// exchange) and everything is flushed. Other clones stop working too.
+    pub async fn close(self) -> Result<(), ClientError> {
+        self.call(Cmd::Close).await
     }
 }

@@ -235,6 +235,11 @@ impl Engine {
         })
     }
 
+    /// How many documents this engine knows the metadata of, in memory or not.
+    pub fn catalog_len(&self) -> usize {
+        self.catalog.len()
+    }
+
     /// How many documents are in memory (or loading).
     pub fn loaded_count(&self) -> usize {
         self.docs.len()

@@ -1,0 +1,171 @@
+//! What the task does for each [`Cmd`].
+
+use nic_model::{DocMeta, DocumentId};
+use nic_sync::Target;
+use nic_sync::automerge::{Automerge, ChangeHash};
+
+use super::{Cmd, EditFn, Task, hub_peer};
+use crate::ClientError;
+use crate::events::Origin;
+
+impl Task {
+    pub(super) async fn on_cmd(&mut self, cmd: Cmd) {
+        match cmd {
+            Cmd::Subscribe(target, reply) => {
+                let _ = reply.send(self.subscribe(target));
+            }
+            Cmd::Create(meta, am, reply) => {
+                let result = self.create(meta, *am).await;
+                let _ = reply.send(result);
+            }
+            Cmd::Edit(doc, f, reply) => {
+                let result = self.edit(doc, f).await;
+                let _ = reply.send(result);
+            }
+            Cmd::Read(doc, f, reply) => {
+                let held = self.knows(&doc) && self.ensure_loaded(doc).await;
+                match self.engine.doc(&doc) {
+                    Some(am) if held => {
+                        f(am);
+                        let _ = reply.send(true);
+                    }
+                    _ => {
+                        let _ = reply.send(false);
+                    }
+                }
+            }
+            Cmd::List(filter, reply) => {
+                let _ = reply.send(self.store.list(&filter).map_err(ClientError::from));
+            }
+            Cmd::Acked(doc, reply) => {
+                let _ = reply.send(
+                    self.engine
+                        .acked_heads(&doc, &hub_peer())
+                        .map(<[ChangeHash]>::to_vec),
+                );
+            }
+            Cmd::Pending(doc, reply) => {
+                let held = self.knows(&doc) && self.ensure_loaded(doc).await;
+                let pending = held
+                    .then(|| self.engine.pending_changes(&doc, &hub_peer()))
+                    .flatten();
+                let _ = reply.send(pending);
+            }
+            Cmd::DocStatus(doc, reply) => {
+                let held = self.knows(&doc) && self.ensure_loaded(doc).await;
+                let _ = reply.send(held.then(|| self.doc_status(doc)).flatten());
+            }
+            Cmd::Status(reply) => {
+                let _ = reply.send(self.status());
+            }
+            Cmd::Stats(reply) => {
+                let _ = reply.send(self.engine.stats());
+            }
+            Cmd::Wire(reply) => {
+                let _ = reply.send(self.wire);
+            }
+            Cmd::Offline(reply) => {
+                self.paused = true;
+                self.attempt = None;
+                self.next_attempt = None;
+                if self.conn.take().is_some() {
+                    let ctx = self.ctx();
+                    self.engine.peer_disconnected(ctx, &hub_peer());
+                }
+                for waiter in self.connect_waiters.drain(..) {
+                    let _ = waiter.send(Err(ClientError::Protocol(
+                        "the replica was taken offline".into(),
+                    )));
+                }
+                let _ = reply.send(());
+            }
+            Cmd::Connect(reply) => {
+                self.paused = false;
+                if self.conn.is_some() {
+                    let _ = reply.send(Ok(()));
+                    return;
+                }
+                self.connect_waiters.push(reply);
+                if self.attempt.is_none() {
+                    self.start_attempt();
+                }
+            }
+            Cmd::Close(reply) => {
+                // Handled by the loop, which stops after it.
+                let _ = reply.send(());
+            }
+        }
+    }
+
+    /// Whether this replica holds (or is fetching) the document.
+    fn knows(&self, doc: &DocumentId) -> bool {
+        self.engine.meta(doc).is_some() || self.engine.doc(doc).is_some()
+    }
+
+    fn subscribe(&mut self, target: Target) -> Result<(), ClientError> {
+        if !self.device.subscriptions.contains(&target) {
+            self.device.subscriptions.push(target.clone());
+            self.device.save()?;
+        }
+        if self.conn.is_some() {
+            let ctx = self.ctx();
+            self.engine.subscribe(ctx, &hub_peer(), target);
+        }
+        Ok(())
+    }
+
+    /// Creates a document here; it is offered to the hub now if online, else on reconnect.
+    async fn create(&mut self, meta: DocMeta, am: Automerge) -> Result<(), ClientError> {
+        meta.validate()?;
+        let doc = meta.id;
+        // Recorded as unsent before it exists, so a crash in between cannot lose the offer
+        // (an unsent id with no document behind it is dropped on the next push).
+        self.device.unsent.push(doc);
+        self.device.dirty.insert(doc);
+        self.device.save()?;
+        let ctx = self.ctx();
+        if let Err(e) = self.engine.create(ctx, meta, am) {
+            self.device.unsent.retain(|d| *d != doc);
+            self.device.dirty.remove(&doc);
+            self.device.save()?;
+            return Err(ClientError::Protocol(e.to_string()));
+        }
+        self.dispatch().await;
+        self.flush_if_needed();
+        if let Some(e) = self.save_error.take() {
+            return Err(ClientError::Storage(e));
+        }
+        let heads = self
+            .engine
+            .doc(&doc)
+            .map(Automerge::get_heads)
+            .unwrap_or_default();
+        self.last_heads.insert(doc, Vec::new());
+        self.publish_change(doc, Origin::Local, heads);
+        self.push_unsent().await;
+        Ok(())
+    }
+
+    /// Applies `f` and returns once its changes are flushed to local storage.
+    async fn edit(&mut self, doc: DocumentId, f: EditFn) -> Result<(), ClientError> {
+        if !self.knows(&doc) || !self.ensure_loaded(doc).await {
+            return Err(ClientError::UnknownDocument(doc));
+        }
+        let ctx = self.ctx();
+        let before = self.engine.doc(&doc).map(Automerge::get_heads);
+        let outcome = self
+            .engine
+            .edit(ctx, &doc, f)
+            .map_err(|_| ClientError::UnknownDocument(doc))?;
+        let after = self.engine.doc(&doc).map(Automerge::get_heads);
+        if before != after && self.device.dirty.insert(doc) {
+            self.device.save()?;
+        }
+        self.dispatch().await;
+        self.flush_if_needed();
+        if let Some(e) = self.save_error.take() {
+            return Err(ClientError::Storage(e));
+        }
+        outcome
+    }
+}

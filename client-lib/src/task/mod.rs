@@ -1,0 +1,369 @@
+//! The replica's background task: owns the sync engine, the local store and the stream to
+//! the hub, and reconnects on its own.
+//!
+//! Every command is handled to completion before the next, so an edit is in the store and
+//! flushed before its caller hears back.
+
+mod authors;
+mod commands;
+mod conn;
+mod effects;
+mod run;
+mod status;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::{Instant, SystemTime};
+
+use nic_model::{DocMeta, DocumentId, MemberId, PeerId};
+use nic_proto::convert;
+use nic_proto::v1::{self, documents_client::DocumentsClient};
+use nic_store::{ListFilter, Store, StoreError};
+use nic_sync::automerge::{Automerge, ChangeHash};
+use nic_sync::{AllowAll, Ctx, Engine, EngineConfig, Notification, Target};
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+pub(crate) use conn::Hub;
+
+use crate::device::Device;
+use crate::events::ChangeEvent;
+use crate::status::{DocStatus, Status, WireStats};
+use crate::{Backoff, ClientError};
+use authors::Resolve;
+use conn::Conn;
+
+pub(crate) type EditFn = Box<dyn FnOnce(&mut Automerge) -> Result<(), ClientError> + Send>;
+pub(crate) type ReadFn = Box<dyn FnOnce(&Automerge) + Send>;
+type Reply<T> = oneshot::Sender<T>;
+
+/// What a [`crate::Client`] asks of its task.
+pub(crate) enum Cmd {
+    Subscribe(Target, Reply<Result<(), ClientError>>),
+    Create(DocMeta, Box<Automerge>, Reply<Result<(), ClientError>>),
+    Edit(DocumentId, EditFn, Reply<Result<(), ClientError>>),
+    Read(DocumentId, ReadFn, Reply<bool>),
+    List(ListFilter, Reply<Result<Vec<DocMeta>, ClientError>>),
+    Acked(DocumentId, Reply<Option<Vec<ChangeHash>>>),
+    Pending(DocumentId, Reply<Option<usize>>),
+    DocStatus(DocumentId, Reply<Option<DocStatus>>),
+    Status(Reply<Status>),
+    Stats(Reply<nic_sync::EngineStats>),
+    Wire(Reply<WireStats>),
+    Offline(Reply<()>),
+    /// Connect now (again); answered when the attempt ends.
+    Connect(Reply<Result<(), ClientError>>),
+    /// Save sync states and flush, then stop.
+    Close(Reply<()>),
+}
+
+/// What spawned work reports back.
+enum Internal {
+    Connected(u64, Result<Box<Conn>, ClientError>),
+    Created(DocumentId, Result<(), tonic::Status>),
+}
+
+/// Most frames handled in one go.
+const MAX_BATCH: usize = 512;
+
+/// The hub's peer id, as this replica's engine knows it.
+fn hub_peer() -> PeerId {
+    PeerId::new("hub").unwrap_or_else(|_| unreachable!("a valid literal id"))
+}
+
+pub(crate) struct Task {
+    engine: Engine,
+    store: Box<dyn Store>,
+    device: Device,
+    hub: Hub,
+    backoff: Backoff,
+    conn: Option<Conn>,
+    /// The member the hub last welcomed us as.
+    member: Option<MemberId>,
+    /// The application took the replica offline: no reconnecting until it asks.
+    paused: bool,
+    /// Number of the current connection attempt, if one runs; older results are stale.
+    attempt: Option<u64>,
+    attempts: u64,
+    failures: u32,
+    next_attempt: Option<Instant>,
+    last_error: Option<String>,
+    connect_waiters: Vec<Reply<Result<(), ClientError>>>,
+    /// Documents being created on the hub right now.
+    creating: BTreeSet<DocumentId>,
+    last_heads: HashMap<DocumentId, Vec<ChangeHash>>,
+    last_ack: BTreeMap<DocumentId, SystemTime>,
+    unflushed: bool,
+    save_error: Option<StoreError>,
+    wire: WireStats,
+    events: broadcast::Sender<Notification>,
+    resolver: mpsc::UnboundedSender<Resolve>,
+    internal_tx: mpsc::UnboundedSender<Internal>,
+    internal_rx: mpsc::UnboundedReceiver<Internal>,
+    started: Instant,
+}
+
+/// Everything [`start`] needs.
+pub(crate) struct Setup {
+    pub(crate) store: Box<dyn Store>,
+    pub(crate) device: Device,
+    pub(crate) hub: Hub,
+    pub(crate) backoff: Backoff,
+    pub(crate) events: broadcast::Sender<Notification>,
+    pub(crate) changes: broadcast::Sender<ChangeEvent>,
+    /// Connect at once (else the first attempt waits for [`Cmd::Connect`]).
+    pub(crate) connect: bool,
+}
+
+/// Opens the replica from its store (without waiting for the hub) and starts its task.
+pub(crate) fn start(setup: Setup) -> Result<mpsc::Sender<Cmd>, ClientError> {
+    let mut config = EngineConfig::replica();
+    config.persist_sync_state = true;
+    config.resync_after_ms = 2_000;
+    config.actor = Some(setup.device.actor.clone());
+    let mut engine = Engine::new(config);
+    let started = Instant::now();
+    let ctx = Ctx::new(0, &AllowAll);
+    let filter = ListFilter {
+        include_archived: true,
+        ..ListFilter::default()
+    };
+    for meta in setup.store.list(&filter)? {
+        engine.catalogue(ctx, meta);
+    }
+    let (resolver, resolver_rx) = mpsc::unbounded_channel();
+    tokio::spawn(authors::run(setup.hub.clone(), resolver_rx, setup.changes));
+    let (internal_tx, internal_rx) = mpsc::unbounded_channel();
+    let mut task = Task {
+        engine,
+        store: setup.store,
+        device: setup.device,
+        hub: setup.hub,
+        backoff: setup.backoff,
+        conn: None,
+        member: None,
+        paused: !setup.connect,
+        attempt: None,
+        attempts: 0,
+        failures: 0,
+        next_attempt: None,
+        last_error: None,
+        connect_waiters: Vec::new(),
+        creating: BTreeSet::new(),
+        last_heads: HashMap::new(),
+        last_ack: BTreeMap::new(),
+        unflushed: false,
+        save_error: None,
+        wire: WireStats::default(),
+        events: setup.events,
+        resolver,
+        internal_tx,
+        internal_rx,
+        started,
+    };
+    // What waits to be sent is counted from the start, so load it now.
+    let waiting: Vec<DocumentId> = task
+        .device
+        .dirty
+        .iter()
+        .chain(task.device.unsent.iter())
+        .copied()
+        .collect();
+    for doc in waiting {
+        task.engine.open(doc);
+    }
+    let (tx, rx) = mpsc::channel(256);
+    tokio::spawn(async move {
+        task.dispatch().await;
+        if !task.paused {
+            task.start_attempt();
+        }
+        task.run(rx).await;
+    });
+    Ok(tx)
+}
+
+impl Task {
+    fn ctx(&self) -> Ctx<'static> {
+        Ctx::new(
+            u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            &AllowAll,
+        )
+    }
+
+    /// Starts a connection attempt in the background.
+    fn start_attempt(&mut self) {
+        self.attempts += 1;
+        let n = self.attempts;
+        self.attempt = Some(n);
+        self.next_attempt = None;
+        let hub = self.hub.clone();
+        let peer = self.device.peer.clone();
+        let tx = self.internal_tx.clone();
+        tokio::spawn(async move {
+            let result = conn::open(hub, peer).await;
+            let _ = tx.send(Internal::Connected(n, result.map(Box::new)));
+        });
+    }
+
+    /// The stream is up: link the subscriptions, send what waits.
+    async fn connected(&mut self, conn: Conn) {
+        self.wire.connects += 1;
+        self.wire.frames_sent += 1;
+        self.wire.frames_received += 1;
+        self.wire.bytes_sent += conn.handshake_bytes.0;
+        self.wire.bytes_received += conn.handshake_bytes.1;
+        if let Some(member) = &conn.member {
+            self.member = Some(member.clone());
+            let _ = self
+                .resolver
+                .send(Resolve::Known(self.device.actor.clone(), member.clone()));
+        }
+        self.conn = Some(conn);
+        self.failures = 0;
+        self.last_error = None;
+        let ctx = self.ctx();
+        self.engine.peer_connected(ctx, hub_peer());
+        for target in self.device.subscriptions.clone() {
+            self.engine.subscribe(ctx, &hub_peer(), target);
+        }
+        self.dispatch().await;
+        self.push_unsent().await;
+        for waiter in self.connect_waiters.drain(..) {
+            let _ = waiter.send(Ok(()));
+        }
+    }
+
+    /// An attempt failed or the stream broke: wait, then try again (unless paused).
+    fn lost(&mut self, reason: String) {
+        if self.conn.is_some() {
+            self.conn = None;
+            let ctx = self.ctx();
+            // Saves every link's sync state, so the next connection resumes.
+            self.engine.peer_disconnected(ctx, &hub_peer());
+        }
+        self.attempt = None;
+        self.failures = self.failures.saturating_add(1);
+        self.last_error = Some(reason);
+        if !self.paused {
+            let delay = self.backoff.delay(self.failures, rand::random::<f64>());
+            tracing::info!(?delay, reason = ?self.last_error, "offline; reconnecting later");
+            self.next_attempt = Some(Instant::now() + delay);
+        }
+    }
+
+    /// Brings a known document into memory; whether it is there now.
+    async fn ensure_loaded(&mut self, doc: DocumentId) -> bool {
+        if !self.engine.open(doc) {
+            self.dispatch().await;
+        }
+        self.engine.doc(&doc).is_some()
+    }
+
+    /// Offers the hub every document created here that it has not accepted yet.
+    async fn push_unsent(&mut self) {
+        if self.conn.is_none() {
+            return;
+        }
+        for doc in self.device.unsent.clone() {
+            if self.creating.contains(&doc) {
+                continue;
+            }
+            let Some(meta) = self.engine.meta(&doc).cloned() else {
+                continue;
+            };
+            if !self.ensure_loaded(doc).await {
+                continue;
+            }
+            let Some(bytes) = self.engine.doc(&doc).map(Automerge::save) else {
+                continue;
+            };
+            self.creating.insert(doc);
+            let request = v1::CreateDocumentRequest {
+                kind: convert::kind_to_wire(meta.kind) as i32,
+                network_id: meta.network.to_string(),
+                site_id: meta
+                    .site
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+                visibility: convert::visibility_to_wire(meta.visibility) as i32,
+                title: meta.title.clone(),
+                initial: Some(bytes),
+                doc_id: doc.to_string(),
+            };
+            let hub = self.hub.clone();
+            let tx = self.internal_tx.clone();
+            tokio::spawn(async move {
+                let mut client = DocumentsClient::with_interceptor(hub.channel, hub.bearer);
+                let result = match client.create(request).await {
+                    Ok(_) => Ok(()),
+                    // Created before a crash or a lost answer: it is there.
+                    Err(s) if s.code() == tonic::Code::AlreadyExists => Ok(()),
+                    Err(s) => Err(s),
+                };
+                let _ = tx.send(Internal::Created(doc, result));
+            });
+        }
+    }
+
+    async fn on_internal(&mut self, msg: Internal) {
+        match msg {
+            Internal::Connected(n, result) => {
+                if self.attempt != Some(n) {
+                    return; // the application went offline meanwhile
+                }
+                self.attempt = None;
+                match result {
+                    Ok(conn) => self.connected(*conn).await,
+                    Err(e) => {
+                        let reason = e.to_string();
+                        // The first waiter gets the error itself, typed; others its text.
+                        let mut first = Some(e);
+                        for waiter in self.connect_waiters.drain(..) {
+                            let err = first
+                                .take()
+                                .unwrap_or_else(|| ClientError::Protocol(reason.clone()));
+                            let _ = waiter.send(Err(err));
+                        }
+                        self.lost(reason);
+                    }
+                }
+            }
+            Internal::Created(doc, result) => {
+                self.creating.remove(&doc);
+                match result {
+                    Ok(()) => {
+                        self.device.unsent.retain(|d| *d != doc);
+                        let covered = self.engine.meta(&doc).is_some_and(|m| {
+                            self.device
+                                .subscriptions
+                                .contains(&Target::Network(m.network.clone()))
+                        });
+                        if !covered {
+                            self.device.subscriptions.push(Target::Docs(vec![doc]));
+                            let ctx = self.ctx();
+                            if self.conn.is_some() {
+                                self.engine
+                                    .subscribe(ctx, &hub_peer(), Target::Docs(vec![doc]));
+                            }
+                        }
+                        if let Err(e) = self.device.save() {
+                            tracing::warn!(error = %e, "cannot record a created document");
+                        }
+                    }
+                    Err(status) => {
+                        tracing::warn!(%doc, %status, "the hub refused a document created here");
+                        let _ = self.events.send(Notification::DocError {
+                            doc: Some(doc),
+                            peer: Some(hub_peer()),
+                            code: nic_sync::ErrorCode::PermissionDenied,
+                            message: format!(
+                                "the hub did not accept document {doc} created here: {}; it stays in this replica and is offered again on the next connection",
+                                status.message()
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+    }
+}

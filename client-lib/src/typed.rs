@@ -155,18 +155,25 @@ impl Client {
         };
         let mut am = Automerge::new();
         am.set_actor(self.actor().clone());
-        am.transact_with::<_, _, schema::SchemaError, _>(
-            |_| {
-                CommitOptions::default()
-                    .with_message(format!("Create {}", T::KIND.as_str()))
-                    .with_time(now_ms())
-            },
-            |tx| schema::write(tx, T::KIND, value),
-        )
-        .map_err(|f| ClientError::Schema {
+        // autosurgeon panics on text hydrated from another document (its heads are not in
+        // this one): report that as a mistake to fix rather than take the caller down.
+        let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            am.transact_with::<_, _, schema::SchemaError, _>(
+                |_| {
+                    CommitOptions::default()
+                        .with_message(format!("Create {}", T::KIND.as_str()))
+                        .with_time(now_ms())
+                },
+                |tx| schema::write(tx, T::KIND, value),
+            )
+            .map(|_| ())
+            .map_err(|f| Box::new(f.error))
+        }))
+        .map_err(|_| ClientError::EditRefused {
             doc: id,
-            source: Box::new(f.error),
+            reason: "the new value holds text read from another document; build its text with Text::with_value".into(),
         })?;
+        written.map_err(|source| ClientError::Schema { doc: id, source })?;
         self.create_raw(meta, am).await?;
         Ok(id)
     }

@@ -18,6 +18,9 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tonic::transport::Channel;
 
+mod proxy;
+pub use proxy::Proxy;
+
 /// A hub running in this process.
 pub struct TestHub {
     /// `http://127.0.0.1:PORT`.
@@ -163,6 +166,33 @@ impl TestHub {
     /// A Directory client, as the hub admin.
     pub async fn directory(&self) -> DirectoryClient<AuthedChannel> {
         self.directory_as(&self.token).await
+    }
+
+    /// Adds a member to `network` with `role` (at `site`, or "" for none) and returns a
+    /// token for them.
+    pub async fn member(&self, id: &str, role: v1::Role, network: &str, site: &str) -> String {
+        let mut admin = self.directory().await;
+        admin
+            .add_member(v1::AddMemberRequest {
+                member: Some(v1::Member {
+                    member_id: id.into(),
+                    display_name: id.into(),
+                    role: role as i32,
+                    network_ids: vec![network.into()],
+                    site_id: site.into(),
+                }),
+            })
+            .await
+            .unwrap();
+        admin
+            .issue_token(v1::IssueTokenRequest {
+                member_id: id.into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .secret
     }
 
     /// Creates a network (as the hub admin) unless it exists, and sites in it.

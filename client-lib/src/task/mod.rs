@@ -58,7 +58,7 @@ pub(crate) enum Cmd {
 /// What spawned work reports back.
 enum Internal {
     Connected(u64, Result<Box<Conn>, ClientError>),
-    Created(DocumentId, Result<(), tonic::Status>),
+    Created(DocumentId, Result<Vec<ChangeHash>, tonic::Status>),
 }
 
 /// Most frames handled in one go.
@@ -295,9 +295,13 @@ impl Task {
             tokio::spawn(async move {
                 let mut client = DocumentsClient::with_interceptor(hub.channel, hub.bearer);
                 let result = match client.create(request).await {
-                    Ok(_) => Ok(()),
-                    // Created before a crash or a lost answer: it is there.
-                    Err(s) if s.code() == tonic::Code::AlreadyExists => Ok(()),
+                    // What the hub stored is durable there: as good as an ack.
+                    Ok(reply) => {
+                        Ok(convert::heads("heads", &reply.into_inner().heads).unwrap_or_default())
+                    }
+                    // Created before a crash or a lost answer: it is there, and sync will
+                    // show which changes it holds.
+                    Err(s) if s.code() == tonic::Code::AlreadyExists => Ok(Vec::new()),
                     Err(s) => Err(s),
                 };
                 let _ = tx.send(Internal::Created(doc, result));
@@ -331,8 +335,16 @@ impl Task {
             Internal::Created(doc, result) => {
                 self.creating.remove(&doc);
                 match result {
-                    Ok(()) => {
+                    Ok(heads) => {
                         self.device.unsent.retain(|d| *d != doc);
+                        if !heads.is_empty() {
+                            let ctx = self.ctx();
+                            self.engine.receive(
+                                ctx,
+                                &hub_peer(),
+                                nic_sync::Frame::Ack { doc, heads },
+                            );
+                        }
                         let covered = self.engine.meta(&doc).is_some_and(|m| {
                             self.device
                                 .subscriptions

@@ -32,6 +32,9 @@ impl Task {
                 cmd = cmds.recv() => match cmd {
                     Some(Cmd::Close(reply)) => {
                         self.close().await;
+                        // The store is released before the caller hears back, so the folder
+                        // can be opened again at once.
+                        drop(self);
                         let _ = reply.send(());
                         return;
                     }
@@ -130,6 +133,7 @@ impl Task {
             self.engine.peer_disconnected(ctx, &hub_peer());
         }
         self.dispatch().await;
+        self.check_all_clean();
         self.flush_if_needed();
     }
 }

@@ -272,3 +272,18 @@ fn a_typed_edit_inside_a_transaction_is_one_change_with_its_message() {
     let c: PdsaCycle = schema::read(&am, DocKind::PdsaCycle).unwrap();
     assert_eq!(c.study.learning.as_str(), "Most finished.");
 }
+
+#[test]
+fn the_next_cycle_read_from_a_document_writes_into_a_new_one() {
+    let doc = schema::new_document(DocKind::PdsaCycle, &cycle()).unwrap();
+    let read: PdsaCycle = schema::read(&doc, DocKind::PdsaCycle).unwrap();
+    let next = read.next_from_adapt("cycle-1").unwrap();
+    // Text read from the first document must not carry its heads into the second.
+    let second = schema::new_document(DocKind::PdsaCycle, &next).unwrap();
+    let back: PdsaCycle = schema::read(&second, DocKind::PdsaCycle).unwrap();
+    assert_eq!(
+        back.plan.objective.as_str(),
+        cycle().plan.objective.as_str()
+    );
+    assert_eq!(back.cycle_number, 2);
+}

@@ -404,10 +404,29 @@ impl PdsaCycle {
         if self.act.decision != Some(Decision::Adapt) {
             return None;
         }
-        let mut plan = self.plan.clone();
-        for q in &mut plan.questions {
-            q.prediction = Text::default();
-        }
+        // Fresh text throughout: text read from this cycle's document carries that
+        // document's heads, and the next cycle is a new document.
+        let fresh = |t: &Text| Text::with_value(t.as_str());
+        let plan = Plan {
+            objective: fresh(&self.plan.objective),
+            questions: self
+                .plan
+                .questions
+                .iter()
+                .map(|q| LearningQuestion {
+                    id: q.id.clone(),
+                    question: fresh(&q.question),
+                    prediction: Text::default(),
+                    data_type: q.data_type,
+                })
+                .collect(),
+            who: fresh(&self.plan.who),
+            what: fresh(&self.plan.what),
+            when: fresh(&self.plan.when),
+            where_: fresh(&self.plan.where_),
+            population: fresh(&self.plan.population),
+            data_collection: fresh(&self.plan.data_collection),
+        };
         Some(PdsaCycle {
             change_idea_id: self.change_idea_id.clone(),
             cycle_number: self.cycle_number.saturating_add(1),

@@ -1,0 +1,448 @@
+//! The client library as tools embed it: replicas on disk against a real hub. Two replicas
+//! edit one PDSA cycle offline and converge; a replica killed right after an edit returns
+//! still delivers it; status is pending until the hub's ack; the change stream names who
+//! made a remote edit; documents created offline reach the hub; a dropped connection comes
+//! back by itself.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use nic_client::{
+    Backoff, ChangeEvent, Client, Connection, Origin, ReplicaConfig, Storage, SyncState,
+};
+use nic_e2e::{Proxy, TestHub, saved_at};
+use nic_model::schema::pdsa::{Decision, LearningQuestion, PdsaCycle, Purpose};
+use nic_model::schema::{self, Text};
+use nic_model::{DocKind, DocumentId, NetworkId, SiteId};
+use nic_proto::v1;
+use tokio_stream::StreamExt;
+
+const WAIT: Duration = Duration::from_secs(20);
+const CHILD_ENV: &str = "NIC_E2E_REPLICA_CHILD";
+
+fn algebra() -> NetworkId {
+    NetworkId::new("algebra").unwrap()
+}
+
+fn lincoln() -> SiteId {
+    SiteId::new("lincoln").unwrap()
+}
+
+fn cycle() -> PdsaCycle {
+    let mut c = PdsaCycle {
+        change_idea_id: "number-talks".into(),
+        cycle_number: 1,
+        purpose: Purpose::Test,
+        ..PdsaCycle::default()
+    };
+    c.plan.objective = Text::with_value("Will a daily number talk raise exit-ticket scores?");
+    c.plan.questions.push(LearningQuestion {
+        id: "q1".into(),
+        question: Text::with_value("How many finish the exit ticket?"),
+        prediction: Text::with_value("20 of 28"),
+        ..LearningQuestion::default()
+    });
+    c
+}
+
+/// A hub with network `algebra` (sites lincoln, adams), and tokens for sam (a lincoln site
+/// member) and lena (the network's lead, the coach).
+async fn hub(dir: &Path) -> (TestHub, String, String) {
+    let hub = TestHub::start(dir).await;
+    hub.ensure_network("algebra", &["lincoln", "adams"]).await;
+    let sam = hub
+        .member("sam", v1::Role::SiteMember, "algebra", "lincoln")
+        .await;
+    let lena = hub
+        .member("lena", v1::Role::NetworkLead, "algebra", "")
+        .await;
+    (hub, sam, lena)
+}
+
+fn on_disk(url: &str, token: &str, dir: &Path) -> ReplicaConfig {
+    ReplicaConfig::new(url, token).storage(Storage::Dir(dir.to_owned()))
+}
+
+/// Waits until the replica holds `doc` as a readable cycle for which `ok` holds.
+async fn until_cycle(
+    client: &Client,
+    doc: DocumentId,
+    ok: impl Fn(&PdsaCycle) -> bool + Send + Sync + Clone + 'static,
+) {
+    client
+        .wait_for(doc, WAIT, move |am| {
+            schema::read::<PdsaCycle, _>(am, DocKind::PdsaCycle).is_ok_and(|c| ok(&c))
+        })
+        .await
+        .unwrap();
+}
+
+/// sam creates a cycle at lincoln and waits until the hub has it.
+async fn cycle_at_lincoln(client: &Client) -> DocumentId {
+    let network = client.network(algebra()).await.unwrap();
+    let doc = network
+        .create_at(lincoln(), "Number talks — cycle 1", &cycle())
+        .await
+        .unwrap();
+    client.wait_synced(WAIT).await.unwrap();
+    doc
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_edit_the_same_cycle_offline_and_converge_with_both_edits() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, sam_token, lena_token) = hub(&dir.path().join("hub")).await;
+    let sam = Client::open(on_disk(&hub.url, &sam_token, &dir.path().join("sam")))
+        .await
+        .unwrap();
+    let doc = cycle_at_lincoln(&sam).await;
+    let lena = Client::open(on_disk(&hub.url, &lena_token, &dir.path().join("lena")))
+        .await
+        .unwrap();
+    lena.network(algebra()).await.unwrap();
+    until_cycle(&lena, doc, |_| true).await;
+
+    sam.go_offline().await.unwrap();
+    lena.go_offline().await.unwrap();
+    sam.change::<PdsaCycle>(doc, "Do: ran it", |c| {
+        c.do_.what_happened = Text::with_value("Ran Monday to Thursday in period 2.");
+    })
+    .await
+    .unwrap();
+    lena.change::<PdsaCycle>(doc, "Plan: who", |c| {
+        c.plan.who = Text::with_value("Ms. Rivera's period 2 class");
+    })
+    .await
+    .unwrap();
+    for client in [&sam, &lena] {
+        let status = client.doc_status(doc).await.unwrap().unwrap();
+        assert_eq!(status.state, SyncState::Offline(1));
+        assert!(matches!(
+            client.status().await.unwrap().connection,
+            Connection::Offline { retry_in: None, .. }
+        ));
+    }
+
+    sam.reconnect().await.unwrap();
+    lena.reconnect().await.unwrap();
+    for client in [&sam, &lena] {
+        until_cycle(client, doc, |c| {
+            !c.do_.what_happened.as_str().is_empty() && !c.plan.who.as_str().is_empty()
+        })
+        .await;
+        client.wait_synced(WAIT).await.unwrap();
+    }
+    assert_eq!(
+        sam.heads(doc).await.unwrap(),
+        lena.heads(doc).await.unwrap()
+    );
+    let on_hub = saved_at(&hub.url, &hub.token, doc).await;
+    let c: PdsaCycle = schema::read(&on_hub, DocKind::PdsaCycle).unwrap();
+    assert_eq!(
+        c.do_.what_happened.as_str(),
+        "Ran Monday to Thursday in period 2."
+    );
+    assert_eq!(c.plan.who.as_str(), "Ms. Rivera's period 2 class");
+}
+
+/// The child: opens the replica in the given folder with an unreachable hub, changes the
+/// cycle, says so, and waits to be killed.
+#[test]
+fn replica_child() {
+    let Ok(spec) = std::env::var(CHILD_ENV) else {
+        return;
+    };
+    let mut parts = spec.splitn(3, '|');
+    let (dir, token, doc) = (
+        parts.next().unwrap().to_owned(),
+        parts.next().unwrap().to_owned(),
+        parts.next().unwrap().parse::<DocumentId>().unwrap(),
+    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        // Port 9 (discard) on loopback refuses: the replica stays offline.
+        let client = Client::open(on_disk("http://127.0.0.1:9", &token, Path::new(&dir)))
+            .await
+            .unwrap();
+        client
+            .change::<PdsaCycle>(doc, "Study: results", |c| {
+                c.study.learning = Text::with_value("Written just before the crash.");
+            })
+            .await
+            .unwrap();
+        // A leading newline: libtest's "test replica_child ..." has none of its own.
+        println!("\nedited");
+        std::future::pending::<()>().await;
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_killed_right_after_an_edit_returns_with_it_and_delivers_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, sam_token, _) = hub(&dir.path().join("hub")).await;
+    let replica_dir = dir.path().join("sam");
+    let sam = Client::open(on_disk(&hub.url, &sam_token, &replica_dir))
+        .await
+        .unwrap();
+    let doc = cycle_at_lincoln(&sam).await;
+    sam.close().await.unwrap();
+
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "replica_child",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(
+            CHILD_ENV,
+            format!("{}|{sam_token}|{doc}", replica_dir.display()),
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    loop {
+        let line = lines.next().expect("the child reported its edit").unwrap();
+        if line == "edited" {
+            break;
+        }
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+
+    let sam = Client::open(on_disk(&hub.url, &sam_token, &replica_dir))
+        .await
+        .unwrap();
+    let here = sam.get::<PdsaCycle>(doc).await.unwrap();
+    assert_eq!(
+        here.value.study.learning.as_str(),
+        "Written just before the crash."
+    );
+    // Counted as waiting from the start, before any connection.
+    assert!(!sam.status().await.unwrap().is_synced());
+    sam.wait_synced(WAIT).await.unwrap();
+    let on_hub = saved_at(&hub.url, &hub.token, doc).await;
+    let c: PdsaCycle = schema::read(&on_hub, DocKind::PdsaCycle).unwrap();
+    assert_eq!(c.study.learning.as_str(), "Written just before the crash.");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_is_pending_until_the_hubs_ack_then_synced() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, sam_token, _) = hub(&dir.path().join("hub")).await;
+    let proxy = Proxy::start(&hub.url).await;
+    let sam = Client::open(on_disk(&proxy.url, &sam_token, &dir.path().join("sam")))
+        .await
+        .unwrap();
+    let doc = cycle_at_lincoln(&sam).await;
+    let synced = sam.doc_status(doc).await.unwrap().unwrap();
+    assert_eq!(synced.state, SyncState::Synced);
+    let first_ack = synced.last_ack.expect("the creation was acknowledged");
+
+    // Hold everything the hub sends: the change reaches it, the ack cannot come back.
+    proxy.pause();
+    sam.change::<PdsaCycle>(doc, "Do: ran it", |c| {
+        c.do_.what_happened = Text::with_value("Ran it.");
+    })
+    .await
+    .unwrap();
+    let on_hub = async {
+        loop {
+            let am = saved_at(&hub.url, &hub.token, doc).await;
+            let c: PdsaCycle = schema::read(&am, DocKind::PdsaCycle).unwrap();
+            if c.do_.what_happened.as_str() == "Ran it." {
+                return;
+            }
+            tokio::task::yield_now().await;
+        }
+    };
+    tokio::time::timeout(WAIT, on_hub).await.unwrap();
+    let pending = sam.doc_status(doc).await.unwrap().unwrap();
+    assert_eq!(
+        pending.state,
+        SyncState::Pending(1),
+        "durable on the hub, but not acked yet"
+    );
+    assert_eq!(pending.last_ack, Some(first_ack));
+    let status = sam.status().await.unwrap();
+    assert_eq!((status.pending_documents, status.pending_changes), (1, 1));
+
+    proxy.resume();
+    sam.wait_saved(doc, WAIT).await.unwrap();
+    let synced = sam.doc_status(doc).await.unwrap().unwrap();
+    assert_eq!(synced.state, SyncState::Synced);
+    assert!(synced.last_ack.unwrap() >= first_ack);
+    assert!(sam.status().await.unwrap().is_synced());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_change_stream_reports_remote_edits_with_their_author() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, sam_token, lena_token) = hub(&dir.path().join("hub")).await;
+    let sam = Client::open(on_disk(&hub.url, &sam_token, &dir.path().join("sam")))
+        .await
+        .unwrap();
+    let doc = cycle_at_lincoln(&sam).await;
+    let lena = Client::open(on_disk(&hub.url, &lena_token, &dir.path().join("lena")))
+        .await
+        .unwrap();
+    lena.network(algebra()).await.unwrap();
+    until_cycle(&lena, doc, |_| true).await;
+    let mut lena_sees = Box::pin(lena.changes());
+    let mut sam_sees = Box::pin(sam.changes());
+
+    sam.change::<PdsaCycle>(doc, "Study: what we learned", |c| {
+        c.study.learning = Text::with_value("Most finished.");
+    })
+    .await
+    .unwrap();
+
+    let local: ChangeEvent = tokio::time::timeout(WAIT, sam_sees.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!((local.doc, local.origin), (doc, Origin::Local));
+    // Events about the cycle's arrival may still be on their way: find the edit's.
+    let remote: ChangeEvent = tokio::time::timeout(WAIT, async {
+        loop {
+            let event = lena_sees.next().await.unwrap().unwrap();
+            let message = event.changes.last().and_then(|c| c.message.clone());
+            if message.as_deref() == Some("Study: what we learned") {
+                return event;
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!((remote.doc, remote.origin), (doc, Origin::Remote));
+    assert_eq!(remote.changes.len(), 1);
+    let change = &remote.changes[0];
+    assert_eq!(change.author.as_ref().map(|m| m.as_str()), Some("sam"));
+    assert_eq!(&change.actor, sam.actor());
+    assert_eq!(change.message.as_deref(), Some("Study: what we learned"));
+    assert_eq!(remote.heads, sam.heads(doc).await.unwrap().unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cycle_created_offline_reaches_the_hub_and_the_next_starts_from_adapt() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, sam_token, lena_token) = hub(&dir.path().join("hub")).await;
+    let sam = Client::open(on_disk(&hub.url, &sam_token, &dir.path().join("sam")))
+        .await
+        .unwrap();
+    let network = sam.network(algebra()).await.unwrap();
+    sam.go_offline().await.unwrap();
+    let first = network
+        .create_at(lincoln(), "Number talks — cycle 1", &cycle())
+        .await
+        .unwrap();
+    let refused = sam.start_next_cycle(first).await.unwrap_err();
+    assert!(refused.to_string().contains("adapt"), "{refused}");
+    sam.change::<PdsaCycle>(first, "Act: adapt", |c| {
+        c.do_.what_happened = Text::with_value("Ran it.");
+        c.act.decision = Some(Decision::Adapt);
+    })
+    .await
+    .unwrap();
+    // Predictions are fixed once Do has data.
+    let late = sam
+        .change::<PdsaCycle>(first, "rewrite", |c| {
+            c.plan.questions[0].prediction = Text::with_value("27 of 28");
+        })
+        .await
+        .unwrap_err();
+    assert!(late.to_string().contains("is fixed"), "{late}");
+    let second = sam.start_next_cycle(first).await.unwrap();
+    let status = sam.status().await.unwrap();
+    assert_eq!(status.unsent_documents, 2);
+    assert!(matches!(status.connection, Connection::Offline { .. }));
+
+    sam.reconnect().await.unwrap();
+    sam.wait_synced(WAIT).await.unwrap();
+    let lena = Client::open(on_disk(&hub.url, &lena_token, &dir.path().join("lena")))
+        .await
+        .unwrap();
+    let lenas = lena.network(algebra()).await.unwrap();
+    until_cycle(&lena, second, |_| true).await;
+    until_cycle(&lena, first, |c| c.act.next_cycle_id.is_some()).await;
+    let ramp = lenas.cycles_of("number-talks").await.unwrap();
+    let numbers: Vec<u32> = ramp.iter().map(|c| c.value.cycle_number).collect();
+    assert_eq!(numbers, vec![1, 2]);
+    assert_eq!(ramp[0].value.act.next_cycle_id, Some(second.to_string()));
+    assert_eq!(ramp[1].value.previous_cycle_id, Some(first.to_string()));
+    assert!(
+        ramp[1].value.plan.questions[0]
+            .prediction
+            .as_str()
+            .is_empty()
+    );
+    assert_eq!(ramp[1].meta.site, Some(lincoln()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_connection_comes_back_by_itself_and_delivers_what_was_made_meanwhile() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, sam_token, _) = hub(&dir.path().join("hub")).await;
+    let proxy = Proxy::start(&hub.url).await;
+    let fast = Backoff {
+        initial: Duration::from_millis(20),
+        max: Duration::from_millis(200),
+    };
+    let sam = Client::open(on_disk(&proxy.url, &sam_token, &dir.path().join("sam")).backoff(fast))
+        .await
+        .unwrap();
+    let doc = cycle_at_lincoln(&sam).await;
+    let connects = sam.wire_stats().await.unwrap().connects;
+
+    proxy.cut();
+    sam.change::<PdsaCycle>(doc, "Do: observations", |c| {
+        c.do_.adjustments = Text::with_value("Shortened to 4 minutes.");
+    })
+    .await
+    .unwrap();
+    sam.wait_synced(WAIT).await.unwrap();
+    assert!(sam.wire_stats().await.unwrap().connects > connects);
+    let on_hub = saved_at(&hub.url, &hub.token, doc).await;
+    let c: PdsaCycle = schema::read(&on_hub, DocKind::PdsaCycle).unwrap();
+    assert_eq!(c.do_.adjustments.as_str(), "Shortened to 4 minutes.");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_reopened_without_its_hub_reads_what_it_had() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, sam_token, _) = hub(&dir.path().join("hub")).await;
+    let replica_dir = dir.path().join("sam");
+    let sam = Client::open(on_disk(&hub.url, &sam_token, &replica_dir))
+        .await
+        .unwrap();
+    let doc = cycle_at_lincoln(&sam).await;
+    let peer = sam.peer().clone();
+    let actor = sam.actor().clone();
+    sam.close().await.unwrap();
+    hub.stop().await;
+
+    let sam = Client::open(on_disk("http://127.0.0.1:9", &sam_token, &replica_dir))
+        .await
+        .unwrap();
+    assert_eq!(
+        (sam.peer(), sam.actor()),
+        (&peer, &actor),
+        "one identity per device"
+    );
+    let network = sam.network(algebra()).await.unwrap();
+    let cycles = network.cycles().await.unwrap();
+    assert_eq!(cycles.len(), 1);
+    assert_eq!(cycles[0].meta.id, doc);
+    assert_eq!(cycles[0].value, cycle());
+    let status = sam.status().await.unwrap();
+    assert_eq!(status.documents, 1);
+    assert!(status.is_synced(), "nothing made here waits");
+    assert_ne!(status.connection, Connection::Online);
+}

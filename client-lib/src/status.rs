@@ -57,6 +57,9 @@ pub struct Status {
     pub unsent_documents: usize,
     /// The last acknowledgement from the hub, for any document.
     pub last_ack: Option<SystemTime>,
+    /// Online, and every document syncing here agrees with the hub: nothing is on its way
+    /// in either direction.
+    pub up_to_date: bool,
 }
 
 impl Status {
@@ -67,7 +70,7 @@ impl Status {
 }
 
 /// What went over the wire, for judging how much a reconnect costs.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct WireStats {
     /// Frames sent to the hub (Hello included).
     pub frames_sent: u64,

@@ -68,6 +68,7 @@ impl Task {
             pending_changes,
             unsent_documents: self.device.unsent.len(),
             last_ack: self.last_ack.values().max().copied(),
+            up_to_date: self.conn.is_some() && self.engine.is_settled(),
         }
     }
 

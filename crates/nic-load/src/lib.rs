@@ -20,5 +20,6 @@ pub mod baseline;
 pub mod hub;
 pub mod latency;
 pub mod procfs;
+pub mod replica;
 pub mod scenario;
 pub mod workload;

@@ -9,6 +9,7 @@ use nic_hub::DurabilityMode;
 use nic_load::archive::{self, Archive, ArchiveReport};
 use nic_load::baseline::{self, BaselineReport};
 use nic_load::hub::{Hub, HubSpec};
+use nic_load::replica::{self, ReplicaReport, ReplicaRun};
 use nic_load::scenario::{self, Report, Scenario};
 use tracing_subscriber::EnvFilter;
 
@@ -91,6 +92,14 @@ struct Args {
     /// (of one edit per client) earlier, as clients that lag behind make them.
     #[arg(long, default_value_t = 0, requires = "baseline")]
     lag_rounds: usize,
+    /// Replica scenario instead: N documents synced into a client-library replica on disk,
+    /// its reopen timed until all are read, and a reconnect after a short offline period
+    /// measured in bytes.
+    #[arg(long, conflicts_with_all = ["archive", "baseline"])]
+    replica: Option<usize>,
+    /// With --replica: documents changed on the hub while the replica is offline.
+    #[arg(long, default_value_t = 5, requires = "replica")]
+    replica_changed: usize,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -152,6 +161,23 @@ async fn main() -> anyhow::Result<()> {
         }
     };
     let mut hub = Hub::start(&spec).await?;
+    if let Some(docs) = args.replica {
+        let run = ReplicaRun {
+            docs,
+            changed_remote: args.replica_changed.min(docs),
+            changed_local: 1.min(docs),
+            timeout: Duration::from_secs(args.timeout_secs),
+        };
+        let report = replica::run(&hub.access(), &run).await;
+        hub.stop().await?;
+        let report = report?;
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        } else {
+            print_replica(&report);
+        }
+        return Ok(());
+    }
     if let Some(stored) = args.archive {
         let archive = Archive {
             stored,
@@ -263,6 +289,28 @@ fn print_archive(r: &ArchiveReport) {
     print_table(&r.active);
     println!("memory at the end      {}", opt(r.rss_end_mib));
     println!("peak memory since restart {}", opt(r.peak_rss_mib));
+}
+
+fn print_replica(r: &ReplicaReport) {
+    println!("N={} PDSA cycles in a replica on disk", r.docs);
+    println!(
+        "cold sync              {:>10.2} s  ({} bytes sent, {} received)",
+        r.cold_sync_s, r.cold_bytes.0, r.cold_bytes.1
+    );
+    println!("replica on disk        {:>10.1} MiB", r.replica_disk_mib);
+    println!("reopen (Client::open)  {:>10.3} s", r.open_s);
+    println!("reopen, all N read     {:>10.3} s", r.ready_s);
+    println!(
+        "reconnect after {} remote + {} local changes: {:.3} s, {} frames / {} bytes sent, {} frames / {} bytes received ({:.0} bytes per held document)",
+        r.changed_remote,
+        r.changed_local,
+        r.reconnect_s,
+        r.reconnect.frames_sent,
+        r.reconnect.bytes_sent,
+        r.reconnect.frames_received,
+        r.reconnect.bytes_received,
+        r.reconnect_bytes_per_doc
+    );
 }
 
 fn print_baseline(r: &BaselineReport) {

@@ -180,3 +180,33 @@ fn one_client_is_refused_with_a_reason() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("at least 2 clients"));
 }
+
+#[test]
+fn tiny_replica_run_reopens_and_reconnects() {
+    let out = nic_load()
+        .args([
+            "--in-process",
+            "--json",
+            "--replica",
+            "20",
+            "--replica-changed",
+            "2",
+            "--timeout-secs",
+            "60",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "nic-load failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["docs"], 20);
+    assert!(report["ready_s"].as_f64().unwrap() >= report["open_s"].as_f64().unwrap());
+    assert_eq!(report["reconnect"]["connects"], 1);
+    // The reconnect moved less than the cold sync did.
+    let cold = report["cold_bytes"][1].as_u64().unwrap();
+    let again = report["reconnect"]["bytes_received"].as_u64().unwrap();
+    assert!(again < cold, "{again} >= {cold}");
+}

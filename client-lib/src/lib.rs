@@ -308,6 +308,16 @@ impl Client {
         .await
     }
 
+    /// Waits until the replica is online and agrees with the hub on every document it
+    /// syncs: what a read-only job waits for before it reports.
+    pub async fn wait_up_to_date(&self, timeout: Duration) -> Result<(), ClientError> {
+        self.wait(
+            timeout,
+            || async move { Ok(self.status().await?.up_to_date) },
+        )
+        .await
+    }
+
     async fn wait<F, Fut>(&self, timeout: Duration, check: F) -> Result<(), ClientError>
     where
         F: Fn() -> Fut,

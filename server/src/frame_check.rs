@@ -57,7 +57,10 @@ impl FrameCheck {
         engine.receive(
             ctx,
             &peer,
-            nic_sync::Frame::Subscribe(Target::Docs(vec![doc])),
+            nic_sync::Frame::Subscribe {
+                target: Target::Docs(vec![doc]),
+                known: Vec::new(),
+            },
         );
         let mut check = Self {
             engine,

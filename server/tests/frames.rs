@@ -88,11 +88,13 @@ fn client_frame(doc: String) -> impl Strategy<Value = Vec<u8>> {
         proptest::collection::vec("[a-zA-Z0-9]{0,30}", 0..4).prop_map(|doc_ids| {
             encode(C::Subscribe(v1::Subscribe {
                 target: Some(v1::subscribe::Target::Docs(v1::DocIds { doc_ids })),
+                known: Vec::new(),
             }))
         }),
         "[a-z-]{0,20}".prop_map(|network_id| {
             encode(C::Subscribe(v1::Subscribe {
                 target: Some(v1::subscribe::Target::NetworkId(network_id)),
+                known: Vec::new(),
             }))
         }),
         proptest::collection::vec(any::<u8>(), 0..120),

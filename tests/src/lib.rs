@@ -352,6 +352,7 @@ impl RawStream {
             target: Some(v1::subscribe::Target::Docs(v1::DocIds {
                 doc_ids: docs.iter().map(ToString::to_string).collect(),
             })),
+            known: Vec::new(),
         }))
         .await;
     }

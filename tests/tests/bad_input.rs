@@ -12,6 +12,7 @@ fn subscribe(ids: &[String]) -> C {
         target: Some(v1::subscribe::Target::Docs(v1::DocIds {
             doc_ids: ids.to_vec(),
         })),
+        known: Vec::new(),
     })
 }
 

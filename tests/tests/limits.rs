@@ -30,6 +30,7 @@ async fn documents_per_subscription() {
         target: Some(v1::subscribe::Target::Docs(v1::DocIds {
             doc_ids: docs.clone(),
         })),
+        known: Vec::new(),
     }))
     .await;
     let message = s.until(exhausted).await.unwrap();
@@ -39,6 +40,7 @@ async fn documents_per_subscription() {
     );
     s.send(C::Subscribe(v1::Subscribe {
         target: Some(v1::subscribe::Target::NetworkId("algebra".into())),
+        known: Vec::new(),
     }))
     .await;
     let message = s.until(exhausted).await.unwrap();
@@ -51,6 +53,7 @@ async fn documents_per_subscription() {
         target: Some(v1::subscribe::Target::Docs(v1::DocIds {
             doc_ids: docs[..2].to_vec(),
         })),
+        known: Vec::new(),
     }))
     .await;
     s.until(|f| matches!(f, H::DocSync(_)).then_some(()))

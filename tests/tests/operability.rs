@@ -28,6 +28,7 @@ async fn a_client_that_stops_reading_is_cut_off_and_others_go_on() {
     let mut slow = RawStream::open(&hub, hello("slowpoke")).await.unwrap();
     slow.send(C::Subscribe(v1::Subscribe {
         target: Some(v1::subscribe::Target::NetworkId("algebra".into())),
+        known: Vec::new(),
     }))
     .await;
 

@@ -223,13 +223,46 @@ impl Task {
         let ctx = self.ctx();
         self.engine.peer_connected(ctx, hub_peer());
         for target in self.device.subscriptions.clone() {
-            self.engine.subscribe(ctx, &hub_peer(), target);
+            let known = self.known_for(&target);
+            self.engine.subscribe_known(ctx, &hub_peer(), target, known);
         }
         self.dispatch().await;
         self.push_unsent().await;
         for waiter in self.connect_waiters.drain(..) {
             let _ = waiter.send(Ok(()));
         }
+    }
+
+    /// The documents of `target` held here unchanged since they last agreed with the hub,
+    /// at the heads of that agreement (from the saved sync state): the hub and this replica
+    /// say nothing about those that have not changed on the hub either.
+    fn known_for(&self, target: &Target) -> Vec<nic_sync::Known> {
+        let docs: Vec<DocumentId> = match target {
+            Target::Docs(docs) => docs.clone(),
+            Target::Network(network) => match self.store.list(&ListFilter {
+                network: Some(network.clone()),
+                include_archived: true,
+                ..ListFilter::default()
+            }) {
+                Ok(metas) => metas.into_iter().map(|m| m.id).collect(),
+                Err(_) => return Vec::new(),
+            },
+        };
+        docs.into_iter()
+            .filter(|d| !self.device.dirty.contains(d) && !self.device.unsent.contains(d))
+            .filter_map(|doc| {
+                let meta = self.engine.meta(&doc)?;
+                let state = self.store.sync_state(&hub_peer(), &doc).ok().flatten()?;
+                let heads = nic_sync::automerge::sync::State::decode(&state)
+                    .ok()?
+                    .shared_heads;
+                (!heads.is_empty()).then(|| nic_sync::Known {
+                    doc,
+                    heads,
+                    meta_digest: meta.fingerprint(),
+                })
+            })
+            .collect()
     }
 
     /// An attempt failed or the stream broke: wait, then try again (unless paused).

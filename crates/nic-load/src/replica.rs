@@ -212,14 +212,7 @@ pub async fn run(access: &Access, r: &ReplicaRun) -> anyhow::Result<ReplicaRepor
 
 /// Waits until the replica is online and agrees with the hub on everything.
 async fn up_to_date(client: &Client) -> anyhow::Result<()> {
-    let mut events = client.events();
-    loop {
-        if client.status().await?.up_to_date {
-            return Ok(());
-        }
-        // Agreement can come without an event (the hub's last word): look again shortly.
-        let _ = tokio::time::timeout(Duration::from_millis(20), events.recv()).await;
-    }
+    Ok(client.wait_up_to_date(Duration::from_secs(3600)).await?)
 }
 
 /// Stores `count` cycles, [`IN_FLIGHT`] at a time.

@@ -150,6 +150,26 @@ pub struct DocMeta {
 }
 
 impl DocMeta {
+    /// A digest of every field, so two parties can tell cheaply whether they hold the same
+    /// metadata (FNV-1a over a canonical rendering; stable across versions of this crate as
+    /// long as the fields are).
+    pub fn fingerprint(&self) -> u64 {
+        let canonical = format!(
+            "{}\u{0}{}\u{0}{}\u{0}{}\u{0}{}\u{0}{}\u{0}{}\u{0}{}",
+            self.id,
+            self.kind.as_str(),
+            self.network,
+            self.site.as_ref().map(SiteId::as_str).unwrap_or(""),
+            self.visibility.as_str(),
+            self.title,
+            self.created_at_ms,
+            self.archived,
+        );
+        canonical.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        })
+    }
+
     /// Checks that the fields agree with each other.
     pub fn validate(&self) -> Result<(), MetaError> {
         if self.visibility == Visibility::Site && self.site.is_none() {

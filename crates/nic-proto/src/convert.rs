@@ -7,7 +7,7 @@ use nic_model::{
     Site, SiteId, TokenRecord, Visibility,
 };
 use nic_sync::automerge::ChangeHash;
-use nic_sync::{ErrorCode, Frame, Target};
+use nic_sync::{ErrorCode, Frame, Known, Target};
 
 use crate::v1;
 
@@ -371,6 +371,29 @@ fn subscribe_target(s: &v1::Subscribe) -> Result<Target, ConvertError> {
     }
 }
 
+fn known(wire: &[v1::KnownDoc]) -> Result<Vec<Known>, ConvertError> {
+    wire.iter()
+        .map(|k| {
+            Ok(Known {
+                doc: doc_id("subscribe.known.doc_id", &k.doc_id)?,
+                heads: heads("subscribe.known.heads", &k.heads)?,
+                meta_digest: k.meta_digest,
+            })
+        })
+        .collect()
+}
+
+fn known_to_wire(known: &[Known]) -> Vec<v1::KnownDoc> {
+    known
+        .iter()
+        .map(|k| v1::KnownDoc {
+            doc_id: k.doc.to_string(),
+            heads: heads_to_wire(&k.heads),
+            meta_digest: k.meta_digest,
+        })
+        .collect()
+}
+
 fn unsubscribe_target(s: &v1::Unsubscribe) -> Result<Target, ConvertError> {
     match &s.target {
         Some(v1::unsubscribe::Target::NetworkId(n)) => target(Some(n), None),
@@ -393,7 +416,10 @@ pub fn from_client(frame: v1::ClientFrame) -> Result<FromClient, ConvertError> {
     use v1::client_frame::Frame as F;
     match frame.frame.ok_or(ConvertError::Missing("frame"))? {
         F::Hello(h) => Ok(FromClient::Hello(h)),
-        F::Subscribe(s) => Ok(FromClient::Frame(Frame::Subscribe(subscribe_target(&s)?))),
+        F::Subscribe(s) => Ok(FromClient::Frame(Frame::Subscribe {
+            target: subscribe_target(&s)?,
+            known: known(&s.known)?,
+        })),
         F::Unsubscribe(u) => Ok(FromClient::Frame(Frame::Unsubscribe(unsubscribe_target(
             &u,
         )?))),
@@ -426,12 +452,14 @@ pub fn to_client(frame: Frame) -> Option<v1::HubFrame> {
             message,
         }),
         Frame::Subscribed { target, docs } => F::Subscribed(v1::Subscribed {
+            // The target only: echoing what the client knew would double the bytes.
             subscription: Some(v1::Subscribe {
                 target: target_to_wire(&target),
+                known: Vec::new(),
             }),
             doc_ids: docs.iter().map(ToString::to_string).collect(),
         }),
-        Frame::Subscribe(_) | Frame::Unsubscribe(_) => return None,
+        Frame::Subscribe { .. } | Frame::Unsubscribe(_) => return None,
     };
     Some(v1::HubFrame { frame: Some(frame) })
 }
@@ -489,8 +517,9 @@ pub fn from_hub(frame: v1::HubFrame) -> Result<FromHub, ConvertError> {
 pub fn to_hub(frame: Frame) -> Option<v1::ClientFrame> {
     use v1::client_frame::Frame as F;
     let frame = match frame {
-        Frame::Subscribe(t) => F::Subscribe(v1::Subscribe {
-            target: target_to_wire(&t),
+        Frame::Subscribe { target, known } => F::Subscribe(v1::Subscribe {
+            target: target_to_wire(&target),
+            known: known_to_wire(&known),
         }),
         Frame::Unsubscribe(t) => F::Unsubscribe(v1::Unsubscribe {
             target: target_to_wire(&t).map(|t| match t {
@@ -570,7 +599,14 @@ mod tests {
             assert_eq!(back, f);
         }
         for f in [
-            Frame::Subscribe(Target::Docs(vec![doc])),
+            Frame::Subscribe {
+                target: Target::Docs(vec![doc]),
+                known: vec![Known {
+                    doc,
+                    heads: vec![ChangeHash([4; 32])],
+                    meta_digest: 0xfeed,
+                }],
+            },
             Frame::Unsubscribe(Target::Network(NetworkId::new("n1").unwrap())),
             Frame::Sync {
                 doc,

@@ -2,7 +2,7 @@
 
 use nic_proto::v1::{
     ClientFrame, DocAck, DocAnnounce, DocError, DocIds, DocKind, DocSync, DocumentMeta, ErrorCode,
-    Hello, HubFrame, Limits, Member, Role, Subscribe, Subscribed, Visibility, Welcome,
+    Hello, HubFrame, KnownDoc, Limits, Member, Role, Subscribe, Subscribed, Visibility, Welcome,
     client_frame, hub_frame, subscribe,
 };
 use prost::Message;
@@ -38,11 +38,17 @@ fn client_frames_round_trip() {
         }),
         client_frame::Frame::Subscribe(Subscribe {
             target: Some(subscribe::Target::NetworkId("algebra-nic".into())),
+            known: vec![KnownDoc {
+                doc_id: "k".into(),
+                heads: vec![vec![7; 32]],
+                meta_digest: 42,
+            }],
         }),
         client_frame::Frame::Subscribe(Subscribe {
             target: Some(subscribe::Target::Docs(DocIds {
                 doc_ids: vec!["a".into(), "b".into()],
             })),
+            known: Vec::new(),
         }),
         client_frame::Frame::DocSync(DocSync {
             doc_id: "2xZf1cKqQj3RwJv9Zr5bUuVb4Vt".into(),
@@ -93,6 +99,7 @@ fn hub_frames_round_trip() {
         hub_frame::Frame::Subscribed(Subscribed {
             subscription: Some(Subscribe {
                 target: Some(subscribe::Target::NetworkId("algebra-nic".into())),
+                known: Vec::new(),
             }),
             doc_ids: vec!["d".into()],
         }),

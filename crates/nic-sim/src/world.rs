@@ -614,7 +614,9 @@ fn describe(frame: &Frame) -> String {
         },
         Frame::Ack { doc, heads } => format!("ack {} heads={}", short(doc), heads.len()),
         Frame::Announce(meta) => format!("announce {}", short(&meta.id)),
-        Frame::Subscribe(t) => format!("subscribe {t:?}"),
+        Frame::Subscribe { target, known } => {
+            format!("subscribe {target:?} knowing {}", known.len())
+        }
         Frame::Unsubscribe(t) => format!("unsubscribe {t:?}"),
         Frame::Subscribed { docs, .. } => format!("subscribed to {} docs", docs.len()),
         Frame::Error { doc, code, message } => {

@@ -144,6 +144,10 @@ pub(crate) struct Link {
     /// Relays were held back from this link while an earlier one was unanswered; the
     /// answer brings it up to date in one message.
     pub(crate) behind: bool,
+    /// The heads the peer said both sides agreed on when it subscribed (see
+    /// [`crate::Known`]): if ours are the same when the link starts, it starts in step,
+    /// with nothing sent.
+    pub(crate) known: Option<Vec<ChangeHash>>,
 }
 
 impl Link {
@@ -161,7 +165,23 @@ impl Link {
             relays_unanswered: 0,
             last_relay_ms: 0,
             behind: false,
+            known: None,
         }
+    }
+
+    /// Takes the link as having just completed an exchange at `heads`: both sides hold
+    /// exactly them and each knows it. What changes later is sent as after any exchange.
+    pub(crate) fn assume_in_step(&mut self, heads: Vec<ChangeHash>) {
+        self.sync.shared_heads.clone_from(&heads);
+        self.sync.last_sent_heads.clone_from(&heads);
+        self.sync.their_heads = Some(heads.clone());
+        self.sync.their_need = Some(Vec::new());
+        self.sync.their_have = Some(vec![sync::Have {
+            last_sync: heads,
+            bloom: sync::BloomFilter::default(),
+        }]);
+        self.sync.have_responded = true;
+        self.sync.in_flight = false;
     }
 
     /// Starts a fresh exchange from nothing. Forgetting the shared heads too makes our

@@ -30,11 +30,31 @@ pub enum ErrorCode {
     Internal,
 }
 
+/// A document the subscriber already holds, as it last agreed with the peer: if the peer
+/// stands at the same heads with the same metadata, neither side says anything about it
+/// until something changes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Known {
+    /// The document.
+    pub doc: DocumentId,
+    /// The heads both sides held when they last agreed (the subscriber has made no change
+    /// since).
+    pub heads: Vec<ChangeHash>,
+    /// [`DocMeta::fingerprint`] of the metadata the subscriber holds.
+    pub meta_digest: u64,
+}
+
 /// One message between engines.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Frame {
     /// Start syncing what the target covers.
-    Subscribe(Target),
+    Subscribe {
+        /// What to sync.
+        target: Target,
+        /// Documents of the target the subscriber already holds and agreed on with the
+        /// peer; may be empty (then every document opens with a full exchange).
+        known: Vec<Known>,
+    },
     /// Stop syncing what the target covers.
     Unsubscribe(Target),
     /// The answer to a [`Frame::Subscribe`]: the documents it covers that the subscriber

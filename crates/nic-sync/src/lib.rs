@@ -83,5 +83,5 @@ pub use config::{Ctx, EngineConfig, Role};
 pub use effect::{Effect, LoadResult, Notification, Origin};
 pub use engine::{Engine, EngineStats, LinkStatus};
 pub use error::EngineError;
-pub use frame::{ErrorCode, Frame, Target};
+pub use frame::{ErrorCode, Frame, Known, Target};
 pub use policy::{AllowAll, Policy};

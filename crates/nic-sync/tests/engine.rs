@@ -322,7 +322,14 @@ proptest! {
         let ctx = Ctx::new(0, &AllowAll);
         engine.catalogue(ctx, m.clone());
         engine.peer_connected(ctx, peer("a"));
-        engine.receive(ctx, &peer("a"), Frame::Subscribe(Target::Docs(vec![m.id])));
+        engine.receive(
+            ctx,
+            &peer("a"),
+            Frame::Subscribe {
+                target: Target::Docs(vec![m.id]),
+                known: Vec::new(),
+            },
+        );
         engine.loaded(ctx, m.id, LoadResult::Found { meta: None, chunks: vec![chunk] });
         let _ = engine.take_effects();
     }

@@ -14,7 +14,7 @@ impl Engine {
             return;
         }
         match frame {
-            Frame::Subscribe(target) => self.receive_subscribe(ctx, peer, target),
+            Frame::Subscribe { target, known } => self.receive_subscribe(ctx, peer, target, &known),
             Frame::Subscribed { target, docs } => {
                 self.pending_subscriptions.remove(&(peer.clone(), target));
                 for doc in docs {
@@ -71,7 +71,15 @@ impl Engine {
     }
 
     /// A peer subscribes: link what it may read and tell it what that is.
-    fn receive_subscribe(&mut self, ctx: Ctx<'_>, peer: &PeerId, target: Target) {
+    fn receive_subscribe(
+        &mut self,
+        ctx: Ctx<'_>,
+        peer: &PeerId,
+        target: Target,
+        known: &[crate::Known],
+    ) {
+        let known: std::collections::HashMap<DocumentId, &crate::Known> =
+            known.iter().map(|k| (k.doc, k)).collect();
         let max = self.config.max_docs_per_subscription;
         let size = match &target {
             Target::Docs(docs) => docs.len(),
@@ -98,7 +106,10 @@ impl Engine {
         match &target {
             Target::Docs(docs) => {
                 for doc in docs {
-                    if self.link(ctx, peer, *doc, true) {
+                    let k = known.get(doc).copied();
+                    // A named document restarts its exchange, unless the peer says where
+                    // it stands.
+                    if self.link_with(ctx, peer, *doc, k.is_none(), k) {
                         covered.push(*doc);
                     }
                 }
@@ -119,7 +130,9 @@ impl Engine {
                 // Documents the peer may not read are skipped silently: a subscription never
                 // reveals what it does not cover.
                 for doc in docs {
-                    if self.may_read(ctx, peer, &doc) && self.link(ctx, peer, doc, false) {
+                    if self.may_read(ctx, peer, &doc)
+                        && self.link_with(ctx, peer, doc, false, known.get(&doc).copied())
+                    {
                         covered.push(doc);
                     }
                 }

@@ -2,12 +2,13 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use automerge::Automerge;
 use automerge::sync::SyncDoc;
 use nic_model::{DocumentId, PeerId};
 
 use super::Engine;
 use crate::doc::{DocEntry, DocState, Link};
-use crate::{Ctx, Effect, ErrorCode, Frame, Role};
+use crate::{Ctx, Effect, ErrorCode, Frame, Known, Role};
 
 impl Engine {
     /// Ensures `peer` and this engine sync `doc`, and says whether they now do. On a hub the
@@ -19,6 +20,20 @@ impl Engine {
         peer: &PeerId,
         doc: DocumentId,
         restart: bool,
+    ) -> bool {
+        self.link_with(ctx, peer, doc, restart, None)
+    }
+
+    /// [`Engine::link`] for a document the subscriber says it already holds: a new link
+    /// skips the announcement if the metadata is the same, and starts in step if the heads
+    /// are (see [`crate::Known`]).
+    pub(super) fn link_with(
+        &mut self,
+        ctx: Ctx<'_>,
+        peer: &PeerId,
+        doc: DocumentId,
+        restart: bool,
+        known: Option<&Known>,
     ) -> bool {
         if !self.peers.contains_key(peer) {
             return false;
@@ -59,14 +74,21 @@ impl Engine {
             self.outbox.push(Effect::Load { doc });
         }
         let entry = self.docs.entry(doc).or_insert_with(DocEntry::loading);
-        entry
-            .links
-            .insert(peer.clone(), Link::new(ctx.now_ms, persist_state));
+        let mut link = Link::new(ctx.now_ms, persist_state);
+        link.known = known.map(|k| k.heads.clone());
+        entry.links.insert(peer.clone(), link);
         if let Some(p) = self.peers.get_mut(peer) {
             p.docs.insert(doc);
         }
         self.unsettled.insert((doc, peer.clone()));
-        self.announce(ctx, doc, peer);
+        let same_meta = known.is_some_and(|k| {
+            self.catalog
+                .get(&doc)
+                .is_some_and(|m| m.fingerprint() == k.meta_digest)
+        });
+        if !same_meta {
+            self.announce(ctx, doc, peer);
+        }
         if persist_state {
             self.outbox.push(Effect::LoadSyncState {
                 peer: peer.clone(),
@@ -102,10 +124,21 @@ impl Engine {
         if matches!(entry.state, DocState::Loading) {
             return;
         }
+        let ours = entry.doc().map(Automerge::get_heads);
         let Some(link) = entry.links.get_mut(peer) else {
             return;
         };
         if link.awaiting_state {
+            return;
+        }
+        // Both sides said they stand where they last agreed: nothing to say until one moves.
+        if let Some(known) = link.known.take()
+            && link.inbox.is_empty()
+            && ours.as_ref().is_some_and(|h| same_set(h, &known))
+        {
+            link.assume_in_step(known);
+            self.stats.links_started_in_step += 1;
+            self.update_settled(doc, peer);
             return;
         }
         let queued: Vec<_> = link.inbox.drain(..).collect();
@@ -189,7 +222,13 @@ impl Engine {
         link.last_activity_ms = ctx.now_ms;
         if replica_missing_meta {
             // The announcement may have been lost: asking again makes the hub repeat it.
-            self.send(peer, Frame::Subscribe(crate::Target::Docs(vec![doc])));
+            self.send(
+                peer,
+                Frame::Subscribe {
+                    target: crate::Target::Docs(vec![doc]),
+                    known: Vec::new(),
+                },
+            );
         }
         self.sync_peer(ctx, doc, peer);
     }
@@ -276,4 +315,13 @@ fn link_settled(am: &automerge::Automerge, link: &Link) -> bool {
     } else {
         false
     }
+}
+
+/// Whether two lists of heads hold the same hashes.
+fn same_set(a: &[automerge::ChangeHash], b: &[automerge::ChangeHash]) -> bool {
+    let mut a = a.to_vec();
+    let mut b = b.to_vec();
+    a.sort_unstable();
+    b.sort_unstable();
+    a == b
 }

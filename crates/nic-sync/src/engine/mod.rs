@@ -57,6 +57,9 @@ pub struct EngineStats {
     pub merges: u64,
     /// Change chunks those merges carried.
     pub changes_merged: u64,
+    /// Links that started in step because both sides stood where they last agreed, with
+    /// no message exchanged.
+    pub links_started_in_step: u64,
 }
 
 /// A connected peer.
@@ -410,6 +413,22 @@ impl Engine {
 
     /// Asks a connected peer for documents (a replica subscribing at its hub).
     pub fn subscribe(&mut self, ctx: Ctx<'_>, peer: &PeerId, target: Target) {
+        self.subscribe_known(ctx, peer, target, Vec::new());
+    }
+
+    /// [`Engine::subscribe`], saying which of the target's documents this engine holds as
+    /// it last agreed with the peer: those whose heads are still the same on both sides
+    /// start in step, with nothing sent either way. Give only documents unchanged here
+    /// since that agreement.
+    pub fn subscribe_known(
+        &mut self,
+        ctx: Ctx<'_>,
+        peer: &PeerId,
+        target: Target,
+        known: Vec<crate::Known>,
+    ) {
+        let by_doc: std::collections::HashMap<DocumentId, &crate::Known> =
+            known.iter().map(|k| (k.doc, k)).collect();
         let Some(entry) = self.peers.get_mut(peer) else {
             return;
         };
@@ -423,12 +442,12 @@ impl Engine {
                     .map(|s| s.iter().copied().collect())
                     .unwrap_or_default();
                 for doc in docs {
-                    self.link(ctx, peer, doc, false);
+                    self.link_with(ctx, peer, doc, false, by_doc.get(&doc).copied());
                 }
             }
             Target::Docs(docs) => {
                 for doc in docs.clone() {
-                    self.link(ctx, peer, doc, false);
+                    self.link_with(ctx, peer, doc, false, by_doc.get(&doc).copied());
                 }
             }
         }
@@ -439,7 +458,7 @@ impl Engine {
             mark,
             Effect::Send {
                 peer: peer.clone(),
-                frame: Frame::Subscribe(target),
+                frame: Frame::Subscribe { target, known },
             },
         );
     }
@@ -540,7 +559,13 @@ impl Engine {
             })
             .collect();
         for (peer, target) in resend {
-            self.send(&peer, Frame::Subscribe(target));
+            self.send(
+                &peer,
+                Frame::Subscribe {
+                    target,
+                    known: Vec::new(),
+                },
+            );
         }
         let due: Vec<(DocumentId, PeerId)> = self
             .unsettled

@@ -30,8 +30,47 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Offline is the normal case, not an error. This runs as written, with no hub anywhere:
+//! the cycle is created, changed and read locally, and waits to be sent.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), nic_client::ClientError> {
+//! use nic_client::{Client, Connection, ReplicaConfig, SyncState};
+//! use nic_model::schema::{Text, pdsa::PdsaCycle};
+//! use nic_model::{NetworkId, SiteId};
+//!
+//! // Port 9 refuses: the hub is out of reach.
+//! let client = Client::open(ReplicaConfig::new("http://127.0.0.1:9", "token")).await?;
+//! let network = client.network(NetworkId::new("algebra").unwrap()).await?;
+//! let cycle = PdsaCycle { change_idea_id: "number-talks".into(), cycle_number: 1, ..Default::default() };
+//! let id = network.create_at(SiteId::new("lincoln").unwrap(), "Number talks, cycle 1", &cycle).await?;
+//!
+//! client
+//!     .change::<PdsaCycle>(id, "Plan: objective", |c| {
+//!         c.plan.objective = Text::with_value("Will a daily number talk help?");
+//!     })
+//!     .await?;
+//! let read = client.get::<PdsaCycle>(id).await?;
+//! assert_eq!(read.value.plan.objective.as_str(), "Will a daily number talk help?");
+//!
+//! let status = client.status().await?;
+//! assert_eq!(status.unsent_documents, 1); // sent when the hub is reachable
+//! assert_ne!(status.connection, Connection::Online);
+//! assert!(matches!(client.doc_status(id).await?.unwrap().state, SyncState::Offline(_)));
+//! # Ok(()) }
+//! ```
+//!
 //! Lower down, [`Client::edit`] and [`Client::read`] give the raw Automerge document for
 //! content no typed API covers.
+//!
+//! # Other languages
+//!
+//! The hub speaks gRPC (`proto/nic/v1/`) and stores plain Automerge documents, so a tool in
+//! any language can do what this crate does: generate stubs from the protos, keep its
+//! documents with that language's Automerge, and run `Sync.Connect` (Hello, Subscribe,
+//! Automerge sync messages both ways, `DocAck` once durable). `tests/js/` in the
+//! repository is a complete JavaScript client in about a hundred lines.
 
 mod config;
 mod device;
@@ -271,6 +310,20 @@ impl Client {
     /// Every change from now on — which document, local or remote, the changes with their
     /// authors — for tools that refresh what they show. A consumer that falls more than
     /// 1,024 events behind gets a [`Missed`] and should re-read what it shows.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: nic_client::Client) {
+    /// use tokio_stream::StreamExt;
+    ///
+    /// let mut changes = Box::pin(client.changes());
+    /// while let Some(event) = changes.next().await {
+    ///     match event {
+    ///         Ok(e) => println!("{} changed ({:?}) by {:?}", e.doc, e.origin, e.authors()),
+    ///         Err(missed) => eprintln!("{missed}"),
+    ///     }
+    /// }
+    /// # }
+    /// ```
     pub fn changes(&self) -> impl Stream<Item = Result<ChangeEvent, Missed>> + Send + 'static {
         use tokio_stream::StreamExt;
         BroadcastStream::new(self.changes.subscribe())

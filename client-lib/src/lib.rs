@@ -199,7 +199,7 @@ impl Client {
         &self.actor
     }
 
-    async fn call<T>(
+    pub(crate) async fn call<T>(
         &self,
         make: impl FnOnce(oneshot::Sender<T>) -> Cmd,
     ) -> Result<T, ClientError> {

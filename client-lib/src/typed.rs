@@ -211,15 +211,8 @@ impl Client {
 
     /// A document's metadata, if held here.
     pub async fn meta(&self, doc: DocumentId) -> Result<DocMeta, ClientError> {
-        let filter = ListFilter {
-            include_archived: true,
-            ..ListFilter::default()
-        };
-        // One document's metadata: the store lists by id, so this stays cheap.
-        self.list(filter)
+        self.call(|reply| crate::task::Cmd::Meta(doc, reply))
             .await?
-            .into_iter()
-            .find(|m| m.id == doc)
             .ok_or(ClientError::UnknownDocument(doc))
     }
 

@@ -92,19 +92,26 @@ async fn cycle_at_lincoln(client: &Client) -> DocumentId {
     doc
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_replicas_edit_the_same_cycle_offline_and_converge_with_both_edits() {
-    let dir = tempfile::tempdir().unwrap();
-    let (hub, sam_token, lena_token) = hub(&dir.path().join("hub")).await;
-    let sam = Client::open(on_disk(&hub.url, &sam_token, &dir.path().join("sam")))
+/// The hub, sam's replica holding a cycle he created at lincoln, and lena's replica of
+/// the network holding it too.
+async fn sam_and_lena(dir: &Path) -> (TestHub, Client, Client, DocumentId) {
+    let (hub, sam_token, lena_token) = hub(&dir.join("hub")).await;
+    let sam = Client::open(on_disk(&hub.url, &sam_token, &dir.join("sam")))
         .await
         .unwrap();
     let doc = cycle_at_lincoln(&sam).await;
-    let lena = Client::open(on_disk(&hub.url, &lena_token, &dir.path().join("lena")))
+    let lena = Client::open(on_disk(&hub.url, &lena_token, &dir.join("lena")))
         .await
         .unwrap();
     lena.network(algebra()).await.unwrap();
     until_cycle(&lena, doc, |_| true).await;
+    (hub, sam, lena, doc)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_edit_the_same_cycle_offline_and_converge_with_both_edits() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, sam, lena, doc) = sam_and_lena(dir.path()).await;
 
     sam.go_offline().await.unwrap();
     lena.go_offline().await.unwrap();
@@ -284,16 +291,7 @@ async fn status_is_pending_until_the_hubs_ack_then_synced() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_change_stream_reports_remote_edits_with_their_author() {
     let dir = tempfile::tempdir().unwrap();
-    let (hub, sam_token, lena_token) = hub(&dir.path().join("hub")).await;
-    let sam = Client::open(on_disk(&hub.url, &sam_token, &dir.path().join("sam")))
-        .await
-        .unwrap();
-    let doc = cycle_at_lincoln(&sam).await;
-    let lena = Client::open(on_disk(&hub.url, &lena_token, &dir.path().join("lena")))
-        .await
-        .unwrap();
-    lena.network(algebra()).await.unwrap();
-    until_cycle(&lena, doc, |_| true).await;
+    let (_hub, sam, lena, doc) = sam_and_lena(dir.path()).await;
     let mut lena_sees = Box::pin(lena.changes());
     let mut sam_sees = Box::pin(sam.changes());
 

@@ -22,37 +22,13 @@ const WAIT: Duration = Duration::from_secs(20);
 /// (site member at lincoln), otto (observer); returns their tokens.
 async fn network(hub: &TestHub) -> (String, String, String) {
     hub.ensure_network("algebra", &["lincoln", "adams"]).await;
-    let mut admin = hub.directory().await;
-    let mut tokens = Vec::new();
-    for (id, role, site) in [
-        ("lena", v1::Role::NetworkLead, ""),
-        ("sam", v1::Role::SiteMember, "lincoln"),
-        ("otto", v1::Role::Observer, ""),
-    ] {
-        admin
-            .add_member(v1::AddMemberRequest {
-                member: Some(v1::Member {
-                    member_id: id.into(),
-                    display_name: id.into(),
-                    role: role as i32,
-                    network_ids: vec!["algebra".into()],
-                    site_id: site.into(),
-                }),
-            })
-            .await
-            .unwrap();
-        let secret = admin
-            .issue_token(v1::IssueTokenRequest {
-                member_id: id.into(),
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .secret;
-        tokens.push(secret);
-    }
-    (tokens[0].clone(), tokens[1].clone(), tokens[2].clone())
+    (
+        hub.member("lena", v1::Role::NetworkLead, "algebra", "")
+            .await,
+        hub.member("sam", v1::Role::SiteMember, "algebra", "lincoln")
+            .await,
+        hub.member("otto", v1::Role::Observer, "algebra", "").await,
+    )
 }
 
 /// Creates a worksheet as the hub admin.

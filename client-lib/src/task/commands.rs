@@ -37,6 +37,9 @@ impl Task {
             Cmd::List(filter, reply) => {
                 let _ = reply.send(self.store.list(&filter).map_err(ClientError::from));
             }
+            Cmd::Meta(doc, reply) => {
+                let _ = reply.send(self.engine.meta(&doc).cloned());
+            }
             Cmd::Acked(doc, reply) => {
                 let _ = reply.send(
                     self.engine

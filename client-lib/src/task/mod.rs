@@ -42,6 +42,7 @@ pub(crate) enum Cmd {
     Edit(DocumentId, EditFn, Reply<Result<(), ClientError>>),
     Read(DocumentId, ReadFn, Reply<bool>),
     List(ListFilter, Reply<Result<Vec<DocMeta>, ClientError>>),
+    Meta(DocumentId, Reply<Option<DocMeta>>),
     Acked(DocumentId, Reply<Option<Vec<ChangeHash>>>),
     Pending(DocumentId, Reply<Option<usize>>),
     DocStatus(DocumentId, Reply<Option<DocStatus>>),
@@ -310,18 +311,15 @@ impl Task {
                 continue;
             };
             self.creating.insert(doc);
+            let wire = convert::meta_to_wire(&meta);
             let request = v1::CreateDocumentRequest {
-                kind: convert::kind_to_wire(meta.kind) as i32,
-                network_id: meta.network.to_string(),
-                site_id: meta
-                    .site
-                    .as_ref()
-                    .map(ToString::to_string)
-                    .unwrap_or_default(),
-                visibility: convert::visibility_to_wire(meta.visibility) as i32,
-                title: meta.title.clone(),
+                kind: wire.kind,
+                network_id: wire.network_id,
+                site_id: wire.site_id,
+                visibility: wire.visibility,
+                title: wire.title,
                 initial: Some(bytes),
-                doc_id: doc.to_string(),
+                doc_id: wire.doc_id,
             };
             let hub = self.hub.clone();
             let tx = self.internal_tx.clone();

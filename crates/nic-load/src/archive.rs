@@ -118,41 +118,19 @@ async fn populate(access: &Access, count: usize) -> anyhow::Result<Vec<DocumentI
     // One worksheet's bytes serve for all: building 100,000 Automerge documents here would
     // measure this tool, not the hub.
     let initial = worksheet(0)?.save();
-    let mut ids = vec![None; count];
-    let mut pending = tokio::task::JoinSet::new();
-    for n in 0..count {
-        if pending.len() >= IN_FLIGHT
-            && let Some(done) = pending.join_next().await
-        {
-            let (n, id) = done??;
-            ids[n] = Some(id);
-        }
-        let mut docs = DocumentsClient::new(channel.clone());
-        let initial = initial.clone();
-        pending.spawn(async move {
-            let reply = docs
-                .create(v1::CreateDocumentRequest {
-                    kind: v1::DocKind::PdsaCycle as i32,
-                    network_id: NETWORK.into(),
-                    site_id: scenario::site_name(NETWORK, n % SITES),
-                    visibility: v1::Visibility::Network as i32,
-                    title: format!("Warm-up routine, cycle {n}"),
-                    initial: Some(initial),
-                    doc_id: String::new(),
-                })
-                .await?
-                .into_inner();
-            let meta = reply.meta.context("Create answered without metadata")?;
-            anyhow::Ok((n, meta.doc_id.parse::<DocumentId>()?))
-        });
-    }
-    while let Some(done) = pending.join_next().await {
-        let (n, id) = done??;
-        ids[n] = Some(id);
-    }
-    ids.into_iter()
-        .map(|id| id.context("a create never answered"))
-        .collect()
+    let created = crate::create::create_many(channel, count, IN_FLIGHT, move |n| {
+        Ok(v1::CreateDocumentRequest {
+            kind: v1::DocKind::PdsaCycle as i32,
+            network_id: NETWORK.into(),
+            site_id: scenario::site_name(NETWORK, n % SITES),
+            visibility: v1::Visibility::Network as i32,
+            title: format!("Warm-up routine, cycle {n}"),
+            initial: Some(initial.clone()),
+            doc_id: String::new(),
+        })
+    })
+    .await?;
+    Ok(created.into_iter().map(|(id, _)| id).collect())
 }
 
 /// Connects to a (re)starting hub and waits until it answers `Documents.Get` for `probe`.

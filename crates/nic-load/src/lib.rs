@@ -17,6 +17,7 @@
 
 pub mod archive;
 pub mod baseline;
+pub mod create;
 pub mod hub;
 pub mod latency;
 pub mod procfs;

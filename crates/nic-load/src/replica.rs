@@ -15,7 +15,7 @@ use nic_client::{Client, ReplicaConfig, Storage, Target, WireStats};
 use nic_model::schema::pdsa::{LearningQuestion, PdsaCycle, Purpose};
 use nic_model::schema::{self, Text};
 use nic_model::{DocKind, DocumentId, NetworkId};
-use nic_proto::v1::{self, documents_client::DocumentsClient};
+use nic_proto::v1;
 use nic_sync::Notification;
 use serde::Serialize;
 
@@ -215,41 +215,24 @@ async fn up_to_date(client: &Client) -> anyhow::Result<()> {
     Ok(client.wait_up_to_date(Duration::from_secs(3600)).await?)
 }
 
-/// Stores `count` cycles, [`IN_FLIGHT`] at a time.
+/// Stores `count` cycles, [`IN_FLIGHT`] at a time; returns their ids, sorted.
 async fn populate(
     channel: nic_proto::auth::AuthedChannel,
     count: usize,
 ) -> anyhow::Result<Vec<DocumentId>> {
-    let mut ids = Vec::with_capacity(count);
-    let mut pending = tokio::task::JoinSet::new();
-    for n in 0..count {
-        if pending.len() >= IN_FLIGHT
-            && let Some(done) = pending.join_next().await
-        {
-            ids.push(done??);
-        }
-        let initial = schema::new_document(DocKind::PdsaCycle, &cycle(n))?.save();
-        let mut docs = DocumentsClient::new(channel.clone());
-        pending.spawn(async move {
-            let reply = docs
-                .create(v1::CreateDocumentRequest {
-                    kind: v1::DocKind::PdsaCycle as i32,
-                    network_id: NETWORK.into(),
-                    site_id: scenario::site_name(NETWORK, n % SITES),
-                    visibility: v1::Visibility::Network as i32,
-                    title: format!("Number talks, cycle {n}"),
-                    initial: Some(initial),
-                    doc_id: String::new(),
-                })
-                .await?
-                .into_inner();
-            let meta = reply.meta.context("Create answered without metadata")?;
-            anyhow::Ok(meta.doc_id.parse::<DocumentId>()?)
-        });
-    }
-    while let Some(done) = pending.join_next().await {
-        ids.push(done??);
-    }
+    let created = crate::create::create_many(channel, count, IN_FLIGHT, |n| {
+        Ok(v1::CreateDocumentRequest {
+            kind: v1::DocKind::PdsaCycle as i32,
+            network_id: NETWORK.into(),
+            site_id: scenario::site_name(NETWORK, n % SITES),
+            visibility: v1::Visibility::Network as i32,
+            title: format!("Number talks, cycle {n}"),
+            initial: Some(schema::new_document(DocKind::PdsaCycle, &cycle(n))?.save()),
+            doc_id: String::new(),
+        })
+    })
+    .await?;
+    let mut ids: Vec<DocumentId> = created.into_iter().map(|(id, _)| id).collect();
     ids.sort();
     Ok(ids)
 }

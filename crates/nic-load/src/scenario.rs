@@ -288,40 +288,19 @@ async fn create_docs(
     channel: AuthedChannel,
     count: usize,
 ) -> anyhow::Result<HashMap<DocumentId, Vec<ChangeHash>>> {
-    let mut out = HashMap::with_capacity(count);
-    let mut pending = tokio::task::JoinSet::new();
-    for n in 0..count {
-        if pending.len() >= 16
-            && let Some(done) = pending.join_next().await
-        {
-            let (id, heads) = done??;
-            out.insert(id, heads);
-        }
-        let mut docs = DocumentsClient::new(channel.clone());
-        pending.spawn(async move {
-            let reply = docs
-                .create(v1::CreateDocumentRequest {
-                    kind: v1::DocKind::PdsaCycle as i32,
-                    network_id: NETWORK.into(),
-                    site_id: site_name(NETWORK, n % SITES),
-                    visibility: v1::Visibility::Network as i32,
-                    title: format!("Warm-up routine, cycle {n}"),
-                    initial: Some(worksheet(n)?.save()),
-                    doc_id: String::new(),
-                })
-                .await?
-                .into_inner();
-            let meta = reply.meta.context("Create answered without metadata")?;
-            let id: DocumentId = meta.doc_id.parse()?;
-            let heads = nic_proto::convert::heads("heads", &reply.heads)?;
-            anyhow::Ok((id, heads))
-        });
-    }
-    while let Some(done) = pending.join_next().await {
-        let (id, heads) = done??;
-        out.insert(id, heads);
-    }
-    Ok(out)
+    let created = crate::create::create_many(channel, count, 16, |n| {
+        Ok(v1::CreateDocumentRequest {
+            kind: v1::DocKind::PdsaCycle as i32,
+            network_id: NETWORK.into(),
+            site_id: site_name(NETWORK, n % SITES),
+            visibility: v1::Visibility::Network as i32,
+            title: format!("Warm-up routine, cycle {n}"),
+            initial: Some(worksheet(n)?.save()),
+            doc_id: String::new(),
+        })
+    })
+    .await?;
+    Ok(created.into_iter().collect())
 }
 
 /// The heads the hub has saved for each document.

@@ -3,106 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
-use std::collections::HashMap;
-
 use automerge::transaction::Transactable;
 use automerge::{AutomergeError, ROOT};
-use nic_model::{DocKind, DocMeta, DocumentId, NetworkId, PeerId, Visibility};
-use nic_sync::{AllowAll, Ctx, Effect, Engine, EngineConfig, Frame, LoadResult, Target};
+use nic_model::{DocKind, DocMeta, DocumentId, NetworkId, Visibility};
+use nic_sync::{AllowAll, Ctx, Target};
 
-fn peer(s: &str) -> PeerId {
-    PeerId::new(s).unwrap()
-}
-
-/// Both engines with their stores: chunks and saved sync states.
-struct Pair {
-    hub: Engine,
-    replica: Engine,
-    hub_chunks: Vec<Vec<u8>>,
-    replica_chunks: Vec<Vec<u8>>,
-    states: HashMap<(bool, DocumentId), Vec<u8>>,
-    bytes_on_wire: usize,
-}
-
-impl Pair {
-    /// Runs both engines' effects until quiet; returns the sync bytes exchanged.
-    fn settle(&mut self) {
-        let ctx = Ctx::new(0, &AllowAll);
-        loop {
-            let mut moved = false;
-            for from_hub in [true, false] {
-                let effects = if from_hub {
-                    self.hub.take_effects()
-                } else {
-                    self.replica.take_effects()
-                };
-                for effect in effects {
-                    moved = true;
-                    let (engine, other, chunks) = if from_hub {
-                        (&mut self.hub, &mut self.replica, &mut self.hub_chunks)
-                    } else {
-                        (&mut self.replica, &mut self.hub, &mut self.replica_chunks)
-                    };
-                    let (me, them) = if from_hub {
-                        (peer("hub"), peer("r"))
-                    } else {
-                        (peer("r"), peer("hub"))
-                    };
-                    match effect {
-                        Effect::Send { frame, .. } => {
-                            if let Frame::Sync { message, .. } = &frame {
-                                self.bytes_on_wire += message.len();
-                            }
-                            other.receive(ctx, &me, frame);
-                        }
-                        Effect::Load { doc } => {
-                            let result = if chunks.is_empty() {
-                                LoadResult::NotFound
-                            } else {
-                                LoadResult::Found {
-                                    meta: None,
-                                    chunks: chunks.clone(),
-                                }
-                            };
-                            engine.loaded(ctx, doc, result);
-                        }
-                        Effect::LoadSyncState { doc, .. } => {
-                            let state = self.states.get(&(from_hub, doc)).cloned();
-                            engine.sync_state_loaded(ctx, &them, doc, state);
-                        }
-                        Effect::SaveSyncState { doc, state, .. } => {
-                            self.states.insert((from_hub, doc), state);
-                        }
-                        Effect::Persist { doc, seq, chunk } => {
-                            chunks.push(chunk);
-                            engine.persisted(ctx, doc, seq);
-                        }
-                        Effect::PutMeta(_) | Effect::Notify(_) => {}
-                    }
-                }
-            }
-            if !moved {
-                return;
-            }
-        }
-    }
-
-    fn connect(&mut self, doc: DocumentId) {
-        let ctx = Ctx::new(0, &AllowAll);
-        self.hub.peer_connected(ctx, peer("r"));
-        self.replica.peer_connected(ctx, peer("hub"));
-        self.replica
-            .subscribe(ctx, &peer("hub"), Target::Docs(vec![doc]));
-        self.settle();
-    }
-
-    fn disconnect(&mut self) {
-        let ctx = Ctx::new(0, &AllowAll);
-        self.hub.peer_disconnected(ctx, &peer("r"));
-        self.replica.peer_disconnected(ctx, &peer("hub"));
-        self.settle();
-    }
-}
+mod common;
+use common::pair::Pair;
 
 /// Bytes exchanged to catch up one new change after reconnecting, with or without the
 /// saved sync state.
@@ -119,21 +26,14 @@ fn catch_up_bytes(keep_state: bool) -> usize {
         archived: false,
     };
     let doc = meta.id;
-    let mut pair = Pair {
-        hub: Engine::new(EngineConfig::hub()),
-        replica: Engine::new(EngineConfig::replica()),
-        hub_chunks: Vec::new(),
-        replica_chunks: Vec::new(),
-        states: HashMap::new(),
-        bytes_on_wire: 0,
-    };
+    let mut pair = Pair::new();
     let mut am = automerge::Automerge::new();
     for i in 0..500 {
         am.transact::<_, _, AutomergeError>(|tx| tx.put(ROOT, format!("k{i}"), i).map(|_| ()))
             .unwrap();
     }
     pair.hub.create(ctx, meta, am).unwrap();
-    pair.connect(doc);
+    pair.connect(Target::Docs(vec![doc]), Vec::new());
     assert_eq!(
         pair.replica.doc(&doc).unwrap().get_heads(),
         pair.hub.doc(&doc).unwrap().get_heads()
@@ -150,13 +50,13 @@ fn catch_up_bytes(keep_state: bool) -> usize {
         })
         .unwrap();
     pair.settle();
-    pair.bytes_on_wire = 0;
-    pair.connect(doc);
+    pair.wire.clear();
+    pair.connect(Target::Docs(vec![doc]), Vec::new());
     assert_eq!(
         pair.replica.doc(&doc).unwrap().get_heads(),
         pair.hub.doc(&doc).unwrap().get_heads()
     );
-    pair.bytes_on_wire
+    pair.sync_bytes()
 }
 
 #[test]

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test file uses some of these
 
+pub mod pair;
+
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 

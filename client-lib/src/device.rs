@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use nic_model::{DocumentId, NetworkId, PeerId};
+use nic_model::{DocumentId, Grants, MemberId, NetworkId, PeerId};
 use nic_sync::Target;
 use nic_sync::automerge::ActorId;
 use serde::{Deserialize, Serialize};
@@ -50,6 +50,10 @@ struct Record {
     unsent: Vec<DocumentId>,
     #[serde(default)]
     dirty: BTreeSet<DocumentId>,
+    #[serde(default)]
+    member: Option<MemberId>,
+    #[serde(default)]
+    grants: Option<Grants>,
 }
 
 /// The device record in memory; [`Device::save`] writes it back when it lives in a file.
@@ -64,6 +68,9 @@ pub(crate) struct Device {
     /// Documents with changes made here that the hub may not hold yet; kept so they are
     /// counted after a restart without loading every document.
     pub(crate) dirty: BTreeSet<DocumentId>,
+    /// The member the hub last welcomed this replica as, and their roles then: edits they
+    /// may not make are refused here, offline too, rather than piling up unsendable.
+    pub(crate) member: Option<(MemberId, Grants)>,
 }
 
 /// The record's file name inside a replica folder.
@@ -79,6 +86,7 @@ impl Device {
             subscriptions: Vec::new(),
             unsent: Vec::new(),
             dirty: BTreeSet::new(),
+            member: None,
         }
     }
 
@@ -103,6 +111,7 @@ impl Device {
                     subscriptions: record.subscriptions.into_iter().map(Target::from).collect(),
                     unsent: record.unsent,
                     dirty: record.dirty,
+                    member: record.member.zip(record.grants),
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Device {
@@ -130,6 +139,8 @@ impl Device {
             subscriptions: self.subscriptions.iter().map(SavedTarget::from).collect(),
             unsent: self.unsent.clone(),
             dirty: self.dirty.clone(),
+            member: self.member.as_ref().map(|(m, _)| m.clone()),
+            grants: self.member.as_ref().map(|(_, g)| g.clone()),
         };
         let bytes = serde_json::to_vec_pretty(&record).map_err(|e| ClientError::BadReplica {
             path: path.clone(),

@@ -62,6 +62,10 @@ pub enum ClientError {
         /// Which rule, and what to do instead.
         reason: String,
     },
+    /// The member this replica signs in as may not do this (by the roles the hub last
+    /// reported); nothing was written.
+    #[error("{0}")]
+    NotAllowed(String),
     /// The metadata for a new document does not hold together.
     #[error("invalid document: {0}")]
     InvalidMeta(#[from] nic_model::MetaError),

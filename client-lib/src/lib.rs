@@ -86,7 +86,7 @@ use nic_model::{DocMeta, DocumentId, PeerId};
 use nic_store::{ListFilter, MemStore, SledStore, Store};
 use nic_sync::Notification;
 use nic_sync::automerge::{ActorId, Automerge, ChangeHash};
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio_stream::Stream;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
@@ -108,6 +108,7 @@ pub struct Client {
     cmds: mpsc::Sender<Cmd>,
     events: broadcast::Sender<Notification>,
     changes: broadcast::Sender<ChangeEvent>,
+    status: watch::Receiver<Status>,
     peer: PeerId,
     actor: ActorId,
 }
@@ -168,6 +169,15 @@ impl Client {
         };
         let (events, _) = broadcast::channel(1024);
         let (changes, _) = broadcast::channel(1024);
+        let (status_tx, status) = watch::channel(Status {
+            connection: Connection::Connecting,
+            documents: 0,
+            pending_documents: 0,
+            pending_changes: 0,
+            unsent_documents: 0,
+            last_ack: None,
+            up_to_date: false,
+        });
         let peer = device.peer.clone();
         let actor = device.actor.clone();
         let cmds = task::start(task::Setup {
@@ -177,12 +187,14 @@ impl Client {
             backoff: config.backoff,
             events: events.clone(),
             changes: changes.clone(),
+            status: status_tx,
             connect,
         })?;
         Ok(Client {
             cmds,
             events,
             changes,
+            status,
             peer,
             actor,
         })
@@ -292,6 +304,13 @@ impl Client {
         self.call(Cmd::Status).await
     }
 
+    /// The replica's status as it changes — connection up or down, changes pending, new
+    /// documents sent — for a tool's status indicator: `changed().await` wakes on each
+    /// change.
+    pub fn watch_status(&self) -> watch::Receiver<Status> {
+        self.status.clone()
+    }
+
     /// Counters of this replica's sync work so far: merges, changes merged, exchanges.
     pub async fn stats(&self) -> Result<nic_sync::EngineStats, ClientError> {
         self.call(Cmd::Stats).await
@@ -377,8 +396,9 @@ impl Client {
         Fut: std::future::Future<Output = Result<bool, ClientError>>,
     {
         let mut events = self.events();
-        // Status can change without an event (a connection, the hub's heads): look again
-        // now and then as well.
+        let mut status = self.watch_status();
+        // A document's state can change with neither an event nor a new overall status (the
+        // hub's heads, its read-only word): look again now and then as well.
         let mut every = tokio::time::interval(Duration::from_millis(100));
         let waiting = async {
             loop {
@@ -389,6 +409,9 @@ impl Client {
                     e = events.recv() => match e {
                         Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
                         Err(broadcast::error::RecvError::Closed) => return Err(ClientError::Stopped),
+                    },
+                    changed = status.changed() => if changed.is_err() {
+                        return Err(ClientError::Stopped);
                     },
                     _ = every.tick() => {}
                 }

@@ -1,6 +1,6 @@
 //! Where a replica stands with its hub: overall and per document.
 
-use std::time::{Duration, SystemTime};
+use std::time::{Instant, SystemTime};
 
 /// The replica's connection to its hub.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -15,7 +15,7 @@ pub enum Connection {
         reason: Option<String>,
         /// When the next attempt starts, if one is scheduled (none after
         /// [`crate::Client::go_offline`]).
-        retry_in: Option<Duration>,
+        next_attempt: Option<Instant>,
     },
 }
 
@@ -40,6 +40,9 @@ pub struct DocStatus {
     /// When the hub last acknowledged changes of this document made here (kept across
     /// restarts).
     pub last_ack: Option<SystemTime>,
+    /// The last problem the hub reported with this document (e.g. a change it refused),
+    /// until it next acknowledges it.
+    pub problem: Option<String>,
 }
 
 /// The whole replica's status.

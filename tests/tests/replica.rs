@@ -113,8 +113,17 @@ async fn two_replicas_edit_the_same_cycle_offline_and_converge_with_both_edits()
     let dir = tempfile::tempdir().unwrap();
     let (hub, sam, lena, doc) = sam_and_lena(dir.path()).await;
 
+    let mut sams_status = sam.watch_status();
+    assert_eq!(sams_status.borrow().connection, Connection::Online);
     sam.go_offline().await.unwrap();
     lena.go_offline().await.unwrap();
+    tokio::time::timeout(
+        WAIT,
+        sams_status.wait_for(|s| matches!(s.connection, Connection::Offline { .. })),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     sam.change::<PdsaCycle>(doc, "Do: ran it", |c| {
         c.do_.what_happened = Text::with_value("Ran Monday to Thursday in period 2.");
     })
@@ -130,12 +139,26 @@ async fn two_replicas_edit_the_same_cycle_offline_and_converge_with_both_edits()
         assert_eq!(status.state, SyncState::Offline(1));
         assert!(matches!(
             client.status().await.unwrap().connection,
-            Connection::Offline { retry_in: None, .. }
+            Connection::Offline {
+                next_attempt: None,
+                ..
+            }
         ));
     }
 
+    tokio::time::timeout(WAIT, sams_status.wait_for(|s| s.pending_changes == 1))
+        .await
+        .unwrap()
+        .unwrap();
     sam.reconnect().await.unwrap();
     lena.reconnect().await.unwrap();
+    tokio::time::timeout(
+        WAIT,
+        sams_status.wait_for(|s| s.connection == Connection::Online && s.is_synced()),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     for client in [&sam, &lena] {
         until_cycle(client, doc, |c| {
             !c.do_.what_happened.as_str().is_empty() && !c.plan.who.as_str().is_empty()
@@ -252,6 +275,9 @@ async fn status_is_pending_until_the_hubs_ack_then_synced() {
     assert_eq!(synced.state, SyncState::Synced);
     let first_ack = synced.last_ack.expect("the creation was acknowledged");
 
+    // Both sides in step first: the hub's announcement of the new cycle is what links it
+    // here, and must not be among what is held back.
+    sam.wait_up_to_date(WAIT).await.unwrap();
     // Hold everything the hub sends: the change reaches it, the ack cannot come back.
     proxy.pause();
     sam.change::<PdsaCycle>(doc, "Do: ran it", |c| {
@@ -269,7 +295,15 @@ async fn status_is_pending_until_the_hubs_ack_then_synced() {
             tokio::task::yield_now().await;
         }
     };
-    tokio::time::timeout(WAIT, on_hub).await.unwrap();
+    if tokio::time::timeout(WAIT, on_hub).await.is_err() {
+        panic!(
+            "the change never reached the hub: {:?} {:?} {:?} {:?}",
+            sam.status().await.unwrap(),
+            sam.doc_status(doc).await.unwrap(),
+            sam.wire_stats().await.unwrap(),
+            proxy.bytes()
+        );
+    }
     let pending = sam.doc_status(doc).await.unwrap().unwrap();
     assert_eq!(
         pending.state,
@@ -493,4 +527,93 @@ async fn a_reconnect_after_a_short_offline_period_exchanges_only_what_changed() 
     // Every link started quiet here (none changed here); the hub spoke up for the one it
     // changed.
     assert_eq!(sam.stats().await.unwrap().links_started_in_step, 10);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_the_member_may_not_make_are_refused_here_or_reported_from_the_hub() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, sam, _lena, doc) = sam_and_lena(dir.path()).await;
+    let ada_token = hub
+        .member("ada", v1::Role::SiteMember, "algebra", "adams")
+        .await;
+    let ada = Client::open(on_disk(&hub.url, &ada_token, &dir.path().join("ada")))
+        .await
+        .unwrap();
+    let network = ada.network(algebra()).await.unwrap();
+    until_cycle(&ada, doc, |_| true).await;
+
+    // Known roles: refused here, with the reason, nothing written.
+    let heads = ada.heads(doc).await.unwrap();
+    let err = ada
+        .change::<PdsaCycle>(doc, "edit", |c| c.voices.push("parents".into()))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, nic_client::ClientError::NotAllowed(_)),
+        "{err}"
+    );
+    assert!(err.to_string().contains("may read but not change"), "{err}");
+    assert_eq!(ada.heads(doc).await.unwrap(), heads);
+    let err = network
+        .create_at(lincoln(), "not mine", &cycle())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("own site"), "{err}");
+    network
+        .create_at(
+            SiteId::new("adams").unwrap(),
+            "Number talks at Adams",
+            &cycle(),
+        )
+        .await
+        .unwrap();
+    ada.wait_synced(WAIT).await.unwrap();
+
+    // Roles that changed while the replica was away: the edit made on the old roles stays
+    // here, the status says why it does not go through, and later edits are refused here.
+    sam.go_offline().await.unwrap();
+    hub.directory()
+        .await
+        .set_role(v1::SetRoleRequest {
+            member_id: "sam".into(),
+            role: v1::Role::Observer as i32,
+            site_id: String::new(),
+        })
+        .await
+        .unwrap();
+    sam.change::<PdsaCycle>(doc, "edit after demotion", |c| {
+        c.voices.push("families".into());
+    })
+    .await
+    .unwrap();
+    sam.reconnect().await.unwrap();
+    let mut events = sam.events();
+    let reported = async {
+        loop {
+            let status = sam.doc_status(doc).await.unwrap().unwrap();
+            if let Some(problem) = status.problem {
+                return (status.state, problem);
+            }
+            // The hub's read-only word changes the status without an event: look again
+            // after a while too.
+            let _ = tokio::time::timeout(Duration::from_millis(50), events.recv()).await;
+        }
+    };
+    let (state, problem) = match tokio::time::timeout(WAIT, reported).await {
+        Ok(found) => found,
+        Err(_) => panic!(
+            "no problem reported: {:?}",
+            sam.doc_status(doc).await.unwrap()
+        ),
+    };
+    assert_eq!(state, SyncState::Pending(1));
+    assert!(problem.contains("may "), "{problem}");
+    let err = sam
+        .change::<PdsaCycle>(doc, "again", |c| c.voices.push("students".into()))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, nic_client::ClientError::NotAllowed(_)),
+        "{err}"
+    );
 }

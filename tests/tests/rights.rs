@@ -102,12 +102,18 @@ async fn an_observer_cannot_write_and_nothing_of_its_change_is_stored() {
     let (_, _, otto_token) = network(&hub).await;
     let doc = create(&hub, "lincoln", v1::Visibility::Network).await;
 
-    // A well-behaved client learns it is read-only and keeps its change to itself.
+    // A well-behaved client knows its roles (from the hub's Welcome) and refuses the change
+    // itself: nothing is written, nothing waits.
     let otto = hub.replica("otto-laptop", &otto_token, doc).await;
-    otto.edit(doc, |am| put(am, "observer-note", 1))
+    let refused = otto
+        .edit(doc, |am| put(am, "observer-note", 1))
         .await
-        .unwrap();
-    assert_eq!(otto.pending(doc).await.unwrap(), Some(1));
+        .unwrap_err();
+    assert!(
+        matches!(refused, nic_client::ClientError::NotAllowed(_)),
+        "{refused}"
+    );
+    assert_eq!(otto.pending(doc).await.unwrap(), Some(0));
 
     // A client that sends a change anyway is refused.
     let mut raw = hub

@@ -120,6 +120,20 @@ impl Task {
     /// Creates a document here; it is offered to the hub now if online, else on reconnect.
     async fn create(&mut self, meta: DocMeta, am: Automerge) -> Result<(), ClientError> {
         meta.validate()?;
+        if let Some((member, grants)) = &self.device.member
+            && !grants.may_create(&meta.network, meta.site.as_ref())
+        {
+            let place = match &meta.site {
+                Some(site) => format!("site {site} of network {}", meta.network),
+                None => format!(
+                    "network {} (network-level documents are for its leads)",
+                    meta.network
+                ),
+            };
+            return Err(ClientError::NotAllowed(format!(
+                "{member} may not create documents in {place}; create it at your own site, or ask a network lead"
+            )));
+        }
         let doc = meta.id;
         // Recorded as unsent before it exists, so a crash in between cannot lose the offer
         // (an unsent id with no document behind it is dropped on the next push).
@@ -153,6 +167,22 @@ impl Task {
     async fn edit(&mut self, doc: DocumentId, f: EditFn) -> Result<(), ClientError> {
         if !self.knows(&doc) || !self.ensure_loaded(doc).await {
             return Err(ClientError::UnknownDocument(doc));
+        }
+        let by_roles = match (&self.device.member, self.engine.meta(&doc)) {
+            (Some((member, grants)), Some(meta)) if !grants.may_write(meta) => {
+                Some((member.to_string(), meta.title.clone()))
+            }
+            _ => None,
+        };
+        if let Some((member, title)) = by_roles {
+            return Err(ClientError::NotAllowed(format!(
+                "{member} may read but not change document {doc} ({title}); ask its site's team or a network lead"
+            )));
+        }
+        if self.hub_reads_only(doc) {
+            return Err(ClientError::NotAllowed(format!(
+                "the hub takes no changes to document {doc} from you now (you may read it only); ask its site's team or a network lead"
+            )));
         }
         let ctx = self.ctx();
         let before = self.engine.doc(&doc).map(Automerge::get_heads);

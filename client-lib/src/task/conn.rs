@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use nic_model::{MemberId, PeerId};
+use nic_model::{Member, PeerId};
 use nic_proto::auth::Bearer;
 use nic_proto::convert::{self, FromHub};
 use nic_proto::v1::{self, sync_client::SyncClient};
@@ -57,8 +57,8 @@ impl Hub {
 pub(crate) struct Conn {
     pub(crate) out: mpsc::Sender<v1::ClientFrame>,
     pub(crate) inbound: Streaming<v1::HubFrame>,
-    /// Who the hub says we are.
-    pub(crate) member: Option<MemberId>,
+    /// Who the hub says we are, with the roles it holds now.
+    pub(crate) member: Option<Member>,
     /// Encoded size of Hello and Welcome.
     pub(crate) handshake_bytes: (u64, u64),
 }
@@ -101,7 +101,7 @@ async fn open_inner(hub: Hub, peer: PeerId) -> Result<Conn, ClientError> {
         Some(Ok(FromHub::Welcome(welcome))) => Ok(Conn {
             out,
             inbound,
-            member: welcome.member.and_then(|m| MemberId::new(m.member_id).ok()),
+            member: welcome.member.and_then(|m| convert::member(&m, 0).ok()),
             handshake_bytes: (sent, received),
         }),
         other => Err(ClientError::Protocol(format!(

@@ -158,7 +158,15 @@ impl Task {
                 {
                     tracing::debug!(error = %e, "recording an ack failed");
                 }
+                self.problems.remove(doc);
                 self.check_clean(*doc);
+            }
+            Notification::DocError {
+                doc: Some(doc),
+                message,
+                ..
+            } => {
+                self.problems.insert(*doc, message.clone());
             }
             Notification::DocError { .. } => {}
         }

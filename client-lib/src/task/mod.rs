@@ -14,13 +14,13 @@ mod status;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Instant, SystemTime};
 
-use nic_model::{DocMeta, DocumentId, MemberId, PeerId};
+use nic_model::{DocMeta, DocumentId, PeerId};
 use nic_proto::convert;
 use nic_proto::v1::{self, documents_client::DocumentsClient};
 use nic_store::{ListFilter, Store, StoreError};
 use nic_sync::automerge::{Automerge, ChangeHash};
 use nic_sync::{AllowAll, Ctx, Engine, EngineConfig, Notification, Target};
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 pub(crate) use conn::Hub;
 
@@ -77,8 +77,9 @@ pub(crate) struct Task {
     hub: Hub,
     backoff: Backoff,
     conn: Option<Conn>,
-    /// The member the hub last welcomed us as.
-    member: Option<MemberId>,
+    /// The last problem the hub reported per document (a refused change, say), until it
+    /// next acknowledges the document.
+    problems: BTreeMap<DocumentId, String>,
     /// The application took the replica offline: no reconnecting until it asks.
     paused: bool,
     /// Number of the current connection attempt, if one runs; older results are stale.
@@ -96,6 +97,7 @@ pub(crate) struct Task {
     save_error: Option<StoreError>,
     wire: WireStats,
     events: broadcast::Sender<Notification>,
+    status_tx: watch::Sender<Status>,
     resolver: mpsc::UnboundedSender<Resolve>,
     internal_tx: mpsc::UnboundedSender<Internal>,
     internal_rx: mpsc::UnboundedReceiver<Internal>,
@@ -110,6 +112,7 @@ pub(crate) struct Setup {
     pub(crate) backoff: Backoff,
     pub(crate) events: broadcast::Sender<Notification>,
     pub(crate) changes: broadcast::Sender<ChangeEvent>,
+    pub(crate) status: watch::Sender<Status>,
     /// Connect at once (else the first attempt waits for [`Cmd::Connect`]).
     pub(crate) connect: bool,
 }
@@ -140,7 +143,7 @@ pub(crate) fn start(setup: Setup) -> Result<mpsc::Sender<Cmd>, ClientError> {
         hub: setup.hub,
         backoff: setup.backoff,
         conn: None,
-        member: None,
+        problems: BTreeMap::new(),
         paused: !setup.connect,
         attempt: None,
         attempts: 0,
@@ -155,6 +158,7 @@ pub(crate) fn start(setup: Setup) -> Result<mpsc::Sender<Cmd>, ClientError> {
         save_error: None,
         wire: WireStats::default(),
         events: setup.events,
+        status_tx: setup.status,
         resolver,
         internal_tx,
         internal_rx,
@@ -177,6 +181,7 @@ pub(crate) fn start(setup: Setup) -> Result<mpsc::Sender<Cmd>, ClientError> {
         if !task.paused {
             task.start_attempt();
         }
+        task.publish_status();
         task.run(rx).await;
     });
     Ok(tx)
@@ -213,10 +218,16 @@ impl Task {
         self.wire.bytes_sent += conn.handshake_bytes.0;
         self.wire.bytes_received += conn.handshake_bytes.1;
         if let Some(member) = &conn.member {
-            self.member = Some(member.clone());
             let _ = self
                 .resolver
-                .send(Resolve::Known(self.device.actor.clone(), member.clone()));
+                .send(Resolve::Known(self.device.actor.clone(), member.id.clone()));
+            let now = Some((member.id.clone(), member.grants.clone()));
+            if self.device.member != now {
+                self.device.member = now;
+                if let Err(e) = self.device.save() {
+                    tracing::warn!(error = %e, "cannot record the member's roles");
+                }
+            }
         }
         self.conn = Some(conn);
         self.failures = 0;

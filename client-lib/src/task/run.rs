@@ -59,6 +59,7 @@ impl Task {
             }
             self.dispatch().await;
             self.flush_if_needed();
+            self.publish_status();
         }
     }
 

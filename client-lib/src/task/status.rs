@@ -1,7 +1,5 @@
 //! Status: how each document and the whole replica stand with the hub.
 
-use std::time::Instant;
-
 use nic_model::DocumentId;
 
 use super::{Task, hub_peer};
@@ -22,9 +20,7 @@ impl Task {
         };
         Connection::Offline {
             reason,
-            retry_in: self
-                .next_attempt
-                .map(|at| at.saturating_duration_since(Instant::now())),
+            next_attempt: self.next_attempt,
         }
     }
 
@@ -43,6 +39,13 @@ impl Task {
             state,
             unsent,
             last_ack: self.last_ack.get(&doc).copied(),
+            problem: self.problems.get(&doc).cloned().or_else(|| {
+                (pending > 0 && self.hub_reads_only(doc)).then(|| {
+                    format!(
+                        "the hub takes no changes from you to this document (you may read it only); the {pending} made here stay in this replica"
+                    )
+                })
+            }),
         })
     }
 
@@ -70,6 +73,25 @@ impl Task {
             last_ack: self.last_ack.values().max().copied(),
             up_to_date: self.conn.is_some() && self.engine.is_settled(),
         }
+    }
+
+    /// Whether the hub told this replica it takes no changes to the document from it.
+    pub(super) fn hub_reads_only(&self, doc: DocumentId) -> bool {
+        self.engine
+            .link_status(&doc, &hub_peer())
+            .is_some_and(|l| l.peer_read_only)
+    }
+
+    /// Tells status watchers, if the status changed.
+    pub(super) fn publish_status(&self) {
+        let now = self.status();
+        self.status_tx.send_if_modified(|old| {
+            if *old == now {
+                return false;
+            }
+            *old = now;
+            true
+        });
     }
 
     /// Forgets that a document has changes waiting once the hub holds them all.

@@ -1,0 +1,18 @@
+//! `nic-insight`: what a networked improvement community learns across its sites, computed
+//! from its typed documents, with privacy built in.
+//!
+//! - [`rules`] — run-chart rules (IHI, Anhøj) and XmR rules (NHS Making Data Count), exactly
+//!   as `DOMAIN.md` defines them, each signal labelled improvement / concern / neutral;
+//! - [`stats`] — the medians, binomial quantiles and runs distribution they rest on,
+//!   computed rather than copied from tables;
+//! - [`runs`] — sides of the centre line, runs, crossings, monotone stretches.
+//!
+//! Architecture invariant: pure — no I/O, no runtime, no network or disk crate.
+
+pub mod rules;
+pub mod runs;
+pub mod stats;
+
+pub use rules::{
+    Analysis, Label, Limits, Rule, RuleSet, Signal, analyse, anhoj_limits, xmr_limits,
+};

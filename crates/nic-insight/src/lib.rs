@@ -5,13 +5,15 @@
 //!   as `DOMAIN.md` defines them, each signal labelled improvement / concern / neutral;
 //! - [`stats`] — the medians, binomial quantiles and runs distribution they rest on,
 //!   computed rather than copied from tables;
-//! - [`runs`] — sides of the centre line, runs, crossings, monotone stretches.
+//! - [`runs`] — sides of the centre line, runs, crossings, monotone stretches;
+//! - [`suppress`] — small-cell and complementary suppression of what leaves a site.
 //!
 //! Architecture invariant: pure — no I/O, no runtime, no network or disk crate.
 
 pub mod rules;
 pub mod runs;
 pub mod stats;
+pub mod suppress;
 
 pub use rules::{
     Analysis, Label, Limits, Rule, RuleSet, Signal, analyse, anhoj_limits, xmr_limits,

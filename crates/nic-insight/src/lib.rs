@@ -1,6 +1,10 @@
 //! `nic-insight`: what a networked improvement community learns across its sites, computed
 //! from its typed documents, with privacy built in.
 //!
+//! - [`cycles`] — one change idea's cycles across sites: ramps, predictions vs. results,
+//!   decisions, time to adoption;
+//! - [`series`] — a measure's series per site and student group (suppressed for the
+//!   reader), with the rules applied, and gaps between a focal group and a reference;
 //! - [`rules`] — run-chart rules (IHI, Anhøj) and XmR rules (NHS Making Data Count), exactly
 //!   as `DOMAIN.md` defines them, each signal labelled improvement / concern / neutral;
 //! - [`stats`] — the medians, binomial quantiles and runs distribution they rest on,
@@ -10,8 +14,11 @@
 //!
 //! Architecture invariant: pure — no I/O, no runtime, no network or disk crate.
 
+pub mod cycles;
+pub mod dates;
 pub mod rules;
 pub mod runs;
+pub mod series;
 pub mod stats;
 pub mod suppress;
 

@@ -1,0 +1,305 @@
+//! A measure's series per site and student group, with what leaves a site suppressed, the
+//! chart rules applied to each, and the gap between a focal group and a reference.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use nic_model::schema::measure::{Direction, MeasureData, MeasureDefinition, Point, Scoring};
+use serde::Serialize;
+
+use crate::rules::{Analysis, RuleSet, analyse};
+use crate::suppress::{Fate, MinCell, Suppressed, Table, suppress};
+
+/// The group every breakdown adds up to.
+pub const ALL: &str = "all";
+
+/// One site's data for the measure.
+#[derive(Clone, Debug)]
+pub struct SiteData<'a> {
+    /// The site.
+    pub site: String,
+    /// Its data document's content.
+    pub data: &'a MeasureData,
+}
+
+/// A point of a series: its value and size, or why they are not shown.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SeriesPoint {
+    /// The period, `YYYY-MM-DD`.
+    pub period: String,
+    /// The value (a proportion in %, when the measure's unit is `%`); `None` when hidden or
+    /// not computable (e.g. a zero denominator).
+    pub value: Option<f64>,
+    /// Students behind it; `None` when hidden.
+    pub n: Option<u32>,
+    /// Why it is hidden, if it is.
+    pub suppressed: Option<Suppressed>,
+}
+
+/// One site's series for one group.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Series {
+    /// The site.
+    pub site: String,
+    /// The group: `all` or `dimension=value`.
+    pub group: String,
+    /// Its points in period order.
+    pub points: Vec<SeriesPoint>,
+    /// The rules applied to the points shown (hidden points are left out, so nothing about
+    /// them leaks through the centre line).
+    pub analysis: Analysis,
+}
+
+/// The value a point stands for under the measure's scoring.
+pub fn point_value(def: &MeasureDefinition, p: &Point) -> Option<f64> {
+    let v = match def.scoring {
+        Scoring::Proportion | Scoring::Ratio => match (p.numerator, p.denominator) {
+            (Some(num), Some(den)) if den != 0.0 => num / den,
+            _ => return None,
+        },
+        Scoring::Count => p.numerator.or(p.value)?,
+        Scoring::Continuous => p.value.or(p.numerator)?,
+    };
+    let v = if def.scoring == Scoring::Proportion && def.unit.trim() == "%" {
+        v * 100.0
+    } else {
+        v
+    };
+    v.is_finite().then_some(v)
+}
+
+fn dimension(group: &str) -> &str {
+    group.split_once('=').map_or(group, |(d, _)| d)
+}
+
+/// Every (site, group) series of the measure. Sites in `raw_sites` are shown as they are
+/// (the reader belongs there); everything else is suppressed per period: small cells,
+/// then complementary cells within each group dimension under the site's "all" total.
+pub fn measure_series(
+    def: &MeasureDefinition,
+    sites: &[SiteData<'_>],
+    raw_sites: &BTreeSet<String>,
+    min: MinCell,
+    rule_set: RuleSet,
+) -> Vec<Series> {
+    let mut out = Vec::new();
+    for site in sites {
+        let raw = raw_sites.contains(&site.site);
+        // The latest point per (period, group) wins: a correction replaces what it fixes.
+        let mut cells: BTreeMap<(String, String), &Point> = BTreeMap::new();
+        for p in &site.data.points {
+            cells.insert((p.period.clone(), p.group.clone()), p);
+        }
+        let mut fates: BTreeMap<(String, String), Fate> = BTreeMap::new();
+        let periods: BTreeSet<String> = cells.keys().map(|(p, _)| p.clone()).collect();
+        for period in &periods {
+            let in_period: Vec<(&String, &Point)> = cells
+                .iter()
+                .filter(|((p, _), _)| p == period)
+                .map(|((_, g), p)| (g, *p))
+                .collect();
+            let all = in_period.iter().find(|(g, _)| g.as_str() == ALL);
+            let all_fate = match all {
+                None => Fate::Missing,
+                Some(_) if raw => Fate::Shown,
+                Some((_, p)) if p.n < min.get() => {
+                    Fate::Hidden(Suppressed::SmallCell { min: min.get() })
+                }
+                Some(_) => Fate::Shown,
+            };
+            fates.insert((period.clone(), ALL.to_owned()), all_fate);
+            let dims: BTreeSet<&str> = in_period
+                .iter()
+                .filter(|(g, _)| g.as_str() != ALL)
+                .map(|(g, _)| dimension(g))
+                .collect();
+            for dim in dims {
+                let groups: Vec<(&String, &Point)> = in_period
+                    .iter()
+                    .filter(|(g, _)| g.as_str() != ALL && dimension(g) == dim)
+                    .copied()
+                    .collect();
+                let table = Table {
+                    n: vec![groups.iter().map(|(_, p)| Some(p.n)).collect()],
+                    row_totals_shown: vec![all_fate == Fate::Shown],
+                    column_totals_shown: false,
+                    known_rows: if raw {
+                        BTreeSet::from([0])
+                    } else {
+                        BTreeSet::new()
+                    },
+                };
+                let decided = suppress(&table, min);
+                for ((group, _), fate) in groups.iter().zip(&decided[0]) {
+                    fates.insert((period.clone(), (*group).clone()), *fate);
+                }
+            }
+        }
+        let groups: BTreeSet<String> = cells.keys().map(|(_, g)| g.clone()).collect();
+        for group in groups {
+            let points: Vec<SeriesPoint> = cells
+                .iter()
+                .filter(|((_, g), _)| *g == group)
+                .map(|((period, g), p)| {
+                    let fate = fates
+                        .get(&(period.clone(), g.clone()))
+                        .copied()
+                        .unwrap_or(Fate::Shown);
+                    match fate {
+                        Fate::Hidden(why) => SeriesPoint {
+                            period: period.clone(),
+                            value: None,
+                            n: None,
+                            suppressed: Some(why),
+                        },
+                        _ => SeriesPoint {
+                            period: period.clone(),
+                            value: point_value(def, p),
+                            n: Some(p.n),
+                            suppressed: None,
+                        },
+                    }
+                })
+                .collect();
+            let shown: Vec<f64> = points.iter().filter_map(|p| p.value).collect();
+            let mut analysis = analyse(&shown, def.direction, rule_set);
+            let hidden = points.iter().filter(|p| p.suppressed.is_some()).count();
+            if hidden > 0 {
+                analysis.warnings.push(format!(
+                    "{hidden} suppressed point(s) left out of the analysis"
+                ));
+            }
+            out.push(Series {
+                site: site.site.clone(),
+                group,
+                points,
+                analysis,
+            });
+        }
+    }
+    out
+}
+
+/// What a focal group is compared with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reference {
+    /// All students.
+    All,
+    /// The best-performing other group of the same dimension, period by period.
+    Best,
+}
+
+/// One period's gap: how far the focal group trails the reference (positive: behind, in
+/// the measure's better direction), or why it cannot be shown.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GapPoint {
+    /// The period.
+    pub period: String,
+    /// The gap; `None` when either side is hidden or missing.
+    pub gap: Option<f64>,
+    /// Why it is hidden, if a side is suppressed.
+    pub suppressed: Option<Suppressed>,
+}
+
+/// A site's gap series for a focal group.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Gap {
+    /// The site.
+    pub site: String,
+    /// The focal group, e.g. `english_learner=yes`.
+    pub focal: String,
+    /// What it is compared with.
+    pub reference: Reference,
+    /// Period by period.
+    pub points: Vec<GapPoint>,
+    /// Whether the gap is closing: the later half's mean gap below the earlier half's
+    /// (`None` with fewer than 4 shown gaps).
+    pub closing: Option<bool>,
+}
+
+/// The gap between `focal` and `reference` at each site, from series already suppressed
+/// for the reader (so a gap never reveals a hidden value).
+pub fn gaps(
+    series: &[Series],
+    focal: &str,
+    reference: Reference,
+    direction: Direction,
+) -> Vec<Gap> {
+    let sites: BTreeSet<&str> = series.iter().map(|s| s.site.as_str()).collect();
+    let mut out = Vec::new();
+    for site in sites {
+        let of_site: Vec<&Series> = series.iter().filter(|s| s.site == site).collect();
+        let Some(focal_series) = of_site.iter().find(|s| s.group == focal) else {
+            continue;
+        };
+        let mut points = Vec::new();
+        for fp in &focal_series.points {
+            let reference_value: Result<Option<f64>, Suppressed> =
+                match reference {
+                    Reference::All => match point_at(&of_site, ALL, &fp.period) {
+                        Some(p) => p.suppressed.map_or(Ok(p.value), Err),
+                        None => Ok(None),
+                    },
+                    Reference::Best => {
+                        let others: Vec<&SeriesPoint> = of_site
+                            .iter()
+                            .filter(|s| {
+                                s.group != focal
+                                    && s.group != ALL
+                                    && dimension(&s.group) == dimension(focal)
+                            })
+                            .filter_map(|s| s.points.iter().find(|p| p.period == fp.period))
+                            .collect();
+                        match others.iter().find_map(|p| p.suppressed) {
+                            // A hidden group might be the best: the comparison would leak it.
+                            Some(why) => Err(why),
+                            None => Ok(others.iter().filter_map(|p| p.value).reduce(|a, b| {
+                                match direction {
+                                    Direction::Up => a.max(b),
+                                    Direction::Down => a.min(b),
+                                }
+                            })),
+                        }
+                    }
+                };
+            let point = match (fp.suppressed, reference_value) {
+                (Some(why), _) | (None, Err(why)) => GapPoint {
+                    period: fp.period.clone(),
+                    gap: None,
+                    suppressed: Some(why),
+                },
+                (None, Ok(r)) => GapPoint {
+                    period: fp.period.clone(),
+                    gap: fp.value.zip(r).map(|(f, r)| match direction {
+                        Direction::Up => r - f,
+                        Direction::Down => f - r,
+                    }),
+                    suppressed: None,
+                },
+            };
+            points.push(point);
+        }
+        let shown: Vec<f64> = points.iter().filter_map(|p| p.gap).collect();
+        let closing = (shown.len() >= 4).then(|| {
+            let half = shown.len() / 2;
+            let early = crate::stats::mean(&shown[..half]).unwrap_or(0.0);
+            let late = crate::stats::mean(&shown[shown.len() - half..]).unwrap_or(0.0);
+            late < early
+        });
+        out.push(Gap {
+            site: site.to_owned(),
+            focal: focal.to_owned(),
+            reference,
+            points,
+            closing,
+        });
+    }
+    out
+}
+
+fn point_at<'a>(series: &[&'a Series], group: &str, period: &str) -> Option<&'a SeriesPoint> {
+    series
+        .iter()
+        .find(|s| s.group == group)
+        .and_then(|s| s.points.iter().find(|p| p.period == period))
+}

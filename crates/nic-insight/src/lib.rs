@@ -10,12 +10,16 @@
 //! - [`stats`] — the medians, binomial quantiles and runs distribution they rest on,
 //!   computed rather than copied from tables;
 //! - [`runs`] — sides of the centre line, runs, crossings, monotone stretches;
-//! - [`suppress`] — small-cell and complementary suppression of what leaves a site.
+//! - [`suppress`] — small-cell and complementary suppression of what leaves a site;
+//! - [`chart`] — run and XmR charts as SVG, small multiples across sites;
+//! - [`export`] — CSV of every table (JSON through `serde`).
 //!
 //! Architecture invariant: pure — no I/O, no runtime, no network or disk crate.
 
+pub mod chart;
 pub mod cycles;
 pub mod dates;
+pub mod export;
 pub mod rules;
 pub mod runs;
 pub mod series;

@@ -6,11 +6,12 @@ use std::path::PathBuf;
 use std::{env, fs};
 
 /// The files of the `nic.v1` package, relative to the proto root.
-const FILES: [&str; 4] = [
+const FILES: [&str; 5] = [
     "nic/v1/common.proto",
     "nic/v1/sync.proto",
     "nic/v1/documents.proto",
     "nic/v1/directory.proto",
+    "nic/v1/insight.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -17,6 +17,7 @@ mod directory;
 mod documents;
 mod driver;
 pub mod frame_check;
+mod insight;
 pub mod metrics;
 mod status;
 mod sync_service;
@@ -26,7 +27,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use nic_proto::v1::{
-    directory_server::DirectoryServer, documents_server::DocumentsServer, sync_server::SyncServer,
+    directory_server::DirectoryServer, documents_server::DocumentsServer,
+    insight_server::InsightServer, sync_server::SyncServer,
 };
 use nic_store::{Directory, Durability, SledStore, Store, StoreError};
 use tokio::net::TcpListener;
@@ -160,6 +162,10 @@ pub async fn serve_with_store(
         limits,
         streams: Arc::default(),
     };
+    let insight = insight::InsightService {
+        store: store.clone(),
+        directory: directory_store.clone(),
+    };
     let documents = documents::DocumentsService {
         store,
         directory: directory_store.clone(),
@@ -180,6 +186,9 @@ pub async fn serve_with_store(
         .await;
     health_reporter
         .set_serving::<DirectoryServer<directory::DirectoryService>>()
+        .await;
+    health_reporter
+        .set_serving::<InsightServer<insight::InsightService>>()
         .await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(nic_proto::FILE_DESCRIPTOR_SET)
@@ -228,6 +237,10 @@ pub async fn serve_with_store(
             DocumentsServer::new(documents)
                 .max_decoding_message_size(max)
                 .max_encoding_message_size(max),
+            authenticator.interceptor(),
+        ))
+        .add_service(InterceptedService::new(
+            InsightServer::new(insight).max_encoding_message_size(max),
             authenticator.interceptor(),
         ))
         .serve_with_incoming_shutdown(incoming(listener), graceful)

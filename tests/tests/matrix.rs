@@ -101,6 +101,27 @@ const DIRECTORY: [(&str, [bool; 7]); 13] = [
     ),
 ];
 
+/// Who may ask for insight about network algebra (its cycles, its measure — a network-level
+/// definition with data kept `site`-visible at lincoln), by role. Reading a suppressed view
+/// needs a role in the network; what each role then sees is `tests/insight.rs`'s business.
+const INSIGHT: [(&str, [bool; 7]); 6] = [
+    (
+        "CompareCycles",
+        [true, true, true, true, true, false, false],
+    ),
+    (
+        "MeasureSeries",
+        [true, true, true, true, true, false, false],
+    ),
+    (
+        "NetworkOverview",
+        [true, true, true, true, true, false, false],
+    ),
+    ("DistrictOverview", [true; 7]), // each sees only their own networks
+    ("Chart", [true, true, true, true, true, false, false]),
+    ("Export", [true, true, true, true, true, false, false]),
+];
+
 /// The Documents and Sync rows: each RPC's cells come from `READ` or `WRITE`.
 const DOCUMENT_ROWS: [(&str, &str); 7] = [
     ("Documents/Create", "write"),
@@ -132,6 +153,7 @@ fn every_rpc_has_rows() {
     let mut covered: BTreeSet<String> =
         DOCUMENT_ROWS.iter().map(|(r, _)| (*r).to_owned()).collect();
     covered.extend(DIRECTORY.iter().map(|(r, _)| format!("Directory/{r}")));
+    covered.extend(INSIGHT.iter().map(|(r, _)| format!("Insight/{r}")));
     let missing: Vec<&String> = rpcs.difference(&covered).collect();
     assert!(
         missing.is_empty(),
@@ -533,6 +555,153 @@ async fn directory_matrix() {
         })
         .await
         .unwrap();
+    }
+    assert!(
+        failures.is_empty(),
+        "{} cells wrong:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    w.hub.stop().await;
+}
+
+/// A measure for network algebra: the definition at network level, lincoln's data `site`
+/// visible. Returns the definition's id.
+async fn measure(hub: &TestHub) -> DocumentId {
+    use nic_model::schema::measure::{MeasureData, MeasureDefinition, Point, Scoring};
+    use nic_model::{DocKind, schema};
+    let def = MeasureDefinition {
+        name: nic_model::schema::Text::with_value("On track"),
+        scoring: Scoring::Proportion,
+        unit: "%".into(),
+        ..MeasureDefinition::default()
+    };
+    let mut docs = hub.documents().await;
+    let made = docs
+        .create(v1::CreateDocumentRequest {
+            kind: v1::DocKind::MeasureDefinition as i32,
+            network_id: "algebra".into(),
+            visibility: v1::Visibility::Network as i32,
+            title: "On track".into(),
+            initial: Some(
+                schema::new_document(DocKind::MeasureDefinition, &def)
+                    .unwrap()
+                    .save(),
+            ),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let id: DocumentId = made.meta.unwrap().doc_id.parse().unwrap();
+    let data = MeasureData {
+        measure_id: id.to_string(),
+        points: (1..=12u32)
+            .map(|m| Point {
+                id: m.to_string(),
+                period: format!("2026-{m:02}-01"),
+                group: "all".into(),
+                numerator: Some(f64::from(40 + m)),
+                denominator: Some(100.0),
+                n: 100,
+                ..Point::default()
+            })
+            .collect(),
+    };
+    docs.create(v1::CreateDocumentRequest {
+        kind: v1::DocKind::MeasureData as i32,
+        network_id: "algebra".into(),
+        site_id: "lincoln".into(),
+        visibility: v1::Visibility::Site as i32,
+        title: "On track data".into(),
+        initial: Some(
+            schema::new_document(DocKind::MeasureData, &data)
+                .unwrap()
+                .save(),
+        ),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn insight_matrix() {
+    use nic_proto::v1::insight_client::InsightClient;
+    let dir = tempfile::tempdir().unwrap();
+    let w = world(dir.path()).await;
+    let measure = measure(&w.hub).await.to_string();
+    let mut failures = Vec::new();
+    for (r, role) in ROLES.iter().enumerate() {
+        let mut i = InsightClient::new(channel(&w.hub, &w.tokens[role]).await);
+        for (rpc, expected) in INSIGHT {
+            let series = || v1::MeasureSeriesRequest {
+                measure_id: measure.clone(),
+                ..Default::default()
+            };
+            let got = match rpc {
+                "CompareCycles" => outcome(
+                    i.compare_cycles(v1::CompareCyclesRequest {
+                        network_id: "algebra".into(),
+                        change_idea: "number-talks".into(),
+                    })
+                    .await,
+                    Code::PermissionDenied,
+                ),
+                "MeasureSeries" => {
+                    outcome(i.measure_series(series()).await, Code::PermissionDenied)
+                }
+                "NetworkOverview" => outcome(
+                    i.network_overview(v1::NetworkOverviewRequest {
+                        network_id: "algebra".into(),
+                    })
+                    .await,
+                    Code::PermissionDenied,
+                ),
+                "DistrictOverview" => {
+                    let d = i
+                        .district_overview(v1::DistrictOverviewRequest {})
+                        .await
+                        .unwrap();
+                    let sees_algebra = d
+                        .get_ref()
+                        .networks
+                        .iter()
+                        .any(|n| n.network_id == "algebra");
+                    let expected_algebra = ROLES[r] != "other-lead" && ROLES[r] != "other-member";
+                    if sees_algebra != expected_algebra {
+                        failures.push(format!(
+                            "DistrictOverview by {role}: algebra shown {sees_algebra}"
+                        ));
+                    }
+                    true
+                }
+                "Chart" => outcome(
+                    i.chart(v1::ChartRequest {
+                        measure_id: measure.clone(),
+                        ..Default::default()
+                    })
+                    .await,
+                    Code::PermissionDenied,
+                ),
+                "Export" => outcome(
+                    i.export(v1::ExportRequest {
+                        table: Some(v1::export_request::Table::Series(series())),
+                        format: v1::ExportFormat::Json as i32,
+                    })
+                    .await,
+                    Code::PermissionDenied,
+                ),
+                other => panic!("no call for {other}"),
+            };
+            if got != expected[r] {
+                failures.push(format!(
+                    "Insight/{rpc} by {role}: expected {}, got {got}",
+                    expected[r]
+                ));
+            }
+        }
     }
     assert!(
         failures.is_empty(),

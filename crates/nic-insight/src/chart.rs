@@ -102,10 +102,12 @@ fn fmt_num(v: f64) -> String {
 #[allow(clippy::too_many_lines)] // one drawing, top to bottom
 fn draw(out: &mut String, spec: &ChartSpec<'_>, x0: f64, y0: f64, w: f64, h: f64, y: (f64, f64)) {
     let s = spec.series;
+    let notes = note_lines(spec, w);
     let left = x0 + 48.0;
     let right = x0 + w - 16.0;
     let top = y0 + 30.0;
-    let bottom = y0 + h - 38.0;
+    #[allow(clippy::cast_precision_loss)]
+    let bottom = y0 + h - 38.0 - 12.0 * (notes.len().saturating_sub(1)) as f64;
     let n = s.points.len();
     #[allow(clippy::cast_precision_loss)]
     let px = |i: usize| {
@@ -141,12 +143,19 @@ fn draw(out: &mut String, spec: &ChartSpec<'_>, x0: f64, y0: f64, w: f64, h: f64
         r#"<line x1="{left:.1}" y1="{bottom:.1}" x2="{right:.1}" y2="{bottom:.1}" class="axis"/>"#
     );
     // Period labels: first, last and a few between.
-    let step = (n / 6).max(1);
+    // About one label per 85 px: a date is some 60 px wide in the tick font.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let fit = (((right - left) / 85.0) as usize).max(2);
+    let step = n.div_ceil(fit).max(1);
     for (i, p) in s.points.iter().enumerate() {
-        if i % step == 0 || i + 1 == n {
+        // The last label ends at its point, so it stays inside the chart; a regular label
+        // closer to it than one step is left out.
+        let last = i + 1 == n;
+        if (i % step == 0 && i + step < n) || last {
+            let anchor = if last && n > 1 { "end" } else { "middle" };
             let _ = writeln!(
                 out,
-                r#"<text x="{:.1}" y="{:.1}" class="tick" text-anchor="middle">{}</text>"#,
+                r#"<text x="{:.1}" y="{:.1}" class="tick" text-anchor="{anchor}">{}</text>"#,
                 px(i),
                 bottom + 16.0,
                 escape(&p.period)
@@ -155,7 +164,7 @@ fn draw(out: &mut String, spec: &ChartSpec<'_>, x0: f64, y0: f64, w: f64, h: f64
     }
     // PDSA cycles at their dates (between the periods around them).
     let days: Vec<Option<i64>> = s.points.iter().map(|p| day_number(&p.period)).collect();
-    for a in &spec.annotations {
+    for (k, a) in spec.annotations.iter().enumerate() {
         let Some(d) = day_number(&a.date) else {
             continue;
         };
@@ -169,7 +178,8 @@ fn draw(out: &mut String, spec: &ChartSpec<'_>, x0: f64, y0: f64, w: f64, h: f64
             escape(&a.label),
             escape(&a.date),
             xx + 3.0,
-            top + 10.0,
+            // Staggered, so cycles close together keep readable labels.
+            top + 10.0 + 11.0 * f64::from(u8::try_from(k % 3).unwrap_or(0)),
             escape(&a.label)
         );
     }
@@ -272,7 +282,28 @@ fn draw(out: &mut String, spec: &ChartSpec<'_>, x0: f64, y0: f64, w: f64, h: f64
         }
     }
     // What fired, in words under the chart.
-    let mut said: Vec<String> = analysis.signals.iter().map(|g| g.detail.clone()).collect();
+    #[allow(clippy::cast_precision_loss)]
+    for (k, line) in notes.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            r#"<text x="{:.1}" y="{:.1}" class="note">{}</text>"#,
+            x0 + 12.0,
+            y0 + h - 6.0 - 12.0 * (notes.len() - 1 - k) as f64,
+            escape(line)
+        );
+    }
+}
+
+/// The findings in words, wrapped to the chart's width (at most 3 lines, the last cut
+/// short with an ellipsis when there is more).
+fn note_lines(spec: &ChartSpec<'_>, width: f64) -> Vec<String> {
+    let s = spec.series;
+    let mut said: Vec<String> = s
+        .analysis
+        .signals
+        .iter()
+        .map(|g| g.detail.clone())
+        .collect();
     said.dedup();
     let hidden = s.points.iter().filter(|p| p.suppressed.is_some()).count();
     if hidden > 0 {
@@ -281,12 +312,37 @@ fn draw(out: &mut String, spec: &ChartSpec<'_>, x0: f64, y0: f64, w: f64, h: f64
     if said.is_empty() {
         said.push("no signal: common-cause variation".into());
     }
-    let _ = writeln!(
-        out,
-        r#"<text x="{left:.1}" y="{:.1}" class="note">{}</text>"#,
-        y0 + h - 6.0,
-        escape(&said.join("; "))
-    );
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let max_chars = ((width - 24.0) / 5.6).max(20.0) as usize;
+    let mut lines: Vec<String> = vec![String::new()];
+    for part in said {
+        let Some(current) = lines.last_mut() else {
+            break;
+        };
+        let sep = if current.is_empty() { "" } else { "; " };
+        if current.chars().count() + sep.len() + part.chars().count() <= max_chars {
+            current.push_str(sep);
+            current.push_str(&part);
+        } else if current.is_empty() {
+            current.push_str(&part);
+        } else {
+            lines.push(part);
+        }
+    }
+    if lines.len() > 3 {
+        lines.truncate(3);
+        lines[2].push_str(" …");
+    }
+    for line in &mut lines {
+        if line.chars().count() > max_chars {
+            *line = line
+                .chars()
+                .take(max_chars.saturating_sub(2))
+                .collect::<String>()
+                + " …";
+        }
+    }
+    lines
 }
 
 const STYLE: &str = "text{font-family:'DejaVu Sans',Arial,sans-serif;fill:#202124}\

@@ -85,7 +85,8 @@ impl Grants {
         })
     }
 
-    fn member_of_site(&self, network: &NetworkId, site: &SiteId) -> bool {
+    /// Whether the member belongs to the site's team (the site-member role there).
+    pub fn member_of_site(&self, network: &NetworkId, site: &SiteId) -> bool {
         self.0.iter().any(
             |g| matches!(g, Grant::SiteMember { network: n, site: s } if n == network && s == site),
         )

@@ -46,7 +46,6 @@ fn every_kind_round_trips() {
                 name: t("Algebra readiness"),
                 sites: vec!["lincoln".into()],
                 equity_focus_groups: vec!["english_learner".into()],
-                min_cell_size: Some(20),
                 equity_codes: vec![EquityCode {
                     id: "sys".into(),
                     dimension: "solution".into(),

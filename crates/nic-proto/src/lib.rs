@@ -49,4 +49,6 @@ pub mod service_names {
     pub const DOCUMENTS: &str = "nic.v1.Documents";
     /// `nic.v1.Directory`.
     pub const DIRECTORY: &str = "nic.v1.Directory";
+    /// `nic.v1.Insight`.
+    pub const INSIGHT: &str = "nic.v1.Insight";
 }

@@ -10,7 +10,7 @@ fn descriptor_set() -> FileDescriptorSet {
 }
 
 #[test]
-fn names_the_three_services() {
+fn names_the_four_services() {
     let set = descriptor_set();
     let mut services: Vec<String> = set
         .file
@@ -27,6 +27,7 @@ fn names_the_three_services() {
         [
             nic_proto::service_names::DIRECTORY,
             nic_proto::service_names::DOCUMENTS,
+            nic_proto::service_names::INSIGHT,
             nic_proto::service_names::SYNC,
         ]
     );

@@ -42,9 +42,6 @@ pub struct NetworkProfile {
     /// The network's equity lens codes.
     #[autosurgeon(missing = "Default::default")]
     pub equity_codes: Vec<EquityCode>,
-    /// The smallest student group shown outside its site (5–30); `None`: the default, 10.
-    #[autosurgeon(missing = "Default::default")]
-    pub min_cell_size: Option<u32>,
 }
 
 /// A comment in a thread.

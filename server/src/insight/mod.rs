@@ -1,0 +1,547 @@
+//! `nic.v1.Insight`: cycles compared across sites, measure series with chart rules and
+//! gaps, network and district overviews, SVG charts and CSV/JSON exports — computed by
+//! `nic-insight` from the documents in the store, honouring rights, with small cells
+//! suppressed for everyone but the members of the site the data belongs to.
+
+mod load;
+mod wire;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use nic_insight::chart::{Annotation, ChartSpec, chart_svg, small_multiples_svg};
+use nic_insight::cycles::{Comparison, CycleInput, compare};
+use nic_insight::series::{ALL, Gap, Series, SiteData, gaps, measure_series};
+use nic_insight::suppress::MinCell;
+use nic_insight::{Label, RuleSet, export};
+use nic_model::schema::driver::ChangeIdea;
+use nic_model::schema::measure::{Direction, MeasureDefinition};
+use nic_model::{DocKind, DocMeta, NetworkId};
+use nic_proto::convert;
+use nic_proto::v1::{self, insight_server};
+use nic_store::{Directory, Store};
+use tonic::{Request, Response, Status};
+
+use crate::auth::{self, Caller};
+use crate::status::{ApiError, blocking};
+
+/// The Insight service.
+pub struct InsightService {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) directory: Arc<dyn Directory>,
+}
+
+/// Everything one request reads, on a blocking thread.
+struct Ctx {
+    store: Arc<dyn Store>,
+    directory: Arc<dyn Directory>,
+    caller: Caller,
+}
+
+/// A measure's series as the caller may see them.
+struct MeasureView {
+    meta: DocMeta,
+    def: MeasureDefinition,
+    min: MinCell,
+    series: Vec<Series>,
+    gaps: Vec<Gap>,
+}
+
+impl Ctx {
+    fn may_read(&self, meta: &DocMeta) -> bool {
+        self.caller.member.grants.may_read(meta)
+    }
+
+    /// The network, which must exist and in which the caller must hold a role.
+    fn network(&self, id: &str) -> Result<nic_model::Network, ApiError> {
+        let id = convert::network_id("network_id", id)?;
+        let network = self
+            .directory
+            .network(&id)?
+            .ok_or_else(|| ApiError::NotFoundWhat(format!("network {id} does not exist")))?;
+        if !self.caller.member.grants.in_network(&id) {
+            return Err(ApiError::PermissionDenied(format!(
+                "you have no role in network {id}; ask its lead to add you"
+            )));
+        }
+        Ok(network)
+    }
+
+    fn min_cell(&self, network: &NetworkId) -> Result<MinCell, ApiError> {
+        Ok(self
+            .directory
+            .network(network)?
+            .and_then(|n| MinCell::new(n.min_cell_size).ok())
+            .unwrap_or_default())
+    }
+
+    fn compare(&self, network: &NetworkId, idea: &str) -> Result<Comparison, ApiError> {
+        if idea.trim().is_empty() {
+            return Err(ApiError::BadRequest(
+                "name the change idea to compare (as the cycles' change_idea_id has it)".into(),
+            ));
+        }
+        let cycles = load::cycles(self.store.as_ref(), network, |m| self.may_read(m))?;
+        let inputs: Vec<CycleInput<'_>> = cycles
+            .iter()
+            .map(|(meta, c)| CycleInput {
+                doc: meta.id.to_string(),
+                site: meta.site.as_ref().map(ToString::to_string),
+                cycle: c,
+            })
+            .collect();
+        Ok(compare(idea, &inputs))
+    }
+
+    fn measure(
+        &self,
+        measure: &str,
+        rule_set: RuleSet,
+        focal: &str,
+        reference: nic_insight::series::Reference,
+    ) -> Result<MeasureView, ApiError> {
+        let id = convert::doc_id("measure_id", measure)?;
+        let (meta, def) =
+            load::one::<MeasureDefinition>(self.store.as_ref(), id, DocKind::MeasureDefinition)?;
+        if !self.may_read(&meta) {
+            return Err(ApiError::PermissionDenied(format!(
+                "you may not read measure {id}; ask a network lead for access"
+            )));
+        }
+        let network = meta.network.clone();
+        let min = self.min_cell(&network)?;
+        // Every site's data counts, readable by the caller or not: what others see of it is
+        // the suppressed view below, which is what a network shares.
+        let data = load::measure_data(self.store.as_ref(), &network, id)?;
+        let sites: Vec<SiteData<'_>> = data
+            .iter()
+            .map(|(m, d)| SiteData {
+                site: m
+                    .site
+                    .as_ref()
+                    .map_or_else(|| "network".to_owned(), ToString::to_string),
+                data: d,
+            })
+            .collect();
+        let raw: BTreeSet<String> = data
+            .iter()
+            .filter_map(|(m, _)| m.site.as_ref())
+            .filter(|s| self.caller.member.grants.member_of_site(&network, s))
+            .map(ToString::to_string)
+            .collect();
+        let series = measure_series(&def, &sites, &raw, min, rule_set);
+        let gaps = if focal.is_empty() {
+            Vec::new()
+        } else {
+            gaps(&series, focal, reference, def.direction)
+        };
+        Ok(MeasureView {
+            meta,
+            def,
+            min,
+            series,
+            gaps,
+        })
+    }
+
+    fn overview(&self, network: &NetworkId) -> Result<v1::NetworkOverview, ApiError> {
+        let store = self.store.as_ref();
+        let cycles = load::cycles(store, network, |m| self.may_read(m))?;
+        let ideas: BTreeSet<String> = cycles
+            .iter()
+            .map(|(_, c)| c.change_idea_id.clone())
+            .filter(|i| !i.is_empty())
+            .collect();
+        let idea_docs: Vec<(DocMeta, ChangeIdea)> =
+            load::all(store, network, DocKind::ChangeIdea, |m| self.may_read(m))?;
+        let mut change_ideas = Vec::new();
+        for idea in ideas {
+            let c = self.compare(network, &idea)?;
+            let title = idea_docs
+                .iter()
+                .find(|(m, d)| m.id.to_string() == idea || d.title.as_str() == idea)
+                .map(|(_, d)| d.title.as_str().to_owned())
+                .unwrap_or_default();
+            let w = wire::comparison(&c);
+            change_ideas.push(v1::ChangeIdeaStatus {
+                change_idea: idea,
+                title,
+                sites: w
+                    .sites
+                    .iter()
+                    .map(|s| v1::SiteStatus {
+                        site_id: s.site_id.clone(),
+                        status: s.status.clone(),
+                    })
+                    .collect(),
+                decisions: w.decisions,
+            });
+        }
+        let mut measures = Vec::new();
+        for meta in load::metas(store, network, DocKind::MeasureDefinition)? {
+            if !self.may_read(&meta) {
+                continue;
+            }
+            let Ok(view) = self.measure(
+                &meta.id.to_string(),
+                RuleSet::Ihi,
+                "",
+                nic_insight::series::Reference::All,
+            ) else {
+                continue;
+            };
+            let sites_with = |label: Label| {
+                view.series
+                    .iter()
+                    .filter(|s| s.group == ALL)
+                    .filter(|s| s.analysis.signals.iter().any(|g| g.label == label))
+                    .map(|s| s.site.clone())
+                    .collect()
+            };
+            measures.push(v1::MeasureStatus {
+                measure_id: meta.id.to_string(),
+                name: view.def.name.as_str().to_owned(),
+                improvement_sites: sites_with(Label::Improvement),
+                concern_sites: sites_with(Label::Concern),
+            });
+        }
+        Ok(v1::NetworkOverview {
+            network_id: network.to_string(),
+            change_ideas,
+            measures,
+            cycles: u32::try_from(cycles.len()).unwrap_or(u32::MAX),
+        })
+    }
+
+    fn district(&self) -> Result<v1::DistrictOverview, ApiError> {
+        let mut networks = Vec::new();
+        let mut codes: BTreeMap<String, u32> = BTreeMap::new();
+        for n in self.directory.networks()? {
+            if !self.caller.member.grants.in_network(&n.id) {
+                continue;
+            }
+            networks.push(self.overview(&n.id)?);
+            for code in load::equity_codes(self.store.as_ref(), &n.id, &|m| self.may_read(m))? {
+                *codes.entry(code).or_default() += 1;
+            }
+        }
+        let mut equity_codes: Vec<v1::CodeCount> = codes
+            .into_iter()
+            .map(|(code, count)| v1::CodeCount { code, count })
+            .collect();
+        equity_codes.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.code.cmp(&b.code)));
+        Ok(v1::DistrictOverview {
+            networks,
+            equity_codes,
+        })
+    }
+
+    fn chart(&self, r: &v1::ChartRequest) -> Result<String, ApiError> {
+        let rule_set = wire::rule_set(r.rule_set);
+        let view = self.measure(
+            &r.measure_id,
+            rule_set,
+            "",
+            nic_insight::series::Reference::All,
+        )?;
+        let group = if r.group.is_empty() {
+            ALL
+        } else {
+            r.group.as_str()
+        };
+        let name = view.def.name.as_str().to_owned();
+        let cycles = load::cycles(self.store.as_ref(), &view.meta.network, |m| {
+            self.may_read(m)
+        })?;
+        let annotations = |site: &str| -> Vec<Annotation> {
+            cycles
+                .iter()
+                .filter(|(m, _)| m.site.as_ref().is_some_and(|s| s.as_str() == site))
+                .filter_map(|(_, c)| {
+                    Some(Annotation {
+                        date: c.planned_start.clone()?,
+                        label: format!(
+                            "C{} {}{}",
+                            c.cycle_number,
+                            c.change_idea_id,
+                            c.act
+                                .decision
+                                .map(|d| format!(" ({})", format!("{d:?}").to_lowercase()))
+                                .unwrap_or_default()
+                        ),
+                    })
+                })
+                .collect()
+        };
+        let mut chosen: Vec<&Series> = view
+            .series
+            .iter()
+            .filter(|s| s.group == group && (r.site_id.is_empty() || s.site == r.site_id))
+            .collect();
+        chosen.sort_by(|a, b| a.site.cmp(&b.site));
+        if chosen.is_empty() {
+            return Err(ApiError::NotFoundWhat(format!(
+                "measure {} has no data for group {group}{}",
+                view.meta.id,
+                if r.site_id.is_empty() {
+                    String::new()
+                } else {
+                    format!(" at site {}", r.site_id)
+                }
+            )));
+        }
+        let specs: Vec<ChartSpec<'_>> = chosen
+            .iter()
+            .map(|s| ChartSpec {
+                title: format!("{name} — {} ({})", s.site, s.group),
+                unit: view.def.unit.clone(),
+                series: s,
+                annotations: annotations(&s.site),
+            })
+            .collect();
+        Ok(if r.site_id.is_empty() {
+            small_multiples_svg(&format!("{name}, {group}, by site"), &specs, 2)
+        } else {
+            chart_svg(&specs[0])
+        })
+    }
+
+    fn export(&self, r: &v1::ExportRequest) -> Result<v1::ExportResponse, ApiError> {
+        let json = v1::ExportFormat::try_from(r.format) == Ok(v1::ExportFormat::Json);
+        let to_json = |v: &dyn erased::Json| v.json();
+        let (stem, csv, json_text) = match &r.table {
+            Some(v1::export_request::Table::Cycles(c)) => {
+                let network = self.network(&c.network_id)?;
+                let cmp = self.compare(&network.id, &c.change_idea)?;
+                (
+                    format!("cycles-{}", c.change_idea),
+                    export::comparison_csv(&cmp),
+                    to_json(&cmp),
+                )
+            }
+            Some(v1::export_request::Table::Series(s)) => {
+                let view = self.measure(
+                    &s.measure_id,
+                    wire::rule_set(s.rule_set),
+                    &s.focal_group,
+                    wire::reference(s.gap_reference),
+                )?;
+                let series: Vec<Series> = view
+                    .series
+                    .into_iter()
+                    .filter(|x| s.group.is_empty() || x.group == s.group)
+                    .collect();
+                let csv = if s.focal_group.is_empty() {
+                    export::series_csv(&series)
+                } else {
+                    export::gaps_csv(&view.gaps)
+                };
+                let whole = SeriesExport {
+                    measure_id: view.meta.id.to_string(),
+                    min_cell_size: view.min.get(),
+                    series,
+                    gaps: view.gaps,
+                };
+                (format!("series-{}", view.meta.id), csv, to_json(&whole))
+            }
+            Some(v1::export_request::Table::Overview(o)) => {
+                let network = self.network(&o.network_id)?;
+                let overview = self.overview(&network.id)?;
+                let mut csv = String::from("change_idea,title,site,status\n");
+                for idea in &overview.change_ideas {
+                    for s in &idea.sites {
+                        csv.push_str(&format!(
+                            "{},{},{},{}\n",
+                            csv_field(&idea.change_idea),
+                            csv_field(&idea.title),
+                            csv_field(&s.site_id),
+                            s.status
+                        ));
+                    }
+                }
+                let json = serde_json::json!({
+                    "network_id": overview.network_id,
+                    "cycles": overview.cycles,
+                    "change_ideas": overview.change_ideas.iter().map(|i| serde_json::json!({
+                        "change_idea": i.change_idea,
+                        "title": i.title,
+                        "sites": i.sites.iter().map(|s| serde_json::json!({"site": s.site_id, "status": s.status})).collect::<Vec<_>>(),
+                    })).collect::<Vec<_>>(),
+                    "measures": overview.measures.iter().map(|m| serde_json::json!({
+                        "measure_id": m.measure_id,
+                        "name": m.name,
+                        "improvement_sites": m.improvement_sites,
+                        "concern_sites": m.concern_sites,
+                    })).collect::<Vec<_>>(),
+                });
+                (
+                    format!("overview-{}", network.id),
+                    csv,
+                    serde_json::to_string_pretty(&json).unwrap_or_default(),
+                )
+            }
+            None => {
+                return Err(ApiError::BadRequest(
+                    "say which table to export: cycles, series or overview".into(),
+                ));
+            }
+        };
+        Ok(if json {
+            v1::ExportResponse {
+                content_type: "application/json".into(),
+                data: json_text.into_bytes(),
+                filename: format!("{stem}.json"),
+            }
+        } else {
+            v1::ExportResponse {
+                content_type: "text/csv".into(),
+                data: csv.into_bytes(),
+                filename: format!("{stem}.csv"),
+            }
+        })
+    }
+}
+
+/// The series export's JSON shape.
+#[derive(serde::Serialize)]
+struct SeriesExport {
+    measure_id: String,
+    min_cell_size: u32,
+    series: Vec<Series>,
+    gaps: Vec<Gap>,
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// JSON for the export's values without naming each type at the call site.
+mod erased {
+    /// A value that renders as pretty JSON.
+    pub(super) trait Json {
+        fn json(&self) -> String;
+    }
+
+    impl<T: serde::Serialize> Json for T {
+        fn json(&self) -> String {
+            serde_json::to_string_pretty(self).unwrap_or_default()
+        }
+    }
+}
+
+impl InsightService {
+    async fn run<T: Send + 'static>(
+        &self,
+        caller: Caller,
+        f: impl FnOnce(&Ctx) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, Status> {
+        let ctx = Ctx {
+            store: self.store.clone(),
+            directory: self.directory.clone(),
+            caller,
+        };
+        Ok(blocking(move || f(&ctx)).await?)
+    }
+}
+
+#[tonic::async_trait]
+impl insight_server::Insight for InsightService {
+    async fn compare_cycles(
+        &self,
+        request: Request<v1::CompareCyclesRequest>,
+    ) -> Result<Response<v1::CycleComparison>, Status> {
+        let caller = auth::caller(&request)?;
+        let r = request.into_inner();
+        let c = self
+            .run(caller, move |ctx| {
+                let network = ctx.network(&r.network_id)?;
+                ctx.compare(&network.id, &r.change_idea)
+            })
+            .await?;
+        Ok(Response::new(wire::comparison(&c)))
+    }
+
+    async fn measure_series(
+        &self,
+        request: Request<v1::MeasureSeriesRequest>,
+    ) -> Result<Response<v1::MeasureSeriesResponse>, Status> {
+        let caller = auth::caller(&request)?;
+        let r = request.into_inner();
+        let group = r.group.clone();
+        let view = self
+            .run(caller, move |ctx| {
+                ctx.measure(
+                    &r.measure_id,
+                    wire::rule_set(r.rule_set),
+                    &r.focal_group,
+                    wire::reference(r.gap_reference),
+                )
+            })
+            .await?;
+        Ok(Response::new(v1::MeasureSeriesResponse {
+            measure_id: view.meta.id.to_string(),
+            name: view.def.name.as_str().to_owned(),
+            unit: view.def.unit.clone(),
+            direction: match view.def.direction {
+                Direction::Up => "up".into(),
+                Direction::Down => "down".into(),
+            },
+            min_cell_size: view.min.get(),
+            series: view
+                .series
+                .iter()
+                .filter(|s| group.is_empty() || s.group == group)
+                .map(wire::series)
+                .collect(),
+            gaps: view.gaps.iter().map(wire::gap).collect(),
+        }))
+    }
+
+    async fn network_overview(
+        &self,
+        request: Request<v1::NetworkOverviewRequest>,
+    ) -> Result<Response<v1::NetworkOverview>, Status> {
+        let caller = auth::caller(&request)?;
+        let r = request.into_inner();
+        let o = self
+            .run(caller, move |ctx| {
+                let network = ctx.network(&r.network_id)?;
+                ctx.overview(&network.id)
+            })
+            .await?;
+        Ok(Response::new(o))
+    }
+
+    async fn district_overview(
+        &self,
+        request: Request<v1::DistrictOverviewRequest>,
+    ) -> Result<Response<v1::DistrictOverview>, Status> {
+        let caller = auth::caller(&request)?;
+        Ok(Response::new(self.run(caller, |ctx| ctx.district()).await?))
+    }
+
+    async fn chart(
+        &self,
+        request: Request<v1::ChartRequest>,
+    ) -> Result<Response<v1::ChartResponse>, Status> {
+        let caller = auth::caller(&request)?;
+        let r = request.into_inner();
+        let svg = self.run(caller, move |ctx| ctx.chart(&r)).await?;
+        Ok(Response::new(v1::ChartResponse { svg }))
+    }
+
+    async fn export(
+        &self,
+        request: Request<v1::ExportRequest>,
+    ) -> Result<Response<v1::ExportResponse>, Status> {
+        let caller = auth::caller(&request)?;
+        let r = request.into_inner();
+        Ok(Response::new(
+            self.run(caller, move |ctx| ctx.export(&r)).await?,
+        ))
+    }
+}

@@ -164,7 +164,10 @@ async fn nic(dir: &std::path::Path) -> Nic {
             &jo,
             30,
             0.0,
-            vec![(1, "2026-09-22", Decision::Abandon)],
+            vec![
+                (1, "2026-09-22", Decision::Adapt),
+                (2, "2026-10-20", Decision::Abandon),
+            ],
         ),
     ];
     for (site, token, el, lift, cycles) in schools {
@@ -255,12 +258,12 @@ async fn insight_compares_cycles_and_series_with_small_groups_suppressed() {
         statuses,
         [
             ("adams", "adopted", 3),
-            ("jefferson", "abandoned", 1),
+            ("jefferson", "abandoned", 2),
             ("lincoln", "adopted", 2)
         ]
     );
     let d = cmp.decisions.unwrap();
-    assert_eq!((d.adopt, d.adapt, d.abandon, d.open), (2, 3, 1, 0));
+    assert_eq!((d.adopt, d.adapt, d.abandon, d.open), (2, 4, 1, 0));
     let lincoln = &cmp.sites[2];
     assert_eq!(lincoln.days_to_adoption, Some(28));
     assert_eq!(lincoln.cycles[1].predictions[0].prediction, "20 of 28");
@@ -396,7 +399,7 @@ async fn insight_compares_cycles_and_series_with_small_groups_suppressed() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(overview.cycles, 6);
+    assert_eq!(overview.cycles, 7);
     assert_eq!(overview.change_ideas.len(), 1);
     assert_eq!(overview.measures.len(), 1);
     assert!(
@@ -410,6 +413,40 @@ async fn insight_compares_cycles_and_series_with_small_groups_suppressed() {
         .unwrap()
         .into_inner();
     assert_eq!(district.networks.len(), 1);
+
+    // Every other table exports too, in both formats.
+    use v1::export_request::Table;
+    let tables = [
+        Table::Cycles(v1::CompareCyclesRequest {
+            network_id: "algebra".into(),
+            change_idea: "number-talks".into(),
+        }),
+        Table::Overview(v1::NetworkOverviewRequest {
+            network_id: "algebra".into(),
+        }),
+        Table::District(v1::DistrictOverviewRequest {}),
+    ];
+    for table in tables {
+        for format in [v1::ExportFormat::Csv, v1::ExportFormat::Json] {
+            let file = otto
+                .export(v1::ExportRequest {
+                    table: Some(table.clone()),
+                    format: format as i32,
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            let text = String::from_utf8(file.data).unwrap();
+            if format == v1::ExportFormat::Json {
+                serde_json::from_str::<serde_json::Value>(&text).unwrap();
+                assert_eq!(file.content_type, "application/json");
+            } else {
+                assert_eq!(file.content_type, "text/csv");
+                assert!(text.lines().count() > 1, "{}: {text}", file.filename);
+            }
+            assert!(text.contains("lincoln"), "{}: {text}", file.filename);
+        }
+    }
 }
 
 /// Lincoln's English-learner rows in an export carry no value and no count.

@@ -347,42 +347,29 @@ impl Ctx {
             Some(v1::export_request::Table::Overview(o)) => {
                 let network = self.network(&o.network_id)?;
                 let overview = self.overview(&network.id)?;
-                let mut csv = String::from("change_idea,title,site,status\n");
-                for idea in &overview.change_ideas {
-                    for s in &idea.sites {
-                        csv.push_str(&format!(
-                            "{},{},{},{}\n",
-                            csv_field(&idea.change_idea),
-                            csv_field(&idea.title),
-                            csv_field(&s.site_id),
-                            s.status
-                        ));
-                    }
-                }
-                let json = serde_json::json!({
-                    "network_id": overview.network_id,
-                    "cycles": overview.cycles,
-                    "change_ideas": overview.change_ideas.iter().map(|i| serde_json::json!({
-                        "change_idea": i.change_idea,
-                        "title": i.title,
-                        "sites": i.sites.iter().map(|s| serde_json::json!({"site": s.site_id, "status": s.status})).collect::<Vec<_>>(),
-                    })).collect::<Vec<_>>(),
-                    "measures": overview.measures.iter().map(|m| serde_json::json!({
-                        "measure_id": m.measure_id,
-                        "name": m.name,
-                        "improvement_sites": m.improvement_sites,
-                        "concern_sites": m.concern_sites,
-                    })).collect::<Vec<_>>(),
-                });
                 (
                     format!("overview-{}", network.id),
-                    csv,
-                    serde_json::to_string_pretty(&json).unwrap_or_default(),
+                    overview_csv(std::slice::from_ref(&overview)),
+                    pretty(&overview_json(&overview)),
+                )
+            }
+            Some(v1::export_request::Table::District(_)) => {
+                let district = self.district()?;
+                let json = serde_json::json!({
+                    "networks": district.networks.iter().map(overview_json).collect::<Vec<_>>(),
+                    "equity_codes": district.equity_codes.iter()
+                        .map(|c| serde_json::json!({"code": c.code, "count": c.count}))
+                        .collect::<Vec<_>>(),
+                });
+                (
+                    "district".to_owned(),
+                    overview_csv(&district.networks),
+                    pretty(&json),
                 )
             }
             None => {
                 return Err(ApiError::BadRequest(
-                    "say which table to export: cycles, series or overview".into(),
+                    "say which table to export: cycles, series, overview or district".into(),
                 ));
             }
         };
@@ -409,6 +396,50 @@ struct SeriesExport {
     min_cell_size: u32,
     series: Vec<Series>,
     gaps: Vec<Gap>,
+}
+
+fn pretty(v: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_default()
+}
+
+/// Overviews as rows: network, change idea, title, site, status.
+fn overview_csv(overviews: &[v1::NetworkOverview]) -> String {
+    let mut csv = String::from("network,change_idea,title,site,status\n");
+    for o in overviews {
+        for idea in &o.change_ideas {
+            for s in &idea.sites {
+                csv.push_str(&format!(
+                    "{},{},{},{},{}\n",
+                    csv_field(&o.network_id),
+                    csv_field(&idea.change_idea),
+                    csv_field(&idea.title),
+                    csv_field(&s.site_id),
+                    s.status
+                ));
+            }
+        }
+    }
+    csv
+}
+
+fn overview_json(o: &v1::NetworkOverview) -> serde_json::Value {
+    serde_json::json!({
+        "network_id": o.network_id,
+        "cycles": o.cycles,
+        "change_ideas": o.change_ideas.iter().map(|i| serde_json::json!({
+            "change_idea": i.change_idea,
+            "title": i.title,
+            "sites": i.sites.iter()
+                .map(|s| serde_json::json!({"site": s.site_id, "status": s.status}))
+                .collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "measures": o.measures.iter().map(|m| serde_json::json!({
+            "measure_id": m.measure_id,
+            "name": m.name,
+            "improvement_sites": m.improvement_sites,
+            "concern_sites": m.concern_sites,
+        })).collect::<Vec<_>>(),
+    })
 }
 
 fn csv_field(s: &str) -> String {

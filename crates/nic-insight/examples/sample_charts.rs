@@ -5,10 +5,10 @@
 
 use std::path::PathBuf;
 
+use nic_insight::RuleSet;
 use nic_insight::chart::{Annotation, ChartSpec, chart_svg, small_multiples_svg};
 use nic_insight::series::{Series, SeriesPoint};
 use nic_insight::suppress::Suppressed;
-use nic_insight::{RuleSet, analyse};
 use nic_model::schema::measure::Direction;
 
 fn series(site: &str, values: &[Option<f64>], set: RuleSet) -> Series {
@@ -31,13 +31,7 @@ fn series(site: &str, values: &[Option<f64>], set: RuleSet) -> Series {
             suppressed: v.is_none().then_some(Suppressed::SmallCell { min: 10 }),
         })
         .collect();
-    let shown: Vec<f64> = values.iter().flatten().copied().collect();
-    Series {
-        site: site.into(),
-        group: "all".into(),
-        points,
-        analysis: analyse(&shown, Direction::Up, set),
-    }
+    Series::new(site, "all", points, Direction::Up, set)
 }
 
 fn weekly(base: f64, lift: f64, skip: &[usize]) -> Vec<Option<f64>> {

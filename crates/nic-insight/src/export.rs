@@ -57,12 +57,7 @@ pub fn signals_csv(series: &[Series]) -> String {
         &["site", "group", "rule", "label", "from", "to", "detail"].map(String::from),
     );
     for s in series {
-        let shown: Vec<&str> = s
-            .points
-            .iter()
-            .filter(|p| p.value.is_some())
-            .map(|p| p.period.as_str())
-            .collect();
+        let shown = s.shown_periods();
         for g in &s.analysis.signals {
             let period = |k: Option<&usize>| {
                 k.and_then(|&k| shown.get(k))

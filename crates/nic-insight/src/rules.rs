@@ -144,6 +144,23 @@ fn side_word(side: Side) -> &'static str {
     }
 }
 
+/// The points outside the process limits: index, value and side.
+fn beyond_limits(values: &[f64], limits: &Limits) -> Vec<(usize, f64, Side)> {
+    values
+        .iter()
+        .enumerate()
+        .filter_map(|(i, &v)| {
+            if v > limits.upper {
+                Some((i, v, Side::Above))
+            } else if v < limits.lower {
+                Some((i, v, Side::Below))
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
 /// XmR limits from the values (at least 2).
 pub fn xmr_limits(values: &[f64]) -> Option<Limits> {
     if values.len() < 2 {
@@ -256,14 +273,7 @@ fn ihi(
         ));
     }
     if let Some(limits) = a.limits {
-        for (i, &v) in values.iter().enumerate() {
-            let side = if v > limits.upper {
-                Side::Above
-            } else if v < limits.lower {
-                Side::Below
-            } else {
-                continue;
-            };
+        for (i, v, side) in beyond_limits(values, &limits) {
             a.signals.push(Signal {
                 rule: Rule::AstronomicalPoint,
                 points: vec![i],
@@ -338,14 +348,7 @@ fn xmr(values: &[f64], direction: Direction, a: &mut Analysis) {
     let Some(limits) = a.limits else {
         return;
     };
-    for (i, &v) in values.iter().enumerate() {
-        let side = if v > limits.upper {
-            Side::Above
-        } else if v < limits.lower {
-            Side::Below
-        } else {
-            continue;
-        };
+    for (i, v, side) in beyond_limits(values, &limits) {
         a.signals.push(Signal {
             rule: Rule::OutsideLimits,
             points: vec![i],

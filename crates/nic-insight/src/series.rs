@@ -49,6 +49,42 @@ pub struct Series {
     pub analysis: Analysis,
 }
 
+impl Series {
+    /// A series from its points, the rules applied to the shown ones (hidden points are
+    /// left out, and a warning says how many).
+    pub fn new(
+        site: impl Into<String>,
+        group: impl Into<String>,
+        points: Vec<SeriesPoint>,
+        direction: Direction,
+        rule_set: RuleSet,
+    ) -> Series {
+        let shown: Vec<f64> = points.iter().filter_map(|p| p.value).collect();
+        let mut analysis = analyse(&shown, direction, rule_set);
+        let hidden = points.iter().filter(|p| p.suppressed.is_some()).count();
+        if hidden > 0 {
+            analysis.warnings.push(format!(
+                "{hidden} suppressed point(s) left out of the analysis"
+            ));
+        }
+        Series {
+            site: site.into(),
+            group: group.into(),
+            points,
+            analysis,
+        }
+    }
+
+    /// The periods of the shown points, in order: what a signal's point indices refer to.
+    pub fn shown_periods(&self) -> Vec<&str> {
+        self.points
+            .iter()
+            .filter(|p| p.value.is_some())
+            .map(|p| p.period.as_str())
+            .collect()
+    }
+}
+
 /// The value a point stands for under the measure's scoring.
 pub fn point_value(def: &MeasureDefinition, p: &Point) -> Option<f64> {
     let v = match def.scoring {
@@ -160,20 +196,13 @@ pub fn measure_series(
                     }
                 })
                 .collect();
-            let shown: Vec<f64> = points.iter().filter_map(|p| p.value).collect();
-            let mut analysis = analyse(&shown, def.direction, rule_set);
-            let hidden = points.iter().filter(|p| p.suppressed.is_some()).count();
-            if hidden > 0 {
-                analysis.warnings.push(format!(
-                    "{hidden} suppressed point(s) left out of the analysis"
-                ));
-            }
-            out.push(Series {
-                site: site.site.clone(),
+            out.push(Series::new(
+                site.site.clone(),
                 group,
                 points,
-                analysis,
-            });
+                def.direction,
+                rule_set,
+            ));
         }
     }
     out

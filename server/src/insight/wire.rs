@@ -128,12 +128,7 @@ fn analysis(a: &Analysis, shown_periods: &[&str]) -> v1::Analysis {
 }
 
 pub(crate) fn series(s: &Series) -> v1::Series {
-    let shown: Vec<&str> = s
-        .points
-        .iter()
-        .filter(|p| p.value.is_some())
-        .map(|p| p.period.as_str())
-        .collect();
+    let shown = s.shown_periods();
     v1::Series {
         site_id: s.site.clone(),
         group: s.group.clone(),

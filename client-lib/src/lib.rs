@@ -83,7 +83,7 @@ mod typed;
 use std::time::Duration;
 
 use nic_model::{DocMeta, DocumentId, PeerId};
-use nic_store::{ListFilter, MemStore, SledStore, Store};
+use nic_store::{MemStore, SledStore, Store};
 use nic_sync::Notification;
 use nic_sync::automerge::{ActorId, Automerge, ChangeHash};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
@@ -94,6 +94,7 @@ use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 pub use config::{Backoff, ReplicaConfig, Storage, Tls};
 pub use error::ClientError;
 pub use events::{ChangeEvent, ChangeInfo, Missed, Origin};
+pub use nic_store::ListFilter;
 pub use nic_sync::Target;
 pub use nic_sync::automerge;
 pub use status::{Connection, DocStatus, Status, SyncState, WireStats};

@@ -164,7 +164,12 @@ fn draw(out: &mut String, spec: &ChartSpec<'_>, x0: f64, y0: f64, w: f64, h: f64
     }
     // PDSA cycles at their dates (between the periods around them).
     let days: Vec<Option<i64>> = s.points.iter().map(|p| day_number(&p.period)).collect();
-    for (k, a) in spec.annotations.iter().enumerate() {
+    // In date order, staggered over five rows; a narrow chart (small multiples) shows only
+    // the cycle's number, with the whole label in its tooltip.
+    let mut annotations: Vec<&Annotation> = spec.annotations.iter().collect();
+    annotations.sort_by(|a, b| a.date.cmp(&b.date));
+    let narrow = w < 500.0;
+    for (k, a) in annotations.into_iter().enumerate() {
         let Some(d) = day_number(&a.date) else {
             continue;
         };
@@ -178,9 +183,12 @@ fn draw(out: &mut String, spec: &ChartSpec<'_>, x0: f64, y0: f64, w: f64, h: f64
             escape(&a.label),
             escape(&a.date),
             xx + 3.0,
-            // Staggered, so cycles close together keep readable labels.
-            top + 10.0 + 11.0 * f64::from(u8::try_from(k % 3).unwrap_or(0)),
-            escape(&a.label)
+            top + 10.0 + 11.0 * f64::from(u8::try_from(k % 5).unwrap_or(0)),
+            escape(if narrow {
+                a.label.split_whitespace().next().unwrap_or("")
+            } else {
+                &a.label
+            })
         );
     }
     // Centre line and limits.

@@ -1,0 +1,403 @@
+//! Documents: list and show what you may read; create an aim, a change idea, a measure.
+
+use clap::{Subcommand, ValueEnum};
+use nic_client::automerge::Automerge;
+use nic_model::schema::{self, Text};
+use nic_model::schema::{aim::Aim, driver::ChangeIdea, measure, pdsa::PdsaCycle};
+use nic_model::{DocKind, DocumentId};
+use nic_proto::{convert, v1};
+use serde_json::json;
+
+use crate::error::{CliError, Exit};
+use crate::output::Out;
+use crate::session::{Session, settle_writes};
+
+/// `nic docs …`
+#[derive(Subcommand)]
+pub enum DocsCmd {
+    /// List the network's documents you may read.
+    List {
+        /// Only this kind, e.g. pdsa_cycle, aim, change_idea, measure_definition.
+        #[arg(long)]
+        kind: Option<String>,
+    },
+    /// Show one document in readable form.
+    Show {
+        /// The document's id.
+        doc: String,
+    },
+}
+
+/// `nic aim …`
+#[derive(Subcommand)]
+pub enum AimCmd {
+    /// Create the network's aim.
+    Create {
+        /// The aim statement: what, how much, by when, for whom.
+        statement: String,
+        /// Where things stand now.
+        #[arg(long)]
+        baseline: Option<f64>,
+        /// The target.
+        #[arg(long)]
+        target: Option<f64>,
+        /// The unit of baseline and target, e.g. %.
+        #[arg(long, default_value = "")]
+        unit: String,
+        /// By when, YYYY-MM-DD.
+        #[arg(long)]
+        by_when: Option<String>,
+        /// For whom (student groups), repeatable.
+        #[arg(long = "for")]
+        for_whom: Vec<String>,
+    },
+}
+
+/// `nic idea …`
+#[derive(Subcommand)]
+pub enum IdeaCmd {
+    /// Create a change idea.
+    Create {
+        /// Its title.
+        title: String,
+        /// What it is and how to try it.
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+}
+
+/// Which way is better.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum DirectionArg {
+    /// Higher is better.
+    Up,
+    /// Lower is better.
+    Down,
+}
+
+/// How a value is computed.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ScoringArg {
+    /// Numerator over denominator, shown in %.
+    Proportion,
+    /// Numerator over denominator.
+    Ratio,
+    /// A count.
+    Count,
+    /// A measured value.
+    Continuous,
+}
+
+/// `nic measure …`
+#[derive(Subcommand)]
+pub enum MeasureCmd {
+    /// Create a measure definition (network level).
+    Create {
+        /// Its name.
+        name: String,
+        /// What is counted on top (the operational definition).
+        #[arg(long)]
+        numerator: String,
+        /// What it is counted out of.
+        #[arg(long, default_value = "")]
+        denominator: String,
+        /// How a value is computed.
+        #[arg(long, value_enum, default_value = "proportion")]
+        scoring: ScoringArg,
+        /// Which way is better.
+        #[arg(long, value_enum, default_value = "up")]
+        direction: DirectionArg,
+        /// Student-group dimensions it is broken down by, repeatable.
+        #[arg(long = "group-dimension")]
+        dimensions: Vec<String>,
+    },
+}
+
+fn kind(s: &str) -> Result<DocKind, CliError> {
+    s.parse::<DocKind>()
+        .map_err(|e| CliError::invalid(e.to_string()))
+}
+
+/// `nic docs …`
+pub async fn docs(out: Out, network: Option<&str>, c: DocsCmd) -> Result<(), CliError> {
+    let mut session = Session::load()?;
+    match c {
+        DocsCmd::List { kind: k } => {
+            let network = session.config.network(network)?;
+            let filter = k.as_deref().map(kind).transpose()?;
+            let mut rows = Vec::new();
+            let mut page_token = String::new();
+            let mut docs = session.documents().await?;
+            loop {
+                let page = docs
+                    .list(v1::ListDocumentsRequest {
+                        network_id: network.to_string(),
+                        kind: filter.map_or(0, |k| convert::kind_to_wire(k) as i32),
+                        page_size: 1000,
+                        page_token,
+                        ..Default::default()
+                    })
+                    .await?
+                    .into_inner();
+                for m in page.documents {
+                    let meta = convert::meta(&m)
+                        .map_err(|e| CliError::new(Exit::Failure, e.to_string()))?;
+                    rows.push(vec![
+                        meta.id.to_string(),
+                        meta.kind.as_str().to_owned(),
+                        meta.site.map(|s| s.to_string()).unwrap_or_default(),
+                        meta.title,
+                    ]);
+                }
+                if page.next_page_token.is_empty() {
+                    break;
+                }
+                page_token = page.next_page_token;
+            }
+            out.table(&["id", "kind", "site", "title"], &rows);
+        }
+        DocsCmd::Show { doc } => {
+            let id: DocumentId = doc.parse()?;
+            let got = session
+                .documents()
+                .await?
+                .get(v1::GetDocumentRequest {
+                    doc_id: id.to_string(),
+                })
+                .await?
+                .into_inner();
+            let meta = convert::meta(&got.meta.unwrap_or_default())
+                .map_err(|e| CliError::new(Exit::Failure, e.to_string()))?;
+            let am = Automerge::load(&got.document).map_err(|e| {
+                CliError::new(
+                    Exit::Failure,
+                    format!("the hub sent a document that does not load: {e}"),
+                )
+            })?;
+            show(out, &meta, &am)?;
+        }
+    }
+    Ok(())
+}
+
+fn read<T: autosurgeon::Hydrate>(am: &Automerge, kind: DocKind) -> Result<T, CliError> {
+    schema::read(am, kind).map_err(|e| CliError::invalid(e.to_string()))
+}
+
+fn show(out: Out, meta: &nic_model::DocMeta, am: &Automerge) -> Result<(), CliError> {
+    let head = format!(
+        "{} — {} ({}{})",
+        meta.title,
+        meta.kind.as_str(),
+        meta.network,
+        meta.site
+            .as_ref()
+            .map(|s| format!(", {s}"))
+            .unwrap_or_default()
+    );
+    match meta.kind {
+        DocKind::PdsaCycle => {
+            let c: PdsaCycle = read(am, meta.kind)?;
+            let mut text = format!(
+                "{head}\nchange idea: {}   cycle {}   purpose: {:?}\nplanned: {} to {}\nplan: {}\n",
+                c.change_idea_id,
+                c.cycle_number,
+                c.purpose,
+                c.planned_start.as_deref().unwrap_or("?"),
+                c.planned_end.as_deref().unwrap_or("?"),
+                c.plan.objective.as_str()
+            );
+            for q in &c.plan.questions {
+                let result = c
+                    .study
+                    .results
+                    .iter()
+                    .find(|r| r.question_id == q.id)
+                    .map_or("", |r| r.result.as_str());
+                text.push_str(&format!(
+                    "  question: {}\n    predicted: {}\n    found: {}\n",
+                    q.question.as_str(),
+                    q.prediction.as_str(),
+                    result
+                ));
+            }
+            text.push_str(&format!(
+                "do: {}\nstudy: {}\nact: {} {}",
+                c.do_.what_happened.as_str(),
+                c.study.learning.as_str(),
+                c.act
+                    .decision
+                    .map(|d| format!("{d:?}").to_lowercase())
+                    .unwrap_or_else(|| "(open)".into()),
+                c.act.rationale.as_str()
+            ));
+            for f in c.validate() {
+                text.push_str(&format!("\nnote: {}: {}", f.field, f.message));
+            }
+            out.value(
+                json!({"id": meta.id.to_string(), "kind": "pdsa_cycle", "change_idea": c.change_idea_id,
+                       "cycle_number": c.cycle_number, "decision": c.act.decision.map(|d| format!("{d:?}").to_lowercase()),
+                       "predictions": c.plan.questions.iter().map(|q| q.prediction.as_str().to_owned()).collect::<Vec<_>>(),
+                       "learning": c.study.learning.as_str()}),
+                &text,
+            );
+        }
+        DocKind::Aim => {
+            let a: Aim = read(am, meta.kind)?;
+            out.value(
+                json!({"id": meta.id.to_string(), "kind": "aim", "statement": a.statement.as_str(),
+                       "baseline": a.baseline, "target": a.target, "by_when": a.by_when}),
+                &format!(
+                    "{head}\n{}\nbaseline {} → target {} {} by {}; for {}",
+                    a.statement.as_str(),
+                    a.baseline.map_or("?".into(), |v| v.to_string()),
+                    a.target.map_or("?".into(), |v| v.to_string()),
+                    a.unit,
+                    a.by_when.as_deref().unwrap_or("?"),
+                    a.for_whom.join(", ")
+                ),
+            );
+        }
+        DocKind::ChangeIdea => {
+            let c: ChangeIdea = read(am, meta.kind)?;
+            out.value(
+                json!({"id": meta.id.to_string(), "kind": "change_idea", "title": c.title.as_str(), "description": c.description.as_str()}),
+                &format!("{head}\n{}\n{}", c.title.as_str(), c.description.as_str()),
+            );
+        }
+        DocKind::MeasureDefinition => {
+            let m: measure::MeasureDefinition = read(am, meta.kind)?;
+            out.value(
+                json!({"id": meta.id.to_string(), "kind": "measure_definition", "name": m.name.as_str(),
+                       "unit": m.unit, "groups": m.group_dimensions}),
+                &format!(
+                    "{head}\n{} ({:?}, {:?} is better, unit {})\nnumerator: {}\ndenominator: {}\ngroups: {}",
+                    m.name.as_str(),
+                    m.scoring,
+                    m.direction,
+                    m.unit,
+                    m.definition.numerator.as_str(),
+                    m.definition.denominator.as_str(),
+                    m.group_dimensions.join(", ")
+                ),
+            );
+        }
+        DocKind::MeasureData => {
+            let d: measure::MeasureData = read(am, meta.kind)?;
+            out.value(
+                json!({"id": meta.id.to_string(), "kind": "measure_data", "measure_id": d.measure_id, "points": d.points.len()}),
+                &format!("{head}\nmeasure {}: {} points", d.measure_id, d.points.len()),
+            );
+        }
+        other => {
+            let (kind, schema_version) = schema::envelope(am);
+            out.value(
+                json!({"id": meta.id.to_string(), "kind": other.as_str()}),
+                &format!(
+                    "{head}\n(a {} document, schema {}; `nic --json docs show` or the client library reads it whole)",
+                    kind.unwrap_or_default(),
+                    schema_version.unwrap_or(0)
+                ),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `nic aim …`
+pub async fn aim(out: Out, network: Option<&str>, c: AimCmd) -> Result<(), CliError> {
+    let session = Session::load()?;
+    let network = session.config.network(network)?;
+    let AimCmd::Create {
+        statement,
+        baseline,
+        target,
+        unit,
+        by_when,
+        for_whom,
+    } = c;
+    let value = Aim {
+        statement: Text::with_value(&statement),
+        baseline,
+        target,
+        unit,
+        by_when,
+        for_whom,
+        ..Aim::default()
+    };
+    create(out, &session, network, "Aim", &statement, &value).await
+}
+
+/// `nic idea …`
+pub async fn idea(out: Out, network: Option<&str>, c: IdeaCmd) -> Result<(), CliError> {
+    let session = Session::load()?;
+    let network = session.config.network(network)?;
+    let IdeaCmd::Create { title, description } = c;
+    let value = ChangeIdea {
+        title: Text::with_value(&title),
+        description: Text::with_value(&description),
+        ..ChangeIdea::default()
+    };
+    create(out, &session, network, "Change idea", &title, &value).await
+}
+
+/// `nic measure …`
+pub async fn measure(out: Out, network: Option<&str>, c: MeasureCmd) -> Result<(), CliError> {
+    let session = Session::load()?;
+    let network = session.config.network(network)?;
+    let MeasureCmd::Create {
+        name,
+        numerator,
+        denominator,
+        scoring,
+        direction,
+        dimensions,
+    } = c;
+    let scoring = match scoring {
+        ScoringArg::Proportion => measure::Scoring::Proportion,
+        ScoringArg::Ratio => measure::Scoring::Ratio,
+        ScoringArg::Count => measure::Scoring::Count,
+        ScoringArg::Continuous => measure::Scoring::Continuous,
+    };
+    let value = measure::MeasureDefinition {
+        name: Text::with_value(&name),
+        scoring,
+        unit: if scoring == measure::Scoring::Proportion {
+            "%".into()
+        } else {
+            String::new()
+        },
+        direction: match direction {
+            DirectionArg::Up => measure::Direction::Up,
+            DirectionArg::Down => measure::Direction::Down,
+        },
+        definition: measure::OperationalDefinition {
+            numerator: Text::with_value(&numerator),
+            denominator: Text::with_value(&denominator),
+            ..Default::default()
+        },
+        group_dimensions: dimensions,
+        ..Default::default()
+    };
+    create(out, &session, network, "Measure", &name, &value).await
+}
+
+async fn create<T: nic_client::Typed>(
+    out: Out,
+    session: &Session,
+    network: nic_model::NetworkId,
+    what: &str,
+    title: &str,
+    value: &T,
+) -> Result<(), CliError> {
+    let client = session.replica().await?;
+    let handle = client.network(network).await?;
+    let id = handle.create(title, value).await?;
+    let synced = settle_writes(&client).await;
+    client.close().await?;
+    out.value(
+        json!({"id": id.to_string()}),
+        &format!("{what} {id} created"),
+    );
+    synced
+}

@@ -1,0 +1,9 @@
+//! The commands, by subject.
+
+pub mod cycle;
+pub mod demo;
+pub mod directory;
+pub mod docs;
+pub mod import;
+pub mod insight;
+pub mod status;

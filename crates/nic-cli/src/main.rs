@@ -1,0 +1,231 @@
+//! `nic`: a networked improvement community's hub from the terminal — for coaches, district
+//! data people and scripts. See `nic --help`.
+
+mod cmd;
+mod config;
+mod error;
+mod output;
+mod session;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::error::CliError;
+use crate::output::Out;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  done
+  1  failed for a reason not below
+  2  bad usage (unknown command or option)
+  3  not signed in, or the config file is unusable (run `nic login`)
+  4  the hub cannot be reached
+  5  the hub refused the token (sign in again)
+  6  something named does not exist
+  7  you may not do this (your role)
+  8  invalid input (an argument, or bad rows in a file)
+  9  saved in the local replica, not yet confirmed by the hub
+
+Files: the sign-in is kept in $NIC_CONFIG (default ~/.config/nic/config.toml, readable by you
+only); documents are kept in a local replica ($NIC_REPLICA, default beside the config), so
+recording works with the hub away and syncs when it is back.";
+
+/// Work with a nic-hub: networks, sites and members; aims, change ideas and PDSA cycles;
+/// cross-site comparison, charts and exports; measure data imported from spreadsheets.
+#[derive(Parser)]
+#[command(name = "nic", version, about, long_about = None, after_help = EXIT_CODES)]
+struct Cli {
+    /// Print JSON instead of tables, for scripts.
+    #[arg(long, global = true)]
+    json: bool,
+    /// The network to work in (default: the one chosen with `nic use`).
+    #[arg(long, short = 'n', global = true, value_name = "NETWORK")]
+    network: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Sign in to a hub: checks the token, then saves the address and token.
+    Login {
+        /// The hub's address, e.g. http://127.0.0.1:50051.
+        #[arg(long)]
+        hub: String,
+        /// The access token (or use --token-file, or the NIC_TOKEN variable).
+        #[arg(
+            long,
+            env = "NIC_TOKEN",
+            hide_env_values = true,
+            conflicts_with = "token_file"
+        )]
+        token: Option<String>,
+        /// A file holding the token, e.g. nic-data/admin-token.
+        #[arg(long, value_name = "FILE")]
+        token_file: Option<PathBuf>,
+    },
+    /// Show who you are signed in as, on which hub.
+    Whoami,
+    /// Choose the network commands use by default.
+    Use {
+        /// The network's id.
+        network: String,
+    },
+    /// Networks: list them, create one (hub admins).
+    #[command(subcommand)]
+    Networks(cmd::directory::NetworksCmd),
+    /// Sites (schools) of the network: list them, add one (leads).
+    #[command(subcommand)]
+    Sites(cmd::directory::SitesCmd),
+    /// Members of the network: list, add, issue a token (leads).
+    #[command(subcommand)]
+    Members(cmd::directory::MembersCmd),
+    /// Documents you may read: list them, show one in readable form.
+    #[command(subcommand)]
+    Docs(cmd::docs::DocsCmd),
+    /// Create the network's aim.
+    #[command(subcommand)]
+    Aim(cmd::docs::AimCmd),
+    /// Create a change idea.
+    #[command(subcommand)]
+    Idea(cmd::docs::IdeaCmd),
+    /// Create a measure definition.
+    #[command(subcommand)]
+    Measure(cmd::docs::MeasureCmd),
+    /// PDSA cycles: create one, record its Do, Study and Act phases.
+    #[command(subcommand)]
+    Cycle(cmd::cycle::CycleCmd),
+    /// Compare one change idea's cycles across the network's sites.
+    Compare {
+        /// The change idea, as the cycles name it.
+        change_idea: String,
+    },
+    /// Draw a measure's run chart (or XmR chart) as SVG.
+    Chart {
+        /// The measure definition's document id.
+        measure: String,
+        /// Where to write the SVG.
+        #[arg(short = 'o', long, value_name = "FILE")]
+        output: PathBuf,
+        /// One site (default: small multiples of every site).
+        #[arg(long)]
+        site: Option<String>,
+        /// The student group (default: all).
+        #[arg(long)]
+        group: Option<String>,
+        /// The chart rules.
+        #[arg(long, value_enum, default_value = "ihi")]
+        rules: Rules,
+    },
+    /// Export a table as CSV or JSON (suppressed as the hub suppresses it for you).
+    Export {
+        /// Which table.
+        #[arg(value_enum)]
+        table: cmd::insight::Table,
+        /// The measure (for `series`).
+        #[arg(long)]
+        measure: Option<String>,
+        /// The change idea (for `cycles`).
+        #[arg(long)]
+        idea: Option<String>,
+        /// With `series`: export the gaps of this focal group instead, e.g.
+        /// english_learner=yes.
+        #[arg(long)]
+        focal: Option<String>,
+        /// The file format.
+        #[arg(long, value_enum, default_value = "csv")]
+        format: cmd::insight::Format,
+        /// Where to write it (default: standard output).
+        #[arg(short = 'o', long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Import data from a spreadsheet.
+    #[command(subcommand)]
+    Import(cmd::import::ImportCmd),
+    /// Show what is synced with the hub and what waits in the local replica.
+    Status,
+    /// Create a sample network — an Algebra I readiness NIC of four schools with an aim,
+    /// a driver diagram, change ideas, PDSA ramps and a measure by student group over a
+    /// school year — and make it the default.
+    Demo,
+}
+
+/// Chart rules.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Rules {
+    /// IHI run-chart rules.
+    Ihi,
+    /// Anhøj's rules.
+    Anhoj,
+    /// XmR chart rules (NHS Making Data Count).
+    Xmr,
+}
+
+async fn run(cli: Cli) -> Result<(), CliError> {
+    let out = Out { json: cli.json };
+    let network = cli.network.as_deref();
+    match cli.command {
+        Command::Login {
+            hub,
+            token,
+            token_file,
+        } => cmd::directory::login(out, hub, token, token_file).await,
+        Command::Whoami => cmd::directory::whoami(out).await,
+        Command::Use { network } => cmd::directory::use_network(out, &network).await,
+        Command::Networks(c) => cmd::directory::networks(out, c).await,
+        Command::Sites(c) => cmd::directory::sites(out, network, c).await,
+        Command::Members(c) => cmd::directory::members(out, network, c).await,
+        Command::Docs(c) => cmd::docs::docs(out, network, c).await,
+        Command::Aim(c) => cmd::docs::aim(out, network, c).await,
+        Command::Idea(c) => cmd::docs::idea(out, network, c).await,
+        Command::Measure(c) => cmd::docs::measure(out, network, c).await,
+        Command::Cycle(c) => cmd::cycle::cycle(out, network, c).await,
+        Command::Compare { change_idea } => cmd::insight::compare(out, network, &change_idea).await,
+        Command::Chart {
+            measure,
+            output,
+            site,
+            group,
+            rules,
+        } => cmd::insight::chart(out, &measure, &output, site, group, rules).await,
+        Command::Export {
+            table,
+            measure,
+            idea,
+            focal,
+            format,
+            output,
+        } => {
+            cmd::insight::export(
+                out,
+                network,
+                cmd::insight::ExportArgs {
+                    table,
+                    measure,
+                    idea,
+                    focal,
+                    format,
+                    output,
+                },
+            )
+            .await
+        }
+        Command::Import(c) => cmd::import::import(out, network, c).await,
+        Command::Status => cmd::status::status(out).await,
+        Command::Demo => cmd::demo::demo(out).await,
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("nic: {e}");
+            e.code()
+        }
+    }
+}

@@ -104,7 +104,7 @@ enum Command {
     },
     /// Draw a measure's run chart (or XmR chart) as SVG.
     Chart {
-        /// The measure definition's document id.
+        /// The measure: its document id, or its name (e.g. "On track for Algebra I").
         measure: String,
         /// Where to write the SVG.
         #[arg(short = 'o', long, value_name = "FILE")]
@@ -124,7 +124,7 @@ enum Command {
         /// Which table.
         #[arg(value_enum)]
         table: cmd::insight::Table,
-        /// The measure (for `series`).
+        /// The measure, by id or name (for `series`).
         #[arg(long)]
         measure: Option<String>,
         /// The change idea (for `cycles`).
@@ -146,6 +146,13 @@ enum Command {
     Import(cmd::import::ImportCmd),
     /// Show what is synced with the hub and what waits in the local replica.
     Status,
+    /// Be a second client: print each change to the network as it arrives (says
+    /// "watching …" once it is up to date).
+    Watch {
+        /// Stop after this many changes (default: run until Ctrl-C).
+        #[arg(long)]
+        count: Option<usize>,
+    },
     /// Create a sample network — an Algebra I readiness NIC of four schools with an aim,
     /// a driver diagram, change ideas, PDSA ramps and a measure by student group over a
     /// school year — and make it the default.
@@ -189,7 +196,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             site,
             group,
             rules,
-        } => cmd::insight::chart(out, &measure, &output, site, group, rules).await,
+        } => cmd::insight::chart(out, network, &measure, &output, site, group, rules).await,
         Command::Export {
             table,
             measure,
@@ -214,6 +221,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Import(c) => cmd::import::import(out, network, c).await,
         Command::Status => cmd::status::status(out).await,
+        Command::Watch { count } => cmd::watch::watch(out, network, count).await,
         Command::Demo => cmd::demo::demo(out).await,
     }
 }

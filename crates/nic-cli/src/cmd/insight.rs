@@ -127,9 +127,51 @@ pub async fn compare(out: Out, network: Option<&str>, idea: &str) -> Result<(), 
     Ok(())
 }
 
+/// A measure by document id, or by its title in the network.
+pub async fn resolve_measure(
+    session: &mut Session,
+    network: Option<&str>,
+    measure: &str,
+) -> Result<String, CliError> {
+    if measure.parse::<nic_model::DocumentId>().is_ok() {
+        return Ok(measure.to_owned());
+    }
+    let network = session.config.network(network)?;
+    let listed = session
+        .documents()
+        .await?
+        .list(v1::ListDocumentsRequest {
+            network_id: network.to_string(),
+            kind: v1::DocKind::MeasureDefinition as i32,
+            page_size: 1000,
+            ..Default::default()
+        })
+        .await?
+        .into_inner();
+    let found: Vec<&v1::DocumentMeta> = listed
+        .documents
+        .iter()
+        .filter(|m| m.title.eq_ignore_ascii_case(measure))
+        .collect();
+    match found.as_slice() {
+        [one] => Ok(one.doc_id.clone()),
+        [] => Err(CliError::new(
+            crate::error::Exit::NotFound,
+            format!(
+                "no measure called {measure:?} in {network}; `nic docs list --kind measure_definition` lists them"
+            ),
+        )),
+        _ => Err(CliError::invalid(format!(
+            "several measures are called {measure:?}; give its document id"
+        ))),
+    }
+}
+
 /// `nic chart`
+#[allow(clippy::too_many_arguments)]
 pub async fn chart(
     out: Out,
+    network: Option<&str>,
     measure: &str,
     output: &Path,
     site: Option<String>,
@@ -137,11 +179,12 @@ pub async fn chart(
     rules: Rules,
 ) -> Result<(), CliError> {
     let mut session = Session::load()?;
+    let measure = resolve_measure(&mut session, network, measure).await?;
     let svg = session
         .insight()
         .await?
         .chart(v1::ChartRequest {
-            measure_id: measure.to_owned(),
+            measure_id: measure,
             site_id: site.unwrap_or_default(),
             group: group.unwrap_or_default(),
             rule_set: rule_set(rules),
@@ -173,7 +216,12 @@ pub async fn export(out: Out, network: Option<&str>, a: ExportArgs) -> Result<()
     };
     let table = match a.table {
         Table::Series => v1::export_request::Table::Series(v1::MeasureSeriesRequest {
-            measure_id: need(a.measure, "--measure MEASURE")?,
+            measure_id: resolve_measure(
+                &mut session,
+                network,
+                &need(a.measure, "--measure MEASURE")?,
+            )
+            .await?,
             focal_group: a.focal.unwrap_or_default(),
             ..Default::default()
         }),

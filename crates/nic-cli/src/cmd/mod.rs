@@ -7,3 +7,4 @@ pub mod docs;
 pub mod import;
 pub mod insight;
 pub mod status;
+pub mod watch;

@@ -543,3 +543,105 @@ async fn the_demo_network_and_complete_help() {
     let import_help = env.ok(&["import", "measures", "--help"]).await;
     assert!(import_help.contains("numerator") && import_help.contains("YYYY-MM-DD"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_client_watches_an_edit_arrive() {
+    use std::io::{BufRead, BufReader};
+    let env = Env::start().await;
+    env.login().await;
+    env.ok(&["networks", "create", "algebra", "--name", "Algebra"])
+        .await;
+    env.ok(&["use", "algebra"]).await;
+    env.ok(&["sites", "create", "lincoln", "--name", "Lincoln"])
+        .await;
+    let mut watcher = Command::new(env!("CARGO_BIN_EXE_nic"))
+        .args(["watch", "--count", "1"])
+        .current_dir(env.dir.path())
+        .env("NIC_CONFIG", env.dir.path().join("cfg").join("config.toml"))
+        .env("NIC_REPLICA", env.dir.path().join("second-client"))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = watcher.stdout.take().unwrap();
+    let lines = tokio::task::spawn_blocking(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        let first = lines.next().unwrap().unwrap();
+        (first, lines)
+    })
+    .await
+    .unwrap();
+    assert!(lines.0.starts_with("watching algebra"), "{}", lines.0);
+    let mut rest = lines.1;
+    env.ok(&["idea", "create", "Exit tickets"]).await;
+    let arrived = tokio::task::spawn_blocking(move || {
+        let line = rest.next().unwrap().unwrap();
+        watcher.wait().unwrap();
+        line
+    })
+    .await
+    .unwrap();
+    assert!(
+        arrived.contains("Exit tickets") && arrived.contains("changed by admin"),
+        "{arrived}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_import_shows_progress_on_a_terminal() {
+    let env = Env::start().await;
+    env.login().await;
+    env.ok(&["networks", "create", "algebra", "--name", "Algebra"])
+        .await;
+    env.ok(&["use", "algebra"]).await;
+    env.ok(&["sites", "create", "lincoln", "--name", "Lincoln"])
+        .await;
+    env.json(&[
+        "measure",
+        "create",
+        "On track",
+        "--numerator",
+        "Proficient",
+        "--denominator",
+        "Took it",
+    ])
+    .await;
+    let mut csv = String::from("period,site,group,numerator,denominator,n\n");
+    for day in 0..2000u32 {
+        let (y, d) = (2000 + day / 28, day % 28 + 1);
+        csv.push_str(&format!(
+            "{y}-02-{d:02},lincoln,all,{},100,100\n",
+            30 + day % 40
+        ));
+    }
+    let file = write(env.dir.path(), "big.csv", &csv);
+    // `script` gives the command a terminal, as a person running it has (util-linux).
+    let nic = env!("CARGO_BIN_EXE_nic");
+    let typescript = env.dir.path().join("typescript");
+    let mut cmd = Command::new("script");
+    cmd.args([
+        "-qec",
+        &format!("{nic} import measures {file} --measure 'On track'"),
+        typescript.to_str().unwrap(),
+    ])
+    .current_dir(env.dir.path())
+    .env("NIC_CONFIG", env.dir.path().join("cfg").join("config.toml"))
+    .env("NIC_REPLICA", env.dir.path().join("replica"));
+    let Ok(out) = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .unwrap()
+    else {
+        eprintln!("no `script` command here: the terminal progress bar is not checked");
+        return;
+    };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen = std::fs::read_to_string(&typescript).unwrap();
+    assert!(seen.contains("checking [####"), "{seen}");
+    assert!(
+        seen.contains("2000/2000 rows") && seen.contains("imported 2000 points"),
+        "{seen}"
+    );
+}

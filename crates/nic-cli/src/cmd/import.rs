@@ -36,7 +36,7 @@ pub enum ImportCmd {
     Measures {
         /// The CSV file.
         file: PathBuf,
-        /// The measure definition's document id.
+        /// The measure: its document id, or its name.
         #[arg(long)]
         measure: String,
         /// Import the good rows even if some are bad (the bad ones are still reported).
@@ -248,7 +248,10 @@ pub async fn import(out: Out, network: Option<&str>, c: ImportCmd) -> Result<(),
     } = c;
     let mut session = Session::load()?;
     let network = session.config.network(network)?;
-    let measure: DocumentId = measure.parse()?;
+    let measure: DocumentId =
+        super::insight::resolve_measure(&mut session, Some(network.as_str()), &measure)
+            .await?
+            .parse()?;
     let sites: BTreeSet<String> = session
         .directory()
         .await?

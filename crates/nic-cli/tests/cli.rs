@@ -70,6 +70,29 @@ impl Env {
         stderr
     }
 
+    /// Signed in as the admin, with network `algebra` (the default) and site `lincoln`.
+    async fn with_network(&self) {
+        self.login().await;
+        self.ok(&["networks", "create", "algebra", "--name", "Algebra"])
+            .await;
+        self.ok(&["use", "algebra"]).await;
+        self.ok(&["sites", "create", "lincoln", "--name", "Lincoln"])
+            .await;
+    }
+
+    /// `program ARGS` with this environment's config and the replica folder `replica`.
+    fn command(&self, program: &str, replica: &str) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.current_dir(self.dir.path())
+            .env(
+                "NIC_CONFIG",
+                self.dir.path().join("cfg").join("config.toml"),
+            )
+            .env("NIC_REPLICA", self.dir.path().join(replica))
+            .env_remove("NIC_TOKEN");
+        cmd
+    }
+
     async fn login(&self) {
         let token = self.token_file();
         self.ok(&[
@@ -365,12 +388,7 @@ async fn record_a_cycle_compare_chart_export_import_and_status() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_import_with_bad_rows_reports_each_and_imports_nothing() {
     let env = Env::start().await;
-    env.login().await;
-    env.ok(&["networks", "create", "algebra", "--name", "Algebra"])
-        .await;
-    env.ok(&["use", "algebra"]).await;
-    env.ok(&["sites", "create", "lincoln", "--name", "Lincoln"])
-        .await;
+    env.with_network().await;
     let measure = env
         .json(&[
             "measure",
@@ -548,17 +566,10 @@ async fn the_demo_network_and_complete_help() {
 async fn a_second_client_watches_an_edit_arrive() {
     use std::io::{BufRead, BufReader};
     let env = Env::start().await;
-    env.login().await;
-    env.ok(&["networks", "create", "algebra", "--name", "Algebra"])
-        .await;
-    env.ok(&["use", "algebra"]).await;
-    env.ok(&["sites", "create", "lincoln", "--name", "Lincoln"])
-        .await;
-    let mut watcher = Command::new(env!("CARGO_BIN_EXE_nic"))
+    env.with_network().await;
+    let mut watcher = env
+        .command(env!("CARGO_BIN_EXE_nic"), "second-client")
         .args(["watch", "--count", "1"])
-        .current_dir(env.dir.path())
-        .env("NIC_CONFIG", env.dir.path().join("cfg").join("config.toml"))
-        .env("NIC_REPLICA", env.dir.path().join("second-client"))
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
@@ -589,12 +600,7 @@ async fn a_second_client_watches_an_edit_arrive() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_large_import_shows_progress_on_a_terminal() {
     let env = Env::start().await;
-    env.login().await;
-    env.ok(&["networks", "create", "algebra", "--name", "Algebra"])
-        .await;
-    env.ok(&["use", "algebra"]).await;
-    env.ok(&["sites", "create", "lincoln", "--name", "Lincoln"])
-        .await;
+    env.with_network().await;
     env.json(&[
         "measure",
         "create",
@@ -617,15 +623,12 @@ async fn a_large_import_shows_progress_on_a_terminal() {
     // `script` gives the command a terminal, as a person running it has (util-linux).
     let nic = env!("CARGO_BIN_EXE_nic");
     let typescript = env.dir.path().join("typescript");
-    let mut cmd = Command::new("script");
+    let mut cmd = env.command("script", "replica");
     cmd.args([
         "-qec",
         &format!("{nic} import measures {file} --measure 'On track'"),
         typescript.to_str().unwrap(),
-    ])
-    .current_dir(env.dir.path())
-    .env("NIC_CONFIG", env.dir.path().join("cfg").join("config.toml"))
-    .env("NIC_REPLICA", env.dir.path().join("replica"));
+    ]);
     let Ok(out) = tokio::task::spawn_blocking(move || cmd.output())
         .await
         .unwrap()

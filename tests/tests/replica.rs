@@ -617,3 +617,28 @@ async fn changes_the_member_may_not_make_are_refused_here_or_reported_from_the_h
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_creation_cut_short_by_a_crash_is_forgotten_not_offered_forever() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, sam_token, _) = hub(&dir.path().join("hub")).await;
+    let replica_dir = dir.path().join("sam");
+    let sam = Client::open(on_disk("http://127.0.0.1:9", &sam_token, &replica_dir))
+        .await
+        .unwrap();
+    sam.close().await.unwrap();
+    // The record says a document was being created; the crash came before it was stored.
+    let record = replica_dir.join("replica.json");
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&record).unwrap()).unwrap();
+    let ghost = DocumentId::from_bytes([7; 16]).to_string();
+    json["unsent"] = serde_json::json!([ghost]);
+    json["dirty"] = serde_json::json!([ghost]);
+    std::fs::write(&record, json.to_string()).unwrap();
+
+    let sam = Client::open(on_disk(&hub.url, &sam_token, &replica_dir))
+        .await
+        .unwrap();
+    sam.wait_synced(WAIT).await.unwrap();
+    assert_eq!(sam.status().await.unwrap().unsent_documents, 0);
+}

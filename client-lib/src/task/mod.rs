@@ -313,6 +313,12 @@ impl Task {
                 continue;
             }
             let Some(meta) = self.engine.meta(&doc).cloned() else {
+                // Recorded as unsent, then a crash before it was stored: nothing to offer.
+                self.device.unsent.retain(|d| *d != doc);
+                self.device.dirty.remove(&doc);
+                if let Err(e) = self.device.save() {
+                    tracing::warn!(error = %e, "cannot update the replica record");
+                }
                 continue;
             };
             if !self.ensure_loaded(doc).await {

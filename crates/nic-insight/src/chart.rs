@@ -3,6 +3,7 @@
 //! such, PDSA cycles annotated at their dates — and small multiples of one measure across
 //! sites on a shared scale.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use crate::dates::day_number;
@@ -289,6 +290,17 @@ fn draw(out: &mut String, spec: &ChartSpec<'_>, x0: f64, y0: f64, w: f64, h: f64
             (None, None) => {}
         }
     }
+    if s.points.iter().all(|p| p.value.is_none())
+        && let Some(why) = s.points.iter().find_map(|p| p.suppressed)
+    {
+        let _ = writeln!(
+            out,
+            r#"<text x="{:.1}" y="{:.1}" class="title" text-anchor="middle">every point {}</text>"#,
+            f64::midpoint(left, right),
+            f64::midpoint(top, bottom),
+            escape(&why.explain()),
+        );
+    }
     // What fired, in words under the chart.
     #[allow(clippy::cast_precision_loss)]
     for (k, line) in notes.iter().enumerate() {
@@ -306,13 +318,41 @@ fn draw(out: &mut String, spec: &ChartSpec<'_>, x0: f64, y0: f64, w: f64, h: f64
 /// short with an ellipsis when there is more).
 fn note_lines(spec: &ChartSpec<'_>, width: f64) -> Vec<String> {
     let s = spec.series;
-    let mut said: Vec<String> = s
-        .analysis
-        .signals
-        .iter()
-        .map(|g| g.detail.clone())
+    // Single points beyond the limits are counted, not listed one by one.
+    let mut said: Vec<String> = Vec::new();
+    let mut beyond: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    for g in &s.analysis.signals {
+        let side = if g.detail.contains(" above ") {
+            "above"
+        } else {
+            "below"
+        };
+        match g.rule {
+            Rule::OutsideLimits => *beyond.entry(("the process limits", side)).or_default() += 1,
+            Rule::AstronomicalPoint => {
+                *beyond.entry(("the 3-sigma limits", side)).or_default() += 1;
+            }
+            _ => said.push(g.detail.clone()),
+        }
+    }
+    // The same finding more than once (e.g. several 2-of-3 windows) is said once, counted.
+    let mut counted: Vec<(String, usize)> = Vec::new();
+    for d in said {
+        match counted.iter_mut().find(|(text, _)| *text == d) {
+            Some((_, n)) => *n += 1,
+            None => counted.push((d, 1)),
+        }
+    }
+    let mut said: Vec<String> = counted
+        .into_iter()
+        .map(|(d, n)| if n > 1 { format!("{d} (×{n})") } else { d })
         .collect();
-    said.dedup();
+    for ((what, side), n) in beyond {
+        said.push(format!(
+            "{n} point{} {side} {what}",
+            if n == 1 { "" } else { "s" }
+        ));
+    }
     let hidden = s.points.iter().filter(|p| p.suppressed.is_some()).count();
     if hidden > 0 {
         said.push(format!("{hidden} point(s) suppressed (small groups)"));

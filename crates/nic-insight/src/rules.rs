@@ -137,6 +137,16 @@ fn label_rising(rising: bool, direction: Direction) -> Label {
     label_side(if rising { Side::Above } else { Side::Below }, direction)
 }
 
+/// A value as people read it: at most one decimal.
+fn round1(v: f64) -> String {
+    let r = (v * 10.0).round() / 10.0;
+    if r.fract() == 0.0 {
+        format!("{r:.0}")
+    } else {
+        format!("{r:.1}")
+    }
+}
+
 fn side_word(side: Side) -> &'static str {
     match side {
         Side::Above => "above",
@@ -279,7 +289,8 @@ fn ihi(
                 points: vec![i],
                 label: label_side(side, direction),
                 detail: format!(
-                    "candidate astronomical point: {v} is {} the 3-sigma limit",
+                    "candidate astronomical point: {} is {} the 3-sigma limit",
+                    round1(v),
                     side_word(side)
                 ),
             });
@@ -353,7 +364,7 @@ fn xmr(values: &[f64], direction: Direction, a: &mut Analysis) {
             rule: Rule::OutsideLimits,
             points: vec![i],
             label: label_side(side, direction),
-            detail: format!("{v} is {} the process limits", side_word(side)),
+            detail: format!("{} is {} the process limits", round1(v), side_word(side)),
         });
     }
     // Seven on one side of the mean: a point on the mean ends the run.

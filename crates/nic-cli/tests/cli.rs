@@ -179,6 +179,27 @@ async fn sign_in_and_manage_networks_sites_and_members() {
         .fails(&["sites", "create", "adams", "--name", "Adams"], 7)
         .await;
     assert!(refused.contains("nic:"), "{refused}");
+
+    // Back as the admin: sam's laptop is lost — revoke its token; then sam leaves.
+    env.login().await;
+    let tokens = env.json(&["members", "tokens", "sam"]).await;
+    let token_id = tokens[0]["token"].as_str().unwrap().to_owned();
+    assert_eq!(tokens[0]["state"], "active");
+    env.ok(&["members", "revoke", &token_id]).await;
+    let tokens = env.json(&["members", "tokens", "sam"]).await;
+    assert_eq!(tokens[0]["state"], "revoked");
+    env.fails(&["login", "--hub", &env.hub.url, "--token", &secret], 5)
+        .await;
+    env.login().await;
+    env.ok(&["members", "remove", "sam"]).await;
+    let members = env.json(&["members", "list"]).await;
+    assert!(
+        !members
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["member"] == "sam")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

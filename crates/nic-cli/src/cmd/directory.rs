@@ -77,6 +77,21 @@ pub enum MembersCmd {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Remove a member from the hub (their tokens stop working; history keeps their name).
+    Remove {
+        /// Their id.
+        id: String,
+    },
+    /// List a member's tokens (default: yours), without their secrets.
+    Tokens {
+        /// The member's id.
+        id: Option<String>,
+    },
+    /// Revoke a token, e.g. of a lost laptop (by its public id, from `nic members tokens`).
+    Revoke {
+        /// The token's public id.
+        token_id: String,
+    },
     /// Issue a token for a member and print it (give it to them; it is shown once).
     Token {
         /// The member's id.
@@ -300,10 +315,12 @@ pub async fn sites(out: Out, network: Option<&str>, c: SitesCmd) -> Result<(), C
 /// `nic members …`
 pub async fn members(out: Out, network: Option<&str>, c: MembersCmd) -> Result<(), CliError> {
     let mut session = Session::load()?;
-    let network = session.config.network(network)?;
+    // Listing and adding are about a network; removing and tokens are not.
+    let network = session.config.network(network);
     let mut d = session.directory().await?;
     match c {
         MembersCmd::List => {
+            let network = network?;
             let mut rows = Vec::new();
             let mut page_token = String::new();
             loop {
@@ -342,6 +359,7 @@ pub async fn members(out: Out, network: Option<&str>, c: MembersCmd) -> Result<(
                 RoleArg::SiteMember => v1::Role::SiteMember,
                 RoleArg::Observer => v1::Role::Observer,
             };
+            let network = network?;
             if role == v1::Role::SiteMember && site.is_none() {
                 return Err(CliError::invalid("a site member needs --site SITE"));
             }
@@ -356,6 +374,51 @@ pub async fn members(out: Out, network: Option<&str>, c: MembersCmd) -> Result<(
             })
             .await?;
             out.value(json!({"member": id}), &format!("added {id} to {network}"));
+        }
+        MembersCmd::Remove { id } => {
+            d.remove_member(v1::RemoveMemberRequest {
+                member_id: id.clone(),
+            })
+            .await?;
+            out.value(
+                json!({"removed": id}),
+                &format!("removed {id}; their tokens no longer work"),
+            );
+        }
+        MembersCmd::Tokens { id } => {
+            let listed = d
+                .list_tokens(v1::ListTokensRequest {
+                    member_id: id.unwrap_or_default(),
+                })
+                .await?
+                .into_inner();
+            let rows: Vec<Vec<String>> = listed
+                .tokens
+                .iter()
+                .map(|t| {
+                    vec![
+                        t.token_id.clone(),
+                        t.member_id.clone(),
+                        t.label.clone(),
+                        if t.revoked {
+                            "revoked".into()
+                        } else {
+                            "active".into()
+                        },
+                    ]
+                })
+                .collect();
+            out.table(&["token", "member", "label", "state"], &rows);
+        }
+        MembersCmd::Revoke { token_id } => {
+            d.revoke_token(v1::RevokeTokenRequest {
+                token_id: token_id.clone(),
+            })
+            .await?;
+            out.value(
+                json!({"revoked": token_id}),
+                &format!("revoked token {token_id}"),
+            );
         }
         MembersCmd::Token { id, label } => {
             let issued = d

@@ -149,6 +149,7 @@ impl Task {
                 self.publish_change(*doc, origin, heads.clone());
             }
             Notification::Acked { doc, heads, .. } => {
+                self.status_stale = true;
                 let now = SystemTime::now();
                 self.last_ack.insert(*doc, now);
                 self.unflushed = true;
@@ -180,12 +181,19 @@ impl Task {
         origin: Origin,
         heads: Vec<ChangeHash>,
     ) {
+        // Nobody reads the change stream: keep the heads, skip the walk (it rebuilds every
+        // new change from Automerge's op set, on the path every merge takes).
+        let since = self
+            .last_heads
+            .insert(doc, heads.clone())
+            .unwrap_or_default();
+        if self.changes.receiver_count() == 0 {
+            return;
+        }
         let Some(am) = self.engine.doc(&doc) else {
             return;
         };
-        let since = self.last_heads.get(&doc).cloned().unwrap_or_default();
         let changes = change_infos(am, &since);
-        self.last_heads.insert(doc, heads.clone());
         if changes.is_empty() {
             return;
         }

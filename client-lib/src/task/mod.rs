@@ -97,7 +97,12 @@ pub(crate) struct Task {
     save_error: Option<StoreError>,
     wire: WireStats,
     events: broadcast::Sender<Notification>,
+    /// The change stream's sender, to see whether anyone listens (working out a change's
+    /// authors and messages costs a walk of the new changes).
+    changes: broadcast::Sender<ChangeEvent>,
     status_tx: watch::Sender<Status>,
+    /// Something happened that may change the published status.
+    status_stale: bool,
     resolver: mpsc::UnboundedSender<Resolve>,
     internal_tx: mpsc::UnboundedSender<Internal>,
     internal_rx: mpsc::UnboundedReceiver<Internal>,
@@ -134,6 +139,7 @@ pub(crate) fn start(setup: Setup) -> Result<mpsc::Sender<Cmd>, ClientError> {
         engine.catalogue(ctx, meta);
     }
     let (resolver, resolver_rx) = mpsc::unbounded_channel();
+    let changes = setup.changes.clone();
     tokio::spawn(authors::run(setup.hub.clone(), resolver_rx, setup.changes));
     let (internal_tx, internal_rx) = mpsc::unbounded_channel();
     let mut task = Task {
@@ -158,7 +164,9 @@ pub(crate) fn start(setup: Setup) -> Result<mpsc::Sender<Cmd>, ClientError> {
         save_error: None,
         wire: WireStats::default(),
         events: setup.events,
+        changes,
         status_tx: setup.status,
+        status_stale: true,
         resolver,
         internal_tx,
         internal_rx,
@@ -279,6 +287,7 @@ impl Task {
 
     /// An attempt failed or the stream broke: wait, then try again (unless paused).
     fn lost(&mut self, reason: String) {
+        self.status_stale = true;
         if self.conn.is_some() {
             self.conn = None;
             let ctx = self.ctx();

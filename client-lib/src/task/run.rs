@@ -38,20 +38,28 @@ impl Task {
                         let _ = reply.send(());
                         return;
                     }
-                    Some(cmd) => self.on_cmd(cmd).await,
+                    Some(cmd) => {
+                        self.status_stale = true;
+                        self.on_cmd(cmd).await;
+                    }
                     None => {
                         self.close().await;
                         return;
                     }
                 },
-                Some(msg) = self.internal_rx.recv() => self.on_internal(msg).await,
+                Some(msg) = self.internal_rx.recv() => {
+                    self.status_stale = true;
+                    self.on_internal(msg).await;
+                }
                 frame = frame => self.on_frames(frame),
                 () = retry => {
+                    self.status_stale = true;
                     if !self.paused && self.conn.is_none() && self.attempt.is_none() {
                         self.start_attempt();
                     }
                 }
                 _ = tick.tick() => {
+                    self.status_stale = true;
                     let ctx = self.ctx();
                     self.engine.tick(ctx);
                     self.check_all_clean();
@@ -59,7 +67,11 @@ impl Task {
             }
             self.dispatch().await;
             self.flush_if_needed();
-            self.publish_status();
+            // Frames alone change the status only through an ack or a lost stream (which
+            // mark it stale): the pending counts are not worked out again for every merge.
+            if std::mem::take(&mut self.status_stale) {
+                self.publish_status();
+            }
         }
     }
 

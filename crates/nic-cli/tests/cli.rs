@@ -545,6 +545,18 @@ async fn the_demo_network_and_complete_help() {
         .await;
     let series: Value = serde_json::from_str(&series).unwrap();
     assert!(series["series"].as_array().unwrap().len() >= 12);
+    let overview: Value =
+        serde_json::from_str(&env.ok(&["export", "overview", "--format", "json"]).await).unwrap();
+    let talks = overview["change_ideas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["change_idea"] == "number-talks")
+        .unwrap();
+    assert_eq!(
+        talks["title"], "Daily number talks",
+        "the change idea document is found"
+    );
     // Again: the network exists; it says so and keeps it as the default.
     let again = env.json(&["demo"]).await;
     assert_eq!(again["created"], false);

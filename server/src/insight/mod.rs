@@ -82,15 +82,7 @@ impl Ctx {
             ));
         }
         let cycles = load::cycles(self.store.as_ref(), network, |m| self.may_read(m))?;
-        let inputs: Vec<CycleInput<'_>> = cycles
-            .iter()
-            .map(|(meta, c)| CycleInput {
-                doc: meta.id.to_string(),
-                site: meta.site.as_ref().map(ToString::to_string),
-                cycle: c,
-            })
-            .collect();
-        Ok(compare(idea, &inputs))
+        Ok(compare(idea, &inputs(&cycles)))
     }
 
     fn measure(
@@ -155,11 +147,15 @@ impl Ctx {
         let idea_docs: Vec<(DocMeta, ChangeIdea)> =
             load::all(store, network, DocKind::ChangeIdea, |m| self.may_read(m))?;
         let mut change_ideas = Vec::new();
+        // The cycles are read once, for every change idea.
+        let inputs = inputs(&cycles);
         for idea in ideas {
-            let c = self.compare(network, &idea)?;
+            let c = compare(&idea, &inputs);
             let title = idea_docs
                 .iter()
-                .find(|(m, d)| m.id.to_string() == idea || d.title.as_str() == idea)
+                .find(|(m, d)| {
+                    m.id.to_string() == idea || d.title.as_str() == idea || d.tags.contains(&idea)
+                })
                 .map(|(_, d)| d.title.as_str().to_owned())
                 .unwrap_or_default();
             let w = wire::comparison(&c);
@@ -387,6 +383,18 @@ impl Ctx {
             }
         })
     }
+}
+
+/// Cycles as the comparison reads them.
+fn inputs(cycles: &[load::Typed<nic_model::schema::pdsa::PdsaCycle>]) -> Vec<CycleInput<'_>> {
+    cycles
+        .iter()
+        .map(|(meta, c)| CycleInput {
+            doc: meta.id.to_string(),
+            site: meta.site.as_ref().map(ToString::to_string),
+            cycle: c,
+        })
+        .collect()
 }
 
 /// The series export's JSON shape.

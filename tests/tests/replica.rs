@@ -81,6 +81,12 @@ async fn until_cycle(
         .unwrap();
 }
 
+/// The cycle as the hub has stored it.
+async fn cycle_on_hub(hub: &TestHub, doc: DocumentId) -> PdsaCycle {
+    let saved = saved_at(&hub.url, &hub.token, doc).await;
+    schema::read(&saved, DocKind::PdsaCycle).unwrap()
+}
+
 /// sam creates a cycle at lincoln and waits until the hub has it.
 async fn cycle_at_lincoln(client: &Client) -> DocumentId {
     let network = client.network(algebra()).await.unwrap();
@@ -170,8 +176,7 @@ async fn two_replicas_edit_the_same_cycle_offline_and_converge_with_both_edits()
         sam.heads(doc).await.unwrap(),
         lena.heads(doc).await.unwrap()
     );
-    let on_hub = saved_at(&hub.url, &hub.token, doc).await;
-    let c: PdsaCycle = schema::read(&on_hub, DocKind::PdsaCycle).unwrap();
+    let c = cycle_on_hub(&hub, doc).await;
     assert_eq!(
         c.do_.what_happened.as_str(),
         "Ran Monday to Thursday in period 2."
@@ -257,8 +262,7 @@ async fn a_replica_killed_right_after_an_edit_returns_with_it_and_delivers_it() 
     // Counted as waiting from the start, before any connection.
     assert!(!sam.status().await.unwrap().is_synced());
     sam.wait_synced(WAIT).await.unwrap();
-    let on_hub = saved_at(&hub.url, &hub.token, doc).await;
-    let c: PdsaCycle = schema::read(&on_hub, DocKind::PdsaCycle).unwrap();
+    let c = cycle_on_hub(&hub, doc).await;
     assert_eq!(c.study.learning.as_str(), "Written just before the crash.");
 }
 
@@ -287,8 +291,7 @@ async fn status_is_pending_until_the_hubs_ack_then_synced() {
     .unwrap();
     let on_hub = async {
         loop {
-            let am = saved_at(&hub.url, &hub.token, doc).await;
-            let c: PdsaCycle = schema::read(&am, DocKind::PdsaCycle).unwrap();
+            let c = cycle_on_hub(&hub, doc).await;
             if c.do_.what_happened.as_str() == "Ran it." {
                 return;
             }
@@ -441,8 +444,7 @@ async fn a_dropped_connection_comes_back_by_itself_and_delivers_what_was_made_me
     .unwrap();
     sam.wait_synced(WAIT).await.unwrap();
     assert!(sam.wire_stats().await.unwrap().connects > connects);
-    let on_hub = saved_at(&hub.url, &hub.token, doc).await;
-    let c: PdsaCycle = schema::read(&on_hub, DocKind::PdsaCycle).unwrap();
+    let c = cycle_on_hub(&hub, doc).await;
     assert_eq!(c.do_.adjustments.as_str(), "Shortened to 4 minutes.");
 }
 

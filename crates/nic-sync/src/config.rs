@@ -3,6 +3,7 @@
 use automerge::ActorId;
 
 use crate::Policy;
+use crate::inspect::Limits;
 
 /// Which side of the protocol an engine plays.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,6 +36,11 @@ pub struct EngineConfig {
     /// Most sync messages kept for a link while its document loads; older ones are dropped
     /// (the resync timer recovers them).
     pub max_queued_messages: usize,
+    /// How large a document may be once decompressed, in operations and in changes: a
+    /// stored document beyond them is not loaded, and a sync message whose changes exceed
+    /// them, alone or added to the document, is refused whole (see [`crate::inspect`]).
+    /// `None` (a replica's default) trusts every document.
+    pub doc_limits: Option<Limits>,
     /// The actor id this engine's own edits carry (a stable id per device, so history can
     /// be attributed). `None` lets Automerge pick a random one per document.
     pub actor: Option<ActorId>,
@@ -50,6 +56,7 @@ impl EngineConfig {
             max_changes_per_message: 10_000,
             max_docs_per_subscription: 10_000,
             max_queued_messages: 64,
+            doc_limits: Some(Limits::DEFAULT),
             actor: None,
         }
     }
@@ -58,6 +65,7 @@ impl EngineConfig {
     pub fn replica() -> Self {
         Self {
             role: Role::Replica,
+            doc_limits: None,
             ..Self::hub()
         }
     }

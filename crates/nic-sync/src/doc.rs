@@ -5,6 +5,8 @@ use std::collections::{BTreeMap, VecDeque};
 use automerge::{Automerge, ChangeHash, sync};
 use nic_model::PeerId;
 
+use crate::inspect::Measure;
+
 /// A document the engine is working on.
 pub(crate) struct DocEntry {
     /// The content, once loaded.
@@ -21,6 +23,9 @@ pub(crate) struct DocEntry {
     /// On a hub: recent relays, kept while a link held back from them still needs them
     /// (see `engine/relay.rs`).
     pub(crate) relay_log: VecDeque<LoggedRelay>,
+    /// What the document holds, stored and staged (measured only under
+    /// [`crate::EngineConfig::doc_limits`]): the base its next changes must fit on.
+    pub(crate) measure: Measure,
 }
 
 /// Durable changes a hub relayed: exactly what took the document from `before` to `after`.
@@ -59,6 +64,7 @@ impl DocEntry {
             acked: BTreeMap::new(),
             staged_chunks: VecDeque::new(),
             relay_log: VecDeque::new(),
+            measure: Measure::default(),
         }
     }
 

@@ -76,6 +76,7 @@ mod effect;
 mod engine;
 mod error;
 mod frame;
+pub mod inspect;
 mod policy;
 
 pub use automerge;

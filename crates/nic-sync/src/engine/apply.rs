@@ -13,8 +13,10 @@ use automerge::{Automerge, Change, ChangeHash, ReadDoc};
 use nic_model::{DocumentId, PeerId};
 
 use super::Engine;
+use super::limits::MessageBudget;
 use crate::chunks::ChunkKind;
 use crate::doc::{ChangeDeps, DocState, Staged, StagedChunk};
+use crate::inspect::Measure;
 use crate::{Ctx, Effect, ErrorCode, Origin};
 
 impl Engine {
@@ -33,15 +35,11 @@ impl Engine {
         let DocState::Ready(am) = &entry.state else {
             return;
         };
-        let new = match new_changes(am, &message) {
+        let budget = MessageBudget::new(self.config.doc_limits.as_ref(), doc, entry.measure);
+        let new = match new_changes(am, &message, budget) {
             Ok(new) => new,
-            Err(reason) => {
-                self.send_error(
-                    peer,
-                    Some(doc),
-                    ErrorCode::InvalidArgument,
-                    format!("sync message for document {doc} carries a malformed change: {reason}"),
-                );
+            Err((code, message)) => {
+                self.send_error(peer, Some(doc), code, message);
                 return;
             }
         };
@@ -76,6 +74,7 @@ impl Engine {
                 seq,
                 chunk: new.bytes.clone(),
             });
+            entry.measure = new.measure;
             entry.staged_chunks.push_back(StagedChunk {
                 seq,
                 sender: peer.clone(),
@@ -310,13 +309,27 @@ pub(super) struct NewChunk {
     /// The actor ids that authored the new changes (for a whole document or an opaque
     /// piece, its changes' actors).
     pub(super) actors: Vec<Vec<u8>>,
+    /// What the document will hold with them.
+    pub(super) measure: Measure,
 }
 
-/// The changes of a message that the document lacks; an error if a piece does not parse.
+/// The changes of a message that the document lacks; an error if a piece does not parse or
+/// the pieces exceed the document limits (measured before anything decodes them).
 /// Each entry of the message is split into its chunks; a change is kept only if the document
 /// lacks it, while a whole document or an opaque piece is kept whole (after checking that it
 /// loads), which makes the result's `changes` unknown.
-fn new_changes(am: &Automerge, message: &Message) -> Result<NewChunk, String> {
+fn new_changes(
+    am: &Automerge,
+    message: &Message,
+    mut budget: MessageBudget<'_>,
+) -> Result<NewChunk, (ErrorCode, String)> {
+    let doc = budget.doc;
+    let malformed = |reason: String| {
+        (
+            ErrorCode::InvalidArgument,
+            format!("sync message for document {doc} carries a malformed change: {reason}"),
+        )
+    };
     let mut bytes = Vec::new();
     let mut changes = Some(Vec::new());
     let mut actors: Vec<Vec<u8>> = Vec::new();
@@ -328,6 +341,7 @@ fn new_changes(am: &Automerge, message: &Message) -> Result<NewChunk, String> {
     for entry in message.changes.iter() {
         let pieces = crate::chunks::split(entry).unwrap_or_else(|| vec![(ChunkKind::Other, entry)]);
         for (kind, piece) in pieces {
+            let measure = budget.measure(piece)?;
             if kind == ChunkKind::Change
                 && let Ok(Ok(change)) = catch_unwind(|| Change::try_from(piece))
             {
@@ -337,6 +351,7 @@ fn new_changes(am: &Automerge, message: &Message) -> Result<NewChunk, String> {
                         .as_ref()
                         .is_some_and(|c: &Vec<ChangeDeps>| c.iter().any(|(h, _)| *h == hash));
                 if !known {
+                    budget.grow(&measure)?;
                     bytes.extend_from_slice(piece);
                     note_actor(change.actor_id().to_bytes());
                     if let Some(c) = changes.as_mut() {
@@ -350,6 +365,7 @@ fn new_changes(am: &Automerge, message: &Message) -> Result<NewChunk, String> {
             let mut scratch = Automerge::new();
             match catch_unwind(AssertUnwindSafe(|| scratch.load_incremental(piece))) {
                 Ok(Ok(_)) => {
+                    budget.grow(&measure)?;
                     // Every change the piece holds that the document lacks was authored by
                     // one of these actors.
                     for change in scratch.get_changes(&[]) {
@@ -360,8 +376,8 @@ fn new_changes(am: &Automerge, message: &Message) -> Result<NewChunk, String> {
                     bytes.extend_from_slice(piece);
                     changes = None;
                 }
-                Ok(Err(e)) => return Err(e.to_string()),
-                Err(_) => return Err("the decoder panicked".to_owned()),
+                Ok(Err(e)) => return Err(malformed(e.to_string())),
+                Err(_) => return Err(malformed("the decoder panicked".to_owned())),
             }
         }
     }
@@ -372,6 +388,7 @@ fn new_changes(am: &Automerge, message: &Message) -> Result<NewChunk, String> {
         bytes,
         changes,
         actors,
+        measure: budget.grown,
     })
 }
 

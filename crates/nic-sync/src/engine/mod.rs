@@ -3,6 +3,7 @@
 mod apply;
 mod batch;
 mod incoming;
+mod limits;
 mod links;
 mod persist;
 mod relay;
@@ -338,7 +339,9 @@ impl Engine {
         if let Some(actor) = &self.config.actor {
             doc.set_actor(actor.clone());
         }
+        let measure = limits::measure_created(self.config.doc_limits.as_ref(), &doc);
         let mut entry = DocEntry::ready(doc);
+        entry.measure = measure;
         // Nothing is durable yet: the whole document goes to storage.
         entry.persist.issued_heads.clear();
         entry.persist.durable_heads.clear();
@@ -478,9 +481,12 @@ impl Engine {
                 {
                     self.catalogue(ctx, meta);
                 }
-                match load_chunks(&chunks) {
-                    Ok(am) => Ok(am),
-                    Err(reason) => Err((
+                let measured =
+                    limits::measure_stored(self.config.doc_limits.as_ref(), doc, &chunks);
+                match measured.and_then(|m| Ok((load_chunks(&chunks)?, m))) {
+                    Ok(loaded) => Ok(loaded),
+                    Err(limits::Unloadable::Limit(code, message)) => Err((code, message)),
+                    Err(limits::Unloadable::Corrupt(reason)) => Err((
                         ErrorCode::Internal,
                         format!(
                             "document {doc} could not be loaded: stored data is corrupt ({reason})"
@@ -488,7 +494,9 @@ impl Engine {
                     )),
                 }
             }
-            LoadResult::NotFound if self.config.role == Role::Replica => Ok(Automerge::new()),
+            LoadResult::NotFound if self.config.role == Role::Replica => {
+                Ok((Automerge::new(), Default::default()))
+            }
             LoadResult::NotFound => Err((
                 ErrorCode::NotFound,
                 format!("document {doc} does not exist"),
@@ -499,12 +507,13 @@ impl Engine {
             )),
         };
         match loaded {
-            Ok(mut am) => {
+            Ok((mut am, measure)) => {
                 if let Some(actor) = &self.config.actor {
                     am.set_actor(actor.clone());
                 }
                 if let Some(entry) = self.docs.get_mut(&doc) {
                     entry.set_ready(am);
+                    entry.measure = measure;
                 }
                 self.outbox
                     .push(Effect::Notify(Notification::Ready { doc }));
@@ -665,11 +674,13 @@ impl Engine {
 
 /// Loads stored chunks as one document, turning a panic inside Automerge into an error so
 /// corrupt storage cannot take the process down.
-fn load_chunks(chunks: &[Vec<u8>]) -> Result<Automerge, String> {
+fn load_chunks(chunks: &[Vec<u8>]) -> Result<Automerge, limits::Unloadable> {
     let bytes = chunks.concat();
     match std::panic::catch_unwind(|| Automerge::load(&bytes)) {
         Ok(Ok(doc)) => Ok(doc),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err("the decoder panicked".to_owned()),
+        Ok(Err(e)) => Err(limits::Unloadable::Corrupt(e.to_string())),
+        Err(_) => Err(limits::Unloadable::Corrupt(
+            "the decoder panicked".to_owned(),
+        )),
     }
 }

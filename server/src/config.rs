@@ -59,6 +59,20 @@ pub struct ServeArgs {
     /// refuses it everything for the rest of the minute. [default: 60]
     #[arg(long, env = "NIC_HUB_MAX_AUTH_FAILURES_PER_MINUTE")]
     pub max_auth_failures_per_minute: Option<u32>,
+    /// Largest document, in bytes once decompressed: a Create's initial content, the changes
+    /// of one sync message, and a document grown by accepted changes. [default: 16777216]
+    #[arg(long, env = "NIC_HUB_MAX_DOC_BYTES")]
+    pub max_doc_bytes: Option<u64>,
+    /// Most Automerge operations (and most changes) one document may hold, by the same
+    /// rules; a loaded document costs about 150 bytes of memory per operation.
+    /// [default: 1000000]
+    #[arg(long, env = "NIC_HUB_MAX_DOC_OPS")]
+    pub max_doc_ops: Option<u64>,
+    /// Memory, in bytes, that Create, Get, History and Insight requests may hold at once in
+    /// documents they decode (estimated from each document's size); more waits its turn.
+    /// [default: 268435456]
+    #[arg(long, env = "NIC_HUB_MAX_REQUEST_MEMORY")]
+    pub max_request_memory: Option<u64>,
     /// Serve TLS with this certificate chain (PEM); needs --tls-key.
     #[arg(long, env = "NIC_HUB_TLS_CERT", requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,
@@ -89,6 +103,9 @@ struct FileConfig {
     max_docs_per_subscription: Option<usize>,
     max_streams_per_member: Option<usize>,
     max_auth_failures_per_minute: Option<u32>,
+    max_doc_bytes: Option<u64>,
+    max_doc_ops: Option<u64>,
+    max_request_memory: Option<u64>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     tls_client_ca: Option<PathBuf>,
@@ -131,6 +148,12 @@ pub struct Config {
     pub max_streams_per_member: usize,
     /// Requests without a valid token one address may make per minute.
     pub max_auth_failures_per_minute: u32,
+    /// Largest document once decompressed, in bytes.
+    pub max_doc_bytes: u64,
+    /// Most operations (and changes) one document may hold.
+    pub max_doc_ops: u64,
+    /// Memory requests may hold at once in documents they decode.
+    pub max_request_memory: u64,
     /// TLS, if served.
     pub tls: Option<TlsFiles>,
 }
@@ -149,6 +172,9 @@ impl Default for Config {
             max_docs_per_subscription: 10_000,
             max_streams_per_member: 32,
             max_auth_failures_per_minute: 60,
+            max_doc_bytes: nic_sync::inspect::Limits::DEFAULT.max_bytes,
+            max_doc_ops: nic_sync::inspect::Limits::DEFAULT.max_ops,
+            max_request_memory: 256 * 1024 * 1024,
             tls: None,
         }
     }
@@ -234,6 +260,18 @@ impl Config {
                 .max_auth_failures_per_minute
                 .or(file.max_auth_failures_per_minute)
                 .unwrap_or(d.max_auth_failures_per_minute),
+            max_doc_bytes: args
+                .max_doc_bytes
+                .or(file.max_doc_bytes)
+                .unwrap_or(d.max_doc_bytes),
+            max_doc_ops: args
+                .max_doc_ops
+                .or(file.max_doc_ops)
+                .unwrap_or(d.max_doc_ops),
+            max_request_memory: args
+                .max_request_memory
+                .or(file.max_request_memory)
+                .unwrap_or(d.max_request_memory),
             tls: match (
                 args.tls_cert.clone().or(file.tls_cert),
                 args.tls_key.clone().or(file.tls_key),
@@ -283,6 +321,18 @@ impl Config {
                 });
             }
         }
+        for (setting, value, least) in [
+            ("max-doc-bytes", config.max_doc_bytes, 1024),
+            ("max-doc-ops", config.max_doc_ops, 1),
+            ("max-request-memory", config.max_request_memory, 1024 * 1024),
+        ] {
+            if value < least {
+                return Err(ConfigError::Invalid {
+                    setting,
+                    reason: format!("must be at least {least}"),
+                });
+            }
+        }
         if config.max_message_bytes < 1024 {
             return Err(ConfigError::Invalid {
                 setting: "max-message-bytes",
@@ -290,6 +340,18 @@ impl Config {
             });
         }
         Ok(config)
+    }
+}
+
+impl Config {
+    /// The document limits in force (changes are bounded like operations: a change without
+    /// operations is rare, and each costs memory too).
+    pub fn doc_limits(&self) -> nic_sync::inspect::Limits {
+        nic_sync::inspect::Limits {
+            max_bytes: self.max_doc_bytes,
+            max_ops: self.max_doc_ops,
+            max_changes: self.max_doc_ops,
+        }
     }
 }
 
@@ -346,6 +408,12 @@ mod tests {
         })
         .unwrap_err();
         assert!(err.to_string().contains("peer-queue"), "{err}");
+        let err = Config::resolve(&ServeArgs {
+            max_doc_ops: Some(0),
+            ..ServeArgs::default()
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("max-doc-ops"), "{err}");
     }
 
     #[test]

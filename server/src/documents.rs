@@ -12,6 +12,7 @@ use tonic::{Request, Response, Status};
 
 use crate::auth::{self, Caller};
 use crate::driver::{Command, HubHandle};
+use crate::loads::{DocLoads, Loaded};
 use crate::status::{ApiError, blocking};
 
 /// Most list and history entries in one page.
@@ -25,6 +26,8 @@ pub struct DocumentsService {
     pub(crate) directory: Arc<dyn Directory>,
     pub(crate) hub: HubHandle,
     pub(crate) durability: Durability,
+    /// Decodes documents within the limits and the requests' memory budget.
+    pub(crate) loads: Arc<DocLoads>,
 }
 
 fn page_size(requested: u32) -> usize {
@@ -46,16 +49,10 @@ fn may_read(caller: &Caller, meta: &DocMeta) -> Result<(), ApiError> {
     }
 }
 
-/// Loads a stored document as Automerge.
-fn load(store: &dyn Store, doc: DocumentId) -> Result<(DocMeta, Automerge), ApiError> {
-    let stored = store.load(&doc)?.ok_or(ApiError::NotFound(doc))?;
-    let am = Automerge::load(&stored.concatenated()).map_err(|e| {
-        ApiError::Store(nic_store::StoreError::CorruptChunk {
-            doc,
-            reason: e.to_string(),
-        })
-    })?;
-    Ok((stored.meta, am))
+/// A Create's initial content, measured before it is decoded (refused beyond the document
+/// limits) and holding its share of the requests' memory until the Create is done.
+fn initial<'a>(loads: &'a DocLoads, bytes: Option<&[u8]>) -> Result<Option<Loaded<'a>>, ApiError> {
+    bytes.map(|b| loads.decode("initial", b)).transpose()
 }
 
 #[tonic::async_trait]
@@ -102,6 +99,7 @@ impl documents_server::Documents for DocumentsService {
         let store = self.store.clone();
         let directory = self.directory.clone();
         let durability = self.durability;
+        let loads = self.loads.clone();
         let stored = meta.clone();
         let heads = blocking(move || {
             if directory.network(&stored.network)?.is_none() {
@@ -121,12 +119,9 @@ impl documents_server::Documents for DocumentsService {
                     stored.network
                 )));
             }
-            let doc = match r.initial {
-                Some(bytes) => Automerge::load(&bytes).map_err(|e| {
-                    ApiError::BadRequest(format!("initial is not an Automerge document: {e}"))
-                })?,
-                None => Automerge::new(),
-            };
+            let initial = initial(&loads, r.initial.as_deref())?;
+            let empty = Automerge::new();
+            let doc = initial.as_ref().map_or(&empty, |l| &l.doc);
             if store.meta(&stored.id)?.is_some() {
                 return Err(ApiError::AlreadyExists(stored.id));
             }
@@ -204,16 +199,19 @@ impl documents_server::Documents for DocumentsService {
         let caller = auth::caller(&request)?;
         let id = convert::doc_id("doc_id", &request.into_inner().doc_id).map_err(ApiError::from)?;
         let store = self.store.clone();
-        let (meta, am) = blocking(move || {
+        let loads = self.loads.clone();
+        let (meta, document, heads) = blocking(move || {
             let meta = store.meta(&id)?.ok_or(ApiError::NotFound(id))?;
             may_read(&caller, &meta)?;
-            load(store.as_ref(), id)
+            let (meta, loaded) = loads.load(store.as_ref(), id)?;
+            // Saved while the document still holds its share of the budget.
+            Ok((meta, loaded.doc.save(), loaded.doc.get_heads()))
         })
         .await?;
         Ok(Response::new(v1::GetDocumentResponse {
             meta: Some(convert::meta_to_wire(&meta)),
-            document: am.save(),
-            heads: convert::heads_to_wire(&am.get_heads()),
+            document,
+            heads: convert::heads_to_wire(&heads),
         }))
     }
 
@@ -236,11 +234,12 @@ impl documents_server::Documents for DocumentsService {
         let size = page_size(r.page_size);
         let store = self.store.clone();
         let directory = self.directory.clone();
+        let loads = self.loads.clone();
         let (entries, total) = blocking(move || {
             let meta = store.meta(&id)?.ok_or(ApiError::NotFound(id))?;
             may_read(&caller, &meta)?;
-            let (_, am) = load(store.as_ref(), id)?;
-            let changes = am.get_changes(&[]);
+            let (_, loaded) = loads.load(store.as_ref(), id)?;
+            let changes = loaded.doc.get_changes(&[]);
             let total = changes.len();
             let mut entries = Vec::new();
             for c in changes.iter().skip(start).take(size) {

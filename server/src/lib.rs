@@ -7,17 +7,21 @@
 //!   that groups many documents' writes under one flush;
 //! - [`auth`] — who is calling: tokens, the interceptor, the first hub admin;
 //! - `sync_service`, `documents`, `directory` — the gRPC services; `status` maps errors to
-//!   statuses;
+//!   statuses; `loads` decodes documents for requests within the document limits and a
+//!   memory budget;
 //! - [`metrics`] — counters served for Prometheus;
-//! - [`frame_check`] — the frame handling without a network, for fuzzing and property tests.
+//! - [`frame_check`] — the frame handling without a network, for fuzzing and property tests;
+//!   [`doc_check`] the same for the document loader under limits.
 
 pub mod auth;
 pub mod config;
 mod directory;
+pub mod doc_check;
 mod documents;
 mod driver;
 pub mod frame_check;
 mod insight;
+mod loads;
 pub mod metrics;
 mod status;
 mod sync_service;
@@ -153,7 +157,13 @@ pub async fn serve_with_store(
         max_changes_per_sync_message: u32::try_from(config.max_changes_per_message)
             .unwrap_or(u32::MAX),
         max_streams_per_member: u32::try_from(config.max_streams_per_member).unwrap_or(u32::MAX),
+        max_document_bytes: config.max_doc_bytes,
+        max_document_ops: config.max_doc_ops,
     };
+    let loads = Arc::new(loads::DocLoads::new(
+        config.doc_limits(),
+        config.max_request_memory,
+    ));
     let sync = sync_service::SyncService {
         hub: hub.clone(),
         directory: directory_store.clone(),
@@ -165,9 +175,11 @@ pub async fn serve_with_store(
     let insight = insight::InsightService {
         store: store.clone(),
         directory: directory_store.clone(),
+        loads: loads.clone(),
     };
     let documents = documents::DocumentsService {
         store,
+        loads,
         directory: directory_store.clone(),
         hub: hub.clone(),
         durability,

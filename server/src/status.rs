@@ -39,6 +39,9 @@ pub enum ApiError {
     /// A limit refuses the request (said in the message, with the limit's value).
     #[error("{0}")]
     ResourceExhausted(String),
+    /// Too many requests wait to decode large documents (said in the message).
+    #[error("{0}")]
+    Busy(String),
     /// No valid token came with the request.
     #[error("{0}")]
     Unauthenticated(String),
@@ -68,7 +71,9 @@ impl From<ApiError> for Status {
             ApiError::NotFoundWhat(_) => Status::not_found(message),
             ApiError::AlreadyExistsWhat(_) => Status::already_exists(message),
             ApiError::FailedPrecondition(_) => Status::failed_precondition(message),
-            ApiError::ResourceExhausted(_) => Status::resource_exhausted(message),
+            ApiError::ResourceExhausted(_) | ApiError::Busy(_) => {
+                Status::resource_exhausted(message)
+            }
             ApiError::Unauthenticated(_) => Status::unauthenticated(message),
             ApiError::PermissionDenied(_) => Status::permission_denied(message),
         }

@@ -80,6 +80,8 @@ fn hub_frames_round_trip() {
                 max_docs_per_subscription: 1000,
                 max_changes_per_sync_message: 10_000,
                 max_streams_per_member: 8,
+                max_document_bytes: 16 << 20,
+                max_document_ops: 1_000_000,
             }),
         }),
         hub_frame::Frame::DocSync(DocSync {

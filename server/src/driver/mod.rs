@@ -137,6 +137,7 @@ pub(crate) fn start(
     let mut engine = Engine::new(EngineConfig {
         max_changes_per_message: config.max_changes_per_message,
         max_docs_per_subscription: config.max_docs_per_subscription,
+        doc_limits: Some(config.doc_limits()),
         ..EngineConfig::hub()
     });
     let started = Instant::now();

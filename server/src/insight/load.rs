@@ -6,9 +6,17 @@ use nic_model::schema::{self, aim::Aim, driver::ChangeIdea, measure};
 use nic_model::schema::{pdsa::PdsaCycle, site_work::RootCauseAnalysis};
 use nic_model::{DocKind, DocMeta, DocumentId, NetworkId};
 use nic_store::{ListFilter, Store};
-use nic_sync::automerge::Automerge;
 
+use crate::loads::DocLoads;
 use crate::status::ApiError;
+
+/// Where documents are read from: the store, decoded within the limits and the requests'
+/// memory budget.
+#[derive(Clone, Copy)]
+pub(crate) struct Src<'a> {
+    pub(crate) store: &'a dyn Store,
+    pub(crate) loads: &'a DocLoads,
+}
 
 /// A typed document with its metadata.
 pub(crate) type Typed<T> = (DocMeta, T);
@@ -27,40 +35,52 @@ pub(crate) fn metas(
 }
 
 /// A document's content as a `T`; `None` (logged) if it does not read as one — a document
-/// mid-edit or from a newer schema must not take an overview down.
-pub(crate) fn typed<T: Hydrate>(store: &dyn Store, meta: &DocMeta) -> Option<T> {
-    let stored = store.load(&meta.id).ok().flatten()?;
-    let am = Automerge::load(&stored.concatenated()).ok()?;
-    match schema::read::<T, _>(&am, meta.kind) {
-        Ok(value) => Some(value),
+/// mid-edit, from a newer schema or beyond the document limits must not take an overview
+/// down. Only a hub too busy to decode it now is an error.
+pub(crate) fn typed<T: Hydrate>(src: Src<'_>, meta: &DocMeta) -> Result<Option<T>, ApiError> {
+    let loaded = match src.loads.load(src.store, meta.id) {
+        Ok((_, loaded)) => loaded,
+        Err(e @ ApiError::Busy(_)) => return Err(e),
+        Err(e) => {
+            tracing::warn!(doc = %meta.id, error = %e, "skipping a document that cannot be opened");
+            return Ok(None);
+        }
+    };
+    match schema::read::<T, _>(&loaded.doc, meta.kind) {
+        Ok(value) => Ok(Some(value)),
         Err(e) => {
             tracing::warn!(doc = %meta.id, error = %e, "skipping a document that does not read as its kind");
-            None
+            Ok(None)
         }
     }
 }
 
 /// Every readable document of `kind` in the network that passes `keep`.
 pub(crate) fn all<T: Hydrate>(
-    store: &dyn Store,
+    src: Src<'_>,
     network: &NetworkId,
     kind: DocKind,
     keep: impl Fn(&DocMeta) -> bool,
 ) -> Result<Vec<Typed<T>>, ApiError> {
-    Ok(metas(store, network, kind)?
+    let mut out = Vec::new();
+    for m in metas(src.store, network, kind)?
         .into_iter()
         .filter(|m| keep(m))
-        .filter_map(|m| typed::<T>(store, &m).map(|v| (m, v)))
-        .collect())
+    {
+        if let Some(v) = typed::<T>(src, &m)? {
+            out.push((m, v));
+        }
+    }
+    Ok(out)
 }
 
 /// One document, which must exist and be of `kind`.
 pub(crate) fn one<T: Hydrate>(
-    store: &dyn Store,
+    src: Src<'_>,
     doc: DocumentId,
     kind: DocKind,
 ) -> Result<Typed<T>, ApiError> {
-    let meta = store.meta(&doc)?.ok_or(ApiError::NotFound(doc))?;
+    let meta = src.store.meta(&doc)?.ok_or(ApiError::NotFound(doc))?;
     if meta.kind != kind {
         return Err(ApiError::BadRequest(format!(
             "document {doc} is a {}, not a {}",
@@ -68,7 +88,7 @@ pub(crate) fn one<T: Hydrate>(
             kind.as_str()
         )));
     }
-    let value = typed::<T>(store, &meta).ok_or_else(|| {
+    let value = typed::<T>(src, &meta)?.ok_or_else(|| {
         ApiError::FailedPrecondition(format!(
             "document {doc} does not read as a {}; fix its content first",
             kind.as_str()
@@ -79,13 +99,13 @@ pub(crate) fn one<T: Hydrate>(
 
 /// The measure data documents that belong to a measure definition.
 pub(crate) fn measure_data(
-    store: &dyn Store,
+    src: Src<'_>,
     network: &NetworkId,
     measure: DocumentId,
 ) -> Result<Vec<Typed<measure::MeasureData>>, ApiError> {
     let id = measure.to_string();
     Ok(
-        all::<measure::MeasureData>(store, network, DocKind::MeasureData, |_| true)?
+        all::<measure::MeasureData>(src, network, DocKind::MeasureData, |_| true)?
             .into_iter()
             .filter(|(_, d)| d.measure_id == id)
             .collect(),
@@ -95,18 +115,18 @@ pub(crate) fn measure_data(
 /// Equity lens codes used by the network's aims, change ideas and root-cause analyses that
 /// `keep` admits.
 pub(crate) fn equity_codes(
-    store: &dyn Store,
+    src: Src<'_>,
     network: &NetworkId,
     keep: &impl Fn(&DocMeta) -> bool,
 ) -> Result<Vec<String>, ApiError> {
     let mut codes = Vec::new();
-    for (_, a) in all::<Aim>(store, network, DocKind::Aim, keep)? {
+    for (_, a) in all::<Aim>(src, network, DocKind::Aim, keep)? {
         codes.extend(a.equity_codes);
     }
-    for (_, c) in all::<ChangeIdea>(store, network, DocKind::ChangeIdea, keep)? {
+    for (_, c) in all::<ChangeIdea>(src, network, DocKind::ChangeIdea, keep)? {
         codes.extend(c.equity_codes);
     }
-    for (_, r) in all::<RootCauseAnalysis>(store, network, DocKind::RootCauseAnalysis, keep)? {
+    for (_, r) in all::<RootCauseAnalysis>(src, network, DocKind::RootCauseAnalysis, keep)? {
         codes.extend(r.equity_codes);
     }
     Ok(codes)
@@ -114,9 +134,9 @@ pub(crate) fn equity_codes(
 
 /// The network's cycles `keep` admits.
 pub(crate) fn cycles(
-    store: &dyn Store,
+    src: Src<'_>,
     network: &NetworkId,
     keep: impl Fn(&DocMeta) -> bool,
 ) -> Result<Vec<Typed<PdsaCycle>>, ApiError> {
-    all(store, network, DocKind::PdsaCycle, keep)
+    all(src, network, DocKind::PdsaCycle, keep)
 }

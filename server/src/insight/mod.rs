@@ -23,18 +23,21 @@ use nic_store::{Directory, Store};
 use tonic::{Request, Response, Status};
 
 use crate::auth::{self, Caller};
+use crate::loads::DocLoads;
 use crate::status::{ApiError, blocking};
 
 /// The Insight service.
 pub struct InsightService {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) directory: Arc<dyn Directory>,
+    pub(crate) loads: Arc<DocLoads>,
 }
 
 /// Everything one request reads, on a blocking thread.
 struct Ctx {
     store: Arc<dyn Store>,
     directory: Arc<dyn Directory>,
+    loads: Arc<DocLoads>,
     caller: Caller,
 }
 
@@ -48,6 +51,14 @@ struct MeasureView {
 }
 
 impl Ctx {
+    /// Where documents are read from.
+    fn src(&self) -> load::Src<'_> {
+        load::Src {
+            store: self.store.as_ref(),
+            loads: &self.loads,
+        }
+    }
+
     fn may_read(&self, meta: &DocMeta) -> bool {
         self.caller.member.grants.may_read(meta)
     }
@@ -81,7 +92,7 @@ impl Ctx {
                 "name the change idea to compare (as the cycles' change_idea_id has it)".into(),
             ));
         }
-        let cycles = load::cycles(self.store.as_ref(), network, |m| self.may_read(m))?;
+        let cycles = load::cycles(self.src(), network, |m| self.may_read(m))?;
         Ok(compare(idea, &inputs(&cycles)))
     }
 
@@ -94,7 +105,7 @@ impl Ctx {
     ) -> Result<MeasureView, ApiError> {
         let id = convert::doc_id("measure_id", measure)?;
         let (meta, def) =
-            load::one::<MeasureDefinition>(self.store.as_ref(), id, DocKind::MeasureDefinition)?;
+            load::one::<MeasureDefinition>(self.src(), id, DocKind::MeasureDefinition)?;
         if !self.may_read(&meta) {
             return Err(ApiError::PermissionDenied(format!(
                 "you may not read measure {id}; ask a network lead for access"
@@ -104,7 +115,7 @@ impl Ctx {
         let min = self.min_cell(&network)?;
         // Every site's data counts, readable by the caller or not: what others see of it is
         // the suppressed view below, which is what a network shares.
-        let data = load::measure_data(self.store.as_ref(), &network, id)?;
+        let data = load::measure_data(self.src(), &network, id)?;
         let sites: Vec<SiteData<'_>> = data
             .iter()
             .map(|(m, d)| SiteData {
@@ -137,15 +148,15 @@ impl Ctx {
     }
 
     fn overview(&self, network: &NetworkId) -> Result<v1::NetworkOverview, ApiError> {
-        let store = self.store.as_ref();
-        let cycles = load::cycles(store, network, |m| self.may_read(m))?;
+        let src = self.src();
+        let cycles = load::cycles(src, network, |m| self.may_read(m))?;
         let ideas: BTreeSet<String> = cycles
             .iter()
             .map(|(_, c)| c.change_idea_id.clone())
             .filter(|i| !i.is_empty())
             .collect();
         let idea_docs: Vec<(DocMeta, ChangeIdea)> =
-            load::all(store, network, DocKind::ChangeIdea, |m| self.may_read(m))?;
+            load::all(src, network, DocKind::ChangeIdea, |m| self.may_read(m))?;
         let mut change_ideas = Vec::new();
         // The cycles are read once, for every change idea.
         let inputs = inputs(&cycles);
@@ -174,7 +185,7 @@ impl Ctx {
             });
         }
         let mut measures = Vec::new();
-        for meta in load::metas(store, network, DocKind::MeasureDefinition)? {
+        for meta in load::metas(src.store, network, DocKind::MeasureDefinition)? {
             if !self.may_read(&meta) {
                 continue;
             }
@@ -217,7 +228,7 @@ impl Ctx {
                 continue;
             }
             networks.push(self.overview(&n.id)?);
-            for code in load::equity_codes(self.store.as_ref(), &n.id, &|m| self.may_read(m))? {
+            for code in load::equity_codes(self.src(), &n.id, &|m| self.may_read(m))? {
                 *codes.entry(code).or_default() += 1;
             }
         }
@@ -246,9 +257,7 @@ impl Ctx {
             r.group.as_str()
         };
         let name = view.def.name.as_str().to_owned();
-        let cycles = load::cycles(self.store.as_ref(), &view.meta.network, |m| {
-            self.may_read(m)
-        })?;
+        let cycles = load::cycles(self.src(), &view.meta.network, |m| self.may_read(m))?;
         let annotations = |site: &str| -> Vec<Annotation> {
             cycles
                 .iter()
@@ -481,6 +490,7 @@ impl InsightService {
         let ctx = Ctx {
             store: self.store.clone(),
             directory: self.directory.clone(),
+            loads: self.loads.clone(),
             caller,
         };
         Ok(blocking(move || f(&ctx)).await?)

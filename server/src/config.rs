@@ -64,8 +64,8 @@ pub struct ServeArgs {
     #[arg(long, env = "NIC_HUB_MAX_DOC_BYTES")]
     pub max_doc_bytes: Option<u64>,
     /// Most Automerge operations (and most changes) one document may hold, by the same
-    /// rules; a loaded document costs about 150 bytes of memory per operation.
-    /// [default: 1000000]
+    /// rules; reading a document's history costs about 450 bytes of memory per operation.
+    /// [default: 250000]
     #[arg(long, env = "NIC_HUB_MAX_DOC_OPS")]
     pub max_doc_ops: Option<u64>,
     /// Memory, in bytes, that Create, Get, History and Insight requests may hold at once in

@@ -56,7 +56,7 @@ async fn a_create_holding_a_compressed_fifty_megabyte_string_is_refused() {
     assert!(
         refused
             .message()
-            .contains("bytes once decompressed is more than the limit of 16777216 (max-doc-bytes)"),
+            .contains("bytes once decompressed, more than the limit of 16777216 (max-doc-bytes)"),
         "{refused}"
     );
     let listed = hub
@@ -99,7 +99,7 @@ async fn a_sync_message_carrying_a_compressed_fifty_megabyte_change_is_refused()
     s.send_sync(doc, message.encode()).await;
     let said = s.until(exhausted).await.unwrap();
     assert!(
-        said.contains("bytes once decompressed is more than the limit of 16777216"),
+        said.contains("bytes once decompressed, more than the limit of 16777216"),
         "{said}"
     );
     assert_eq!(

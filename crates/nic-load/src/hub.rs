@@ -169,6 +169,12 @@ impl Hub {
         self.pid.and_then(procfs::peak_rss_bytes)
     }
 
+    /// Resets the measured process's peak resident memory to its present one (see
+    /// [`procfs::reset_peak_rss`]); false if that is not possible.
+    pub fn reset_peak_rss(&self) -> bool {
+        self.pid.is_some_and(procfs::reset_peak_rss)
+    }
+
     /// Resident memory of the measured process now.
     pub fn rss_bytes(&self) -> Option<u64> {
         self.pid.and_then(procfs::rss_bytes)

@@ -31,6 +31,12 @@ pub fn peak_rss_bytes(pid: u32) -> Option<u64> {
     status_kib(pid, "VmHWM:").map(|kib| kib * 1024)
 }
 
+/// Resets the process's peak resident memory to what it holds now (`clear_refs` 5), so a
+/// later [`peak_rss_bytes`] is the peak of what happened in between. False if not allowed.
+pub fn reset_peak_rss(pid: u32) -> bool {
+    std::fs::write(format!("/proc/{pid}/clear_refs"), "5").is_ok()
+}
+
 /// The process's resident memory now (`VmRSS`) in bytes.
 pub fn rss_bytes(pid: u32) -> Option<u64> {
     status_kib(pid, "VmRSS:").map(|kib| kib * 1024)

@@ -69,7 +69,7 @@ fn a_change_holding_a_compressed_fifty_megabyte_string_is_refused_and_nothing_st
     assert_eq!(net.errors_to("writer"), vec![ErrorCode::ResourceExhausted]);
     let said = error_messages(&net, "writer").join("");
     assert!(
-        said.contains("bytes once decompressed is more than the limit of 16777216"),
+        said.contains("bytes once decompressed, more than the limit of 16777216"),
         "{said}"
     );
     // The document goes on for everyone else.
@@ -151,7 +151,7 @@ fn a_document_does_not_grow_past_the_limits_through_accepted_changes() {
     assert_eq!(net.errors_to("writer"), vec![ErrorCode::ResourceExhausted]);
     let said = error_messages(&net, "writer").join("");
     assert!(
-        said.contains("would grow") && said.contains("16 operations"),
+        said.contains("would grow") && said.contains("at least 16 operations"),
         "{said}"
     );
 }
@@ -184,5 +184,8 @@ fn a_stored_document_beyond_the_limits_is_not_loaded() {
             .contains(&ErrorCode::ResourceExhausted)
     );
     let said = error_messages(&net, "reader").join("");
-    assert!(said.contains("too large to load: 11 operations"), "{said}");
+    assert!(
+        said.contains("too large to load: at least 11 operations"),
+        "{said}"
+    );
 }

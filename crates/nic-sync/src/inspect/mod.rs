@@ -34,13 +34,13 @@ pub struct Limits {
 
 impl Limits {
     /// Defaults generous for a networked improvement community's documents: 16 MiB
-    /// decompressed, a million operations, a million changes. A year of weekly data for a
-    /// few hundred students is some 10⁵ operations; a million operations take some 100 MB
-    /// of memory once loaded, which is what a request may cost at most.
+    /// decompressed, 250,000 operations, as many changes. A year of weekly data for a few
+    /// hundred students is some 10⁵ operations; reading the history of 250,000 takes some
+    /// 110 MB on a hub (about 450 bytes per operation), which bounds what one request costs.
     pub const DEFAULT: Limits = Limits {
         max_bytes: 16 * 1024 * 1024,
-        max_ops: 1_000_000,
-        max_changes: 1_000_000,
+        max_ops: 250_000,
+        max_changes: 250_000,
     };
 
     /// No limit at all (for callers that only want to measure).
@@ -118,7 +118,7 @@ impl std::fmt::Display for Limit {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum InspectError {
     /// A limit is exceeded (`value` is how far the count had got when it was: at least that).
-    #[error("{value} {limit} is more than the limit of {max}")]
+    #[error("at least {value} {limit}, more than the limit of {max}")]
     TooLarge {
         /// Which limit.
         limit: Limit,

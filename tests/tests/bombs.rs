@@ -95,6 +95,18 @@ async fn a_sync_message_carrying_a_compressed_fifty_megabyte_change_is_refused()
         version: nic_sync::automerge::sync::MessageVersion::V1,
     };
     let mut s = RawStream::open(&hub, hello("bomber")).await.unwrap();
+    // The limits are announced.
+    let limits = s
+        .until(|f| match f {
+            H::Welcome(w) => w.limits.clone(),
+            _ => None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        (limits.max_document_bytes, limits.max_document_ops),
+        (16 << 20, 250_000)
+    );
     s.subscribe(&[doc]).await;
     s.send_sync(doc, message.encode()).await;
     let said = s.until(exhausted).await.unwrap();

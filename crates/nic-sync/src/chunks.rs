@@ -48,7 +48,7 @@ pub(crate) fn split(bytes: &[u8]) -> Option<Vec<(ChunkKind, &[u8])>> {
 }
 
 /// Reads an unsigned LEB128 number: its value and how many bytes it took.
-fn uleb128(bytes: &[u8]) -> Option<(u64, usize)> {
+pub(crate) fn uleb128(bytes: &[u8]) -> Option<(u64, usize)> {
     let mut value: u64 = 0;
     for (i, byte) in bytes.iter().enumerate().take(10) {
         let low = u64::from(byte & 0x7f);

@@ -189,3 +189,56 @@ fn a_stored_document_beyond_the_limits_is_not_loaded() {
         "{said}"
     );
 }
+
+/// A sync message from `from` whose summary carries a Bloom filter of one entry with this
+/// header, and an empty last sync: the hub checks all its changes against it.
+fn send_bloom(net: &mut Net, from: &str, doc: DocumentId, bits_per_entry: u8, probes: &[u8]) {
+    let mut bytes = vec![1, bits_per_entry];
+    bytes.extend(probes);
+    bytes.extend(std::iter::repeat_n(
+        0xff,
+        usize::from(bits_per_entry).div_ceil(8),
+    ));
+    let bloom = automerge::sync::BloomFilter::try_from(bytes.as_slice()).unwrap();
+    let message = automerge::sync::Message {
+        heads: vec![],
+        need: vec![],
+        have: vec![automerge::sync::Have {
+            last_sync: vec![],
+            bloom,
+        }],
+        changes: automerge::sync::ChunkList::empty(),
+        flags: None,
+        version: automerge::sync::MessageVersion::V1,
+    };
+    net.log.clear();
+    net.wire.push((
+        from.into(),
+        "hub".into(),
+        Frame::Sync {
+            doc,
+            message: message.encode(),
+        },
+    ));
+    net.pump();
+}
+
+#[test]
+fn a_bloom_filter_without_bits_does_not_unload_the_document() {
+    let (mut net, doc) = writer_and_reader(4);
+    send_bloom(&mut net, "reader", doc, 0, &[7]);
+    assert_eq!(net.errors_to("reader"), vec![ErrorCode::InvalidArgument]);
+    assert!(net.errors_to("writer").is_empty());
+    assert!(net.hub.doc(&doc).is_some(), "the document stays loaded");
+}
+
+#[test]
+fn a_bloom_filter_asking_for_billions_of_probes_is_refused() {
+    let (mut net, doc) = writer_and_reader(5);
+    // u32::MAX probes per hash: 16 GB for each of the hub's changes.
+    send_bloom(&mut net, "reader", doc, 10, &[0xff, 0xff, 0xff, 0xff, 0x0f]);
+    assert_eq!(net.errors_to("reader"), vec![ErrorCode::InvalidArgument]);
+    let said = error_messages(&net, "reader").join("");
+    assert!(said.contains("4294967295 probes"), "{said}");
+    assert!(net.hub.doc(&doc).is_some());
+}

@@ -277,6 +277,19 @@ impl Engine {
             );
             return;
         }
+        if let Some(reason) = message
+            .have
+            .iter()
+            .find_map(|h| super::limits::bloom_problem(&h.bloom))
+        {
+            self.send_error(
+                peer,
+                Some(doc),
+                ErrorCode::InvalidArgument,
+                format!("sync message for document {doc} has an unusable Bloom filter: {reason}"),
+            );
+            return;
+        }
         if self.config.role == Role::Hub {
             self.stage_or_apply(ctx, doc, peer, message);
         } else {

@@ -7,6 +7,41 @@ use nic_model::DocumentId;
 use crate::ErrorCode;
 use crate::inspect::{self, InspectError, Limits, Measure};
 
+/// Most hash probes a peer's Bloom filter may ask for (Automerge uses 7), and most bits per
+/// entry (Automerge uses 10). Automerge allocates the probes of every hash it checks
+/// against the filter: a filter claiming four billion would take 16 GB per check, and one
+/// without bits divides by zero.
+const MAX_BLOOM_PROBES: u64 = 32;
+const MAX_BLOOM_BITS_PER_ENTRY: u64 = 64;
+
+/// What is wrong with a peer's Bloom filter, if anything.
+pub(super) fn bloom_problem(bloom: &automerge::sync::BloomFilter) -> Option<String> {
+    let bytes = bloom.to_bytes();
+    if bytes.is_empty() {
+        return None;
+    }
+    let mut rest = bytes.as_slice();
+    let mut next = || {
+        let (value, len) = crate::chunks::uleb128(rest)?;
+        rest = &rest[len..];
+        Some(value)
+    };
+    let (Some(_entries), Some(bits), Some(probes)) = (next(), next(), next()) else {
+        return Some("its header does not parse".into());
+    };
+    if !(1..=MAX_BLOOM_PROBES).contains(&probes) {
+        return Some(format!(
+            "it asks for {probes} probes per hash; 1 to {MAX_BLOOM_PROBES} are accepted"
+        ));
+    }
+    if !(1..=MAX_BLOOM_BITS_PER_ENTRY).contains(&bits) {
+        return Some(format!(
+            "it has {bits} bits per entry; 1 to {MAX_BLOOM_BITS_PER_ENTRY} are accepted"
+        ));
+    }
+    None
+}
+
 /// Why a stored document is not loaded.
 pub(super) enum Unloadable {
     /// It exceeds the limits.

@@ -90,9 +90,17 @@ struct PreparedAppend {
 
 /// One op of a batch, encoded.
 enum Prepared<'a> {
-    Meta { key: [u8; 16], json: Vec<u8> },
+    /// `create`: the document, when this must be its first metadata.
+    Meta {
+        key: [u8; 16],
+        json: Vec<u8>,
+        create: Option<DocumentId>,
+    },
     Append(PreparedAppend),
-    Sync { key: Vec<u8>, state: &'a [u8] },
+    Sync {
+        key: Vec<u8>,
+        state: &'a [u8],
+    },
 }
 
 impl SledStore {
@@ -166,6 +174,15 @@ impl SledStore {
                 Prepared::Meta {
                     key: *meta.id.as_bytes(),
                     json: records::encode_meta(meta)?,
+                    create: None,
+                }
+            }
+            Op::CreateMeta(meta) => {
+                meta.validate()?;
+                Prepared::Meta {
+                    key: *meta.id.as_bytes(),
+                    json: records::encode_meta(meta)?,
+                    create: Some(meta.id),
                 }
             }
             Op::Append { doc, chunk } => Prepared::Append(self.prepare_append(doc, chunk)?),
@@ -184,7 +201,14 @@ impl SledStore {
             let mut outcomes = Vec::new();
             for op in ops {
                 match op {
-                    Prepared::Meta { key, json } => {
+                    Prepared::Meta { key, json, create } => {
+                        // The check and the write are one transaction: a concurrent
+                        // creation of the same id conflicts and is retried, then sees ours.
+                        if let Some(doc) = create
+                            && meta.get(&key[..])?.is_some()
+                        {
+                            return abort(StoreError::AlreadyExists(*doc));
+                        }
                         meta.insert(&key[..], json.as_slice())?;
                     }
                     Prepared::Append(append) => {
@@ -352,8 +376,11 @@ impl Store for SledStore {
     }
 
     fn write_batch(&self, batch: &Batch) -> Result<Vec<AppendOutcome>, StoreError> {
+        // Creations hold their stripe too, so a compare-and-set never races a creation
+        // elsewhere in this process (the transaction alone would also catch it).
         let appended = batch.ops.iter().filter_map(|op| match op {
             Op::Append { doc, .. } => Some(doc),
+            Op::CreateMeta(meta) => Some(&meta.id),
             _ => None,
         });
         let _guards = self.lock_docs(appended);

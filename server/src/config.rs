@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use serde::Deserialize;
@@ -46,6 +47,25 @@ pub struct ServeArgs {
     /// network. [default: 16384]
     #[arg(long, env = "NIC_HUB_PEER_QUEUE")]
     pub peer_queue: Option<usize>,
+    /// Bytes queued for one sync stream before its client is cut off as too slow.
+    /// [default: 16777216]
+    #[arg(long, env = "NIC_HUB_MAX_QUEUED_BYTES_PER_STREAM")]
+    pub max_queued_bytes_per_stream: Option<usize>,
+    /// Bytes queued for all of one member's sync streams together before the stream that
+    /// passes it is cut off. [default: 67108864]
+    #[arg(long, env = "NIC_HUB_MAX_QUEUED_BYTES_PER_MEMBER")]
+    pub max_queued_bytes_per_member: Option<usize>,
+    /// Seconds a client may read nothing while frames wait for it before it is cut off.
+    /// [default: 30]
+    #[arg(long, env = "NIC_HUB_SLOW_READER_TIMEOUT_SECS")]
+    pub slow_reader_timeout_secs: Option<u64>,
+    /// Longest lifetime a token may be issued with, in days. [default: 365]
+    #[arg(long, env = "NIC_HUB_MAX_TOKEN_LIFETIME_DAYS")]
+    pub max_token_lifetime_days: Option<u32>,
+    /// Lifetime of a token issued without an expiry, in days (at most the maximum).
+    /// [default: 90]
+    #[arg(long, env = "NIC_HUB_DEFAULT_TOKEN_LIFETIME_DAYS")]
+    pub default_token_lifetime_days: Option<u32>,
     /// Most changes one sync message may carry. [default: 10000]
     #[arg(long, env = "NIC_HUB_MAX_CHANGES_PER_MESSAGE")]
     pub max_changes_per_message: Option<usize>,
@@ -85,6 +105,11 @@ struct FileConfig {
     max_loaded_docs: Option<usize>,
     max_message_bytes: Option<usize>,
     peer_queue: Option<usize>,
+    max_queued_bytes_per_stream: Option<usize>,
+    max_queued_bytes_per_member: Option<usize>,
+    slow_reader_timeout_secs: Option<u64>,
+    max_token_lifetime_days: Option<u32>,
+    default_token_lifetime_days: Option<u32>,
     max_changes_per_message: Option<usize>,
     max_docs_per_subscription: Option<usize>,
     max_streams_per_member: Option<usize>,
@@ -123,6 +148,16 @@ pub struct Config {
     pub max_message_bytes: usize,
     /// Frames queued per client before it is cut off.
     pub peer_queue: usize,
+    /// Bytes queued per sync stream before its client is cut off.
+    pub max_queued_bytes_per_stream: usize,
+    /// Bytes queued for one member's streams together before one is cut off.
+    pub max_queued_bytes_per_member: usize,
+    /// How long a client may read nothing while frames wait.
+    pub slow_reader_timeout: Duration,
+    /// Longest token lifetime, in days.
+    pub max_token_lifetime_days: u32,
+    /// Lifetime of a token issued without an expiry, in days.
+    pub default_token_lifetime_days: u32,
     /// Most changes one sync message may carry.
     pub max_changes_per_message: usize,
     /// Most documents one subscription may cover.
@@ -145,6 +180,11 @@ impl Default for Config {
             max_loaded_docs: 10_000,
             max_message_bytes: 4 * 1024 * 1024,
             peer_queue: 16_384,
+            max_queued_bytes_per_stream: 16 * 1024 * 1024,
+            max_queued_bytes_per_member: 64 * 1024 * 1024,
+            slow_reader_timeout: Duration::from_secs(30),
+            max_token_lifetime_days: 365,
+            default_token_lifetime_days: 90,
             max_changes_per_message: 10_000,
             max_docs_per_subscription: 10_000,
             max_streams_per_member: 32,
@@ -218,6 +258,26 @@ impl Config {
                 .or(file.max_message_bytes)
                 .unwrap_or(d.max_message_bytes),
             peer_queue: args.peer_queue.or(file.peer_queue).unwrap_or(d.peer_queue),
+            max_queued_bytes_per_stream: args
+                .max_queued_bytes_per_stream
+                .or(file.max_queued_bytes_per_stream)
+                .unwrap_or(d.max_queued_bytes_per_stream),
+            max_queued_bytes_per_member: args
+                .max_queued_bytes_per_member
+                .or(file.max_queued_bytes_per_member)
+                .unwrap_or(d.max_queued_bytes_per_member),
+            slow_reader_timeout: args
+                .slow_reader_timeout_secs
+                .or(file.slow_reader_timeout_secs)
+                .map_or(d.slow_reader_timeout, Duration::from_secs),
+            max_token_lifetime_days: args
+                .max_token_lifetime_days
+                .or(file.max_token_lifetime_days)
+                .unwrap_or(d.max_token_lifetime_days),
+            default_token_lifetime_days: args
+                .default_token_lifetime_days
+                .or(file.default_token_lifetime_days)
+                .unwrap_or(d.default_token_lifetime_days),
             max_changes_per_message: args
                 .max_changes_per_message
                 .or(file.max_changes_per_message)
@@ -283,6 +343,7 @@ impl Config {
                 });
             }
         }
+        check_queues_and_tokens(&config)?;
         if config.max_message_bytes < 1024 {
             return Err(ConfigError::Invalid {
                 setting: "max-message-bytes",
@@ -291,6 +352,45 @@ impl Config {
         }
         Ok(config)
     }
+}
+
+/// The queue and token settings must be able to work together.
+fn check_queues_and_tokens(config: &Config) -> Result<(), ConfigError> {
+    let invalid = |setting, reason: String| Err(ConfigError::Invalid { setting, reason });
+    if config.max_queued_bytes_per_stream < 2 * config.max_message_bytes {
+        return invalid(
+            "max-queued-bytes-per-stream",
+            format!(
+                "must be at least twice max-message-bytes ({}), or one large message would cut a client off",
+                config.max_message_bytes
+            ),
+        );
+    }
+    if config.max_queued_bytes_per_member < config.max_queued_bytes_per_stream {
+        return invalid(
+            "max-queued-bytes-per-member",
+            "must be at least max-queued-bytes-per-stream".into(),
+        );
+    }
+    if config.slow_reader_timeout < Duration::from_secs(1) {
+        return invalid("slow-reader-timeout-secs", "must be at least 1".into());
+    }
+    if config.max_token_lifetime_days == 0 || config.default_token_lifetime_days == 0 {
+        return invalid(
+            "max-token-lifetime-days/default-token-lifetime-days",
+            "must be at least 1 (tokens always expire)".into(),
+        );
+    }
+    if config.default_token_lifetime_days > config.max_token_lifetime_days {
+        return invalid(
+            "default-token-lifetime-days",
+            format!(
+                "must not exceed max-token-lifetime-days ({})",
+                config.max_token_lifetime_days
+            ),
+        );
+    }
+    Ok(())
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {

@@ -109,6 +109,18 @@ pub async fn serve_with_store(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    serve_with_metrics(config, store, Arc::default(), listener, shutdown).await
+}
+
+/// [`serve_with_store`], counting into `metrics` (which the caller can read, as tests do,
+/// without a metrics listener).
+pub async fn serve_with_metrics(
+    config: Config,
+    store: Arc<dyn HubStore>,
+    metrics: Arc<Metrics>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
     match auth::bootstrap_admin(store.as_ref(), &config.data_dir, auth::now_ms()) {
         Ok(Some(path)) => tracing::info!(
             file = %path.display(),
@@ -121,7 +133,6 @@ pub async fn serve_with_store(
         auth::Authenticator::new(store.clone(), config.max_auth_failures_per_minute);
     let directory_store = store.clone();
     let store: Arc<dyn Store> = store;
-    let metrics = Arc::new(Metrics::default());
     let (hub, engine_task) = driver::start(
         store.clone(),
         directory_store.clone(),
@@ -158,7 +169,13 @@ pub async fn serve_with_store(
         hub: hub.clone(),
         directory: directory_store.clone(),
         metrics: metrics.clone(),
-        peer_queue: config.peer_queue,
+        queue: driver::outbound::QueueLimits {
+            frames: config.peer_queue,
+            stream_bytes: config.max_queued_bytes_per_stream,
+            member_bytes: config.max_queued_bytes_per_member,
+            max_changes: config.max_changes_per_message,
+            max_message_bytes: config.max_message_bytes,
+        },
         limits,
         streams: Arc::default(),
     };
@@ -176,6 +193,8 @@ pub async fn serve_with_store(
         store: directory_store,
         hub: hub.clone(),
         durability,
+        max_token_lifetime_days: config.max_token_lifetime_days,
+        default_token_lifetime_days: config.default_token_lifetime_days,
     };
     let (health_reporter, health) = tonic_health::server::health_reporter();
     health_reporter

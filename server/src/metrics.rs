@@ -43,6 +43,10 @@ pub struct Metrics {
     pub relays_held: AtomicU64,
     /// Held-back clients brought up to date by one relay of everything since.
     pub catch_ups: AtomicU64,
+    /// Bytes waiting in the sync streams' queues now (shared with every queue).
+    pub queued_bytes: Arc<AtomicU64>,
+    /// Sync streams authenticated and waiting for their Hello now.
+    pub awaiting_hello: AtomicU64,
 }
 
 impl Metrics {
@@ -60,8 +64,20 @@ impl Metrics {
 
     /// The counters in the Prometheus text exposition format.
     pub fn render(&self) -> String {
-        let rows: [(&str, &str, &str, &AtomicU64); 16] = [
+        let rows: [(&str, &str, &str, &AtomicU64); 18] = [
             ("nic_hub_peers", "gauge", "Sync streams open.", &self.peers),
+            (
+                "nic_hub_streams_awaiting_hello",
+                "gauge",
+                "Sync streams authenticated and waiting for their Hello.",
+                &self.awaiting_hello,
+            ),
+            (
+                "nic_hub_queued_bytes",
+                "gauge",
+                "Bytes waiting in the sync streams' queues.",
+                &self.queued_bytes,
+            ),
             (
                 "nic_hub_loaded_documents",
                 "gauge",

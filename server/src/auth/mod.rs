@@ -37,6 +37,15 @@ pub fn peer_key(peer: &nic_model::PeerId) -> Vec<u8> {
     key
 }
 
+/// The directory key that claims a member id for good, in the same table as the actor and
+/// peer bindings: an id once given is never given again, so a new member cannot inherit a
+/// removed one's history, actor ids or peer ids.
+pub fn member_id_key(member: &nic_model::MemberId) -> Vec<u8> {
+    let mut key = b"member-id:".to_vec();
+    key.extend_from_slice(member.as_str().as_bytes());
+    key
+}
+
 /// The authenticated member behind a request.
 #[derive(Clone, Debug)]
 pub struct Caller {

@@ -209,9 +209,9 @@ fn block<'a>(sources: &'a [Source<'_>], period: &str) -> (Block, Vec<Option<(usi
 
 /// Every (site, group) series of the measure. Sites in `raw_sites` are shown as they are
 /// (the reader belongs there); everything else is suppressed period by period over the
-/// whole network's data at once (see [`block`](crate::suppress::Block) and
-/// [`suppress`]), so the decision depends on the data and the reader only, never on which
-/// part of the result a request asks for.
+/// whole network's data at once (one [`Block`] per period, see [`suppress`]), so the
+/// decision depends on the data and the reader only, never on which part of the result a
+/// request asks for: callers filter what this returns, never what it is given.
 pub fn measure_series(
     def: &MeasureDefinition,
     sites: &[SiteData<'_>],

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::Block;
+use super::{Block, Line};
 
 /// A fraction in lowest terms with a positive denominator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,9 +59,44 @@ impl Q {
 /// attacker computes them exactly), in index order. Should the arithmetic overflow, every
 /// hidden cell on a line is reported: suppression then hides more, never less.
 pub(super) fn determined(block: &Block, hidden: &dyn Fn(usize) -> bool) -> Vec<usize> {
+    // Lines that share no hidden cell are separate systems (typically one per site): solving
+    // each on its own keeps the elimination small.
+    let mut parent: Vec<usize> = (0..block.lines.len()).collect();
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    let mut first_line: BTreeMap<usize, usize> = BTreeMap::new();
+    for (l, line) in block.lines.iter().enumerate() {
+        for &c in std::iter::once(&line.total).chain(&line.parts) {
+            if hidden(c) {
+                let other = *first_line.entry(c).or_insert(l);
+                let (a, b) = (root(&mut parent, l), root(&mut parent, other));
+                parent[a] = b;
+            }
+        }
+    }
+    let mut systems: BTreeMap<usize, Vec<&Line>> = BTreeMap::new();
+    for (l, line) in block.lines.iter().enumerate() {
+        systems.entry(root(&mut parent, l)).or_default().push(line);
+    }
+    let mut out: Vec<usize> = systems
+        .values()
+        .flat_map(|lines| solve(lines, hidden))
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// [`determined`] for one system of lines.
+fn solve(lines: &[&Line], hidden: &dyn Fn(usize) -> bool) -> Vec<usize> {
     // Columns: the hidden cells on some line.
     let mut column: BTreeMap<usize, usize> = BTreeMap::new();
-    for line in &block.lines {
+    for line in lines {
         for &c in std::iter::once(&line.total).chain(&line.parts) {
             if hidden(c) {
                 let next = column.len();
@@ -71,7 +106,7 @@ pub(super) fn determined(block: &Block, hidden: &dyn Fn(usize) -> bool) -> Vec<u
     }
     let width = column.len();
     let mut rows: Vec<Vec<Q>> = Vec::new();
-    for line in &block.lines {
+    for line in lines {
         let mut row = vec![ZERO; width];
         let mut any = false;
         let mut add = |c: usize, k: i128| {
@@ -91,13 +126,11 @@ pub(super) fn determined(block: &Block, hidden: &dyn Fn(usize) -> bool) -> Vec<u
     match reduce(&mut rows, width) {
         Some(pivots) => {
             let cell_of: BTreeMap<usize, usize> = column.iter().map(|(&c, &j)| (j, c)).collect();
-            let mut out: Vec<usize> = pivots
+            pivots
                 .iter()
                 .filter(|&&(r, _)| rows[r].iter().filter(|q| q.num != 0).count() == 1)
                 .filter_map(|(_, j)| cell_of.get(j).copied())
-                .collect();
-            out.sort_unstable();
-            out
+                .collect()
         }
         None => column.into_keys().collect(),
     }

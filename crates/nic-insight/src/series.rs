@@ -144,67 +144,127 @@ fn sources<'a>(sites: &[SiteData<'a>], raw_sites: &BTreeSet<String>) -> Vec<Sour
     out
 }
 
+/// What the parts of a line leave out of its total.
+fn shortfall(block: &Block, total: usize, parts: &[usize]) -> u32 {
+    block.n[total].saturating_sub(held(block, parts))
+}
+
 /// One period of every source as a suppression [`Block`]: each source's groups under its
-/// "all", one line per group dimension (an unreported "all" when a source has none: its
-/// dimensions still add up to the same students), and each network-level cell over the
-/// sites' cells of its group. Returns the block and, per cell, its (source, group) when it
-/// is a reported cell.
+/// "all", one line per group dimension, and each network-level cell over the sites' cells
+/// of its group. Returns the block and, per cell, its (source, group) when it is a
+/// reported cell.
+///
+/// What a line lacks is an unreported cell, unknown to an attacker (unless it is the
+/// reader's own) even when it is empty, since they cannot tell: a source's "all" when it
+/// has none (its dimensions still count the same students), and the students its groups
+/// leave out of its "all" (one remainder per line, holding the shortfall). With
+/// network-level data the lines cross, so each missing (source, group) is a cell of its own
+/// on both its lines, and counts as empty: it protects nothing.
 fn block<'a>(sources: &'a [Source<'_>], period: &str) -> (Block, Vec<Option<(usize, &'a str)>>) {
+    // Every value of every dimension anyone reported: groups an attacker knows exist.
+    let mut values: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for src in sources {
+        for (_, g) in src.cells.keys() {
+            if g != ALL {
+                values.entry(dimension(g)).or_default().insert(g.as_str());
+            }
+        }
+    }
+    let in_period = |src: &Source<'_>| src.cells.keys().any(|(p, _)| p == period);
+    let grid = sources.iter().any(|s| s.network_level && in_period(s));
     let mut block = Block::default();
-    let mut owner = Vec::new();
     let mut at: Vec<BTreeMap<&str, usize>> = Vec::new();
+    let mut owner: BTreeMap<usize, (usize, &'a str)> = BTreeMap::new();
     for (i, src) in sources.iter().enumerate() {
         let mut cells: BTreeMap<&str, usize> = BTreeMap::new();
         for ((p, g), point) in &src.cells {
             if p == period {
-                cells.insert(g.as_str(), block.cell(point.n, src.raw, false));
-                owner.push(Some((i, g.as_str())));
+                let c = block.cell(point.n, src.raw, false);
+                cells.insert(g.as_str(), c);
+                owner.insert(c, (i, g.as_str()));
             }
         }
+        let reported: BTreeSet<&str> = cells.keys().copied().collect();
         let mut dims: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
         for (g, c) in &cells {
             if *g != ALL {
                 dims.entry(dimension(g)).or_default().push(*c);
             }
         }
+        if grid {
+            for (dim, groups) in &values {
+                for g in groups.iter().filter(|g| !reported.contains(*g)) {
+                    let c = block.cell(0, src.raw, true);
+                    cells.insert(g, c);
+                    dims.entry(dim).or_default().push(c);
+                }
+            }
+        }
         if !dims.is_empty() {
             let total = match cells.get(ALL) {
                 Some(c) => *c,
                 None => {
-                    let n = dims
-                        .values()
-                        .map(|d| d.iter().map(|&c| block.n[c]).sum::<u32>())
-                        .max()
-                        .unwrap_or(0);
+                    let n = dims.values().map(|d| held(&block, d)).max().unwrap_or(0);
                     let c = block.cell(n, src.raw, true);
-                    owner.push(None);
                     cells.insert(ALL, c);
                     c
                 }
             };
-            for parts in dims.into_values() {
+            for (dim, mut parts) in dims {
+                let short = shortfall(&block, total, &parts);
+                let lacks = values
+                    .get(dim)
+                    .is_some_and(|v| v.iter().any(|g| !reported.contains(g)));
+                // In the grid a lacking group has its own cell already, which also stands
+                // for whatever else the shortfall is.
+                let remainder = if grid {
+                    short > 0 && !lacks
+                } else {
+                    short > 0 || lacks
+                };
+                if remainder {
+                    parts.push(block.cell(short, src.raw, true));
+                }
                 block.lines.push(Line { total, parts });
             }
         }
         at.push(cells);
     }
-    for (i, src) in sources.iter().enumerate() {
-        if !src.network_level {
-            continue;
-        }
-        for (g, &total) in &at[i] {
-            let parts: Vec<usize> = sources
-                .iter()
-                .enumerate()
-                .filter(|(j, s)| !s.network_level && *j != i)
-                .filter_map(|(j, _)| at[j].get(g).copied())
-                .collect();
-            if !parts.is_empty() {
+    if grid {
+        for (i, src) in sources.iter().enumerate() {
+            if !src.network_level {
+                continue;
+            }
+            for (g, &total) in &at[i] {
+                let mut parts: Vec<usize> = sources
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, s)| !s.network_level && *j != i)
+                    .filter_map(|(j, _)| at[j].get(g).copied())
+                    .collect();
+                if parts.is_empty() {
+                    continue;
+                }
+                // Students beyond the sites' cells (a site without data for the measure):
+                // unknown, unless a missing cell already stands for them.
+                let short = shortfall(&block, total, &parts);
+                let lacks = parts.iter().any(|&c| block.unreported[c]);
+                if short > 0 && !lacks {
+                    parts.push(block.cell(short, false, true));
+                }
                 block.lines.push(Line { total, parts });
             }
         }
     }
+    let owner = (0..block.n.len()).map(|c| owner.get(&c).copied()).collect();
     (block, owner)
+}
+
+/// The students `cells` hold together.
+fn held(block: &Block, cells: &[usize]) -> u32 {
+    cells
+        .iter()
+        .fold(0u32, |sum, &c| sum.saturating_add(block.n[c]))
 }
 
 /// Every (site, group) series of the measure. Sites in `raw_sites` are shown as they are

@@ -1,6 +1,6 @@
 //! The attacker's view of suppression: random networks (sites × periods × one or two group
 //! dimensions, small and large groups, zeros, a site's data split over two documents, sites
-//! without an "all" point, network-level totals), read by an outsider or by one site's
+//! that leave out their "all" point or some groups, network-level totals), read by an outsider or by one site's
 //! member, through the code paths every Insight RPC and export uses: `measure_series` under
 //! every rule set, `gaps` for every focal group and reference, and the CSV exports. Every
 //! number the reader gets becomes a known value; the attacker also knows how the cells add
@@ -39,6 +39,8 @@ struct Cross {
 struct Slice {
     cross: Vec<Cross>,
     reports_all: bool,
+    /// Groups (by their index in [`Net::groups`]) this site did not report this period.
+    unreported: BTreeSet<usize>,
 }
 
 /// A random network.
@@ -53,6 +55,8 @@ struct Net {
     split: Vec<bool>,
     /// Whether a network-level document holds the network's totals.
     network_totals: bool,
+    /// Groups (by their index in [`Net::groups`]) the network-level document leaves out.
+    network_unreported: BTreeSet<usize>,
     /// The reader's own site, or an outsider.
     reader: Option<usize>,
 }
@@ -131,8 +135,9 @@ impl Net {
             let mut halves = [Vec::new(), Vec::new()];
             let mut k = 0;
             for p in 0..self.sites[s].len() {
-                for g in self.groups() {
-                    if g == ALL && !self.sites[s][p].reports_all {
+                for (i, g) in self.groups().into_iter().enumerate() {
+                    let slice = &self.sites[s][p];
+                    if (g == ALL && !slice.reports_all) || slice.unreported.contains(&i) {
                         continue;
                     }
                     halves[k % 2].push(self.point(Some(s), p, &g));
@@ -150,9 +155,16 @@ impl Net {
         }
         if self.network_totals {
             let periods = self.sites.first().map_or(0, Vec::len);
+            let groups: Vec<String> = self
+                .groups()
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| !self.network_unreported.contains(i))
+                .map(|(_, g)| g)
+                .collect();
             let points = (0..periods)
-                .flat_map(|p| self.groups().into_iter().map(move |g| (p, g)))
-                .map(|(p, g)| self.point(None, p, &g))
+                .flat_map(|p| groups.iter().map(move |g| (p, g)))
+                .map(|(p, g)| self.point(None, p, g))
                 .collect();
             docs.push(("network".to_owned(), true, data(points)));
         }
@@ -415,8 +427,15 @@ fn attack(net: &Net) -> Vec<String> {
     let mut found = seen.problems.clone();
     let eqs = equations(net);
     let reported = |k: &Key| match k.0 {
-        Some(s) => k.2 != ALL || net.sites[s][k.1].reports_all,
-        None => net.network_totals,
+        Some(s) => {
+            let slice = &net.sites[s][k.1];
+            let i = net.groups().iter().position(|g| *g == k.2).unwrap();
+            (k.2 != ALL || slice.reports_all) && !slice.unreported.contains(&i)
+        }
+        None => {
+            let i = net.groups().iter().position(|g| *g == k.2).unwrap();
+            net.network_totals && !net.network_unreported.contains(&i)
+        }
     };
     // What the reader knows before asking: their own site's cells (shown or not, e.g. a
     // value with no denominator), and whatever those alone determine (a network total over
@@ -446,7 +465,9 @@ fn attack(net: &Net) -> Vec<String> {
                 continue;
             }
             let hidden: Vec<&Key> = parts.iter().filter(|k| !known.contains(*k)).collect();
-            if hidden.is_empty() {
+            // Only groups nobody reported under a shown total: that total is all anyone
+            // learns about them, and it was shown because it is not small.
+            if !hidden.iter().any(|k| reported(k)) {
                 continue;
             }
             let sizes: Vec<u32> = hidden.iter().map(|k| net.truth(k.0, k.1, &k.2).0).collect();
@@ -464,6 +485,15 @@ fn attack(net: &Net) -> Vec<String> {
 }
 
 fn slice(dims: &[usize], cells: &[(u32, u32)], reports_all: bool) -> Slice {
+    slice_without(dims, cells, reports_all, &[])
+}
+
+fn slice_without(
+    dims: &[usize],
+    cells: &[(u32, u32)],
+    reports_all: bool,
+    unreported: &[usize],
+) -> Slice {
     let width: usize = dims.iter().product();
     Slice {
         cross: cells
@@ -476,6 +506,7 @@ fn slice(dims: &[usize], cells: &[(u32, u32)], reports_all: bool) -> Slice {
             })
             .collect(),
         reports_all,
+        unreported: unreported.iter().copied().filter(|&i| i > 0).collect(),
     }
 }
 
@@ -495,21 +526,25 @@ fn net() -> impl Strategy<Value = Net> {
             (
                 prop::collection::vec((size, 0u32..=100), 1..=16),
                 prop::bool::weighted(0.8),
+                prop::collection::vec(prop::bool::weighted(0.15), 9),
             ),
             12,
         ),
         prop::collection::vec(prop::bool::weighted(0.3), 4),
         any::<bool>(),
         prop::option::of(0usize..4),
+        prop::collection::vec(prop::bool::weighted(0.15), 9),
     )
         .prop_map(
-            |(min, dims, n_sites, periods, slices, split, network_totals, reader)| {
+            |(min, dims, n_sites, periods, slices, split, network_totals, reader, left_out)| {
                 let sites = (0..n_sites)
                     .map(|s| {
                         (0..periods)
                             .map(|p| {
-                                let (cells, all) = &slices[s * 3 + p];
-                                slice(&dims, cells, *all)
+                                let (cells, all, drop) = &slices[s * 3 + p];
+                                let unreported: Vec<usize> =
+                                    (0..drop.len()).filter(|&i| drop[i]).collect();
+                                slice_without(&dims, cells, *all, &unreported)
                             })
                             .collect()
                     })
@@ -520,6 +555,7 @@ fn net() -> impl Strategy<Value = Net> {
                     sites,
                     split: split[..n_sites].to_vec(),
                     network_totals,
+                    network_unreported: (1..left_out.len()).filter(|&i| left_out[i]).collect(),
                     reader: reader.filter(|&r| r < n_sites),
                 }
             },
@@ -559,6 +595,7 @@ fn one_site(min: u32, cells: &[(u32, u32)], reader: Option<usize>) -> Net {
         sites: vec![vec![slice(&[cells.len()], cells, true)]],
         split: vec![false],
         network_totals: false,
+        network_unreported: BTreeSet::new(),
         reader,
     }
 }
@@ -606,4 +643,17 @@ fn network_totals_do_not_give_a_site_away() {
         let found = attack(&net);
         assert!(found.is_empty(), "reader {reader:?}:\n{}", found.join("\n"));
     }
+}
+
+#[test]
+fn a_group_reported_alone_hides_only_itself() {
+    // all 100 and English learners 9, English non-learners not reported: the 9 is hidden,
+    // and nothing else needs to be (the unreported 91 is unknown to everyone).
+    let mut net = one_site(10, &[(9, 50), (91, 50)], None);
+    net.sites[0][0] = slice_without(&[2], &[(9, 50), (91, 50)], true, &[2]);
+    let found = attack(&net);
+    assert!(found.is_empty(), "{}", found.join("\n"));
+    let seen = read(&net);
+    assert_eq!(seen.n.get(&(Some(0), 0, ALL.to_owned())), Some(&100));
+    assert_eq!(seen.n.len(), 1);
 }

@@ -256,7 +256,9 @@ impl TrackedIo {
         }
         if self.timer.as_mut().poll(cx).is_ready() {
             ConnCounters::add(counter);
-            tracing::info!(
+            // Debug, not info: a flood of connections must not become a flood of log lines
+            // (the counters at /metrics say how many).
+            tracing::debug!(
                 target: "security",
                 event = if stage == HANDSHAKING { "handshake_timeout" } else { "unauthenticated_idle_timeout" },
                 remote = ?self.info.remote_addr,
@@ -418,7 +420,7 @@ impl Acceptor {
             };
             let Some(permit) = self.connections.slot().await else {
                 ConnCounters::add(&self.connections.metrics.conns.refused);
-                tracing::warn!(
+                tracing::debug!(
                     target: "security",
                     event = "connection_refused",
                     remote = ?stream.peer_addr().ok(),

@@ -174,14 +174,26 @@ impl Metrics {
 /// Serves `GET /metrics` until the task is dropped. Deliberately minimal: one request per
 /// connection, no keep-alive — enough for a scraper.
 pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>) {
+    let mut backoff = crate::conn::Backoff::default();
     loop {
-        let Ok((mut socket, _)) = listener.accept().await else {
-            continue;
+        let mut socket = match listener.accept().await {
+            Ok((socket, _)) => socket,
+            Err(_) => {
+                // Out of descriptors: wait rather than retry at full speed.
+                tokio::time::sleep(backoff.failed()).await;
+                continue;
+            }
         };
+        backoff = crate::conn::Backoff::default();
         let metrics = metrics.clone();
         tokio::spawn(async move {
             let mut buf = [0u8; 1024];
-            let n = socket.read(&mut buf).await.unwrap_or(0);
+            // A scraper sends its request at once; a silent connection is not kept.
+            let n = tokio::time::timeout(std::time::Duration::from_secs(5), socket.read(&mut buf))
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .unwrap_or(0);
             let request = String::from_utf8_lossy(&buf[..n]);
             let (status, body) = if request.starts_with("GET /metrics") {
                 ("200 OK", metrics.render())

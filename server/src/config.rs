@@ -89,9 +89,22 @@ pub struct ServeArgs {
     #[arg(long, env = "NIC_HUB_TLS_CLIENT_CA", requires = "tls_cert")]
     pub tls_client_ca: Option<PathBuf>,
     /// Allow listening on a non-loopback address without TLS (tokens would cross the
-    /// network in clear: only behind a TLS-terminating proxy).
+    /// network in clear: only behind a TLS-terminating proxy), and serving metrics on one.
     #[arg(long, env = "NIC_HUB_INSECURE")]
     pub insecure: bool,
+    /// Most client connections open at once; at the limit, the oldest connection without a
+    /// valid token yet is closed to make room. Lowered at start-up to fit the open-file
+    /// limit. [default: 4096]
+    #[arg(long, env = "NIC_HUB_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Seconds a new connection has to finish TLS and the HTTP/2 preface and send its first
+    /// request. [default: 10]
+    #[arg(long, env = "NIC_HUB_HANDSHAKE_TIMEOUT", value_name = "SECS")]
+    pub handshake_timeout: Option<u64>,
+    /// Seconds a connection may stay open before one of its requests carries a valid token.
+    /// [default: 30]
+    #[arg(long, env = "NIC_HUB_AUTH_TIMEOUT", value_name = "SECS")]
+    pub auth_timeout: Option<u64>,
 }
 
 /// The config file's shape: the same settings as the flags.
@@ -118,6 +131,9 @@ struct FileConfig {
     tls_key: Option<PathBuf>,
     tls_client_ca: Option<PathBuf>,
     insecure: Option<bool>,
+    max_connections: Option<usize>,
+    handshake_timeout: Option<u64>,
+    auth_timeout: Option<u64>,
 }
 
 /// Where the hub's TLS identity (and, for mutual TLS, the clients' CA) are.
@@ -168,6 +184,14 @@ pub struct Config {
     pub max_auth_failures_per_minute: u32,
     /// TLS, if served.
     pub tls: Option<TlsFiles>,
+    /// Plain text on a non-loopback address was asked for (`--insecure`).
+    pub insecure: bool,
+    /// Most client connections open at once.
+    pub max_connections: usize,
+    /// Time from accept to a connection's first request.
+    pub handshake_timeout: Duration,
+    /// Time from accept to a connection's first request with a valid token.
+    pub auth_timeout: Duration,
 }
 
 impl Default for Config {
@@ -190,6 +214,10 @@ impl Default for Config {
             max_streams_per_member: 32,
             max_auth_failures_per_minute: 60,
             tls: None,
+            insecure: false,
+            max_connections: 4096,
+            handshake_timeout: Duration::from_secs(10),
+            auth_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -311,8 +339,23 @@ impl Config {
                     });
                 }
             },
+            insecure: args.insecure || file.insecure.unwrap_or(false),
+            max_connections: args
+                .max_connections
+                .or(file.max_connections)
+                .unwrap_or(d.max_connections),
+            handshake_timeout: args
+                .handshake_timeout
+                .or(file.handshake_timeout)
+                .map_or(d.handshake_timeout, Duration::from_secs),
+            auth_timeout: args
+                .auth_timeout
+                .or(file.auth_timeout)
+                .map_or(d.auth_timeout, Duration::from_secs),
         };
-        let insecure = args.insecure || file.insecure.unwrap_or(false);
+        config.check_exposure()?;
+        config.check_connections()?;
+        let insecure = config.insecure;
         if config.tls.is_none() && !config.listen.ip().is_loopback() && !insecure {
             return Err(ConfigError::Invalid {
                 setting: "listen",
@@ -391,6 +434,52 @@ fn check_queues_and_tokens(config: &Config) -> Result<(), ConfigError> {
         );
     }
     Ok(())
+}
+
+impl Config {
+    /// Refuses a metrics listener other machines can reach unless `--insecure`: it answers
+    /// anyone, without TLS or a token.
+    fn check_exposure(&self) -> Result<(), ConfigError> {
+        if let Some(addr) = self.metrics_listen
+            && !addr.ip().is_loopback()
+            && !self.insecure
+        {
+            return Err(ConfigError::Invalid {
+                setting: "metrics-listen",
+                reason: format!(
+                    "{addr} is reachable from other machines, and /metrics answers anyone without TLS or a token; listen on 127.0.0.1 and scrape through a proxy, or give --insecure"
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    fn check_connections(&self) -> Result<(), ConfigError> {
+        if self.max_connections == 0 {
+            return Err(ConfigError::Invalid {
+                setting: "max-connections",
+                reason: "must be at least 1".into(),
+            });
+        }
+        for (setting, value) in [
+            ("handshake-timeout", self.handshake_timeout),
+            ("auth-timeout", self.auth_timeout),
+        ] {
+            if value.is_zero() {
+                return Err(ConfigError::Invalid {
+                    setting,
+                    reason: "must be at least 1 second".into(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether gRPC traffic (tokens included) crosses the network unencrypted: no TLS on an
+    /// address other machines can reach.
+    pub fn serves_plain_text_to_the_network(&self) -> bool {
+        self.tls.is_none() && !self.listen.ip().is_loopback()
+    }
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
@@ -474,5 +563,62 @@ mod tests {
         assert_eq!(tls.tls.map(|t| t.cert), Some(PathBuf::from("hub.pem")));
         // Loopback needs neither.
         assert!(Config::resolve(&ServeArgs::default()).is_ok());
+    }
+
+    #[test]
+    fn a_non_loopback_metrics_listener_needs_an_explicit_insecure() {
+        for open in ["0.0.0.0:9464", "192.168.1.20:9464", "[::]:9464"] {
+            let err = Config::resolve(&ServeArgs {
+                metrics_listen: Some(open.into()),
+                ..ServeArgs::default()
+            })
+            .unwrap_err();
+            assert!(err.to_string().contains("metrics-listen"), "{err}");
+            assert!(err.to_string().contains("--insecure"), "{err}");
+            let allowed = Config::resolve(&ServeArgs {
+                metrics_listen: Some(open.into()),
+                insecure: true,
+                ..ServeArgs::default()
+            })
+            .unwrap();
+            assert_eq!(allowed.metrics_listen, Some(open.parse().unwrap()));
+        }
+        for fine in ["127.0.0.1:9464", "[::1]:9464", "off"] {
+            assert!(
+                Config::resolve(&ServeArgs {
+                    metrics_listen: Some(fine.into()),
+                    ..ServeArgs::default()
+                })
+                .is_ok(),
+                "{fine}"
+            );
+        }
+    }
+
+    #[test]
+    fn connection_limits_come_from_flags_and_cannot_be_zero() {
+        let c = Config::resolve(&ServeArgs {
+            max_connections: Some(7),
+            handshake_timeout: Some(3),
+            auth_timeout: Some(9),
+            ..ServeArgs::default()
+        })
+        .unwrap();
+        assert_eq!(
+            (c.max_connections, c.handshake_timeout, c.auth_timeout),
+            (7, Duration::from_secs(3), Duration::from_secs(9))
+        );
+        for args in [
+            ServeArgs {
+                max_connections: Some(0),
+                ..ServeArgs::default()
+            },
+            ServeArgs {
+                auth_timeout: Some(0),
+                ..ServeArgs::default()
+            },
+        ] {
+            assert!(Config::resolve(&args).is_err());
+        }
     }
 }

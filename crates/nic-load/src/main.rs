@@ -60,6 +60,7 @@ struct Args {
     #[arg(long, requires = "hub")]
     hub_data: Option<PathBuf>,
     /// With --hub: the token to present (a hub the tool starts gives it its admin's).
+    /// Prefer the NIC_TOKEN variable: a token on the command line shows in `ps`.
     #[arg(long, env = "NIC_TOKEN", hide_env_values = true, requires = "hub")]
     token: Option<String>,
     /// With an `https://` --hub: the CA certificate (PEM) that signed the hub's certificate.

@@ -64,6 +64,8 @@ pub struct SledStore {
     dir: directory::DirTrees,
     policy: CompactionPolicy,
     path: PathBuf,
+    /// What opening found of the folder's permissions.
+    folder: crate::PrivateDir,
     /// Held while a document's chunks are appended, compacted or loaded, so compaction deletes
     /// exactly the chunks it read and a load never sees half a compaction. Striped by
     /// document id: a lock per document would grow with the number of documents.
@@ -109,13 +111,21 @@ impl SledStore {
         Self::open_with(path, SledConfig::default())
     }
 
-    /// Opens (or creates) the store in the folder `path`.
+    /// Opens (or creates) the store in the folder `path`, readable by its owner only: a new
+    /// folder is made `0700`, an existing one loses group and other access (see
+    /// [`SledStore::folder`]), and the files in it become `0600`.
     pub fn open_with(path: impl AsRef<Path>, config: SledConfig) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
+        let io = |source| StoreError::Io {
+            path: path.clone(),
+            source,
+        };
+        let folder = crate::make_private_dir(&path).map_err(io)?;
         let db = sled::Config::new()
             .path(&path)
             .cache_capacity(config.cache_capacity_bytes)
             .open()?;
+        crate::tighten_tree(&path).map_err(io)?;
         Ok(Self {
             meta: db.open_tree("meta")?,
             chunks: db.open_tree("chunks")?,
@@ -125,8 +135,15 @@ impl SledStore {
             db,
             policy: config.compaction,
             path,
+            folder,
             stripes: std::array::from_fn(|_| Mutex::new(())),
         })
+    }
+
+    /// What opening found of the folder's permissions: [`crate::PrivateDir::Tightened`]
+    /// means others could read it until now, which its owner should hear about.
+    pub fn folder(&self) -> crate::PrivateDir {
+        self.folder
     }
 
     fn stripe_of(doc: &DocumentId) -> usize {

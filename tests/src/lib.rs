@@ -249,6 +249,51 @@ impl TestHub {
         reply.meta.unwrap().doc_id.parse().unwrap()
     }
 
+    /// Creates a PDSA-kind document as the hub admin in `network` at `site` ("" for a
+    /// network-level one) with `visibility` and `initial` content; returns its id.
+    pub async fn create_doc(
+        &self,
+        network: &str,
+        site: &str,
+        visibility: v1::Visibility,
+        initial: &Automerge,
+    ) -> DocumentId {
+        let reply = self
+            .documents()
+            .await
+            .create(v1::CreateDocumentRequest {
+                kind: v1::DocKind::PdsaCycle as i32,
+                network_id: network.into(),
+                site_id: site.into(),
+                visibility: visibility as i32,
+                title: format!("{network} {site} cycle"),
+                initial: Some(initial.save()),
+                doc_id: String::new(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        reply.meta.unwrap().doc_id.parse().unwrap()
+    }
+
+    /// Waits until `condition` holds of the hub's counters, failing with `what` after
+    /// `within`.
+    pub async fn until_metrics(
+        &self,
+        within: std::time::Duration,
+        what: &str,
+        condition: impl Fn(&nic_hub::Metrics) -> bool,
+    ) {
+        let waiting = async {
+            while !condition(&self.metrics) {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+        };
+        if tokio::time::timeout(within, waiting).await.is_err() {
+            panic!("{what} (waited {within:?})");
+        }
+    }
+
     /// The hub's saved copy of a document.
     pub async fn saved(&self, doc: DocumentId) -> Automerge {
         saved_at(&self.url, &self.token, doc).await
@@ -424,6 +469,15 @@ impl RawStream {
             .send(v1::ClientFrame { frame: Some(frame) })
             .await
             .unwrap();
+    }
+
+    /// Reads on until the hub ends the stream; the status it ended with (a deadline status
+    /// if it was still open after a few seconds).
+    pub async fn ended(&mut self) -> tonic::Status {
+        match self.until(|_| None::<()>).await {
+            Err(status) => status,
+            Ok(()) => unreachable!("nothing is picked"),
+        }
     }
 
     /// Reads frames until `pick` returns something, failing after a few seconds.

@@ -29,26 +29,8 @@ async fn big_document(hub: &TestHub) -> DocumentId {
         Ok(())
     })
     .unwrap();
-    create(hub, doc, v1::Visibility::Network).await
-}
-
-async fn create(hub: &TestHub, doc: Automerge, visibility: v1::Visibility) -> DocumentId {
-    let reply = hub
-        .documents()
+    hub.create_doc("algebra", "lincoln", v1::Visibility::Network, &doc)
         .await
-        .create(v1::CreateDocumentRequest {
-            kind: v1::DocKind::PdsaCycle as i32,
-            network_id: "algebra".into(),
-            site_id: "lincoln".into(),
-            visibility: visibility as i32,
-            title: "cycle".into(),
-            initial: Some(doc.save()),
-            doc_id: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    reply.meta.unwrap().doc_id.parse().unwrap()
 }
 
 /// "I have nothing; send me everything", as a fresh Automerge peer says it.
@@ -98,7 +80,14 @@ async fn repeated_requests_from_a_client_that_does_not_read_are_bounded_in_bytes
         .member("sam", v1::Role::SiteMember, "algebra", "lincoln")
         .await;
     let big = big_document(&hub).await;
-    let small = create(&hub, nic_e2e::worksheet(), v1::Visibility::Site).await;
+    let small = hub
+        .create_doc(
+            "algebra",
+            "lincoln",
+            v1::Visibility::Site,
+            &nic_e2e::worksheet(),
+        )
+        .await;
     // Sam never reads his stream: HTTP/2 flow control stops the hub's sending.
     let raw = RawStream::open_as(&hub, &sam, hello("sam-laptop"))
         .await
@@ -142,24 +131,20 @@ async fn a_client_past_its_byte_limit_is_cut_off_and_its_queue_freed() {
     for doc in &docs {
         raw.send_sync(*doc, ask.clone()).await;
     }
-    let cut = async {
-        while hub.metrics.slow_peers_dropped.load(Ordering::Relaxed) == 0 {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(30), cut)
-        .await
-        .expect("a client over its byte limit was not cut off");
+    hub.until_metrics(
+        Duration::from_secs(30),
+        "a client over its byte limit was not cut off",
+        |m| m.slow_peers_dropped.load(Ordering::Relaxed) > 0,
+    )
+    .await;
     // Its queue is gone with it.
-    let freed = async {
-        while hub.metrics.queued_bytes.load(Ordering::Relaxed) != 0 {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(10), freed)
-        .await
-        .expect("the cut-off client's queue was not freed");
-    let ended = raw.until(|_| None::<()>).await.expect_err("still open");
+    hub.until_metrics(
+        Duration::from_secs(10),
+        "the cut-off client's queue was not freed",
+        |m| m.queued_bytes.load(Ordering::Relaxed) == 0,
+    )
+    .await;
+    let ended = raw.ended().await;
     assert_eq!(ended.code(), tonic::Code::ResourceExhausted, "{ended}");
     assert!(ended.message().contains("read too slowly"), "{ended}");
     hub.stop().await;
@@ -189,15 +174,13 @@ async fn a_client_that_reads_nothing_for_the_timeout_is_cut_off() {
     for doc in big.iter().copied() {
         raw.send_sync(doc, give_me_everything()).await;
     }
-    let cut = async {
-        while hub.metrics.slow_peers_dropped.load(Ordering::Relaxed) == 0 {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(30), cut)
-        .await
-        .expect("a client that read nothing was never cut off");
-    let ended = raw.until(|_| None::<()>).await.expect_err("still open");
+    hub.until_metrics(
+        Duration::from_secs(30),
+        "a client that read nothing was never cut off",
+        |m| m.slow_peers_dropped.load(Ordering::Relaxed) > 0,
+    )
+    .await;
+    let ended = raw.ended().await;
     assert_eq!(ended.code(), tonic::Code::ResourceExhausted, "{ended}");
     assert!(ended.message().contains("read nothing"), "{ended}");
     hub.stop().await;

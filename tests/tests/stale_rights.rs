@@ -19,28 +19,14 @@ async fn setup(hub: &TestHub) -> (String, DocumentId, DocumentId) {
     let mia = hub
         .member("mia", v1::Role::NetworkLead, "algebra", "")
         .await;
-    let private = create(hub, "adams", v1::Visibility::Site).await;
-    let shared = create(hub, "adams", v1::Visibility::Network).await;
+    let sheet = nic_e2e::worksheet();
+    let private = hub
+        .create_doc("algebra", "adams", v1::Visibility::Site, &sheet)
+        .await;
+    let shared = hub
+        .create_doc("algebra", "adams", v1::Visibility::Network, &sheet)
+        .await;
     (mia, private, shared)
-}
-
-async fn create(hub: &TestHub, site: &str, visibility: v1::Visibility) -> DocumentId {
-    let reply = hub
-        .documents()
-        .await
-        .create(v1::CreateDocumentRequest {
-            kind: v1::DocKind::PdsaCycle as i32,
-            network_id: "algebra".into(),
-            site_id: site.into(),
-            visibility: visibility as i32,
-            title: format!("{site} cycle"),
-            initial: Some(nic_e2e::worksheet().save()),
-            doc_id: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    reply.meta.unwrap().doc_id.parse().unwrap()
 }
 
 /// The first thing the hub says on a stream: its Welcome, or the status it ended with.
@@ -218,10 +204,7 @@ async fn a_stream_ends_when_its_token_expires() {
         .unwrap();
     first_word(&mut raw).await.unwrap();
     // Reading on until the hub ends the stream (at most the helper's 10 s).
-    let ended = raw
-        .until(|_| None::<()>)
-        .await
-        .expect_err("the stream outlived its token");
+    let ended = raw.ended().await;
     assert_eq!(ended.code(), tonic::Code::Unauthenticated, "{ended}");
     assert!(ended.message().contains("expired"), "{ended}");
     assert!(nic_hub::auth::now_ms() >= expires_at_ms);

@@ -151,7 +151,14 @@ impl Device {
             reason: format!("cannot write it: {e}"),
         };
         let tmp = path.with_extension("json.tmp");
-        let mut file = std::fs::File::create(&tmp).map_err(io)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options.open(&tmp).map_err(io)?;
         file.write_all(&bytes).map_err(io)?;
         file.sync_all().map_err(io)?;
         std::fs::rename(&tmp, path).map_err(io)?;

@@ -155,7 +155,8 @@ impl Client {
                 device::Device::ephemeral(config.peer.clone()),
             ),
             config::Storage::Dir(dir) => {
-                std::fs::create_dir_all(dir).map_err(|e| ClientError::BadReplica {
+                // Owner-only: the replica holds the network's documents.
+                nic_store::make_private_dir(dir).map_err(|e| ClientError::BadReplica {
                     path: dir.clone(),
                     reason: format!("cannot create the folder: {e}"),
                 })?;

@@ -39,6 +39,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         // method of `rpc Connect` in `SyncClient`; clients build a `tonic::transport::Channel`
         // themselves and call `XxxClient::new(channel)`.
         .build_transport(false)
+        // Undecodable messages are INVALID_ARGUMENT, not tonic's INTERNAL (src/codec.rs).
+        .codec_path("crate::codec::StrictCodec")
         .file_descriptor_set_path(&descriptor_path)
         .skip_protoc_run()
         .compile_fds(fds)?;

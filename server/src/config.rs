@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use serde::Deserialize;
@@ -46,6 +47,25 @@ pub struct ServeArgs {
     /// network. [default: 16384]
     #[arg(long, env = "NIC_HUB_PEER_QUEUE")]
     pub peer_queue: Option<usize>,
+    /// Bytes queued for one sync stream before its client is cut off as too slow.
+    /// [default: 16777216]
+    #[arg(long, env = "NIC_HUB_MAX_QUEUED_BYTES_PER_STREAM")]
+    pub max_queued_bytes_per_stream: Option<usize>,
+    /// Bytes queued for all of one member's sync streams together before the stream that
+    /// passes it is cut off. [default: 67108864]
+    #[arg(long, env = "NIC_HUB_MAX_QUEUED_BYTES_PER_MEMBER")]
+    pub max_queued_bytes_per_member: Option<usize>,
+    /// Seconds a client may read nothing while frames wait for it before it is cut off.
+    /// [default: 30]
+    #[arg(long, env = "NIC_HUB_SLOW_READER_TIMEOUT_SECS")]
+    pub slow_reader_timeout_secs: Option<u64>,
+    /// Longest lifetime a token may be issued with, in days. [default: 365]
+    #[arg(long, env = "NIC_HUB_MAX_TOKEN_LIFETIME_DAYS")]
+    pub max_token_lifetime_days: Option<u32>,
+    /// Lifetime of a token issued without an expiry, in days (at most the maximum).
+    /// [default: 90]
+    #[arg(long, env = "NIC_HUB_DEFAULT_TOKEN_LIFETIME_DAYS")]
+    pub default_token_lifetime_days: Option<u32>,
     /// Most changes one sync message may carry. [default: 10000]
     #[arg(long, env = "NIC_HUB_MAX_CHANGES_PER_MESSAGE")]
     pub max_changes_per_message: Option<usize>,
@@ -83,9 +103,22 @@ pub struct ServeArgs {
     #[arg(long, env = "NIC_HUB_TLS_CLIENT_CA", requires = "tls_cert")]
     pub tls_client_ca: Option<PathBuf>,
     /// Allow listening on a non-loopback address without TLS (tokens would cross the
-    /// network in clear: only behind a TLS-terminating proxy).
+    /// network in clear: only behind a TLS-terminating proxy), and serving metrics on one.
     #[arg(long, env = "NIC_HUB_INSECURE")]
     pub insecure: bool,
+    /// Most client connections open at once; at the limit, the oldest connection without a
+    /// valid token yet is closed to make room. Lowered at start-up to fit the open-file
+    /// limit. [default: 4096]
+    #[arg(long, env = "NIC_HUB_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Seconds a new connection has to finish TLS and the HTTP/2 preface and send its first
+    /// request. [default: 10]
+    #[arg(long, env = "NIC_HUB_HANDSHAKE_TIMEOUT", value_name = "SECS")]
+    pub handshake_timeout: Option<u64>,
+    /// Seconds a connection may stay open before one of its requests carries a valid token.
+    /// [default: 30]
+    #[arg(long, env = "NIC_HUB_AUTH_TIMEOUT", value_name = "SECS")]
+    pub auth_timeout: Option<u64>,
 }
 
 /// The config file's shape: the same settings as the flags.
@@ -99,6 +132,11 @@ struct FileConfig {
     max_loaded_docs: Option<usize>,
     max_message_bytes: Option<usize>,
     peer_queue: Option<usize>,
+    max_queued_bytes_per_stream: Option<usize>,
+    max_queued_bytes_per_member: Option<usize>,
+    slow_reader_timeout_secs: Option<u64>,
+    max_token_lifetime_days: Option<u32>,
+    default_token_lifetime_days: Option<u32>,
     max_changes_per_message: Option<usize>,
     max_docs_per_subscription: Option<usize>,
     max_streams_per_member: Option<usize>,
@@ -110,6 +148,9 @@ struct FileConfig {
     tls_key: Option<PathBuf>,
     tls_client_ca: Option<PathBuf>,
     insecure: Option<bool>,
+    max_connections: Option<usize>,
+    handshake_timeout: Option<u64>,
+    auth_timeout: Option<u64>,
 }
 
 /// Where the hub's TLS identity (and, for mutual TLS, the clients' CA) are.
@@ -140,6 +181,16 @@ pub struct Config {
     pub max_message_bytes: usize,
     /// Frames queued per client before it is cut off.
     pub peer_queue: usize,
+    /// Bytes queued per sync stream before its client is cut off.
+    pub max_queued_bytes_per_stream: usize,
+    /// Bytes queued for one member's streams together before one is cut off.
+    pub max_queued_bytes_per_member: usize,
+    /// How long a client may read nothing while frames wait.
+    pub slow_reader_timeout: Duration,
+    /// Longest token lifetime, in days.
+    pub max_token_lifetime_days: u32,
+    /// Lifetime of a token issued without an expiry, in days.
+    pub default_token_lifetime_days: u32,
     /// Most changes one sync message may carry.
     pub max_changes_per_message: usize,
     /// Most documents one subscription may cover.
@@ -156,6 +207,14 @@ pub struct Config {
     pub max_request_memory: u64,
     /// TLS, if served.
     pub tls: Option<TlsFiles>,
+    /// Plain text on a non-loopback address was asked for (`--insecure`).
+    pub insecure: bool,
+    /// Most client connections open at once.
+    pub max_connections: usize,
+    /// Time from accept to a connection's first request.
+    pub handshake_timeout: Duration,
+    /// Time from accept to a connection's first request with a valid token.
+    pub auth_timeout: Duration,
 }
 
 impl Default for Config {
@@ -168,6 +227,11 @@ impl Default for Config {
             max_loaded_docs: 10_000,
             max_message_bytes: 4 * 1024 * 1024,
             peer_queue: 16_384,
+            max_queued_bytes_per_stream: 16 * 1024 * 1024,
+            max_queued_bytes_per_member: 64 * 1024 * 1024,
+            slow_reader_timeout: Duration::from_secs(30),
+            max_token_lifetime_days: 365,
+            default_token_lifetime_days: 90,
             max_changes_per_message: 10_000,
             max_docs_per_subscription: 10_000,
             max_streams_per_member: 32,
@@ -176,6 +240,10 @@ impl Default for Config {
             max_doc_ops: nic_sync::inspect::Limits::DEFAULT.max_ops,
             max_request_memory: 256 * 1024 * 1024,
             tls: None,
+            insecure: false,
+            max_connections: 4096,
+            handshake_timeout: Duration::from_secs(10),
+            auth_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -244,6 +312,26 @@ impl Config {
                 .or(file.max_message_bytes)
                 .unwrap_or(d.max_message_bytes),
             peer_queue: args.peer_queue.or(file.peer_queue).unwrap_or(d.peer_queue),
+            max_queued_bytes_per_stream: args
+                .max_queued_bytes_per_stream
+                .or(file.max_queued_bytes_per_stream)
+                .unwrap_or(d.max_queued_bytes_per_stream),
+            max_queued_bytes_per_member: args
+                .max_queued_bytes_per_member
+                .or(file.max_queued_bytes_per_member)
+                .unwrap_or(d.max_queued_bytes_per_member),
+            slow_reader_timeout: args
+                .slow_reader_timeout_secs
+                .or(file.slow_reader_timeout_secs)
+                .map_or(d.slow_reader_timeout, Duration::from_secs),
+            max_token_lifetime_days: args
+                .max_token_lifetime_days
+                .or(file.max_token_lifetime_days)
+                .unwrap_or(d.max_token_lifetime_days),
+            default_token_lifetime_days: args
+                .default_token_lifetime_days
+                .or(file.default_token_lifetime_days)
+                .unwrap_or(d.default_token_lifetime_days),
             max_changes_per_message: args
                 .max_changes_per_message
                 .or(file.max_changes_per_message)
@@ -289,8 +377,23 @@ impl Config {
                     });
                 }
             },
+            insecure: args.insecure || file.insecure.unwrap_or(false),
+            max_connections: args
+                .max_connections
+                .or(file.max_connections)
+                .unwrap_or(d.max_connections),
+            handshake_timeout: args
+                .handshake_timeout
+                .or(file.handshake_timeout)
+                .map_or(d.handshake_timeout, Duration::from_secs),
+            auth_timeout: args
+                .auth_timeout
+                .or(file.auth_timeout)
+                .map_or(d.auth_timeout, Duration::from_secs),
         };
-        let insecure = args.insecure || file.insecure.unwrap_or(false);
+        config.check_exposure()?;
+        config.check_connections()?;
+        let insecure = config.insecure;
         if config.tls.is_none() && !config.listen.ip().is_loopback() && !insecure {
             return Err(ConfigError::Invalid {
                 setting: "listen",
@@ -333,6 +436,7 @@ impl Config {
                 });
             }
         }
+        check_queues_and_tokens(&config)?;
         if config.max_message_bytes < 1024 {
             return Err(ConfigError::Invalid {
                 setting: "max-message-bytes",
@@ -343,7 +447,90 @@ impl Config {
     }
 }
 
+/// The queue and token settings must be able to work together.
+fn check_queues_and_tokens(config: &Config) -> Result<(), ConfigError> {
+    let invalid = |setting, reason: String| Err(ConfigError::Invalid { setting, reason });
+    if config.max_queued_bytes_per_stream < 2 * config.max_message_bytes {
+        return invalid(
+            "max-queued-bytes-per-stream",
+            format!(
+                "must be at least twice max-message-bytes ({}), or one large message would cut a client off",
+                config.max_message_bytes
+            ),
+        );
+    }
+    if config.max_queued_bytes_per_member < config.max_queued_bytes_per_stream {
+        return invalid(
+            "max-queued-bytes-per-member",
+            "must be at least max-queued-bytes-per-stream".into(),
+        );
+    }
+    if config.slow_reader_timeout < Duration::from_secs(1) {
+        return invalid("slow-reader-timeout-secs", "must be at least 1".into());
+    }
+    if config.max_token_lifetime_days == 0 || config.default_token_lifetime_days == 0 {
+        return invalid(
+            "max-token-lifetime-days/default-token-lifetime-days",
+            "must be at least 1 (tokens always expire)".into(),
+        );
+    }
+    if config.default_token_lifetime_days > config.max_token_lifetime_days {
+        return invalid(
+            "default-token-lifetime-days",
+            format!(
+                "must not exceed max-token-lifetime-days ({})",
+                config.max_token_lifetime_days
+            ),
+        );
+    }
+    Ok(())
+}
+
 impl Config {
+    /// Refuses a metrics listener other machines can reach unless `--insecure`: it answers
+    /// anyone, without TLS or a token.
+    fn check_exposure(&self) -> Result<(), ConfigError> {
+        if let Some(addr) = self.metrics_listen
+            && !addr.ip().is_loopback()
+            && !self.insecure
+        {
+            return Err(ConfigError::Invalid {
+                setting: "metrics-listen",
+                reason: format!(
+                    "{addr} is reachable from other machines, and /metrics answers anyone without TLS or a token; listen on 127.0.0.1 and scrape through a proxy, or give --insecure"
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    fn check_connections(&self) -> Result<(), ConfigError> {
+        if self.max_connections == 0 {
+            return Err(ConfigError::Invalid {
+                setting: "max-connections",
+                reason: "must be at least 1".into(),
+            });
+        }
+        for (setting, value) in [
+            ("handshake-timeout", self.handshake_timeout),
+            ("auth-timeout", self.auth_timeout),
+        ] {
+            if value.is_zero() {
+                return Err(ConfigError::Invalid {
+                    setting,
+                    reason: "must be at least 1 second".into(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether gRPC traffic (tokens included) crosses the network unencrypted: no TLS on an
+    /// address other machines can reach.
+    pub fn serves_plain_text_to_the_network(&self) -> bool {
+        self.tls.is_none() && !self.listen.ip().is_loopback()
+    }
+
     /// The document limits in force (changes are bounded like operations: a change without
     /// operations is rare, and each costs memory too).
     pub fn doc_limits(&self) -> nic_sync::inspect::Limits {
@@ -442,5 +629,62 @@ mod tests {
         assert_eq!(tls.tls.map(|t| t.cert), Some(PathBuf::from("hub.pem")));
         // Loopback needs neither.
         assert!(Config::resolve(&ServeArgs::default()).is_ok());
+    }
+
+    #[test]
+    fn a_non_loopback_metrics_listener_needs_an_explicit_insecure() {
+        for open in ["0.0.0.0:9464", "192.168.1.20:9464", "[::]:9464"] {
+            let err = Config::resolve(&ServeArgs {
+                metrics_listen: Some(open.into()),
+                ..ServeArgs::default()
+            })
+            .unwrap_err();
+            assert!(err.to_string().contains("metrics-listen"), "{err}");
+            assert!(err.to_string().contains("--insecure"), "{err}");
+            let allowed = Config::resolve(&ServeArgs {
+                metrics_listen: Some(open.into()),
+                insecure: true,
+                ..ServeArgs::default()
+            })
+            .unwrap();
+            assert_eq!(allowed.metrics_listen, Some(open.parse().unwrap()));
+        }
+        for fine in ["127.0.0.1:9464", "[::1]:9464", "off"] {
+            assert!(
+                Config::resolve(&ServeArgs {
+                    metrics_listen: Some(fine.into()),
+                    ..ServeArgs::default()
+                })
+                .is_ok(),
+                "{fine}"
+            );
+        }
+    }
+
+    #[test]
+    fn connection_limits_come_from_flags_and_cannot_be_zero() {
+        let c = Config::resolve(&ServeArgs {
+            max_connections: Some(7),
+            handshake_timeout: Some(3),
+            auth_timeout: Some(9),
+            ..ServeArgs::default()
+        })
+        .unwrap();
+        assert_eq!(
+            (c.max_connections, c.handshake_timeout, c.auth_timeout),
+            (7, Duration::from_secs(3), Duration::from_secs(9))
+        );
+        for args in [
+            ServeArgs {
+                max_connections: Some(0),
+                ..ServeArgs::default()
+            },
+            ServeArgs {
+                auth_timeout: Some(0),
+                ..ServeArgs::default()
+            },
+        ] {
+            assert!(Config::resolve(&args).is_err());
+        }
     }
 }

@@ -9,12 +9,12 @@ use nic_model::{
 };
 use nic_proto::convert::{self, ConvertError};
 use nic_proto::v1::{self, directory_server};
-use nic_store::{DirOp, Durability};
+use nic_store::{Binding, DirOp, Durability};
 use tonic::{Request, Response, Status};
 
 use crate::HubStore;
 use crate::auth::{self, Caller, token};
-use crate::driver::{Command, HubHandle};
+use crate::driver::{Event, HubHandle};
 use crate::status::{ApiError, blocking};
 
 /// Most entries in one page.
@@ -30,6 +30,10 @@ pub struct DirectoryService {
     /// Told of every member and token change, so open streams follow at once.
     pub(crate) hub: HubHandle,
     pub(crate) durability: Durability,
+    /// The longest lifetime a token may be issued with.
+    pub(crate) max_token_lifetime_days: u32,
+    /// The lifetime of a token issued without an expiry.
+    pub(crate) default_token_lifetime_days: u32,
 }
 
 fn denied(what: &str) -> ApiError {
@@ -85,6 +89,28 @@ fn member_id(field: &'static str, s: &str) -> Result<MemberId, ApiError> {
     MemberId::new(s).map_err(|source| ApiError::Invalid(ConvertError::Id { field, source }))
 }
 
+/// When a token issued `now` expires: the requested moment, or the default lifetime when none
+/// was asked for; never in the past, never beyond the maximum lifetime.
+fn token_expiry(
+    requested_ms: i64,
+    now: i64,
+    default_days: u32,
+    max_days: u32,
+) -> Result<Option<i64>, ApiError> {
+    const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+    let latest = now.saturating_add(i64::from(max_days).saturating_mul(DAY_MS));
+    match requested_ms {
+        0 => Ok(Some(
+            now.saturating_add(i64::from(default_days).saturating_mul(DAY_MS)),
+        )),
+        at if at <= now => Err(bad("expires_at_ms is in the past")),
+        at if at > latest => Err(bad(format!(
+            "expires_at_ms is beyond this hub's maximum token lifetime of {max_days} days; ask for an earlier expiry"
+        ))),
+        at => Ok(Some(at)),
+    }
+}
+
 /// What an administrative action's audit entry says beside who and when.
 struct Audit<'a> {
     action: &'a str,
@@ -94,10 +120,14 @@ struct Audit<'a> {
 }
 
 impl DirectoryService {
-    /// Writes `ops` with the audit entry for `action` by `caller`, then makes them durable.
+    /// Writes `ops` with the audit entry for `action` by `caller`, makes them durable, then
+    /// tells the engine task of every member and token they touched, so open streams follow
+    /// at once. The event goes out here, inside the blocking work that made the commit: a
+    /// caller that gives up on the request cannot keep it from the engine.
     fn commit(
         store: &dyn HubStore,
         durability: Durability,
+        hub: &HubHandle,
         caller: &Caller,
         ops: &[DirOp],
         audit: Audit<'_>,
@@ -113,6 +143,16 @@ impl DirectoryService {
         };
         store.write_directory(ops, Some(&entry))?;
         store.flush(durability)?;
+        for op in ops {
+            match op {
+                DirOp::PutMember(member) => hub.notify(Event::MemberChanged(member.id.clone())),
+                DirOp::RemoveMember(id) => hub.notify(Event::MemberChanged(id.clone())),
+                DirOp::PutToken { record, .. } => {
+                    hub.notify(Event::TokenChanged(record.id.clone()));
+                }
+                DirOp::PutNetwork(_) | DirOp::PutSite(_) => {}
+            }
+        }
         Ok(())
     }
 }
@@ -187,7 +227,7 @@ impl directory_server::Directory for DirectoryService {
             min_cell_size,
             created_at_ms: auth::now_ms(),
         };
-        let (store, durability) = (self.store.clone(), self.durability);
+        let (store, durability, hub) = (self.store.clone(), self.durability, self.hub.clone());
         let network = blocking(move || {
             if store.network(&network.id)?.is_some() {
                 return Err(ApiError::AlreadyExistsWhat(format!(
@@ -198,6 +238,7 @@ impl directory_server::Directory for DirectoryService {
             DirectoryService::commit(
                 store.as_ref(),
                 durability,
+                &hub,
                 &caller,
                 &[DirOp::PutNetwork(network.clone())],
                 Audit {
@@ -257,7 +298,7 @@ impl directory_server::Directory for DirectoryService {
             name: text("name", &r.name, 1, 200)?,
             created_at_ms: auth::now_ms(),
         };
-        let (store, durability) = (self.store.clone(), self.durability);
+        let (store, durability, hub) = (self.store.clone(), self.durability, self.hub.clone());
         let site = blocking(move || {
             if store.network(&site.network)?.is_none() {
                 return Err(ApiError::NotFoundWhat(format!(
@@ -277,6 +318,7 @@ impl directory_server::Directory for DirectoryService {
             DirectoryService::commit(
                 store.as_ref(),
                 durability,
+                &hub,
                 &caller,
                 &[DirOp::PutSite(site.clone())],
                 Audit {
@@ -338,7 +380,7 @@ impl directory_server::Directory for DirectoryService {
         {
             return Err(denied("you may give roles only in networks you lead (and only a hub admin may make hub admins)").into());
         }
-        let (store, durability) = (self.store.clone(), self.durability);
+        let (store, durability, hub) = (self.store.clone(), self.durability, self.hub.clone());
         let member = blocking(move || {
             roles_exist(store.as_ref(), &member)?;
             if store.member(&member.id)?.is_some() {
@@ -347,9 +389,22 @@ impl directory_server::Directory for DirectoryService {
                     member.id
                 )));
             }
+            // Claim the id for good (compare-and-set): of two concurrent additions one wins,
+            // and an id a removed member had is never given again — a new member must not
+            // inherit their history, actor ids and peer ids.
+            match store.bind_actor(&auth::member_id_key(&member.id), &member.id)? {
+                Binding::Bound => {}
+                Binding::Same | Binding::Other(_) => {
+                    return Err(ApiError::AlreadyExistsWhat(format!(
+                        "member id {} was used before (by a member since removed, or being added now); choose another id",
+                        member.id
+                    )));
+                }
+            }
             DirectoryService::commit(
                 store.as_ref(),
                 durability,
+                &hub,
                 &caller,
                 &[DirOp::PutMember(member.clone())],
                 Audit {
@@ -425,7 +480,7 @@ impl directory_server::Directory for DirectoryService {
     ) -> Result<Response<v1::RemoveMemberResponse>, Status> {
         let caller = caller(&request)?;
         let id = member_id("member_id", &request.get_ref().member_id)?;
-        let (store, durability) = (self.store.clone(), self.durability);
+        let (store, durability, hub) = (self.store.clone(), self.durability, self.hub.clone());
         let member = blocking(move || {
             let member = store
                 .member(&id)?
@@ -440,6 +495,8 @@ impl directory_server::Directory for DirectoryService {
                     "this is the last hub admin; make another before removing them".into(),
                 ));
             }
+            // The id stays taken after them (members added before ids were claimed too).
+            store.bind_actor(&auth::member_id_key(&id), &id)?;
             // Their tokens stop working with them.
             let now = auth::now_ms();
             let mut ops = vec![DirOp::RemoveMember(id.clone())];
@@ -460,6 +517,7 @@ impl directory_server::Directory for DirectoryService {
             DirectoryService::commit(
                 store.as_ref(),
                 durability,
+                &hub,
                 &caller,
                 &ops,
                 Audit {
@@ -476,10 +534,6 @@ impl directory_server::Directory for DirectoryService {
             Ok(member)
         })
         .await?;
-        // Their open streams end now.
-        self.hub
-            .send(Command::MemberChanged(member.id.clone()))
-            .await?;
         Ok(Response::new(v1::RemoveMemberResponse {
             member: Some(convert::member_to_wire(&member)),
         }))
@@ -492,7 +546,7 @@ impl directory_server::Directory for DirectoryService {
         let caller = caller(&request)?;
         let r = request.into_inner();
         let id = member_id("member_id", &r.member_id)?;
-        let (store, durability) = (self.store.clone(), self.durability);
+        let (store, durability, hub) = (self.store.clone(), self.durability, self.hub.clone());
         let member = blocking(move || {
             let old = store
                 .member(&id)?
@@ -532,6 +586,7 @@ impl directory_server::Directory for DirectoryService {
             DirectoryService::commit(
                 store.as_ref(),
                 durability,
+                &hub,
                 &caller,
                 &[DirOp::PutMember(new.clone())],
                 Audit {
@@ -544,10 +599,6 @@ impl directory_server::Directory for DirectoryService {
             Ok(new)
         })
         .await?;
-        // Their open streams follow the new role from the next message on.
-        self.hub
-            .send(Command::MemberChanged(member.id.clone()))
-            .await?;
         Ok(Response::new(v1::SetRoleResponse {
             member: Some(convert::member_to_wire(&member)),
         }))
@@ -566,14 +617,13 @@ impl directory_server::Directory for DirectoryService {
         };
         let label = text("label", &r.label, 0, 200)?;
         let now = auth::now_ms();
-        let expires_at_ms = match r.expires_at_ms {
-            0 => None,
-            at if at <= now => {
-                return Err(bad("expires_at_ms is in the past").into());
-            }
-            at => Some(at),
-        };
-        let (store, durability) = (self.store.clone(), self.durability);
+        let expires_at_ms = token_expiry(
+            r.expires_at_ms,
+            now,
+            self.default_token_lifetime_days,
+            self.max_token_lifetime_days,
+        )?;
+        let (store, durability, hub) = (self.store.clone(), self.durability, self.hub.clone());
         let (record, secret) = blocking(move || {
             let member = store
                 .member(&target)?
@@ -595,6 +645,7 @@ impl directory_server::Directory for DirectoryService {
             DirectoryService::commit(
                 store.as_ref(),
                 durability,
+                &hub,
                 &caller,
                 &[DirOp::PutToken {
                     hash,
@@ -659,7 +710,7 @@ impl directory_server::Directory for DirectoryService {
                 source,
             })
         })?;
-        let (store, durability) = (self.store.clone(), self.durability);
+        let (store, durability, hub) = (self.store.clone(), self.durability, self.hub.clone());
         let record = blocking(move || {
             let (hash, record) = store
                 .token(&id)?
@@ -681,6 +732,7 @@ impl directory_server::Directory for DirectoryService {
             DirectoryService::commit(
                 store.as_ref(),
                 durability,
+                &hub,
                 &caller,
                 &[DirOp::PutToken {
                     hash,
@@ -696,10 +748,6 @@ impl directory_server::Directory for DirectoryService {
             Ok(record)
         })
         .await?;
-        // Streams opened with it end now.
-        self.hub
-            .send(Command::TokenRevoked(record.id.clone()))
-            .await?;
         Ok(Response::new(v1::RevokeTokenResponse {
             token: Some(convert::token_to_wire(&record)),
         }))

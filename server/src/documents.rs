@@ -6,12 +6,12 @@ use std::sync::Arc;
 use nic_model::{DocMeta, DocumentId};
 use nic_proto::convert;
 use nic_proto::v1::{self, documents_server};
-use nic_store::{Binding, Directory, Durability, ListFilter, Store};
+use nic_store::{Batch, Binding, Directory, Durability, ListFilter, Op, Store, StoreError};
 use nic_sync::automerge::Automerge;
 use tonic::{Request, Response, Status};
 
 use crate::auth::{self, Caller};
-use crate::driver::{Command, HubHandle};
+use crate::driver::{Event, HubHandle};
 use crate::loads::{DocLoads, Loaded};
 use crate::status::{ApiError, blocking};
 
@@ -99,6 +99,7 @@ impl documents_server::Documents for DocumentsService {
         let store = self.store.clone();
         let directory = self.directory.clone();
         let durability = self.durability;
+        let hub = self.hub.clone();
         let loads = self.loads.clone();
         let stored = meta.clone();
         let heads = blocking(move || {
@@ -123,6 +124,7 @@ impl documents_server::Documents for DocumentsService {
             let empty = Automerge::new();
             let doc = initial.as_ref().map_or(&empty, |l| &l.doc);
             if store.meta(&stored.id)?.is_some() {
+                // Cheap early answer; the create below is what decides.
                 return Err(ApiError::AlreadyExists(stored.id));
             }
             // The initial changes' actors become the creator's (or the creation is refused).
@@ -135,14 +137,26 @@ impl documents_server::Documents for DocumentsService {
                     )));
                 }
             }
-            store.put_meta(&stored)?;
-            store.append(&stored.id, &doc.save())?;
+            // Compare-and-set on the id: of two concurrent creations of one id exactly one
+            // is stored; the other is told ALREADY_EXISTS and nothing of it is written.
+            let mut batch = Batch::default();
+            batch.ops.push(Op::CreateMeta(stored.clone()));
+            batch.ops.push(Op::Append {
+                doc: stored.id,
+                chunk: doc.save(),
+            });
+            store.write_batch(&batch).map_err(|e| match e {
+                StoreError::AlreadyExists(id) => ApiError::AlreadyExists(id),
+                e => e.into(),
+            })?;
             store.flush(durability)?;
+            // Told here, in the work that made the creation: a caller that gives up on the
+            // request cannot keep subscribers from hearing of it.
+            hub.notify(Event::Catalogue(stored.clone()));
             Ok(doc.get_heads())
         })
         .await?;
         tracing::info!(doc = %meta.id, kind = %meta.kind, network = %meta.network, "document created");
-        self.hub.send(Command::Catalogue(meta.clone())).await?;
         Ok(Response::new(v1::CreateDocumentResponse {
             meta: Some(convert::meta_to_wire(&meta)),
             heads: convert::heads_to_wire(&heads),
@@ -277,6 +291,7 @@ impl documents_server::Documents for DocumentsService {
         let id = convert::doc_id("doc_id", &request.into_inner().doc_id).map_err(ApiError::from)?;
         let store = self.store.clone();
         let durability = self.durability;
+        let hub = self.hub.clone();
         let meta = blocking(move || {
             let mut meta = store.meta(&id)?.ok_or(ApiError::NotFound(id))?;
             if !caller.member.grants.may_write(&meta) {
@@ -287,10 +302,10 @@ impl documents_server::Documents for DocumentsService {
             meta.archived = true;
             store.put_meta(&meta)?;
             store.flush(durability)?;
+            hub.notify(Event::Catalogue(meta.clone()));
             Ok(meta)
         })
         .await?;
-        self.hub.send(Command::Catalogue(meta.clone())).await?;
         Ok(Response::new(v1::ArchiveDocumentResponse {
             meta: Some(convert::meta_to_wire(&meta)),
         }))

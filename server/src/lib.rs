@@ -10,15 +10,19 @@
 //!   statuses; `loads` decodes documents for requests within the document limits and a
 //!   memory budget;
 //! - [`metrics`] — counters served for Prometheus;
+//! - `conn` — accepted connections: the cap, handshake and sign-in deadlines, accept back-off;
+//!   `fdlimit` — the open-file limit checked against the cap at start-up;
 //! - [`frame_check`] — the frame handling without a network, for fuzzing and property tests;
 //!   [`doc_check`] the same for the document loader under limits.
 
 pub mod auth;
 pub mod config;
+mod conn;
 mod directory;
 pub mod doc_check;
 mod documents;
 mod driver;
+mod fdlimit;
 pub mod frame_check;
 mod insight;
 mod loads;
@@ -36,9 +40,7 @@ use nic_proto::v1::{
 };
 use nic_store::{Directory, Durability, SledStore, Store, StoreError};
 use tokio::net::TcpListener;
-use tokio_stream::StreamExt;
-use tokio_stream::wrappers::TcpListenerStream;
-use tonic::service::interceptor::InterceptedService;
+use tonic::service::interceptor::{InterceptedService, InterceptorLayer};
 
 pub use config::{Config, DurabilityMode, ServeArgs};
 pub use metrics::Metrics;
@@ -94,6 +96,7 @@ pub async fn serve(
         path: config.data_dir.clone(),
         source,
     })?;
+    warn_if_was_readable(&config.data_dir, store.folder());
     serve_with_store(config, Arc::new(store), listener, shutdown).await
 }
 
@@ -113,6 +116,18 @@ pub async fn serve_with_store(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    serve_with_metrics(config, store, Arc::default(), listener, shutdown).await
+}
+
+/// [`serve_with_store`], counting into `metrics` (which the caller can read, as tests do,
+/// without a metrics listener).
+pub async fn serve_with_metrics(
+    config: Config,
+    store: Arc<dyn HubStore>,
+    metrics: Arc<Metrics>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
     match auth::bootstrap_admin(store.as_ref(), &config.data_dir, auth::now_ms()) {
         Ok(Some(path)) => tracing::info!(
             file = %path.display(),
@@ -121,11 +136,13 @@ pub async fn serve_with_store(
         Ok(None) => {}
         Err(e) => return Err(ServeError::Bootstrap(e)),
     }
+    warn_if_insecure(&config);
     let authenticator =
-        auth::Authenticator::new(store.clone(), config.max_auth_failures_per_minute);
+        auth::Authenticator::new(store.clone(), config.max_auth_failures_per_minute)
+            .with_metrics(metrics.clone());
+    let connections = connections(&config, metrics.clone());
     let directory_store = store.clone();
     let store: Arc<dyn Store> = store;
-    let metrics = Arc::new(Metrics::default());
     let (hub, engine_task) = driver::start(
         store.clone(),
         directory_store.clone(),
@@ -168,7 +185,13 @@ pub async fn serve_with_store(
         hub: hub.clone(),
         directory: directory_store.clone(),
         metrics: metrics.clone(),
-        peer_queue: config.peer_queue,
+        queue: driver::outbound::QueueLimits {
+            frames: config.peer_queue,
+            stream_bytes: config.max_queued_bytes_per_stream,
+            member_bytes: config.max_queued_bytes_per_member,
+            max_changes: config.max_changes_per_message,
+            max_message_bytes: config.max_message_bytes,
+        },
         limits,
         streams: Arc::default(),
     };
@@ -188,6 +211,8 @@ pub async fn serve_with_store(
         store: directory_store,
         hub: hub.clone(),
         durability,
+        max_token_lifetime_days: config.max_token_lifetime_days,
+        default_token_lifetime_days: config.default_token_lifetime_days,
     };
     let (health_reporter, health) = tonic_health::server::health_reporter();
     health_reporter
@@ -209,9 +234,11 @@ pub async fn serve_with_store(
 
     let max = config.max_message_bytes;
     let shutdown_hub = hub.clone();
+    let closing = connections.clone();
     let graceful = async move {
         shutdown.await;
         tracing::info!("shutting down: flushing, acknowledging and closing streams");
+        closing.close_unauthenticated();
         let (tx, rx) = tokio::sync::oneshot::channel();
         if shutdown_hub
             .send(driver::Command::Shutdown(tx))
@@ -225,6 +252,8 @@ pub async fn serve_with_store(
     if let Some(files) = &config.tls {
         server = server.tls_config(tls_config(files)?)?;
     }
+    let mut server = server.layer(InterceptorLayer::new(connections.handshake_done()));
+    let authenticated = connections.authenticated(authenticator.interceptor());
     tracing::info!(
         addr = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(),
         data = %config.data_dir.display(),
@@ -239,23 +268,23 @@ pub async fn serve_with_store(
             SyncServer::new(sync)
                 .max_decoding_message_size(max)
                 .max_encoding_message_size(max),
-            authenticator.interceptor(),
+            authenticated.clone(),
         ))
         .add_service(InterceptedService::new(
             DirectoryServer::new(directory),
-            authenticator.interceptor(),
+            authenticated.clone(),
         ))
         .add_service(InterceptedService::new(
             DocumentsServer::new(documents)
                 .max_decoding_message_size(max)
                 .max_encoding_message_size(max),
-            authenticator.interceptor(),
+            authenticated.clone(),
         ))
         .add_service(InterceptedService::new(
             InsightServer::new(insight).max_encoding_message_size(max),
-            authenticator.interceptor(),
+            authenticated,
         ))
-        .serve_with_incoming_shutdown(incoming(listener), graceful)
+        .serve_with_incoming_shutdown(conn::Incoming::new(listener, connections), graceful)
         .await?;
     drop(hub);
     let _ = engine_task.await;
@@ -282,18 +311,47 @@ fn tls_config(files: &config::TlsFiles) -> Result<tonic::transport::ServerTlsCon
     Ok(tls)
 }
 
-/// Accepted connections with Nagle's algorithm off: tonic sets `TCP_NODELAY` only on
-/// listeners it binds itself, and without it a small sync frame can wait ~40 ms for the
-/// peer's delayed ACK — every relayed edit would arrive that much later.
-fn incoming(
-    listener: TcpListener,
-) -> impl tokio_stream::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
-    TcpListenerStream::new(listener).map(|conn| {
-        if let Ok(stream) = &conn
-            && let Err(e) = stream.set_nodelay(true)
-        {
-            tracing::warn!(error = %e, "cannot set TCP_NODELAY on an accepted connection");
-        }
-        conn
-    })
+/// The connection cap and deadlines, the cap fitted under the open-file limit.
+fn connections(config: &Config, metrics: Arc<Metrics>) -> Arc<conn::Connections> {
+    let limits = conn::ConnLimits {
+        max_connections: fdlimit::fit_connections(config.max_connections),
+        handshake_timeout: config.handshake_timeout,
+        idle_timeout: config.auth_timeout,
+    };
+    conn::Connections::new(limits, metrics)
+}
+
+/// Says loudly, at start-up, what `--insecure` exposes.
+pub fn warn_if_insecure(config: &Config) {
+    if config.serves_plain_text_to_the_network() {
+        tracing::warn!(
+            target: "security",
+            event = "insecure",
+            addr = %config.listen,
+            "INSECURE: serving without TLS on an address other machines can reach; every token and document crosses the network unencrypted. Only do this behind a TLS-terminating proxy on the same machine."
+        );
+    }
+    if let Some(addr) = config.metrics_listen
+        && !addr.ip().is_loopback()
+    {
+        tracing::warn!(
+            target: "security",
+            event = "insecure",
+            %addr,
+            "INSECURE: /metrics answers anyone who can reach this address, without TLS or a token"
+        );
+    }
+}
+
+/// Tells the operator when the data folder had been readable by others (it is not now).
+pub fn warn_if_was_readable(data_dir: &std::path::Path, folder: nic_store::PrivateDir) {
+    if let nic_store::PrivateDir::Tightened(mode) = folder {
+        tracing::warn!(
+            target: "security",
+            event = "data_folder_tightened",
+            folder = %data_dir.display(),
+            was = format!("{mode:o}"),
+            "the data folder was readable by other users; it is owner-only (0700) now, its files 0600"
+        );
+    }
 }

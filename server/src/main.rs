@@ -38,6 +38,7 @@ async fn main() -> anyhow::Result<()> {
             config.data_dir.display()
         )
     })?;
+    nic_hub::warn_if_was_readable(&config.data_dir, store.folder());
     // Before the listening line, so whoever waits for that line finds the token file.
     if let Some(path) =
         nic_hub::auth::bootstrap_admin(&store, &config.data_dir, nic_hub::auth::now_ms())?
@@ -55,8 +56,13 @@ async fn main() -> anyhow::Result<()> {
                 config.listen
             )
         })?;
+    let insecure = if config.serves_plain_text_to_the_network() {
+        " — INSECURE: no TLS, tokens and documents cross the network unencrypted"
+    } else {
+        ""
+    };
     println!(
-        "nic-hub listening on {} (data in {})",
+        "nic-hub listening on {} (data in {}){insecure}",
         listener.local_addr()?,
         config.data_dir.display()
     );

@@ -43,6 +43,14 @@ pub struct Metrics {
     pub relays_held: AtomicU64,
     /// Held-back clients brought up to date by one relay of everything since.
     pub catch_ups: AtomicU64,
+    /// Bytes waiting in the sync streams' queues now (shared with every queue).
+    pub queued_bytes: Arc<AtomicU64>,
+    /// Sync streams authenticated and waiting for their Hello now.
+    pub awaiting_hello: AtomicU64,
+    /// Connections: open, accepted, closed by deadline or to make room.
+    pub conns: ConnCounters,
+    /// Security events: failed sign-ins, throttling, lockouts, denials.
+    pub security: SecurityCounters,
 }
 
 impl Metrics {
@@ -60,8 +68,20 @@ impl Metrics {
 
     /// The counters in the Prometheus text exposition format.
     pub fn render(&self) -> String {
-        let rows: [(&str, &str, &str, &AtomicU64); 16] = [
+        let rows: [(&str, &str, &str, &AtomicU64); 18] = [
             ("nic_hub_peers", "gauge", "Sync streams open.", &self.peers),
+            (
+                "nic_hub_streams_awaiting_hello",
+                "gauge",
+                "Sync streams authenticated and waiting for their Hello.",
+                &self.awaiting_hello,
+            ),
+            (
+                "nic_hub_queued_bytes",
+                "gauge",
+                "Bytes waiting in the sync streams' queues.",
+                &self.queued_bytes,
+            ),
             (
                 "nic_hub_loaded_documents",
                 "gauge",
@@ -161,6 +181,8 @@ impl Metrics {
                 value.load(Ordering::Relaxed)
             );
         }
+        self.conns.render(&mut out);
+        self.security.render(&mut out);
         out
     }
 }
@@ -168,14 +190,26 @@ impl Metrics {
 /// Serves `GET /metrics` until the task is dropped. Deliberately minimal: one request per
 /// connection, no keep-alive — enough for a scraper.
 pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>) {
+    let mut backoff = crate::conn::Backoff::default();
     loop {
-        let Ok((mut socket, _)) = listener.accept().await else {
-            continue;
+        let mut socket = match listener.accept().await {
+            Ok((socket, _)) => socket,
+            Err(_) => {
+                // Out of descriptors: wait rather than retry at full speed.
+                tokio::time::sleep(backoff.failed()).await;
+                continue;
+            }
         };
+        backoff = crate::conn::Backoff::default();
         let metrics = metrics.clone();
         tokio::spawn(async move {
             let mut buf = [0u8; 1024];
-            let n = socket.read(&mut buf).await.unwrap_or(0);
+            // A scraper sends its request at once; a silent connection is not kept.
+            let n = tokio::time::timeout(std::time::Duration::from_secs(5), socket.read(&mut buf))
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .unwrap_or(0);
             let request = String::from_utf8_lossy(&buf[..n]);
             let (status, body) = if request.starts_with("GET /metrics") {
                 ("200 OK", metrics.render())
@@ -194,4 +228,197 @@ pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>) {
 /// Binds the metrics listener.
 pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     TcpListener::bind(addr).await
+}
+
+/// Counters of the hub's connections (see `conn.rs`).
+#[derive(Debug, Default)]
+pub struct ConnCounters {
+    /// Connections open now.
+    pub open: AtomicU64,
+    /// Connections accepted.
+    pub accepted: AtomicU64,
+    /// Connections refused because every slot held a signed-in client.
+    pub refused: AtomicU64,
+    /// Unauthenticated connections closed to make room for a new one.
+    pub evicted: AtomicU64,
+    /// Connections closed for not finishing TLS and the HTTP/2 preface in time.
+    pub handshake_timeouts: AtomicU64,
+    /// Connections closed for not presenting a valid token in time.
+    pub idle_timeouts: AtomicU64,
+    /// Failed accepts (e.g. out of file descriptors), each followed by a wait.
+    pub accept_errors: AtomicU64,
+}
+
+impl ConnCounters {
+    /// Adds one.
+    pub fn add(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn render(&self, out: &mut String) {
+        let rows: [(&str, &str, &str, &AtomicU64); 7] = [
+            (
+                "nic_hub_connections",
+                "gauge",
+                "Connections open.",
+                &self.open,
+            ),
+            (
+                "nic_hub_connections_accepted_total",
+                "counter",
+                "Connections accepted.",
+                &self.accepted,
+            ),
+            (
+                "nic_hub_connections_refused_total",
+                "counter",
+                "Connections refused at the connection limit (all held by signed-in clients).",
+                &self.refused,
+            ),
+            (
+                "nic_hub_connections_evicted_total",
+                "counter",
+                "Unauthenticated connections closed to make room at the connection limit.",
+                &self.evicted,
+            ),
+            (
+                "nic_hub_connections_handshake_timeouts_total",
+                "counter",
+                "Connections closed for not finishing TLS and the HTTP/2 preface in time.",
+                &self.handshake_timeouts,
+            ),
+            (
+                "nic_hub_connections_idle_timeouts_total",
+                "counter",
+                "Connections closed for not presenting a valid token in time.",
+                &self.idle_timeouts,
+            ),
+            (
+                "nic_hub_accept_errors_total",
+                "counter",
+                "Failed accepts (e.g. out of file descriptors).",
+                &self.accept_errors,
+            ),
+        ];
+        for (name, kind, help, value) in rows {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {}",
+                value.load(Ordering::Relaxed)
+            );
+        }
+    }
+}
+
+/// Why a request carried no valid token, as the security counters label it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthFailure {
+    /// No `authorization` metadata.
+    Missing,
+    /// Metadata that does not read `Bearer <token>`.
+    Malformed,
+    /// A token the hub does not know.
+    Unknown,
+    /// An expired token.
+    Expired,
+    /// A revoked token.
+    Revoked,
+    /// A token of someone no longer a member.
+    Removed,
+    /// Anything else (e.g. the directory could not be read).
+    Other,
+}
+
+impl AuthFailure {
+    /// Every reason, in the order the counters are kept.
+    pub const ALL: [AuthFailure; 7] = [
+        Self::Missing,
+        Self::Malformed,
+        Self::Unknown,
+        Self::Expired,
+        Self::Revoked,
+        Self::Removed,
+        Self::Other,
+    ];
+
+    /// The label value.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Missing => "missing",
+            Self::Malformed => "malformed",
+            Self::Unknown => "unknown",
+            Self::Expired => "expired",
+            Self::Revoked => "revoked",
+            Self::Removed => "removed_member",
+            Self::Other => "other",
+        }
+    }
+}
+
+/// Security events counted for alerting (each is also logged with `target: "security"`).
+#[derive(Debug, Default)]
+pub struct SecurityCounters {
+    /// Requests without a valid token, by [`AuthFailure`] (in [`AuthFailure::ALL`] order).
+    pub auth_failures: [AtomicU64; 7],
+    /// Requests refused because their address had used up its failures for the minute.
+    pub auth_throttled: AtomicU64,
+    /// Addresses that used up their failures for a minute (one per address and minute).
+    pub lockouts: AtomicU64,
+}
+
+/// Requests refused for the caller's roles, in this process (counted where errors become
+/// statuses, which knows no hub instance; one hub runs per process).
+pub static PERMISSION_DENIALS: AtomicU64 = AtomicU64::new(0);
+
+impl SecurityCounters {
+    /// Counts one failed sign-in.
+    pub fn auth_failed(&self, reason: AuthFailure) {
+        let i = AuthFailure::ALL
+            .iter()
+            .position(|r| *r == reason)
+            .unwrap_or(AuthFailure::ALL.len() - 1);
+        if let Some(c) = self.auth_failures.get(i) {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn render(&self, out: &mut String) {
+        let name = "nic_hub_auth_failures_total";
+        let _ = writeln!(
+            out,
+            "# HELP {name} Requests without a valid token, by reason.\n# TYPE {name} counter"
+        );
+        for (reason, value) in AuthFailure::ALL.iter().zip(&self.auth_failures) {
+            let _ = writeln!(
+                out,
+                "{name}{{reason=\"{}\"}} {}",
+                reason.label(),
+                value.load(Ordering::Relaxed)
+            );
+        }
+        let rows: [(&str, &str, &AtomicU64); 3] = [
+            (
+                "nic_hub_auth_throttled_total",
+                "Requests with a bad token refused because their address used up its failures for the minute.",
+                &self.auth_throttled,
+            ),
+            (
+                "nic_hub_auth_lockouts_total",
+                "Times an address used up its failures for a minute.",
+                &self.lockouts,
+            ),
+            (
+                "nic_hub_permission_denied_total",
+                "Requests refused for the caller's roles.",
+                &PERMISSION_DENIALS,
+            ),
+        ];
+        for (name, help, value) in rows {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
+                value.load(Ordering::Relaxed)
+            );
+        }
+    }
 }

@@ -75,9 +75,23 @@ impl From<ApiError> for Status {
                 Status::resource_exhausted(message)
             }
             ApiError::Unauthenticated(_) => Status::unauthenticated(message),
-            ApiError::PermissionDenied(_) => Status::permission_denied(message),
+            ApiError::PermissionDenied(_) => {
+                denied(&message);
+                Status::permission_denied(message)
+            }
         }
     }
+}
+
+/// Logs and counts a request refused for the caller's roles: a security event.
+fn denied(message: &str) {
+    crate::metrics::PERMISSION_DENIALS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    tracing::info!(
+        target: "security",
+        event = "permission_denied",
+        detail = %message,
+        "a request was refused for the caller's roles"
+    );
 }
 
 /// Runs blocking storage work off the async runtime.

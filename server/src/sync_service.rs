@@ -3,18 +3,20 @@
 use std::time::Duration;
 
 use nic_model::{MemberId, PeerId};
-use nic_proto::convert::{self, FromClient};
+use nic_proto::convert::{self, ConvertError, FromClient};
 use nic_proto::v1::{self, ClientFrame, sync_server};
 use tonic::{Request, Response, Status, Streaming};
 
 use nic_store::{Binding, Directory};
 
 use crate::auth;
-use crate::driver::{Command, HubHandle, OutboundStream, outbound};
+use crate::driver::outbound::{self, MemberBytes, QueueLimits};
+use crate::driver::{Command, HubHandle, OutboundStream};
 use crate::metrics::Metrics;
 use crate::status::blocking;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
+use tokio::sync::Semaphore;
 
 /// How long a client has to say Hello.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
@@ -24,27 +26,48 @@ pub struct SyncService {
     pub(crate) hub: HubHandle,
     pub(crate) directory: Arc<dyn Directory>,
     pub(crate) metrics: Arc<Metrics>,
-    pub(crate) peer_queue: usize,
+    /// What each stream's queue may hold.
+    pub(crate) queue: QueueLimits,
     pub(crate) limits: v1::Limits,
-    /// Open streams per member, against `limits.max_streams_per_member`.
-    pub(crate) streams: Arc<Mutex<HashMap<MemberId, usize>>>,
+    /// Open streams per member, against `limits.max_streams_per_member`, and the bytes
+    /// queued for them together.
+    pub(crate) streams: Arc<Mutex<HashMap<MemberId, MemberStreams>>>,
+}
+
+/// A member's open streams: how many, the bytes queued for them, and the budget of bytes
+/// their frames may hold while they wait for the engine task.
+#[derive(Default)]
+pub(crate) struct MemberStreams {
+    count: usize,
+    outbound: MemberBytes,
+    inbound: Option<Arc<Semaphore>>,
 }
 
 /// One of a member's open streams; gives its place back when dropped (the stream ended).
 struct StreamSlot {
-    streams: Arc<Mutex<HashMap<MemberId, usize>>>,
+    streams: Arc<Mutex<HashMap<MemberId, MemberStreams>>>,
     member: MemberId,
+    /// The bytes queued for all of the member's streams.
+    bytes: MemberBytes,
+    /// Permits for the bytes of the member's frames waiting for the engine task.
+    inbound: Arc<Semaphore>,
 }
 
 impl StreamSlot {
     /// Takes a place for `member`, or says which limit refuses it.
     fn take(
-        streams: &Arc<Mutex<HashMap<MemberId, usize>>>,
+        streams: &Arc<Mutex<HashMap<MemberId, MemberStreams>>>,
         member: &MemberId,
         max: usize,
+        inbound_bytes: usize,
     ) -> Result<Self, Status> {
         let mut open = streams.lock().unwrap_or_else(PoisonError::into_inner);
-        let count = open.entry(member.clone()).or_default();
+        let entry = open.entry(member.clone()).or_default();
+        let inbound = entry
+            .inbound
+            .get_or_insert_with(|| Arc::new(Semaphore::new(inbound_bytes)))
+            .clone();
+        let (count, bytes) = (&mut entry.count, &entry.outbound);
         if *count >= max {
             return Err(Status::resource_exhausted(format!(
                 "{member} already has {count} sync streams open; the limit per member is {max} (close one, or ask the hub's operator to raise max-streams-per-member)"
@@ -54,6 +77,8 @@ impl StreamSlot {
         Ok(Self {
             streams: streams.clone(),
             member: member.clone(),
+            bytes: bytes.clone(),
+            inbound,
         })
     }
 }
@@ -61,12 +86,30 @@ impl StreamSlot {
 impl Drop for StreamSlot {
     fn drop(&mut self) {
         let mut open = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(count) = open.get_mut(&self.member) {
-            *count = count.saturating_sub(1);
-            if *count == 0 {
+        if let Some(entry) = open.get_mut(&self.member) {
+            entry.count = entry.count.saturating_sub(1);
+            if entry.count == 0 {
                 open.remove(&self.member);
             }
         }
+    }
+}
+
+/// Counts a stream in `awaiting_hello` while it lives.
+struct AwaitingHello<'a>(&'a Metrics);
+
+impl<'a> AwaitingHello<'a> {
+    fn new(metrics: &'a Metrics) -> Self {
+        Metrics::add(&metrics.awaiting_hello, 1);
+        Self(metrics)
+    }
+}
+
+impl Drop for AwaitingHello<'_> {
+    fn drop(&mut self) {
+        self.0
+            .awaiting_hello
+            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -80,7 +123,10 @@ impl sync_server::Sync for SyncService {
     ) -> Result<Response<Self::ConnectStream>, Status> {
         let caller = auth::caller(&request)?;
         let mut inbound = request.into_inner();
-        let first = match tokio::time::timeout(HELLO_TIMEOUT, inbound.message()).await {
+        let waiting = AwaitingHello::new(&self.metrics);
+        let first = tokio::time::timeout(HELLO_TIMEOUT, inbound.message()).await;
+        drop(waiting);
+        let first = match first {
             Err(_) => {
                 return Err(Status::deadline_exceeded(
                     "no Hello within 10 s; send Hello first",
@@ -121,35 +167,42 @@ impl sync_server::Sync for SyncService {
             &self.streams,
             &caller.member.id,
             self.limits.max_streams_per_member as usize,
+            self.queue.member_bytes,
         )?;
         tracing::info!(%peer, member = %caller.member.id, client = %hello.client_name, version = %hello.client_version, "client connected");
-        let welcome = v1::HubFrame {
-            frame: Some(v1::hub_frame::Frame::Welcome(v1::Welcome {
-                member: Some(convert::member_to_wire(&caller.member)),
-                hub_version: env!("CARGO_PKG_VERSION").to_owned(),
-                peer_id: peer.to_string(),
-                limits: Some(self.limits),
-            })),
+        // The engine task fills in the member as the directory holds it when it welcomes the
+        // stream: what the interceptor read may be stale by now (the Hello can come late).
+        let welcome = v1::Welcome {
+            member: None,
+            hub_version: env!("CARGO_PKG_VERSION").to_owned(),
+            peer_id: peer.to_string(),
+            limits: Some(self.limits),
         };
-        let (out, stream, alive) = outbound::channel(self.peer_queue, welcome);
+        let (out, stream, alive) = outbound::channel(
+            self.queue,
+            slot.bytes.clone(),
+            self.metrics.queued_bytes.clone(),
+        );
         let conn = self.hub.next_conn();
         self.hub
             .send(Command::Connect {
                 peer: peer.clone(),
                 conn,
                 outbound: out,
-                member: caller.member.clone(),
+                member: caller.member.id.clone(),
                 token: caller.token.clone(),
+                welcome,
             })
             .await?;
         let hub = self.hub.clone();
         let metrics = self.metrics.clone();
+        let budget = slot.inbound.clone();
         tokio::spawn(async move {
             let _slot = slot;
             // Stop reading once the hub lets go of this client (cut off, replaced, or the
             // hub is shutting down): dropping the request stream frees the connection.
             tokio::select! {
-                () = read_frames(hub, metrics, peer, conn, inbound) => {}
+                () = read_frames(hub, metrics, peer, conn, inbound, budget) => {}
                 () = outbound::released(alive) => {}
             }
         });
@@ -164,11 +217,19 @@ async fn read_frames(
     peer: PeerId,
     conn: u64,
     mut inbound: Streaming<ClientFrame>,
+    budget: Arc<Semaphore>,
 ) {
     loop {
         let command = match inbound.message().await {
             Ok(Some(frame)) => {
                 Metrics::add(&metrics.frames_in, 1);
+                // Frames wait for the engine task holding their bytes' worth of the member's
+                // budget: a member that sends faster than the hub handles is slowed down (its
+                // reads stop, HTTP/2 pushes back), instead of the hub's memory growing.
+                let size = u32::try_from(prost::Message::encoded_len(&frame)).unwrap_or(u32::MAX);
+                let Ok(permit) = budget.clone().acquire_many_owned(size.max(1)).await else {
+                    break;
+                };
                 match convert::from_client(frame) {
                     Ok(FromClient::Frame(frame)) => {
                         if let nic_sync::Frame::Sync { message, .. } = &frame {
@@ -178,12 +239,23 @@ async fn read_frames(
                             peer: peer.clone(),
                             conn,
                             frame,
+                            held: permit,
                         }
                     }
-                    Ok(FromClient::Hello(_)) => Command::BadFrame {
+                    // The protocol ends the stream for a second Hello or an empty frame.
+                    Ok(FromClient::Hello(_)) => Command::Close {
                         peer: peer.clone(),
                         conn,
-                        message: "Hello may be sent only once, as the first frame; ignored".into(),
+                        status: Status::invalid_argument(
+                            "Hello may be sent only once, as the first frame",
+                        ),
+                    },
+                    Err(ConvertError::Missing("frame")) => Command::Close {
+                        peer: peer.clone(),
+                        conn,
+                        status: Status::invalid_argument(
+                            "an empty frame: set exactly one of hello, subscribe, unsubscribe, doc_sync",
+                        ),
                     },
                     Err(e) => Command::BadFrame {
                         peer: peer.clone(),

@@ -31,6 +31,8 @@ pub struct TestHub {
     pub data_dir: PathBuf,
     /// The hub admin's token (made on the folder's first start).
     pub token: String,
+    /// The hub's counters, as `/metrics` would show them.
+    pub metrics: Arc<nic_hub::Metrics>,
 }
 
 /// The hub admin's token for a data folder a hub has started on.
@@ -62,8 +64,10 @@ impl TestHub {
         nic_hub::auth::bootstrap_admin(store.as_ref(), data_dir, nic_hub::auth::now_ms()).unwrap();
         let token = admin_token(data_dir);
         let (stop, stopped) = oneshot::channel::<()>();
+        let metrics = Arc::new(nic_hub::Metrics::default());
+        let counting = metrics.clone();
         let task = tokio::spawn(async move {
-            nic_hub::serve_with_store(config, store, listener, async {
+            nic_hub::serve_with_metrics(config, store, counting, listener, async {
                 let _ = stopped.await;
             })
             .await
@@ -75,6 +79,7 @@ impl TestHub {
             task: Some(task),
             data_dir: data_dir.to_owned(),
             token,
+            metrics,
         }
     }
 
@@ -244,6 +249,51 @@ impl TestHub {
         reply.meta.unwrap().doc_id.parse().unwrap()
     }
 
+    /// Creates a PDSA-kind document as the hub admin in `network` at `site` ("" for a
+    /// network-level one) with `visibility` and `initial` content; returns its id.
+    pub async fn create_doc(
+        &self,
+        network: &str,
+        site: &str,
+        visibility: v1::Visibility,
+        initial: &Automerge,
+    ) -> DocumentId {
+        let reply = self
+            .documents()
+            .await
+            .create(v1::CreateDocumentRequest {
+                kind: v1::DocKind::PdsaCycle as i32,
+                network_id: network.into(),
+                site_id: site.into(),
+                visibility: visibility as i32,
+                title: format!("{network} {site} cycle"),
+                initial: Some(initial.save()),
+                doc_id: String::new(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        reply.meta.unwrap().doc_id.parse().unwrap()
+    }
+
+    /// Waits until `condition` holds of the hub's counters, failing with `what` after
+    /// `within`.
+    pub async fn until_metrics(
+        &self,
+        within: std::time::Duration,
+        what: &str,
+        condition: impl Fn(&nic_hub::Metrics) -> bool,
+    ) {
+        let waiting = async {
+            while !condition(&self.metrics) {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+        };
+        if tokio::time::timeout(within, waiting).await.is_err() {
+            panic!("{what} (waited {within:?})");
+        }
+    }
+
     /// The hub's saved copy of a document.
     pub async fn saved(&self, doc: DocumentId) -> Automerge {
         saved_at(&self.url, &self.token, doc).await
@@ -313,6 +363,21 @@ pub struct RawStream {
     pub rx: tonic::Streaming<v1::HubFrame>,
 }
 
+/// A stream the hub has authenticated, whose client has not said Hello yet.
+pub struct HeldStream {
+    tx: tokio::sync::mpsc::Sender<v1::ClientFrame>,
+    call: JoinHandle<Result<tonic::Streaming<v1::HubFrame>, tonic::Status>>,
+}
+
+impl HeldStream {
+    /// Says Hello as `peer` at last; the stream as the hub answered it.
+    pub async fn hello(self, peer: &str) -> Result<RawStream, tonic::Status> {
+        self.tx.send(hello(peer)).await.unwrap();
+        let rx = self.call.await.unwrap()?;
+        Ok(RawStream { tx: self.tx, rx })
+    }
+}
+
 /// A Hello frame for `peer`.
 pub fn hello(peer: &str) -> v1::ClientFrame {
     v1::ClientFrame {
@@ -346,6 +411,38 @@ impl RawStream {
         Ok(RawStream { tx, rx })
     }
 
+    /// Opens a stream with `token` and sends nothing: returns once the hub has
+    /// authenticated the call and waits for the Hello, which [`HeldStream::hello`] sends.
+    pub async fn held(hub: &TestHub, token: &str) -> HeldStream {
+        let (tx, rx) = tokio::sync::mpsc::channel(64);
+        let mut client = v1::sync_client::SyncClient::new(hub.authed_as(token).await);
+        let waiting_before = hub
+            .metrics
+            .awaiting_hello
+            .load(std::sync::atomic::Ordering::Relaxed);
+        let call = tokio::spawn(async move {
+            client
+                .connect(tokio_stream::wrappers::ReceiverStream::new(rx))
+                .await
+                .map(tonic::Response::into_inner)
+        });
+        // A condition, not a guess: the hub counts streams waiting for their Hello.
+        let authenticated = async {
+            while hub
+                .metrics
+                .awaiting_hello
+                .load(std::sync::atomic::Ordering::Relaxed)
+                <= waiting_before
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+            }
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(10), authenticated)
+            .await
+            .expect("the hub never started waiting for the stream's Hello");
+        HeldStream { tx, call }
+    }
+
     /// Subscribes to documents.
     pub async fn subscribe(&self, docs: &[DocumentId]) {
         self.send(v1::client_frame::Frame::Subscribe(v1::Subscribe {
@@ -372,6 +469,15 @@ impl RawStream {
             .send(v1::ClientFrame { frame: Some(frame) })
             .await
             .unwrap();
+    }
+
+    /// Reads on until the hub ends the stream; the status it ended with (a deadline status
+    /// if it was still open after a few seconds).
+    pub async fn ended(&mut self) -> tonic::Status {
+        match self.until(|_| None::<()>).await {
+            Err(status) => status,
+            Ok(()) => unreachable!("nothing is picked"),
+        }
     }
 
     /// Reads frames until `pick` returns something, failing after a few seconds.

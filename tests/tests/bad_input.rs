@@ -168,3 +168,90 @@ async fn shutdown_closes_open_streams_with_unavailable() {
     let status = s.until(|_| None::<()>).await.expect_err("the stream ends");
     assert_eq!(status.code(), Code::Unavailable, "{status}");
 }
+
+#[tokio::test]
+async fn a_second_hello_or_an_empty_frame_ends_the_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start(dir.path()).await;
+    let again = hello("twice");
+    let empty = v1::ClientFrame { frame: None };
+    for (what, frame) in [("second Hello", again), ("empty frame", empty)] {
+        let mut raw = RawStream::open(&hub, hello("twice")).await.unwrap();
+        raw.tx.send(frame).await.unwrap();
+        let status = raw.ended().await;
+        assert_eq!(status.code(), Code::InvalidArgument, "{what}: {status}");
+    }
+    hub.stop().await;
+}
+
+/// Sends bytes as they are, for requests no protobuf encoder would make.
+#[derive(Clone, Default)]
+struct RawBytes;
+
+struct RawEncoder;
+struct Discard;
+
+impl tonic::codec::Encoder for RawEncoder {
+    type Item = Vec<u8>;
+    type Error = tonic::Status;
+    fn encode(
+        &mut self,
+        item: Vec<u8>,
+        dst: &mut tonic::codec::EncodeBuf<'_>,
+    ) -> Result<(), tonic::Status> {
+        bytes::BufMut::put_slice(dst, &item);
+        Ok(())
+    }
+}
+
+impl tonic::codec::Decoder for Discard {
+    type Item = ();
+    type Error = tonic::Status;
+    fn decode(
+        &mut self,
+        src: &mut tonic::codec::DecodeBuf<'_>,
+    ) -> Result<Option<()>, tonic::Status> {
+        let n = bytes::Buf::remaining(src);
+        bytes::Buf::advance(src, n);
+        Ok(Some(()))
+    }
+}
+
+impl tonic::codec::Codec for RawBytes {
+    type Encode = Vec<u8>;
+    type Decode = ();
+    type Encoder = RawEncoder;
+    type Decoder = Discard;
+    fn encoder(&mut self) -> RawEncoder {
+        RawEncoder
+    }
+    fn decoder(&mut self) -> Discard {
+        Discard
+    }
+}
+
+#[tokio::test]
+async fn an_undecodable_request_is_invalid_argument() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start(dir.path()).await;
+    let mut grpc = tonic::client::Grpc::new(hub.authed().await);
+    for path in [
+        "/nic.v1.Directory/IssueToken",
+        "/nic.v1.Documents/Create",
+        "/nic.v1.Insight/CompareCycles",
+    ] {
+        grpc.ready().await.unwrap();
+        // Field 1 as a length-delimited string that claims more bytes than follow.
+        let garbage = vec![0x0a, 0xff, 0xff, 0x03, 0x01];
+        let status = grpc
+            .unary(
+                tonic::Request::new(garbage),
+                tonic::codegen::http::uri::PathAndQuery::from_static(path),
+                RawBytes,
+            )
+            .await
+            .expect_err("garbage was accepted");
+        assert_eq!(status.code(), Code::InvalidArgument, "{path}: {status}");
+    }
+    hub.stop().await;
+}

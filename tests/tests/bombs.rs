@@ -98,7 +98,7 @@ async fn a_sync_message_carrying_a_compressed_fifty_megabyte_change_is_refused()
     // The limits are announced.
     let limits = s
         .until(|f| match f {
-            H::Welcome(w) => w.limits.clone(),
+            H::Welcome(w) => w.limits,
             _ => None,
         })
         .await

@@ -315,3 +315,29 @@ async fn roles_manage_the_directory_within_their_reach() {
             .any(|e| e.detail.contains("nic_") || e.target.contains("nic_"))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removed_members_id_is_never_given_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start(dir.path()).await;
+    hub.ensure_network("algebra", &["lincoln"]).await;
+    let mut admin = as_token(&hub, &hub.token).await;
+    admin
+        .add_member(member("sam", v1::Role::SiteMember, &["algebra"], "lincoln"))
+        .await
+        .unwrap();
+    admin
+        .remove_member(v1::RemoveMemberRequest {
+            member_id: "sam".into(),
+        })
+        .await
+        .unwrap();
+    // A new person under the old id would inherit sam's history, actor ids and peer ids.
+    let again = admin
+        .add_member(member("sam", v1::Role::NetworkLead, &["algebra"], ""))
+        .await
+        .expect_err("a removed member's id was given again");
+    assert_eq!(again.code(), Code::AlreadyExists, "{again}");
+    assert!(again.message().contains("choose another id"), "{again}");
+    hub.stop().await;
+}

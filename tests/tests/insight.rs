@@ -15,7 +15,7 @@ use nic_model::schema::measure::{Direction, MeasureData, MeasureDefinition, Poin
 use nic_model::schema::pdsa::{Decision, LearningQuestion, PdsaCycle, QuestionResult};
 use nic_model::{DocumentId, NetworkId, SiteId, Visibility};
 use nic_proto::auth::AuthedChannel;
-use nic_proto::v1::{self, insight_client::InsightClient};
+use nic_proto::v1::{self, documents_client::DocumentsClient, insight_client::InsightClient};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -493,6 +493,226 @@ fn check_export_hides_lincoln(text: &str, format: v1::ExportFormat, focal: &str)
                     assert!(cells[col("gap")].is_empty(), "{line}");
                 }
             }
+        }
+    }
+}
+
+/// The attacker's view of the example through the hub's RPCs and exports. One period
+/// at lincoln: all 60/100; race=a 1/4; race=b 0/0; race=c 59/96. Subtracting race=c from
+/// all gave race=a exactly; now an outsider is given neither race=a nor anything to subtract
+/// (race=b and race=c are hidden with it), in every view: every group filter, every focal
+/// group and reference, charts, CSV and JSON. Lincoln's own member sees it raw.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subtraction_gives_an_outsider_nothing() {
+    use nic_model::{DocKind, schema};
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start(dir.path()).await;
+    hub.ensure_network("algebra", &["lincoln", "adams"]).await;
+    let sam = hub
+        .member("sam", v1::Role::SiteMember, "algebra", "lincoln")
+        .await;
+    let ada = hub
+        .member("ada", v1::Role::SiteMember, "algebra", "adams")
+        .await;
+    let otto = hub.member("otto", v1::Role::Observer, "algebra", "").await;
+    let lena = hub
+        .member("lena", v1::Role::NetworkLead, "algebra", "")
+        .await;
+    let mut docs = hub.documents().await;
+    let def = MeasureDefinition {
+        name: Text::with_value("On track"),
+        scoring: Scoring::Proportion,
+        unit: "%".into(),
+        direction: Direction::Up,
+        group_dimensions: vec!["race".into()],
+        ..MeasureDefinition::default()
+    };
+    let measure = create(
+        &mut docs,
+        DocKind::MeasureDefinition,
+        "",
+        schema::new_document(DocKind::MeasureDefinition, &def)
+            .unwrap()
+            .save(),
+    )
+    .await;
+    let point = |group: &str, on: f64, n: u32| Point {
+        id: group.into(),
+        period: "2026-09-01".into(),
+        group: group.into(),
+        numerator: Some(on),
+        denominator: Some(f64::from(n)),
+        n,
+        ..Point::default()
+    };
+    for (site, cells) in [
+        ("lincoln", [(60.0, 100), (1.0, 4), (0.0, 0), (59.0, 96)]),
+        ("adams", [(50.0, 100), (20.0, 40), (10.0, 30), (20.0, 30)]),
+    ] {
+        let groups = ["all", "race=a", "race=b", "race=c"];
+        let data = MeasureData {
+            measure_id: measure.to_string(),
+            points: groups
+                .iter()
+                .zip(cells)
+                .map(|(g, (on, n))| point(g, on, n))
+                .collect(),
+        };
+        let bytes = schema::new_document(DocKind::MeasureData, &data)
+            .unwrap()
+            .save();
+        create(&mut docs, DocKind::MeasureData, site, bytes).await;
+    }
+    let groups = ["", "all", "race=a", "race=b", "race=c"];
+    for (who, token) in [("observer", &otto), ("adams", &ada), ("lead", &lena)] {
+        let mut i = insight(&hub, token).await;
+        let mut views = Vec::new();
+        for group in groups {
+            for focal in ["", "race=a", "race=b", "race=c"] {
+                for reference in [v1::GapReference::All, v1::GapReference::Best] {
+                    let request = v1::MeasureSeriesRequest {
+                        measure_id: measure.to_string(),
+                        rule_set: v1::RuleSet::Xmr as i32,
+                        group: group.into(),
+                        focal_group: focal.into(),
+                        gap_reference: reference as i32,
+                    };
+                    views.push(
+                        i.measure_series(request.clone())
+                            .await
+                            .unwrap()
+                            .into_inner(),
+                    );
+                    for format in [v1::ExportFormat::Csv, v1::ExportFormat::Json] {
+                        let file = i
+                            .export(v1::ExportRequest {
+                                table: Some(v1::export_request::Table::Series(request.clone())),
+                                format: format as i32,
+                            })
+                            .await
+                            .unwrap()
+                            .into_inner();
+                        let text = String::from_utf8(file.data).unwrap();
+                        check_export_gives_no_race(&text, format, focal, who);
+                    }
+                }
+            }
+        }
+        for view in &views {
+            for s in view.series.iter().filter(|s| s.site_id == "lincoln") {
+                for p in &s.points {
+                    if s.group == "all" {
+                        assert_eq!((p.value, p.n), (Some(60.0), Some(100)), "{who}");
+                    } else {
+                        // Hidden: race=a as small, race=b (n = 0) protects nothing, so
+                        // race=c goes too; all − race=c no longer gives race=a.
+                        assert!(p.value.is_none() && p.n.is_none(), "{who}: {s:?}");
+                        assert!(!p.suppressed.is_empty(), "{who}: {s:?}");
+                    }
+                }
+            }
+            for g in view.gaps.iter().filter(|g| g.site_id == "lincoln") {
+                assert!(g.points.iter().all(|p| p.gap.is_none()), "{who}: {g:?}");
+            }
+            // Adams' groups are all big enough: shown.
+            for s in view.series.iter().filter(|s| s.site_id == "adams") {
+                assert!(s.points.iter().all(|p| p.n.is_some()), "{who}: {s:?}");
+            }
+        }
+        for group in ["race=a", "race=b", "race=c"] {
+            let svg = i
+                .chart(v1::ChartRequest {
+                    measure_id: measure.to_string(),
+                    site_id: "lincoln".into(),
+                    group: group.into(),
+                    rule_set: v1::RuleSet::Xmr as i32,
+                })
+                .await
+                .unwrap()
+                .into_inner()
+                .svg;
+            assert!(!svg.contains("<circle"), "{who} {group}: a point is drawn");
+        }
+    }
+    // Lincoln's own member sees every cell raw.
+    let own = insight(&hub, &sam)
+        .await
+        .measure_series(v1::MeasureSeriesRequest {
+            measure_id: measure.to_string(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let raw = |group: &str| {
+        let p = &find(&own, "lincoln", group).points[0];
+        (p.value, p.n)
+    };
+    assert_eq!(raw("race=a"), (Some(25.0), Some(4)));
+    assert_eq!(raw("race=b").1, Some(0));
+    assert_eq!(raw("race=c").1, Some(96));
+    hub.stop().await;
+}
+
+/// Creates a document as the hub admin; `site` empty for a network-level one.
+async fn create(
+    docs: &mut DocumentsClient<AuthedChannel>,
+    kind: nic_model::DocKind,
+    site: &str,
+    initial: Vec<u8>,
+) -> DocumentId {
+    let made = docs
+        .create(v1::CreateDocumentRequest {
+            kind: nic_proto::convert::kind_to_wire(kind) as i32,
+            network_id: "algebra".into(),
+            site_id: site.into(),
+            visibility: if site.is_empty() {
+                v1::Visibility::Network
+            } else {
+                v1::Visibility::Site
+            } as i32,
+            title: kind.as_str().into(),
+            initial: Some(initial),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    made.meta.unwrap().doc_id.parse().unwrap()
+}
+
+/// A series export as `who` gets it: lincoln's race rows carry no value, n or gap.
+fn check_export_gives_no_race(text: &str, format: v1::ExportFormat, focal: &str, who: &str) {
+    if format == v1::ExportFormat::Json {
+        let v: serde_json::Value = serde_json::from_str(text).unwrap();
+        for s in v["series"].as_array().unwrap() {
+            if s["site"] == "lincoln" && s["group"] != "all" {
+                for p in s["points"].as_array().unwrap() {
+                    assert!(p["value"].is_null() && p["n"].is_null(), "{who}: {p}");
+                }
+            }
+        }
+        for g in v["gaps"].as_array().unwrap() {
+            if g["site"] == "lincoln" {
+                let points = g["points"].as_array().unwrap();
+                assert!(points.iter().all(|p| p["gap"].is_null()), "{who}: {g}");
+            }
+        }
+        return;
+    }
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    for line in lines {
+        let cells: Vec<&str> = line.split(',').collect();
+        if cells[col("site")] != "lincoln" {
+            continue;
+        }
+        if !focal.is_empty() {
+            assert!(cells[col("gap")].is_empty(), "{who}: {line}");
+        } else if cells[col("group")] != "all" {
+            let given = !cells[col("value")].is_empty() || !cells[col("n")].is_empty();
+            assert!(!given, "{who}: {line}");
         }
     }
 }

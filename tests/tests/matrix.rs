@@ -565,6 +565,41 @@ async fn directory_matrix() {
     w.hub.stop().await;
 }
 
+/// The attacker's view of lincoln's race groups (the subtraction): lincoln's
+/// member sees them raw; everyone else sees none of race=a, race=b or race=c, so all minus
+/// race=c no longer gives race=a. Returns what is wrong.
+fn subtraction_view(role: &str, view: &v1::MeasureSeriesResponse) -> Vec<String> {
+    let mut wrong = Vec::new();
+    for group in ["race=a", "race=b", "race=c"] {
+        let point = view
+            .series
+            .iter()
+            .filter(|s| s.site_id == "lincoln" && s.group == group)
+            .flat_map(|s| &s.points)
+            .find(|p| p.period == "2025-12-01");
+        let Some(p) = point else {
+            wrong.push(format!("MeasureSeries by {role}: no lincoln {group}"));
+            continue;
+        };
+        let shown = p.n.is_some() || p.value.is_some();
+        if role == "lincoln" {
+            let raw = match group {
+                "race=a" => 4,
+                "race=b" => 0,
+                _ => 96,
+            };
+            if p.n != Some(raw) {
+                wrong.push(format!("MeasureSeries by lincoln: {group} not raw: {p:?}"));
+            }
+        } else if shown || p.suppressed.is_empty() {
+            wrong.push(format!(
+                "MeasureSeries by {role}: lincoln {group} given: {p:?}"
+            ));
+        }
+    }
+    wrong
+}
+
 /// A measure for network algebra: the definition at network level, lincoln's data `site`
 /// visible. Returns the definition's id.
 async fn measure(hub: &TestHub) -> DocumentId {
@@ -606,6 +641,24 @@ async fn measure(hub: &TestHub) -> DocumentId {
                 n: 100,
                 ..Point::default()
             })
+            // The subtraction: all 60/100, race=a 1/4, race=b 0/0, race=c 59/96.
+            .chain(
+                [
+                    ("all", 60, 100),
+                    ("race=a", 1, 4),
+                    ("race=b", 0, 0),
+                    ("race=c", 59, 96),
+                ]
+                .map(|(group, on, n)| Point {
+                    id: format!("2025-12/{group}"),
+                    period: "2025-12-01".into(),
+                    group: group.into(),
+                    numerator: Some(f64::from(on)),
+                    denominator: Some(f64::from(n)),
+                    n,
+                    ..Point::default()
+                }),
+            )
             .collect(),
     };
     docs.create(v1::CreateDocumentRequest {
@@ -650,7 +703,11 @@ async fn insight_matrix() {
                     Code::PermissionDenied,
                 ),
                 "MeasureSeries" => {
-                    outcome(i.measure_series(series()).await, Code::PermissionDenied)
+                    let got = i.measure_series(series()).await;
+                    if let Ok(view) = &got {
+                        failures.extend(subtraction_view(role, view.get_ref()));
+                    }
+                    outcome(got, Code::PermissionDenied)
                 }
                 "NetworkOverview" => outcome(
                     i.network_overview(v1::NetworkOverviewRequest {

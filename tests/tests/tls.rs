@@ -211,3 +211,39 @@ async fn mutual_tls_needs_a_client_certificate_from_the_clients_ca() {
     );
     hub.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stalled_tls_handshakes_are_closed_and_do_not_keep_clients_out() {
+    use tokio::io::AsyncReadExt;
+    let dir = tempfile::tempdir().unwrap();
+    let server_ca = ca("hub CA");
+    let files = hub_files(dir.path(), &server_ca, None);
+    let data = dir.path().join("data");
+    let hub = TestHub::start_with(&data, |c| {
+        c.tls = Some(files);
+        c.max_connections = 4;
+        c.handshake_timeout = Duration::from_millis(300);
+    })
+    .await;
+    let addr = hub.url.trim_start_matches("http://").to_owned();
+    // Twice the cap of connections that never start their TLS handshake.
+    let mut stalled = Vec::new();
+    for _ in 0..8 {
+        stalled.push(tokio::net::TcpStream::connect(&addr).await.unwrap());
+    }
+    assert_eq!(who_am_i(&hub, &server_ca, None).await.unwrap(), "admin");
+    // Each is closed: to make room, or at the handshake deadline.
+    for mut s in stalled {
+        let mut buf = [0u8; 64];
+        let closed = tokio::time::timeout(Duration::from_secs(15), async {
+            while let Ok(n) = s.read(&mut buf).await {
+                if n == 0 {
+                    break;
+                }
+            }
+        })
+        .await;
+        assert!(closed.is_ok(), "a stalled TLS connection stayed open");
+    }
+    hub.stop().await;
+}

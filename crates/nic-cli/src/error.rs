@@ -67,7 +67,7 @@ impl From<tonic::Status> for CliError {
         };
         let hint = match exit {
             Exit::Unauthenticated => {
-                "; sign in again with `nic login --hub URL --token TOKEN` (ask a lead for a token)"
+                "; sign in again with `nic login --hub URL --token-file FILE` (ask a lead for a token)"
             }
             Exit::Unreachable => "; is the hub running, and is the address in `nic whoami` right?",
             _ => "",

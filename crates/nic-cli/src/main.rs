@@ -54,7 +54,8 @@ enum Command {
         /// The hub's address, e.g. http://127.0.0.1:50051.
         #[arg(long)]
         hub: String,
-        /// The access token (or use --token-file, or the NIC_TOKEN variable).
+        /// The access token. Prefer --token-file or the NIC_TOKEN variable: a token given
+        /// here is shown by `ps` to every user of this machine, and kept in shell history.
         #[arg(
             long,
             env = "NIC_TOKEN",

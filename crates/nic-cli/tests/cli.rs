@@ -591,6 +591,11 @@ async fn the_demo_network_and_complete_help() {
             "{sub:?}: {text}"
         );
     }
+    // The help says how to keep a token off the command line, and why.
+    let login_help = env.ok(&["login", "--help"]).await;
+    for words in ["--token-file", "NIC_TOKEN", "`ps`"] {
+        assert!(login_help.contains(words), "{words}: {login_help}");
+    }
     let import_help = env.ok(&["import", "measures", "--help"]).await;
     assert!(import_help.contains("numerator") && import_help.contains("YYYY-MM-DD"));
 }

@@ -7,16 +7,19 @@ use nic_model::schema::measure::{Direction, MeasureData, MeasureDefinition, Poin
 use serde::Serialize;
 
 use crate::rules::{Analysis, RuleSet, analyse};
-use crate::suppress::{Fate, MinCell, Suppressed, Table, suppress};
+use crate::suppress::{Block, Fate, Line, MinCell, Suppressed, suppress};
 
 /// The group every breakdown adds up to.
 pub const ALL: &str = "all";
 
-/// One site's data for the measure.
+/// One data document of the measure.
 #[derive(Clone, Debug)]
 pub struct SiteData<'a> {
-    /// The site.
+    /// The site (the name its series go by).
     pub site: String,
+    /// Whether the document belongs to the network rather than a site. Its cells may be
+    /// the network's totals of the sites' cells, so suppression assumes they are.
+    pub network_level: bool,
     /// Its data document's content.
     pub data: &'a MeasureData,
 }
@@ -107,9 +110,168 @@ fn dimension(group: &str) -> &str {
     group.split_once('=').map_or(group, |(d, _)| d)
 }
 
+/// A site's cells from all of its documents: the latest point per (period, group) wins, a
+/// correction replacing what it fixes (documents in the order given).
+struct Source<'a> {
+    site: String,
+    network_level: bool,
+    raw: bool,
+    cells: BTreeMap<(String, String), &'a Point>,
+}
+
+fn sources<'a>(sites: &[SiteData<'a>], raw_sites: &BTreeSet<String>) -> Vec<Source<'a>> {
+    let mut out: Vec<Source<'a>> = Vec::new();
+    for site in sites {
+        let i = match out
+            .iter()
+            .position(|s| s.site == site.site && s.network_level == site.network_level)
+        {
+            Some(i) => i,
+            None => {
+                out.push(Source {
+                    site: site.site.clone(),
+                    network_level: site.network_level,
+                    raw: !site.network_level && raw_sites.contains(&site.site),
+                    cells: BTreeMap::new(),
+                });
+                out.len() - 1
+            }
+        };
+        for p in &site.data.points {
+            out[i].cells.insert((p.period.clone(), p.group.clone()), p);
+        }
+    }
+    out
+}
+
+/// What the parts of a line leave out of its total.
+fn shortfall(block: &Block, total: usize, parts: &[usize]) -> u32 {
+    block.n[total].saturating_sub(held(block, parts))
+}
+
+/// One period of every source as a suppression [`Block`]: each source's groups under its
+/// "all", one line per group dimension, and each network-level cell over the sites' cells
+/// of its group. Returns the block and, per cell, its (source, group) when it is a
+/// reported cell.
+///
+/// What a line lacks is an unreported cell, unknown to an attacker (unless it is the
+/// reader's own) even when it is empty, since they cannot tell: a source's "all" when it
+/// has none (its dimensions still count the same students), and the students its groups
+/// leave out of its "all" (one remainder per line, holding the shortfall). With
+/// network-level data the lines cross, so each missing (source, group) is a cell of its own
+/// on both its lines, and counts as empty: it protects nothing.
+fn block<'a>(sources: &'a [Source<'_>], period: &str) -> (Block, Vec<Option<(usize, &'a str)>>) {
+    // Every value of every dimension anyone reported: groups an attacker knows exist.
+    let mut values: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for src in sources {
+        for (_, g) in src.cells.keys() {
+            if g != ALL {
+                values.entry(dimension(g)).or_default().insert(g.as_str());
+            }
+        }
+    }
+    let in_period = |src: &Source<'_>| src.cells.keys().any(|(p, _)| p == period);
+    let grid = sources.iter().any(|s| s.network_level && in_period(s));
+    let mut block = Block::default();
+    let mut at: Vec<BTreeMap<&str, usize>> = Vec::new();
+    let mut owner: BTreeMap<usize, (usize, &'a str)> = BTreeMap::new();
+    for (i, src) in sources.iter().enumerate() {
+        let mut cells: BTreeMap<&str, usize> = BTreeMap::new();
+        for ((p, g), point) in &src.cells {
+            if p == period {
+                let c = block.cell(point.n, src.raw, false);
+                cells.insert(g.as_str(), c);
+                owner.insert(c, (i, g.as_str()));
+            }
+        }
+        let reported: BTreeSet<&str> = cells.keys().copied().collect();
+        let mut dims: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (g, c) in &cells {
+            if *g != ALL {
+                dims.entry(dimension(g)).or_default().push(*c);
+            }
+        }
+        if grid {
+            for (dim, groups) in &values {
+                for g in groups.iter().filter(|g| !reported.contains(*g)) {
+                    let c = block.cell(0, src.raw, true);
+                    cells.insert(g, c);
+                    dims.entry(dim).or_default().push(c);
+                }
+            }
+        }
+        if !dims.is_empty() {
+            let total = match cells.get(ALL) {
+                Some(c) => *c,
+                None => {
+                    let n = dims.values().map(|d| held(&block, d)).max().unwrap_or(0);
+                    let c = block.cell(n, src.raw, true);
+                    cells.insert(ALL, c);
+                    c
+                }
+            };
+            for (dim, mut parts) in dims {
+                let short = shortfall(&block, total, &parts);
+                let lacks = values
+                    .get(dim)
+                    .is_some_and(|v| v.iter().any(|g| !reported.contains(g)));
+                // In the grid a lacking group has its own cell already, which also stands
+                // for whatever else the shortfall is.
+                let remainder = if grid {
+                    short > 0 && !lacks
+                } else {
+                    short > 0 || lacks
+                };
+                if remainder {
+                    parts.push(block.cell(short, src.raw, true));
+                }
+                block.lines.push(Line { total, parts });
+            }
+        }
+        at.push(cells);
+    }
+    if grid {
+        for (i, src) in sources.iter().enumerate() {
+            if !src.network_level {
+                continue;
+            }
+            for (g, &total) in &at[i] {
+                let mut parts: Vec<usize> = sources
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, s)| !s.network_level && *j != i)
+                    .filter_map(|(j, _)| at[j].get(g).copied())
+                    .collect();
+                if parts.is_empty() {
+                    continue;
+                }
+                // Students beyond the sites' cells (a site without data for the measure):
+                // unknown, unless a missing cell already stands for them.
+                let short = shortfall(&block, total, &parts);
+                let lacks = parts.iter().any(|&c| block.unreported[c]);
+                if short > 0 && !lacks {
+                    parts.push(block.cell(short, false, true));
+                }
+                block.lines.push(Line { total, parts });
+            }
+        }
+    }
+    let owner = (0..block.n.len()).map(|c| owner.get(&c).copied()).collect();
+    (block, owner)
+}
+
+/// The students `cells` hold together.
+fn held(block: &Block, cells: &[usize]) -> u32 {
+    cells
+        .iter()
+        .fold(0u32, |sum, &c| sum.saturating_add(block.n[c]))
+}
+
 /// Every (site, group) series of the measure. Sites in `raw_sites` are shown as they are
-/// (the reader belongs there); everything else is suppressed per period: small cells,
-/// then complementary cells within each group dimension under the site's "all" total.
+/// (the reader belongs there); everything else is suppressed period by period over the
+/// whole network's data at once (one [`Block`] per period, see [`suppress`]), so the
+/// decision depends on the data and the reader only, never on which part of the result a
+/// request asks for: callers filter what this returns, never what it is given.
 pub fn measure_series(
     def: &MeasureDefinition,
     sites: &[SiteData<'_>],
@@ -117,69 +279,34 @@ pub fn measure_series(
     min: MinCell,
     rule_set: RuleSet,
 ) -> Vec<Series> {
-    let mut out = Vec::new();
-    for site in sites {
-        let raw = raw_sites.contains(&site.site);
-        // The latest point per (period, group) wins: a correction replaces what it fixes.
-        let mut cells: BTreeMap<(String, String), &Point> = BTreeMap::new();
-        for p in &site.data.points {
-            cells.insert((p.period.clone(), p.group.clone()), p);
-        }
-        let mut fates: BTreeMap<(String, String), Fate> = BTreeMap::new();
-        let periods: BTreeSet<String> = cells.keys().map(|(p, _)| p.clone()).collect();
-        for period in &periods {
-            let in_period: Vec<(&String, &Point)> = cells
-                .iter()
-                .filter(|((p, _), _)| p == period)
-                .map(|((_, g), p)| (g, *p))
-                .collect();
-            let all = in_period.iter().find(|(g, _)| g.as_str() == ALL);
-            let all_fate = match all {
-                None => Fate::Missing,
-                Some(_) if raw => Fate::Shown,
-                Some((_, p)) if p.n < min.get() => {
-                    Fate::Hidden(Suppressed::SmallCell { min: min.get() })
-                }
-                Some(_) => Fate::Shown,
-            };
-            fates.insert((period.clone(), ALL.to_owned()), all_fate);
-            let dims: BTreeSet<&str> = in_period
-                .iter()
-                .filter(|(g, _)| g.as_str() != ALL)
-                .map(|(g, _)| dimension(g))
-                .collect();
-            for dim in dims {
-                let groups: Vec<(&String, &Point)> = in_period
-                    .iter()
-                    .filter(|(g, _)| g.as_str() != ALL && dimension(g) == dim)
-                    .copied()
-                    .collect();
-                let table = Table {
-                    n: vec![groups.iter().map(|(_, p)| Some(p.n)).collect()],
-                    row_totals_shown: vec![all_fate == Fate::Shown],
-                    column_totals_shown: false,
-                    known_rows: if raw {
-                        BTreeSet::from([0])
-                    } else {
-                        BTreeSet::new()
-                    },
-                };
-                let decided = suppress(&table, min);
-                for ((group, _), fate) in groups.iter().zip(&decided[0]) {
-                    fates.insert((period.clone(), (*group).clone()), *fate);
-                }
+    let sources = sources(sites, raw_sites);
+    let periods: BTreeSet<&str> = sources
+        .iter()
+        .flat_map(|s| s.cells.keys().map(|(p, _)| p.as_str()))
+        .collect();
+    let mut fates: BTreeMap<(usize, &str, &str), Fate> = BTreeMap::new();
+    for period in periods {
+        let (block, owner) = block(&sources, period);
+        for (fate, owner) in suppress(&block, min).into_iter().zip(owner) {
+            if let Some((i, group)) = owner {
+                fates.insert((i, period, group), fate);
             }
         }
-        let groups: BTreeSet<String> = cells.keys().map(|(_, g)| g.clone()).collect();
+    }
+    let mut out = Vec::new();
+    for (i, src) in sources.iter().enumerate() {
+        let groups: BTreeSet<&str> = src.cells.keys().map(|(_, g)| g.as_str()).collect();
         for group in groups {
-            let points: Vec<SeriesPoint> = cells
+            let points: Vec<SeriesPoint> = src
+                .cells
                 .iter()
-                .filter(|((_, g), _)| *g == group)
+                .filter(|((_, g), _)| g == group)
                 .map(|((period, g), p)| {
                     let fate = fates
-                        .get(&(period.clone(), g.clone()))
+                        .get(&(i, period.as_str(), g.as_str()))
                         .copied()
-                        .unwrap_or(Fate::Shown);
+                        // Every reported cell has a fate; hide rather than guess.
+                        .unwrap_or(Fate::Hidden(Suppressed::Complementary));
                     match fate {
                         Fate::Hidden(why) => SeriesPoint {
                             period: period.clone(),
@@ -187,7 +314,7 @@ pub fn measure_series(
                             n: None,
                             suppressed: Some(why),
                         },
-                        _ => SeriesPoint {
+                        Fate::Shown => SeriesPoint {
                             period: period.clone(),
                             value: point_value(def, p),
                             n: Some(p.n),
@@ -197,7 +324,7 @@ pub fn measure_series(
                 })
                 .collect();
             out.push(Series::new(
-                site.site.clone(),
+                src.site.clone(),
                 group,
                 points,
                 def.direction,

@@ -1,9 +1,22 @@
-//! Small-cell suppression for what leaves a site: a group value based on fewer than the
-//! network's minimum of students is suppressed, and where a total is shown, enough further
-//! cells are suppressed that no hidden one can be recovered by subtraction (complementary
-//! suppression). Suppressed values say so, with the reason — never zero, never blank.
+//! Small-cell suppression for what leaves a site. A value based on fewer than the network's
+//! minimum of students is hidden; then further cells are hidden until an attacker holding
+//! every shown value, the cells they already know and every total the cells add up to can
+//! learn nothing exact about a hidden cell (complementary suppression, checked by audit).
+//! Suppressed values say so, with the reason — never zero, never blank.
+//!
+//! The guarantee, for any [`Block`] after [`suppress`] (see [`audit`]):
+//! - every line whose total is shown has no hidden part, or at least two hidden parts with
+//!   n > 0 whose n add up to at least the minimum (a hidden part with n = 0 protects
+//!   nothing, and two hidden parts of 3 and 4 would give away a group of 7);
+//! - no hidden cell is determined by the lines taken together: its unit vector is not in the
+//!   row space of the lines' equations over the hidden cells (shown and known cells being
+//!   constants). Numerators, n and value × n all add up along the same lines, so this holds
+//!   for each of them.
+//!
+//! Where hiding parts cannot help (every other part is already known to the reader), the
+//! line's total is hidden instead.
 
-use std::collections::BTreeSet;
+mod linear;
 
 use serde::Serialize;
 
@@ -65,110 +78,162 @@ impl Suppressed {
 /// One cell's fate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fate {
-    /// Nothing reported here.
-    Missing,
-    /// Shown.
+    /// Shown (or known to the reader already).
     Shown,
     /// Hidden, and why.
     Hidden(Suppressed),
 }
 
-/// A table of counts whose rows add up to row totals and columns to column totals (e.g.
-/// sites × the values of one group dimension, for one period): `n[row][col]` students
-/// behind each cell, `None` where nothing was reported.
-#[derive(Clone, Debug)]
-pub struct Table {
-    /// Students behind each cell.
-    pub n: Vec<Vec<Option<u32>>>,
-    /// Whether each row's total is shown (a site's "all students" value); a hidden total
-    /// cannot be subtracted from.
-    pub row_totals_shown: Vec<bool>,
-    /// Whether column totals are shown (e.g. network-wide values per group).
-    pub column_totals_shown: bool,
-    /// Rows the reader sees raw (their own site): never suppressed, and known to them, so
-    /// they count as shown when deciding what else must be hidden.
-    pub known_rows: BTreeSet<usize>,
+/// A line of cells that add up: the total cell is the sum of the part cells (a site's
+/// "all" over one group dimension, a network total over the sites).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Line {
+    /// The total's cell.
+    pub total: usize,
+    /// The parts' cells.
+    pub parts: Vec<usize>,
 }
 
-/// Decides every cell's fate: small cells first, then complementary cells until no shown
-/// total has exactly one hidden cell beside shown ones (each round hides the smallest
-/// shown cell next to a lone hidden one, so the least information is withheld).
-pub fn suppress(table: &Table, min: MinCell) -> Vec<Vec<Fate>> {
-    let mut fate: Vec<Vec<Fate>> = table
-        .n
-        .iter()
-        .enumerate()
-        .map(|(r, row)| {
-            row.iter()
-                .map(|cell| match cell {
-                    None => Fate::Missing,
-                    Some(_) if table.known_rows.contains(&r) => Fate::Shown,
-                    Some(n) if *n < min.0 => Fate::Hidden(Suppressed::SmallCell { min: min.0 }),
-                    Some(_) => Fate::Shown,
-                })
-                .collect()
+/// Cells and every line an attacker may assume they add up along (e.g. one period of a
+/// measure: each site's groups under its "all", per group dimension).
+#[derive(Clone, Debug, Default)]
+pub struct Block {
+    /// Students behind each cell.
+    pub n: Vec<u32>,
+    /// Cells the reader knows already (their own site's): never suppressed, and constants
+    /// to an attacker, like shown cells.
+    pub known: Vec<bool>,
+    /// Cells never shown whatever their size (a total nobody reported, which the lines
+    /// still tie together); they are unknowns to an attacker.
+    pub unreported: Vec<bool>,
+    /// The lines.
+    pub lines: Vec<Line>,
+}
+
+impl Block {
+    /// Adds a cell; returns its index.
+    pub fn cell(&mut self, n: u32, known: bool, unreported: bool) -> usize {
+        self.n.push(n);
+        self.known.push(known);
+        self.unreported.push(unreported);
+        self.n.len() - 1
+    }
+
+    fn known(&self, c: usize) -> bool {
+        self.known.get(c).copied().unwrap_or(false)
+    }
+
+    fn unreported(&self, c: usize) -> bool {
+        self.unreported.get(c).copied().unwrap_or(false)
+    }
+}
+
+/// What [`audit`] found wrong with a block's fates.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Breach {
+    /// A shown total whose hidden parts are fewer than two with n > 0, or add up to fewer
+    /// students than the minimum: subtracting the shown parts gives them away.
+    Line(usize),
+    /// Hidden cells an attacker can compute exactly from the lines (cell indices).
+    Determined(Vec<usize>),
+}
+
+/// Decides every cell's fate: small cells first, then complementary cells until [`audit`]
+/// finds nothing (each round hides the smallest shown part with n > 0 of a breached line,
+/// so the least is withheld; a line's total only when no part is left to hide).
+pub fn suppress(block: &Block, min: MinCell) -> Vec<Fate> {
+    let mut fate: Vec<Fate> = (0..block.n.len())
+        .map(|c| {
+            if block.known(c) {
+                Fate::Shown
+            } else if block.unreported(c) {
+                Fate::Hidden(Suppressed::Complementary)
+            } else if block.n[c] < min.0 {
+                Fate::Hidden(Suppressed::SmallCell { min: min.0 })
+            } else {
+                Fate::Shown
+            }
         })
         .collect();
-    let rows = table.n.len();
-    let cols = table.n.iter().map(Vec::len).max().unwrap_or(0);
-    loop {
-        let mut changed = false;
-        for r in 0..rows {
-            if table.row_totals_shown.get(r).copied().unwrap_or(false) {
-                let line: Vec<(usize, usize)> = (0..fate[r].len()).map(|c| (r, c)).collect();
-                changed |= complement(table, &mut fate, &line);
-            }
-        }
-        if table.column_totals_shown {
-            for c in 0..cols {
-                let line: Vec<(usize, usize)> = (0..rows)
-                    .filter(|&r| c < fate[r].len())
-                    .map(|r| (r, c))
-                    .collect();
-                changed |= complement(table, &mut fate, &line);
-            }
-        }
-        if !changed {
-            return fate;
+    let before = known_before(block);
+    while let Some(breach) = audit_with(block, &fate, min, &before) {
+        let lines: Vec<&Line> = match &breach {
+            Breach::Line(l) => block.lines.get(*l).into_iter().collect(),
+            Breach::Determined(cells) => block
+                .lines
+                .iter()
+                .filter(|l| cells.iter().any(|c| l.total == *c || l.parts.contains(c)))
+                .collect(),
+        };
+        let pick = candidate(block, &fate, &lines)
+            // Nothing left to hide on those lines: anything else still shown that a line
+            // ties to a hidden cell.
+            .or_else(|| candidate(block, &fate, &block.lines.iter().collect::<Vec<_>>()));
+        match pick {
+            Some(c) => fate[c] = Fate::Hidden(Suppressed::Complementary),
+            // Everything left is the reader's own: they know it, and so what it implies.
+            None => break,
         }
     }
+    fate
 }
 
-/// In one line adding up to a shown total: if exactly one cell is hidden and others are
-/// shown, hides the smallest shown one that the reader does not already know.
-fn complement(table: &Table, fate: &mut [Vec<Fate>], line: &[(usize, usize)]) -> bool {
-    let hidden = line
-        .iter()
-        .filter(|&&(r, c)| matches!(fate[r][c], Fate::Hidden(_)))
-        .count();
-    if hidden != 1 {
-        return false;
-    }
-    let candidate = line
-        .iter()
-        .filter(|&&(r, c)| fate[r][c] == Fate::Shown && !table.known_rows.contains(&r))
-        .min_by_key(|&&(r, c)| (table.n[r][c].unwrap_or(0), r, c));
-    match candidate {
-        Some(&(r, c)) => {
-            fate[r][c] = Fate::Hidden(Suppressed::Complementary);
-            true
+/// What the reader knows before being shown anything: the cells they know and whatever
+/// those alone determine (e.g. a network total over their own site only). No secret.
+fn known_before(block: &Block) -> Vec<bool> {
+    let mut before: Vec<bool> = (0..block.n.len()).map(|c| block.known(c)).collect();
+    if before.iter().any(|k| *k) {
+        for c in linear::determined(block, &|c| !block.known(c)) {
+            before[c] = true;
         }
-        // Every other cell is known to the reader or missing: the caller hides this line's
-        // total instead (see `total_safe`).
-        None => false,
     }
+    before
 }
 
-/// Whether a line's total may be shown given its cells' fates: not when exactly one cell
-/// is hidden and every other reported cell is shown (or known to the reader) — the hidden
-/// one would be the total minus the rest. After [`suppress`] this can happen only in a
-/// column whose other cells are all the reader's own; that column's total must then be
-/// hidden for this reader.
-pub fn total_safe(fates: &[Fate]) -> bool {
-    let hidden = fates
+/// The cell to hide next among `lines`: the smallest shown part with n > 0 the reader does
+/// not know, else the smallest such total.
+fn candidate(block: &Block, fate: &[Fate], lines: &[&Line]) -> Option<usize> {
+    let hideable = |c: &usize| fate[*c] == Fate::Shown && !block.known(*c);
+    let parts = lines
         .iter()
-        .filter(|f| matches!(f, Fate::Hidden(_)))
-        .count();
-    let shown = fates.iter().filter(|f| **f == Fate::Shown).count();
-    !(hidden == 1 && shown >= 1)
+        .flat_map(|l| l.parts.iter())
+        .filter(|c| hideable(c) && block.n[**c] > 0)
+        .min_by_key(|c| (block.n[**c], **c));
+    let totals = || {
+        lines
+            .iter()
+            .map(|l| &l.total)
+            .filter(|c| hideable(c))
+            .min_by_key(|c| (block.n[**c], **c))
+    };
+    parts.or_else(totals).copied()
+}
+
+/// Whether an attacker can learn something exact about a hidden cell from the shown and
+/// known cells and the block's lines; `None` when the block keeps the guarantee. (Cells
+/// the reader's own cells determine on their own are theirs already, not secrets.)
+pub fn audit(block: &Block, fate: &[Fate], min: MinCell) -> Option<Breach> {
+    audit_with(block, fate, min, &known_before(block))
+}
+
+fn audit_with(block: &Block, fate: &[Fate], min: MinCell, before: &[bool]) -> Option<Breach> {
+    let secret = |c: usize| {
+        matches!(fate.get(c), Some(Fate::Hidden(_))) && !before.get(c).copied().unwrap_or(false)
+    };
+    for (i, line) in block.lines.iter().enumerate() {
+        if secret(line.total) {
+            continue;
+        }
+        let parts: Vec<usize> = line.parts.iter().copied().filter(|&c| secret(c)).collect();
+        if parts.is_empty() {
+            continue;
+        }
+        let nonzero = parts.iter().filter(|&&c| block.n[c] > 0).count();
+        let students: u64 = parts.iter().map(|&c| u64::from(block.n[c])).sum();
+        if nonzero < 2 || students < u64::from(min.0) {
+            return Some(Breach::Line(i));
+        }
+    }
+    let determined = linear::determined(block, &secret);
+    (!determined.is_empty()).then_some(Breach::Determined(determined))
 }

@@ -124,6 +124,7 @@ fn a_group_of_nine_is_hidden_outside_its_site_with_its_complement() {
     let data = lincoln();
     let sites = [SiteData {
         site: "lincoln".into(),
+        network_level: false,
         data: &data,
     }];
     let outside = measure_series(
@@ -197,6 +198,7 @@ fn a_higher_threshold_hides_more() {
     let data = lincoln();
     let sites = [SiteData {
         site: "lincoln".into(),
+        network_level: false,
         data: &data,
     }];
     let strict = measure_series(

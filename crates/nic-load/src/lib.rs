@@ -13,7 +13,9 @@
 //! - [`archive`] — many stored documents, a few hundred active: restart, idle opens, memory;
 //! - [`baseline`] — the same workload merged straight into Automerge: the clients' floor;
 //! - [`latency`] — timing each edit's arrival at every other client;
-//! - [`procfs`] — CPU, memory and disk figures of a process.
+//! - [`procfs`] — CPU, memory and disk figures of a process;
+//! - [`slow_reader`] — the slow-reader attack: the hub's memory under readers that ask and
+//!   never read.
 
 pub mod archive;
 pub mod baseline;
@@ -23,4 +25,5 @@ pub mod latency;
 pub mod procfs;
 pub mod replica;
 pub mod scenario;
+pub mod slow_reader;
 pub mod workload;

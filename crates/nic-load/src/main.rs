@@ -11,6 +11,7 @@ use nic_load::baseline::{self, BaselineReport};
 use nic_load::hub::{Hub, HubSpec};
 use nic_load::replica::{self, ReplicaReport, ReplicaRun};
 use nic_load::scenario::{self, Report, Scenario};
+use nic_load::slow_reader::{self, SlowReaderRun};
 use tracing_subscriber::EnvFilter;
 
 /// Load a nic-hub: K clients co-edit M PDSA worksheets, E edits each. Reports cold-clone
@@ -59,6 +60,7 @@ struct Args {
     #[arg(long, requires = "hub")]
     hub_data: Option<PathBuf>,
     /// With --hub: the token to present (a hub the tool starts gives it its admin's).
+    /// Prefer the NIC_TOKEN variable: a token on the command line shows in `ps`.
     #[arg(long, env = "NIC_TOKEN", hide_env_values = true, requires = "hub")]
     token: Option<String>,
     /// With an `https://` --hub: the CA certificate (PEM) that signed the hub's certificate.
@@ -97,6 +99,17 @@ struct Args {
     /// measured in bytes.
     #[arg(long, conflicts_with_all = ["archive", "baseline"])]
     replica: Option<usize>,
+    /// Slow-reader attack instead: this many readers subscribe to one large document, ask
+    /// for all of it --slow-requests times each without reading, then leave; reports the
+    /// hub's memory.
+    #[arg(long, conflicts_with_all = ["archive", "baseline", "replica", "in_process"])]
+    slow_readers: Option<usize>,
+    /// With --slow-readers: requests each reader sends.
+    #[arg(long, default_value_t = 400, requires = "slow_readers")]
+    slow_requests: usize,
+    /// With --slow-readers: the document's size in KiB.
+    #[arg(long, default_value_t = 512, requires = "slow_readers")]
+    slow_doc_kib: usize,
     /// With --replica: documents changed on the hub while the replica is offline.
     #[arg(long, default_value_t = 5, requires = "replica")]
     replica_changed: usize,
@@ -161,6 +174,34 @@ async fn main() -> anyhow::Result<()> {
         }
     };
     let mut hub = Hub::start(&spec).await?;
+    if let Some(readers) = args.slow_readers {
+        let run = SlowReaderRun {
+            readers,
+            requests: args.slow_requests,
+            doc_bytes: args.slow_doc_kib * 1024,
+        };
+        let report = slow_reader::run(&hub, &run).await;
+        let hub_measured = hub.measured;
+        hub.stop().await?;
+        let report = report?;
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        } else {
+            println!(
+                "slow readers: {readers} x {} requests for a {} KiB document",
+                run.requests, args.slow_doc_kib
+            );
+            println!(
+                "hub memory: {:.1} MB before, {:.1} MB attacked, {:.1} MB after they left, peak {:.1} MB ({})",
+                report.rss_before_mb,
+                report.rss_attacked_mb,
+                report.rss_after_mb,
+                report.peak_rss_mb,
+                hub_measured
+            );
+        }
+        return Ok(());
+    }
     if let Some(docs) = args.replica {
         let run = ReplicaRun {
             docs,

@@ -17,6 +17,7 @@
 //!   the hub and the client library.
 
 pub mod auth;
+pub mod codec;
 pub mod convert;
 
 /// Generated code for the `nic.v1` protobuf package.

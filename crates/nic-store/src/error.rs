@@ -8,6 +8,10 @@ pub enum StoreError {
     /// A write named a document that has no metadata.
     #[error("document {0} is unknown to the store; create it (put its metadata) first")]
     UnknownDocument(DocumentId),
+    /// A batch's [`crate::Op::CreateMeta`] named a document that already exists; nothing of
+    /// the batch was written.
+    #[error("document {0} already exists")]
+    AlreadyExists(DocumentId),
     /// Metadata given to a write is inconsistent (see `DocMeta::validate`); nothing was written.
     #[error("invalid document metadata: {0}")]
     InvalidMeta(#[from] MetaError),

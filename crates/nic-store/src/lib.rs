@@ -13,6 +13,7 @@ mod directory;
 mod error;
 mod mem;
 mod mem_directory;
+mod private;
 mod sled_store;
 mod snapshot;
 mod types;
@@ -20,6 +21,7 @@ mod types;
 pub use directory::{Binding, DirOp, Directory, TokenHash};
 pub use error::StoreError;
 pub use mem::MemStore;
+pub use private::{PrivateDir, make_private_dir, tighten_tree};
 pub use sled_store::{SledConfig, SledStore};
 pub use types::{
     AppendOutcome, Batch, CompactOutcome, CompactionPolicy, Durability, ListFilter, Op, StoredDoc,

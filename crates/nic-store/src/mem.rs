@@ -78,6 +78,12 @@ impl Inner {
                     meta.validate()?;
                     created.insert(meta.id);
                 }
+                Op::CreateMeta(meta) => {
+                    meta.validate()?;
+                    if self.metas.contains_key(&meta.id) || !created.insert(meta.id) {
+                        return Err(StoreError::AlreadyExists(meta.id));
+                    }
+                }
                 Op::Append { doc, .. } => {
                     if !self.metas.contains_key(doc) && !created.contains(doc) {
                         return Err(StoreError::UnknownDocument(*doc));
@@ -92,7 +98,7 @@ impl Inner {
     /// Applies one already validated op; returns the outcome of an append.
     fn apply(&mut self, op: &Op, policy: &CompactionPolicy) -> Option<AppendOutcome> {
         match op {
-            Op::PutMeta(meta) => {
+            Op::PutMeta(meta) | Op::CreateMeta(meta) => {
                 self.metas.insert(meta.id, meta.clone());
                 None
             }

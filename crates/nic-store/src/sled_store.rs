@@ -64,6 +64,8 @@ pub struct SledStore {
     dir: directory::DirTrees,
     policy: CompactionPolicy,
     path: PathBuf,
+    /// What opening found of the folder's permissions.
+    folder: crate::PrivateDir,
     /// Held while a document's chunks are appended, compacted or loaded, so compaction deletes
     /// exactly the chunks it read and a load never sees half a compaction. Striped by
     /// document id: a lock per document would grow with the number of documents.
@@ -90,9 +92,17 @@ struct PreparedAppend {
 
 /// One op of a batch, encoded.
 enum Prepared<'a> {
-    Meta { key: [u8; 16], json: Vec<u8> },
+    /// `create`: the document, when this must be its first metadata.
+    Meta {
+        key: [u8; 16],
+        json: Vec<u8>,
+        create: Option<DocumentId>,
+    },
     Append(PreparedAppend),
-    Sync { key: Vec<u8>, state: &'a [u8] },
+    Sync {
+        key: Vec<u8>,
+        state: &'a [u8],
+    },
 }
 
 impl SledStore {
@@ -101,13 +111,21 @@ impl SledStore {
         Self::open_with(path, SledConfig::default())
     }
 
-    /// Opens (or creates) the store in the folder `path`.
+    /// Opens (or creates) the store in the folder `path`, readable by its owner only: a new
+    /// folder is made `0700`, an existing one loses group and other access (see
+    /// [`SledStore::folder`]), and the files in it become `0600`.
     pub fn open_with(path: impl AsRef<Path>, config: SledConfig) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
+        let io = |source| StoreError::Io {
+            path: path.clone(),
+            source,
+        };
+        let folder = crate::make_private_dir(&path).map_err(io)?;
         let db = sled::Config::new()
             .path(&path)
             .cache_capacity(config.cache_capacity_bytes)
             .open()?;
+        crate::tighten_tree(&path).map_err(io)?;
         Ok(Self {
             meta: db.open_tree("meta")?,
             chunks: db.open_tree("chunks")?,
@@ -117,8 +135,15 @@ impl SledStore {
             db,
             policy: config.compaction,
             path,
+            folder,
             stripes: std::array::from_fn(|_| Mutex::new(())),
         })
+    }
+
+    /// What opening found of the folder's permissions: [`crate::PrivateDir::Tightened`]
+    /// means others could read it until now, which its owner should hear about.
+    pub fn folder(&self) -> crate::PrivateDir {
+        self.folder
     }
 
     fn stripe_of(doc: &DocumentId) -> usize {
@@ -166,6 +191,15 @@ impl SledStore {
                 Prepared::Meta {
                     key: *meta.id.as_bytes(),
                     json: records::encode_meta(meta)?,
+                    create: None,
+                }
+            }
+            Op::CreateMeta(meta) => {
+                meta.validate()?;
+                Prepared::Meta {
+                    key: *meta.id.as_bytes(),
+                    json: records::encode_meta(meta)?,
+                    create: Some(meta.id),
                 }
             }
             Op::Append { doc, chunk } => Prepared::Append(self.prepare_append(doc, chunk)?),
@@ -184,7 +218,14 @@ impl SledStore {
             let mut outcomes = Vec::new();
             for op in ops {
                 match op {
-                    Prepared::Meta { key, json } => {
+                    Prepared::Meta { key, json, create } => {
+                        // The check and the write are one transaction: a concurrent
+                        // creation of the same id conflicts and is retried, then sees ours.
+                        if let Some(doc) = create
+                            && meta.get(&key[..])?.is_some()
+                        {
+                            return abort(StoreError::AlreadyExists(*doc));
+                        }
                         meta.insert(&key[..], json.as_slice())?;
                     }
                     Prepared::Append(append) => {
@@ -352,8 +393,11 @@ impl Store for SledStore {
     }
 
     fn write_batch(&self, batch: &Batch) -> Result<Vec<AppendOutcome>, StoreError> {
+        // Creations hold their stripe too, so a compare-and-set never races a creation
+        // elsewhere in this process (the transaction alone would also catch it).
         let appended = batch.ops.iter().filter_map(|op| match op {
             Op::Append { doc, .. } => Some(doc),
+            Op::CreateMeta(meta) => Some(&meta.id),
             _ => None,
         });
         let _guards = self.lock_docs(appended);

@@ -110,6 +110,10 @@ pub enum Durability {
 pub enum Op {
     /// Create or replace a document's metadata.
     PutMeta(DocMeta),
+    /// Create a document's metadata, compare-and-set on its id: if the document already
+    /// exists, the whole batch fails with [`crate::StoreError::AlreadyExists`] and nothing of
+    /// it is written. Two creations of one id can never both succeed.
+    CreateMeta(DocMeta),
     /// Append an incremental chunk to a document (which must have metadata, possibly from an
     /// earlier op of the same batch).
     Append {

@@ -49,6 +49,7 @@ macro_rules! conformance {
                 batch_applies_every_op,
                 failed_batch_leaves_nothing,
                 concurrent_appends_and_compactions_lose_nothing,
+                racing_creations_of_one_id_have_exactly_one_winner,
             );
         }
     };
@@ -395,6 +396,53 @@ mod checks {
         assert_eq!(store.meta(&created.id).unwrap(), None);
         assert_eq!(store.load(&known.id).unwrap(), before);
         assert_eq!(store.sync_state(&peer("p"), &known.id).unwrap(), None);
+    }
+
+    pub fn racing_creations_of_one_id_have_exactly_one_winner(make: Make) {
+        let (store, _dir) = make(CompactionPolicy::default());
+        let store: &dyn Store = &*store;
+        for round in 0..50u8 {
+            let id = doc_id(100 + round);
+            // Four creators of one id, each with its own network and content.
+            let outcomes: Vec<(u8, Result<(), StoreError>)> = std::thread::scope(|scope| {
+                let handles: Vec<_> = (1..=4u8)
+                    .map(|actor| {
+                        scope.spawn(move || {
+                            let mut writer = Writer::new(actor);
+                            let mut batch = Batch::new();
+                            batch
+                                .push(Op::CreateMeta(meta(
+                                    id,
+                                    &format!("net{actor}"),
+                                    None,
+                                    DocKind::Aim,
+                                )))
+                                .push(Op::Append {
+                                    doc: id,
+                                    chunk: writer.set("by", &actor.to_string()),
+                                });
+                            (actor, store.write_batch(&batch).map(|_| ()))
+                        })
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            let winners: Vec<u8> = outcomes
+                .iter()
+                .filter(|(_, r)| r.is_ok())
+                .map(|(a, _)| *a)
+                .collect();
+            assert_eq!(winners.len(), 1, "round {round}: {outcomes:?}");
+            for (_, outcome) in &outcomes {
+                if let Err(e) = outcome {
+                    assert!(matches!(e, StoreError::AlreadyExists(d) if *d == id), "{e}");
+                }
+            }
+            // The winner's metadata and only its chunk.
+            let stored = store.load(&id).unwrap().unwrap();
+            assert_eq!(stored.meta.network.as_str(), format!("net{}", winners[0]));
+            assert_eq!(stored.chunks.len(), 1, "round {round}");
+        }
     }
 
     pub fn concurrent_appends_and_compactions_lose_nothing(make: Make) {

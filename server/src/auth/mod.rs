@@ -18,6 +18,7 @@ use nic_store::Directory;
 use tonic::metadata::MetadataMap;
 use tonic::{Request, Status};
 
+use crate::metrics::{AuthFailure, Metrics};
 use crate::status::ApiError;
 
 pub use bootstrap::{ADMIN_TOKEN_FILE, BootstrapError, bootstrap_admin};
@@ -37,6 +38,15 @@ pub fn peer_key(peer: &nic_model::PeerId) -> Vec<u8> {
     key
 }
 
+/// The directory key that claims a member id for good, in the same table as the actor and
+/// peer bindings: an id once given is never given again, so a new member cannot inherit a
+/// removed one's history, actor ids or peer ids.
+pub fn member_id_key(member: &nic_model::MemberId) -> Vec<u8> {
+    let mut key = b"member-id:".to_vec();
+    key.extend_from_slice(member.as_str().as_bytes());
+    key
+}
+
 /// The authenticated member behind a request.
 #[derive(Clone, Debug)]
 pub struct Caller {
@@ -46,13 +56,14 @@ pub struct Caller {
     pub token: TokenId,
 }
 
-/// Checks presented tokens against the directory, and cuts off an address that keeps
-/// calling without a valid one.
+/// Checks presented tokens against the directory, and throttles an address that keeps
+/// calling without a valid one — never refusing a valid token for its address's failures.
 #[derive(Clone)]
 pub struct Authenticator {
     directory: Arc<dyn Directory>,
     failures: Arc<Mutex<Failures>>,
     max_failures_per_minute: u32,
+    metrics: Arc<Metrics>,
 }
 
 /// Requests without a valid token, per address, in the current minute.
@@ -67,14 +78,8 @@ const WINDOW_MS: i64 = 60_000;
 const MAX_ADDRESSES: usize = 100_000;
 
 impl Failures {
-    /// Whether `address` has used up its failures in the window that holds `now_ms`.
-    fn cut_off(&self, address: IpAddr, now_ms: i64, max: u32) -> bool {
-        self.by_address
-            .get(&address)
-            .is_some_and(|(start, count)| now_ms - start < WINDOW_MS && *count >= max)
-    }
-
-    fn record(&mut self, address: IpAddr, now_ms: i64) {
+    /// Counts one failure of `address`; its failures in the window that holds `now_ms`.
+    fn record(&mut self, address: IpAddr, now_ms: i64) -> u32 {
         if self.by_address.len() >= MAX_ADDRESSES {
             self.by_address
                 .retain(|_, (start, _)| now_ms - *start < WINDOW_MS);
@@ -84,6 +89,7 @@ impl Failures {
             *entry = (now_ms, 0);
         }
         entry.1 = entry.1.saturating_add(1);
+        entry.1
     }
 }
 
@@ -95,42 +101,81 @@ pub fn now_ms() -> i64 {
 }
 
 impl Authenticator {
-    /// Checks tokens against `directory`; an address with more than
-    /// `max_failures_per_minute` requests without a valid token is refused everything until
-    /// its minute is over.
+    /// Checks tokens against `directory`; past `max_failures_per_minute` requests without a
+    /// valid token from one address, that address's bad tokens are refused as throttled
+    /// until its minute is over (its valid tokens still pass).
     pub fn new(directory: Arc<dyn Directory>, max_failures_per_minute: u32) -> Self {
         Self {
             directory,
             failures: Arc::default(),
             max_failures_per_minute,
+            metrics: Arc::default(),
         }
     }
 
-    /// [`Authenticator::authenticate`], counting failures per address and refusing an
-    /// address over the limit without looking at its token.
+    /// Counts failed sign-ins, throttling and lockouts in `metrics`.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    /// [`Authenticator::authenticate`], counting failures per address. The token is always
+    /// looked up, so a school's valid users behind one NAT address keep working while
+    /// someone there floods bad tokens; only the failures past the limit are refused as
+    /// throttled (`RESOURCE_EXHAUSTED`), which also stops saying why a token failed.
+    /// Tokens carry 256 random bits: the limit bounds noise and logs, not guessing.
     pub fn authenticate_from(
         &self,
         address: Option<IpAddr>,
         metadata: &MetadataMap,
         now_ms: i64,
     ) -> Result<Caller, ApiError> {
-        let max = self.max_failures_per_minute;
-        if let Some(address) = address {
-            let failures = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
-            if failures.cut_off(address, now_ms, max) {
-                return Err(ApiError::ResourceExhausted(format!(
-                    "too many requests without a valid token from {address}: the limit is {max} a minute; wait a minute and send a valid token"
-                )));
-            }
+        match self.authenticate(metadata, now_ms) {
+            Err(ApiError::Unauthenticated(reason)) => Err(self.failed(address, reason, now_ms)),
+            other => other,
         }
-        let result = self.authenticate(metadata, now_ms);
-        if let (Err(ApiError::Unauthenticated(_)), Some(address)) = (&result, address) {
+    }
+
+    /// Counts and logs one request without a valid token; the error to answer it with.
+    fn failed(&self, address: Option<IpAddr>, reason: String, now_ms: i64) -> ApiError {
+        let kind = failure_kind(&reason);
+        self.metrics.security.auth_failed(kind);
+        let max = self.max_failures_per_minute;
+        let count = address.map(|a| {
             self.failures
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .record(address, now_ms);
+                .record(a, now_ms)
+        });
+        match (address, count) {
+            (Some(address), Some(count)) if count > max => {
+                Metrics::add(&self.metrics.security.auth_throttled, 1);
+                if count == max.saturating_add(1) {
+                    Metrics::add(&self.metrics.security.lockouts, 1);
+                    tracing::warn!(
+                        target: "security",
+                        event = "auth_lockout",
+                        %address,
+                        limit = max,
+                        "an address used up its requests without a valid token for this minute; its bad tokens are refused until the minute ends (valid tokens still pass)"
+                    );
+                }
+                ApiError::ResourceExhausted(format!(
+                    "too many requests without a valid token from {address}: the limit is {max} a minute; wait a minute and send a valid token"
+                ))
+            }
+            _ => {
+                tracing::info!(
+                    target: "security",
+                    event = "auth_failed",
+                    address = ?address,
+                    reason = kind.label(),
+                    detail = %reason,
+                    "a request without a valid token was refused"
+                );
+                ApiError::Unauthenticated(reason)
+            }
         }
-        result
     }
 
     /// The member whose valid token the metadata carries.
@@ -199,6 +244,23 @@ impl Authenticator {
     }
 }
 
+/// Which [`AuthFailure`] an `UNAUTHENTICATED` message from [`Authenticator::authenticate`]
+/// says (its messages are the one place the reason is written down).
+fn failure_kind(message: &str) -> AuthFailure {
+    const KINDS: [(&str, AuthFailure); 6] = [
+        ("needs a token", AuthFailure::Missing),
+        ("must read `Bearer", AuthFailure::Malformed),
+        ("not known to the hub", AuthFailure::Unknown),
+        ("has expired", AuthFailure::Expired),
+        ("was revoked", AuthFailure::Revoked),
+        ("no longer a member", AuthFailure::Removed),
+    ];
+    KINDS
+        .iter()
+        .find(|(phrase, _)| message.contains(phrase))
+        .map_or(AuthFailure::Other, |(_, kind)| *kind)
+}
+
 /// The caller the interceptor authenticated.
 pub fn caller<T>(request: &Request<T>) -> Result<Caller, ApiError> {
     request
@@ -209,39 +271,4 @@ pub fn caller<T>(request: &Request<T>) -> Result<Caller, ApiError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use nic_store::MemStore;
-
-    #[test]
-    fn an_address_without_valid_tokens_is_cut_off_for_the_rest_of_its_minute() {
-        let auth = Authenticator::new(Arc::new(MemStore::new()), 3);
-        let flooder: IpAddr = [10, 0, 0, 9].into();
-        let other: IpAddr = [10, 0, 0, 10].into();
-        let mut bad = MetadataMap::new();
-        bad.insert(
-            "authorization",
-            "Bearer nic_wrong"
-                .parse()
-                .unwrap_or_else(|_| unreachable!()),
-        );
-        for _ in 0..3 {
-            let e = auth.authenticate_from(Some(flooder), &bad, 1_000).err();
-            assert!(matches!(e, Some(ApiError::Unauthenticated(_))), "{e:?}");
-        }
-        let e = auth.authenticate_from(Some(flooder), &bad, 2_000).err();
-        match e {
-            Some(ApiError::ResourceExhausted(m)) => assert!(m.contains("the limit is 3"), "{m}"),
-            other => panic!("{other:?}"),
-        }
-        // Other addresses are unaffected; the flooder's minute ends.
-        assert!(matches!(
-            auth.authenticate_from(Some(other), &bad, 2_000).err(),
-            Some(ApiError::Unauthenticated(_))
-        ));
-        assert!(matches!(
-            auth.authenticate_from(Some(flooder), &bad, 61_001).err(),
-            Some(ApiError::Unauthenticated(_))
-        ));
-    }
-}
+mod tests;

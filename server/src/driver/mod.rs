@@ -13,8 +13,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use nic_model::{DocMeta, DocumentId, PeerId};
-use nic_model::{Member, MemberId, TokenId};
+use nic_model::{Member, MemberId, TokenId, TokenState};
 use nic_proto::convert;
+use nic_proto::v1;
 use nic_store::Directory;
 use nic_store::{Durability, ListFilter, Store, StoreError};
 use nic_sync::{AllowAll, Ctx, Effect, Engine, EngineConfig, Frame, LoadResult, Notification};
@@ -32,26 +33,27 @@ const TICK: Duration = Duration::from_millis(500);
 
 /// Requests from the gRPC services to the engine task.
 pub(crate) enum Command {
-    /// A stream said Hello, authenticated as `member` with `token`.
+    /// A stream said Hello, authenticated as `member` with `token` when the call arrived.
+    /// The engine task reads both again from the directory before it welcomes the client:
+    /// the directory may have changed while the stream waited for Hello.
     Connect {
         peer: PeerId,
         conn: u64,
         outbound: Outbound,
-        member: Member,
+        member: MemberId,
         token: TokenId,
+        /// The Welcome to send, but for the member record (filled in from the directory).
+        welcome: v1::Welcome,
     },
-    /// A member was changed or removed in the directory: re-read their roles; end their
-    /// streams if they are gone.
-    MemberChanged(MemberId),
-    /// A token was revoked: end the streams opened with it.
-    TokenRevoked(TokenId),
     /// A stream ended.
     Disconnect { peer: PeerId, conn: u64 },
-    /// A frame arrived on a stream.
+    /// A frame arrived on a stream; `held` is its bytes' worth of the member's inbound
+    /// budget, given back once the engine has taken the frame.
     Frame {
         peer: PeerId,
         conn: u64,
         frame: Frame,
+        held: tokio::sync::OwnedSemaphorePermit,
     },
     /// A frame could not be understood: tell the client, keep the stream.
     BadFrame {
@@ -65,10 +67,23 @@ pub(crate) enum Command {
         conn: u64,
         status: Status,
     },
-    /// A document was created or its metadata changed.
-    Catalogue(DocMeta),
     /// Flush, acknowledge what can be, close every stream, stop.
     Shutdown(oneshot::Sender<()>),
+}
+
+/// Changes the hub's services committed, which open streams must follow. Sent on an
+/// unbounded channel right after the commit (from the blocking pool, where the write ran),
+/// so a caller that gives up on its request cannot keep them from the engine task.
+#[derive(Debug)]
+pub(crate) enum Event {
+    /// A member was added, changed or removed in the directory: re-read their roles; end
+    /// their streams if they are gone.
+    MemberChanged(MemberId),
+    /// A token was changed (revoked): re-read it; end the streams opened with it unless it
+    /// is still valid.
+    TokenChanged(TokenId),
+    /// A document was created or its metadata changed.
+    Catalogue(DocMeta),
 }
 
 /// Completions from storage work.
@@ -88,10 +103,17 @@ pub(crate) enum Internal {
     },
 }
 
+/// A member's record and their token's expiry, as the directory holds them now.
+struct Current {
+    member: Member,
+    expires_at_ms: Option<i64>,
+}
+
 /// A cloneable handle to the engine task.
 #[derive(Clone)]
 pub(crate) struct HubHandle {
     commands: mpsc::Sender<Command>,
+    events: mpsc::UnboundedSender<Event>,
     next_conn: Arc<AtomicU64>,
 }
 
@@ -109,6 +131,16 @@ impl HubHandle {
             .await
             .map_err(|_| Status::unavailable("the hub is shutting down; reconnect later"))
     }
+
+    /// Tells the engine task of a committed change. Never waits, so it can be called from
+    /// the blocking closure that made the commit.
+    pub(crate) fn notify(&self, event: Event) {
+        if self.events.send(event).is_err() {
+            tracing::debug!(
+                "the engine task has stopped; a directory or catalogue event is dropped"
+            );
+        }
+    }
 }
 
 struct Driver {
@@ -124,6 +156,8 @@ struct Driver {
     internal: mpsc::UnboundedSender<Internal>,
     metrics: Arc<Metrics>,
     max_loaded_docs: usize,
+    /// How long a client may take nothing from its queue while frames wait.
+    slow_reader_timeout: Duration,
     started: Instant,
 }
 
@@ -173,6 +207,7 @@ pub(crate) fn start(
             source,
         })?;
     let (commands_tx, commands_rx) = mpsc::channel(4096);
+    let (events_tx, events_rx) = mpsc::unbounded_channel();
     let driver = Driver {
         engine,
         store,
@@ -184,12 +219,14 @@ pub(crate) fn start(
         internal: internal_tx,
         metrics,
         max_loaded_docs: config.max_loaded_docs,
+        slow_reader_timeout: config.slow_reader_timeout,
         started,
     };
-    let task = tokio::spawn(driver.run(commands_rx, internal_rx, writer));
+    let task = tokio::spawn(driver.run(commands_rx, events_rx, internal_rx, writer));
     Ok((
         HubHandle {
             commands: commands_tx,
+            events: events_tx,
             next_conn: Arc::new(AtomicU64::new(1)),
         },
         task,
@@ -207,6 +244,7 @@ impl Driver {
     async fn run(
         mut self,
         mut commands: mpsc::Receiver<Command>,
+        mut events: mpsc::UnboundedReceiver<Event>,
         mut internal: mpsc::UnboundedReceiver<Internal>,
         writer: std::thread::JoinHandle<()>,
     ) {
@@ -216,6 +254,7 @@ impl Driver {
             tokio::select! {
                     biased;
                     Some(done) = internal.recv() => self.on_internal(done),
+                    Some(event) = events.recv() => self.on_event(event),
                     command = commands.recv() => match command {
                         Some(Command::Shutdown(reply)) => {
                             self.shutdown(&mut internal, writer).await;
@@ -232,6 +271,8 @@ impl Driver {
                         let rights = Arc::clone(&self.rights);
             let ctx = self.ctx(&rights);
                         self.engine.tick(ctx);
+                        self.end_expired_streams();
+                        self.end_stalled_streams();
                         let evicted = self.engine.evict_idle(self.max_loaded_docs);
                         Metrics::add(&self.metrics.evictions, evicted as u64);
                     }
@@ -256,24 +297,8 @@ impl Driver {
                 outbound,
                 member,
                 token,
-            } => {
-                if let Some((_, mut old)) = self.peers.remove(&peer) {
-                    old.close(Status::aborted(format!(
-                        "replaced by a newer stream with peer id {peer}"
-                    )));
-                }
-                let table = Arc::make_mut(&mut self.rights);
-                table.members.insert(member.id.clone(), member.grants);
-                table.peers.insert(
-                    peer.clone(),
-                    PeerAuth {
-                        member: member.id,
-                        token,
-                    },
-                );
-                self.with_engine(|engine, ctx| engine.peer_connected(ctx, peer.clone()));
-                self.peers.insert(peer, (conn, outbound));
-            }
+                welcome,
+            } => self.connect(peer, conn, outbound, &member, &token, welcome),
             Command::Disconnect { peer, conn } => {
                 if self.is_current(&peer, conn) {
                     self.peers.remove(&peer);
@@ -281,25 +306,12 @@ impl Driver {
                     Arc::make_mut(&mut self.rights).disconnect(&peer);
                 }
             }
-            Command::MemberChanged(member) => self.member_changed(&member),
-            Command::TokenRevoked(token) => {
-                let peers: Vec<PeerId> = self
-                    .rights
-                    .peers
-                    .iter()
-                    .filter(|(_, a)| a.token == token)
-                    .map(|(p, _)| p.clone())
-                    .collect();
-                for peer in peers {
-                    self.end_stream(
-                        &peer,
-                        Status::unauthenticated(format!(
-                            "token {token} was revoked; ask for a new one"
-                        )),
-                    );
-                }
-            }
-            Command::Frame { peer, conn, frame } => {
+            Command::Frame {
+                peer,
+                conn,
+                frame,
+                held: _held,
+            } => {
                 if self.is_current(&peer, conn) {
                     self.with_engine(|engine, ctx| engine.receive(ctx, &peer, frame));
                 }
@@ -327,8 +339,135 @@ impl Driver {
                     Arc::make_mut(&mut self.rights).disconnect(&peer);
                 }
             }
-            Command::Catalogue(meta) => self.with_engine(|engine, ctx| engine.catalogue(ctx, meta)),
             Command::Shutdown(_) => {}
+        }
+    }
+
+    /// Welcomes a stream that said Hello, with the member's roles and token as the directory
+    /// holds them now — not as they were when the call arrived: a lead may have removed,
+    /// demoted or revoked meanwhile, and the directory event for that found no stream then.
+    /// Events are sent after their commit, so whichever of the two the engine task sees
+    /// first, the stream ends up with the current rights.
+    fn connect(
+        &mut self,
+        peer: PeerId,
+        conn: u64,
+        mut outbound: Outbound,
+        member: &MemberId,
+        token: &TokenId,
+        mut welcome: v1::Welcome,
+    ) {
+        let current = match self.read_rights(member, token) {
+            Ok(current) => current,
+            Err(status) => {
+                tracing::warn!(target: "security", event = "stream_refused", %peer, %member, %token, reason = %status.message(), "a stream's rights were gone by the time it said Hello");
+                outbound.close(status);
+                return;
+            }
+        };
+        if let Some((_, mut old)) = self.peers.remove(&peer) {
+            old.close(Status::aborted(format!(
+                "replaced by a newer stream with peer id {peer}"
+            )));
+        }
+        welcome.member = Some(convert::member_to_wire(&current.member));
+        outbound.welcome(welcome);
+        let table = Arc::make_mut(&mut self.rights);
+        table
+            .members
+            .insert(current.member.id.clone(), current.member.grants);
+        table.peers.insert(
+            peer.clone(),
+            PeerAuth {
+                member: current.member.id,
+                token: token.clone(),
+                expires_at_ms: current.expires_at_ms,
+            },
+        );
+        self.with_engine(|engine, ctx| engine.peer_connected(ctx, peer.clone()));
+        self.peers.insert(peer, (conn, outbound));
+    }
+
+    /// The member and the expiry of their token, read from the directory now; an error
+    /// status when the token is no longer valid or the member is gone.
+    fn read_rights(&self, member: &MemberId, token: &TokenId) -> Result<Current, Status> {
+        let unavailable = |_| Status::unavailable("the hub could not check your rights; reconnect");
+        let (_, record) = self
+            .directory
+            .token(token)
+            .map_err(unavailable)?
+            .ok_or_else(|| Status::unauthenticated(format!("token {token} no longer exists")))?;
+        match record.state_at(crate::auth::now_ms()) {
+            TokenState::Valid if record.member == *member => {}
+            TokenState::Valid => {
+                return Err(Status::unauthenticated(format!(
+                    "token {token} does not belong to {member}"
+                )));
+            }
+            TokenState::Expired => {
+                return Err(Status::unauthenticated(format!(
+                    "token {token} has expired; ask for a new one"
+                )));
+            }
+            TokenState::Revoked => {
+                return Err(Status::unauthenticated(format!(
+                    "token {token} was revoked; ask for a new one"
+                )));
+            }
+        }
+        let member = self
+            .directory
+            .member(member)
+            .map_err(unavailable)?
+            .ok_or_else(|| {
+                Status::unauthenticated(format!("{member} is no longer a member of this hub"))
+            })?;
+        Ok(Current {
+            member,
+            expires_at_ms: record.expires_at_ms,
+        })
+    }
+
+    fn on_event(&mut self, event: Event) {
+        match event {
+            Event::MemberChanged(member) => self.member_changed(&member),
+            Event::TokenChanged(token) => self.token_changed(&token),
+            Event::Catalogue(meta) => self.with_engine(|engine, ctx| engine.catalogue(ctx, meta)),
+        }
+    }
+
+    /// Re-reads a token; ends the streams opened with it unless it is still valid.
+    fn token_changed(&mut self, token: &TokenId) {
+        let streams: Vec<(PeerId, MemberId)> = self
+            .rights
+            .peers
+            .iter()
+            .filter(|(_, a)| a.token == *token)
+            .map(|(p, a)| (p.clone(), a.member.clone()))
+            .collect();
+        for (peer, member) in streams {
+            if let Err(status) = self.read_rights(&member, token) {
+                tracing::warn!(target: "security", event = "stream_ended", %peer, %member, %token, reason = %status.message(), "a stream's token stopped being valid");
+                self.end_stream(&peer, status);
+            }
+        }
+    }
+
+    /// Ends every stream whose token has expired (checked on each tick).
+    fn end_expired_streams(&mut self) {
+        let now = crate::auth::now_ms();
+        let expired: Vec<(PeerId, MemberId, TokenId)> = self
+            .rights
+            .peers
+            .iter()
+            .filter(|(_, a)| a.expires_at_ms.is_some_and(|at| now >= at))
+            .map(|(p, a)| (p.clone(), a.member.clone(), a.token.clone()))
+            .collect();
+        for (peer, member, token) in expired {
+            let status =
+                Status::unauthenticated(format!("token {token} has expired; ask for a new one"));
+            tracing::warn!(target: "security", event = "stream_ended", %peer, %member, %token, reason = %status.message(), "a stream's token expired");
+            self.end_stream(&peer, status);
         }
     }
 
@@ -502,40 +641,57 @@ impl Driver {
     }
 
     /// Queues a frame for a client; a client whose queue is full is cut off so it cannot
-    /// stall the hub (it reconnects and resumes from its sync state).
+    /// stall the hub or hold its memory (it reconnects and resumes from its sync state).
     fn send(&mut self, peer: &PeerId, frame: Frame) {
         let bytes = match &frame {
             Frame::Sync { message, .. } => message.len() as u64,
             _ => 0,
         };
-        let Some(wire) = convert::to_client(frame) else {
-            return;
-        };
         let Some((_, out)) = self.peers.get_mut(peer) else {
             return;
         };
-        match out.frames.try_send(wire) {
+        match out.push(frame, Instant::now()) {
             Ok(()) => {
                 Metrics::add(&self.metrics.frames_out, 1);
                 Metrics::add(&self.metrics.bytes_out, bytes);
             }
-            Err(mpsc::error::TrySendError::Full(_)) => {
+            Err(outbound::Refused::Full(status)) => {
                 Metrics::add(&self.metrics.slow_peers_dropped, 1);
-                let capacity = out.frames.max_capacity();
-                out.close(Status::resource_exhausted(format!(
-                    "you read too slowly: {capacity} frames were waiting; reconnect to resume"
-                )));
-                self.peers.remove(peer);
-                let rights = Arc::clone(&self.rights);
-                let ctx = self.ctx(&rights);
-                self.engine.peer_disconnected(ctx, peer);
+                tracing::warn!(%peer, reason = %status.message(), "a client that reads too slowly is cut off");
+                self.end_stream(peer, status);
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => {
+            Err(outbound::Refused::Closed) => {
                 self.peers.remove(peer);
-                let rights = Arc::clone(&self.rights);
-                let ctx = self.ctx(&rights);
-                self.engine.peer_disconnected(ctx, peer);
+                self.with_engine(|engine, ctx| engine.peer_disconnected(ctx, peer));
+                Arc::make_mut(&mut self.rights).disconnect(peer);
             }
+        }
+    }
+
+    /// Cuts off clients that have taken nothing from their queue for `slow_reader_timeout`
+    /// while frames waited (a paused connection would otherwise hold them forever).
+    fn end_stalled_streams(&mut self) {
+        let now = Instant::now();
+        let timeout = self.slow_reader_timeout;
+        let stalled: Vec<(PeerId, usize)> = self
+            .peers
+            .iter()
+            .filter(|(_, (_, out))| {
+                out.stalled_since()
+                    .is_some_and(|since| now.saturating_duration_since(since) >= timeout)
+            })
+            .map(|(peer, (_, out))| (peer.clone(), out.queued_bytes()))
+            .collect();
+        for (peer, bytes) in stalled {
+            Metrics::add(&self.metrics.slow_peers_dropped, 1);
+            tracing::warn!(%peer, bytes, "a client that stopped reading is cut off");
+            self.end_stream(
+                &peer,
+                Status::resource_exhausted(format!(
+                    "you read nothing for {} s while {bytes} bytes waited for you; reconnect to resume",
+                    timeout.as_secs()
+                )),
+            );
         }
     }
 

@@ -16,6 +16,8 @@ pub(crate) struct PeerAuth {
     pub(crate) member: MemberId,
     /// The token it authenticated with.
     pub(crate) token: TokenId,
+    /// When that token expires, if ever: the stream ends then.
+    pub(crate) expires_at_ms: Option<i64>,
 }
 
 /// Connected peers and their members' roles. Cloned on change (changes are rare: connects,

@@ -123,6 +123,7 @@ impl Ctx {
                     .site
                     .as_ref()
                     .map_or_else(|| "network".to_owned(), ToString::to_string),
+                network_level: m.site.is_none(),
                 data: d,
             })
             .collect();

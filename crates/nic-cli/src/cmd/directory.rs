@@ -432,7 +432,7 @@ pub async fn members(out: Out, network: Option<&str>, c: MembersCmd) -> Result<(
             out.value(
                 json!({"member": id, "token": issued.secret}),
                 &format!(
-                    "{}\n(the token for {id}; it is shown only now: they sign in with `nic login --hub {} --token …`)",
+                    "{}\n(the token for {id}; it is shown only now: they save it in a file only they can read and sign in with `nic login --hub {} --token-file FILE`)",
                     issued.secret, session.config.hub
                 ),
             );

@@ -48,6 +48,9 @@ pub enum ApiError {
     /// The caller's roles do not allow the request.
     #[error("{0}")]
     PermissionDenied(String),
+    /// The hub itself failed (a bug), said in the message.
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl From<ApiError> for Status {
@@ -79,6 +82,7 @@ impl From<ApiError> for Status {
                 denied(&message);
                 Status::permission_denied(message)
             }
+            ApiError::Internal(_) => Status::internal(message),
         }
     }
 }
@@ -98,7 +102,30 @@ fn denied(message: &str) {
 pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|_| ApiError::Unavailable("the hub is shutting down; try again later".into()))?
+    tokio::task::spawn_blocking(f).await.map_err(|e| {
+        if e.is_panic() {
+            // Bad input must never take the hub down; a panic here is a bug to report, not
+            // a shutdown to wait out.
+            tracing::error!(error = %e, "a request's storage work panicked");
+            ApiError::Internal(
+                "the hub failed on this request; tell the hub's operator (it is in the hub's log)"
+                    .into(),
+            )
+        } else {
+            ApiError::Unavailable("the hub is shutting down; try again later".into())
+        }
+    })?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_request_is_internal_not_a_shutdown() {
+        let failed = blocking(|| -> Result<(), ApiError> { panic!("a decoder bug") }).await;
+        let status = Status::from(failed.expect_err("the panic was reported"));
+        assert_eq!(status.code(), tonic::Code::Internal, "{status}");
+        assert!(status.message().contains("operator"), "{status}");
+    }
 }

@@ -1,6 +1,11 @@
 //! The engine task: owns the hub's `nic-sync` engine, feeds it what the streams and storage
-//! report, and carries out its effects. One task, so the engine needs no lock; storage I/O
-//! runs on a writer thread and the blocking pool, never on this task.
+//! report, and carries out its effects. One task, so the engine needs no lock; document loads
+//! and writes run on the blocking pool and a writer thread. Two kinds of directory read do
+//! run here: a member's roles and a token's state, when a stream is welcomed and when a
+//! directory event arrives (sled lookups served from memory), so that rights are read in the
+//! engine's own order of events; the policy's actor binding (`rights.rs`) and the hindsight
+//! audit entries (`hindsight.rs`) write from here too. Moving those off the task without
+//! losing that order is left to issue 18.
 
 mod hindsight;
 pub(crate) mod outbound;

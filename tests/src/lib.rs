@@ -231,22 +231,8 @@ impl TestHub {
     /// be) and returns its id.
     pub async fn create_worksheet(&self, network: &str) -> DocumentId {
         self.ensure_network(network, &[]).await;
-        let reply = self
-            .documents()
+        self.create_doc(network, "", v1::Visibility::Network, &worksheet())
             .await
-            .create(v1::CreateDocumentRequest {
-                kind: v1::DocKind::PdsaCycle as i32,
-                network_id: network.into(),
-                site_id: String::new(),
-                visibility: v1::Visibility::Network as i32,
-                title: "Warm-up problems, cycle 1".into(),
-                initial: Some(worksheet().save()),
-                doc_id: String::new(),
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        reply.meta.unwrap().doc_id.parse().unwrap()
     }
 
     /// Creates a PDSA-kind document as the hub admin in `network` at `site` ("" for a

@@ -6,7 +6,8 @@
 //! - [`series`] — a measure's series per site and student group (suppressed for the
 //!   reader), with the rules applied, and gaps between a focal group and a reference;
 //! - [`rules`] — run-chart rules (IHI, Anhøj) and XmR rules (NHS Making Data Count), exactly
-//!   as `DOMAIN.md` defines them, each signal labelled improvement / concern / neutral;
+//!   as `rules.rs` states them with their sources, each signal labelled improvement /
+//!   concern / neutral;
 //! - [`stats`] — the medians, binomial quantiles and runs distribution they rest on,
 //!   computed rather than copied from tables;
 //! - [`runs`] — sides of the centre line, runs, crossings, monotone stretches;

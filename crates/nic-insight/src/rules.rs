@@ -1,4 +1,5 @@
-//! The rules that tell signal from noise in a measure's series, as `DOMAIN.md` defines them:
+//! The rules that tell signal from noise in a measure's series, as their sources publish
+//! them (IHI: Perla, Provost & Murray 2011; Anhøj: qicharts2; XmR: NHS Making Data Count):
 //! IHI run-chart rules, Anhøj's rules (as qicharts2 applies them), and XmR rules (NHS
 //! "Making Data Count"). Each signal is labelled improvement, concern or neutral from the
 //! measure's direction.

@@ -1,5 +1,5 @@
 //! The chart rules against worked examples with known answers: Anhøj's thresholds as
-//! `DOMAIN.md` lists them, a shift of exactly 6 against 5, points on the median, equal
+//! qicharts2 publishes them, a shift of exactly 6 against 5, points on the median, equal
 //! neighbours in a trend, the runs limits against the published Swed–Eisenhart table, and
 //! an XmR series against limits computed by hand.
 

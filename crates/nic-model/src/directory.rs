@@ -16,7 +16,7 @@ pub struct Network {
     /// What it works on; may be empty.
     pub description: String,
     /// The privacy threshold: a student-group value based on fewer students is suppressed
-    /// outside its site (5 to 30; see DOMAIN.md).
+    /// outside its site (5 to 30; 10 by default; common state values are 10, 20 and 30).
     pub min_cell_size: u32,
     /// When it was created, milliseconds since the Unix epoch.
     pub created_at_ms: i64,

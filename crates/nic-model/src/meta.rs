@@ -25,7 +25,7 @@ pub enum MetaError {
 /// What a document holds. The schema of each kind lives in `nic-model`'s schema modules.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[allow(missing_docs)] // the names say it; DOMAIN.md describes each
+#[allow(missing_docs)] // the names say it; `schema/` documents each kind's fields
 pub enum DocKind {
     NetworkProfile,
     Aim,

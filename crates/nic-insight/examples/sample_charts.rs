@@ -28,6 +28,8 @@ fn series(site: &str, values: &[Option<f64>], set: RuleSet) -> Series {
             },
             value: *v,
             n: v.map(|_| 100),
+            numerator: None,
+            denominator: None,
             suppressed: v.is_none().then_some(Suppressed::SmallCell { min: 10 }),
         })
         .collect();

@@ -248,12 +248,11 @@ fn draw(out: &mut String, spec: &ChartSpec<'_>, x0: f64, y0: f64, w: f64, h: f64
     if !path.is_empty() {
         let _ = writeln!(out, r#"<path d="{}" class="series"/>"#, path.trim_end());
     }
-    // Which shown point each analysed index is (the analysis saw shown points only).
-    let shown: Vec<usize> = (0..n).filter(|&i| s.points[i].value.is_some()).collect();
+    // Signals index the series' points (suppressed ones included).
     let mut point_colour: Vec<Option<&'static str>> = vec![None; n];
     for signal in analysis.signals.iter().filter(|g| marks_points(g.rule)) {
-        for &k in &signal.points {
-            if let Some(&i) = shown.get(k) {
+        for &i in &signal.points {
+            if i < n {
                 // A concern outranks an improvement on the same point: it needs attention.
                 if point_colour[i] != Some(CONCERN) {
                     point_colour[i] = Some(colour(signal.label));
@@ -357,8 +356,9 @@ fn note_lines(spec: &ChartSpec<'_>, width: f64) -> Vec<String> {
     if hidden > 0 {
         said.push(format!("{hidden} point(s) suppressed (small groups)"));
     }
-    if said.is_empty() {
-        said.push("no signal: common-cause variation".into());
+    said.extend(s.analysis.warnings.iter().cloned());
+    if s.analysis.signals.is_empty() {
+        said.push(s.analysis.verdict.describe());
     }
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let max_chars = ((width - 24.0) / 5.6).max(20.0) as usize;

@@ -57,13 +57,8 @@ pub fn signals_csv(series: &[Series]) -> String {
         &["site", "group", "rule", "label", "from", "to", "detail"].map(String::from),
     );
     for s in series {
-        let shown = s.shown_periods();
         for g in &s.analysis.signals {
-            let period = |k: Option<&usize>| {
-                k.and_then(|&k| shown.get(k))
-                    .map(|p| (*p).to_owned())
-                    .unwrap_or_default()
-            };
+            let period = |p: Option<&String>| p.cloned().unwrap_or_default();
             line(
                 &mut out,
                 &[
@@ -71,8 +66,8 @@ pub fn signals_csv(series: &[Series]) -> String {
                     s.group.clone(),
                     format!("{:?}", g.rule),
                     format!("{:?}", g.label).to_lowercase(),
-                    period(g.points.first()),
-                    period(g.points.last()),
+                    period(g.periods.first()),
+                    period(g.periods.last()),
                     g.detail.clone(),
                 ],
             );

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use nic_model::schema::measure::{Direction, MeasureData, MeasureDefinition, Point, Scoring};
 use serde::Serialize;
 
-use crate::rules::{Analysis, RuleSet, analyse};
+use crate::rules::{Analysis, Counts, PhaseStart, Request, RuleSet, analyse_request};
 use crate::suppress::{Block, Fate, Line, MinCell, Suppressed, suppress};
 
 /// The group every breakdown adds up to.
@@ -34,8 +34,126 @@ pub struct SeriesPoint {
     pub value: Option<f64>,
     /// Students behind it; `None` when hidden.
     pub n: Option<u32>,
+    /// The numerator behind a proportion or rate, when shown (P and U charts use it).
+    pub numerator: Option<f64>,
+    /// Its denominator, when shown.
+    pub denominator: Option<f64>,
     /// Why it is hidden, if it is.
     pub suppressed: Option<Suppressed>,
+}
+
+impl SeriesPoint {
+    /// A shown point with a value and no counts.
+    pub fn shown(period: impl Into<String>, value: f64, n: u32) -> SeriesPoint {
+        SeriesPoint {
+            period: period.into(),
+            value: Some(value),
+            n: Some(n),
+            numerator: None,
+            denominator: None,
+            suppressed: None,
+        }
+    }
+
+    /// A point hidden for `why`.
+    pub fn hidden(period: impl Into<String>, why: Suppressed) -> SeriesPoint {
+        SeriesPoint {
+            period: period.into(),
+            value: None,
+            n: None,
+            numerator: None,
+            denominator: None,
+            suppressed: Some(why),
+        }
+    }
+}
+
+/// Where a chart's centre line and limits come from over time, as the measure definition
+/// stores it: a baseline frozen at a period, and rebases that start new limits.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Phasing {
+    /// The last period of the first baseline (`YYYY-MM-DD`); `None`: every point of the
+    /// first phase.
+    pub baseline_end: Option<String>,
+    /// Rebases: (first period of the new phase, last period of its baseline or `None` for
+    /// all of it).
+    pub rebases: Vec<(String, Option<String>)>,
+}
+
+impl Phasing {
+    /// The phasing a measure definition stores.
+    pub fn of(def: &MeasureDefinition) -> Phasing {
+        Phasing {
+            baseline_end: def.baseline_end.clone(),
+            rebases: def
+                .rebases
+                .iter()
+                .map(|r| (r.from.clone(), r.baseline_end.clone()))
+                .collect(),
+        }
+    }
+
+    /// The phase starts over the shown periods (sorted).
+    fn starts(&self, shown: &[&str]) -> Vec<PhaseStart> {
+        let count = |from: &str, to: Option<&String>| {
+            to.map(|to| {
+                shown
+                    .iter()
+                    .filter(|p| **p >= from && **p <= to.as_str())
+                    .count()
+            })
+        };
+        let mut out = Vec::new();
+        if let Some(end) = &self.baseline_end {
+            out.push(PhaseStart {
+                start: 0,
+                baseline: count("", Some(end)).filter(|c| *c > 0),
+            });
+        }
+        for (from, end) in &self.rebases {
+            if let Some(start) = shown.iter().position(|p| *p >= from.as_str()) {
+                out.push(PhaseStart {
+                    start,
+                    baseline: count(from, end.as_ref()).filter(|c| *c > 0),
+                });
+            }
+        }
+        out
+    }
+}
+
+/// How a series is analysed.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Which way is better.
+    pub direction: Direction,
+    /// The rules.
+    pub rule_set: RuleSet,
+    /// Shown value = scale × numerator / denominator (100 for a proportion in %).
+    pub scale: f64,
+    /// Baseline and rebases.
+    pub phasing: Phasing,
+}
+
+impl Options {
+    /// The options a measure definition implies for `rule_set`.
+    pub fn of(def: &MeasureDefinition, rule_set: RuleSet) -> Options {
+        Options {
+            direction: def.direction,
+            rule_set,
+            scale: scale(def),
+            phasing: Phasing::of(def),
+        }
+    }
+}
+
+/// What a proportion is multiplied by to be shown: 100 when the unit is `%`.
+pub fn scale(def: &MeasureDefinition) -> f64 {
+    if def.scoring == Scoring::Proportion && def.unit.trim() == "%" {
+        100.0
+    } else {
+        1.0
+    }
 }
 
 /// One site's series for one group.
@@ -48,13 +166,13 @@ pub struct Series {
     /// Its points in period order.
     pub points: Vec<SeriesPoint>,
     /// The rules applied to the points shown (hidden points are left out, so nothing about
-    /// them leaks through the centre line).
+    /// them leaks through the centre line). Every index in it (signals, lines, phases)
+    /// refers to `points`, suppressed points included: the array that is exported.
     pub analysis: Analysis,
 }
 
 impl Series {
-    /// A series from its points, the rules applied to the shown ones (hidden points are
-    /// left out, and a warning says how many).
+    /// A series from its points, one phase, values as given (no P or U counts scaling).
     pub fn new(
         site: impl Into<String>,
         group: impl Into<String>,
@@ -62,8 +180,77 @@ impl Series {
         direction: Direction,
         rule_set: RuleSet,
     ) -> Series {
-        let shown: Vec<f64> = points.iter().filter_map(|p| p.value).collect();
-        let mut analysis = analyse(&shown, direction, rule_set);
+        Series::analysed(
+            site,
+            group,
+            points,
+            &Options {
+                direction,
+                rule_set,
+                scale: 1.0,
+                phasing: Phasing::default(),
+            },
+        )
+    }
+
+    /// A series from its points, the rules applied to the shown ones as `options` say
+    /// (hidden points are left out, and a warning says how many).
+    pub fn analysed(
+        site: impl Into<String>,
+        group: impl Into<String>,
+        points: Vec<SeriesPoint>,
+        options: &Options,
+    ) -> Series {
+        let shown: Vec<usize> = (0..points.len())
+            .filter(|&i| points[i].value.is_some())
+            .collect();
+        let values: Vec<f64> = shown.iter().filter_map(|&i| points[i].value).collect();
+        let counts: Option<Vec<Counts>> = shown
+            .iter()
+            .map(|&i| {
+                let p = &points[i];
+                Some(Counts {
+                    numerator: p.numerator?,
+                    denominator: p.denominator?,
+                })
+            })
+            .collect();
+        let periods: Vec<&str> = shown.iter().map(|&i| points[i].period.as_str()).collect();
+        let starts = options.phasing.starts(&periods);
+        let mut analysis = analyse_request(&Request {
+            values: &values,
+            counts: counts.as_deref(),
+            scale: if options.scale > 0.0 {
+                options.scale
+            } else {
+                1.0
+            },
+            direction: options.direction,
+            rule_set: options.rule_set,
+            phases: &starts,
+        });
+        // Indices of shown points become indices of `points`.
+        let at = |k: usize| shown.get(k).copied().unwrap_or(k);
+        let mut lines = vec![None; points.len()];
+        for (k, l) in analysis.lines.iter().enumerate() {
+            lines[at(k)] = *l;
+        }
+        analysis.lines = lines;
+        for phase in &mut analysis.phases {
+            phase.first = at(phase.first);
+            phase.last = at(phase.last);
+            phase.baseline_last = at(phase.baseline_last);
+        }
+        for signal in &mut analysis.signals {
+            for i in &mut signal.points {
+                *i = at(*i);
+            }
+            signal.periods = signal
+                .points
+                .iter()
+                .filter_map(|&i| points.get(i).map(|p| p.period.clone()))
+                .collect();
+        }
         let hidden = points.iter().filter(|p| p.suppressed.is_some()).count();
         if hidden > 0 {
             analysis.warnings.push(format!(
@@ -77,15 +264,6 @@ impl Series {
             analysis,
         }
     }
-
-    /// The periods of the shown points, in order: what a signal's point indices refer to.
-    pub fn shown_periods(&self) -> Vec<&str> {
-        self.points
-            .iter()
-            .filter(|p| p.value.is_some())
-            .map(|p| p.period.as_str())
-            .collect()
-    }
 }
 
 /// The value a point stands for under the measure's scoring.
@@ -98,11 +276,7 @@ pub fn point_value(def: &MeasureDefinition, p: &Point) -> Option<f64> {
         Scoring::Count => p.numerator.or(p.value)?,
         Scoring::Continuous => p.value.or(p.numerator)?,
     };
-    let v = if def.scoring == Scoring::Proportion && def.unit.trim() == "%" {
-        v * 100.0
-    } else {
-        v
-    };
+    let v = v * scale(def);
     v.is_finite().then_some(v)
 }
 
@@ -308,27 +482,28 @@ pub fn measure_series(
                         // Every reported cell has a fate; hide rather than guess.
                         .unwrap_or(Fate::Hidden(Suppressed::Complementary));
                     match fate {
-                        Fate::Hidden(why) => SeriesPoint {
-                            period: period.clone(),
-                            value: None,
-                            n: None,
-                            suppressed: Some(why),
-                        },
-                        Fate::Shown => SeriesPoint {
-                            period: period.clone(),
-                            value: point_value(def, p),
-                            n: Some(p.n),
-                            suppressed: None,
-                        },
+                        Fate::Hidden(why) => SeriesPoint::hidden(period.clone(), why),
+                        Fate::Shown => {
+                            let value = point_value(def, p);
+                            let counted =
+                                matches!(def.scoring, Scoring::Proportion | Scoring::Ratio);
+                            SeriesPoint {
+                                period: period.clone(),
+                                value,
+                                n: Some(p.n),
+                                numerator: p.numerator.filter(|_| counted && value.is_some()),
+                                denominator: p.denominator.filter(|_| counted && value.is_some()),
+                                suppressed: None,
+                            }
+                        }
                     }
                 })
                 .collect();
-            out.push(Series::new(
+            out.push(Series::analysed(
                 src.site.clone(),
                 group,
                 points,
-                def.direction,
-                rule_set,
+                &Options::of(def, rule_set),
             ));
         }
     }

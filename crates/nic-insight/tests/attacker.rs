@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use nic_insight::RuleSet;
 use nic_insight::export::{gaps_csv, series_csv};
-use nic_insight::series::{ALL, Reference, Series, SiteData, gaps, measure_series};
+use nic_insight::series::{ALL, Options, Reference, Series, SiteData, gaps, measure_series};
 use nic_insight::suppress::MinCell;
 use nic_model::schema::Text;
 use nic_model::schema::measure::{Direction, MeasureData, MeasureDefinition, Point, Scoring};
@@ -235,19 +235,18 @@ fn read(net: &Net) -> Seen {
     let min = MinCell::new(net.min).unwrap();
     let def = measure();
     let mut seen = Seen::default();
-    let views: Vec<Vec<Series>> = [RuleSet::Ihi, RuleSet::Anhoj, RuleSet::Xmr]
+    let views: Vec<Vec<Series>> = [RuleSet::Ihi, RuleSet::Anhoj, RuleSet::Xmr, RuleSet::P]
         .into_iter()
         .map(|rules| measure_series(&def, &sites, &raw, min, rules))
         .collect();
     for view in &views {
         for s in view {
             // The rules see the shown points only: the analysis is a function of them.
-            let again = Series::new(
+            let again = Series::analysed(
                 s.site.clone(),
                 s.group.clone(),
                 s.points.clone(),
-                def.direction,
-                s.analysis.rule_set,
+                &Options::of(&def, s.analysis.rule_set),
             );
             if again != *s {
                 seen.problems.push(format!(
@@ -256,7 +255,12 @@ fn read(net: &Net) -> Seen {
                 ));
             }
             for p in &s.points {
-                if p.suppressed.is_some() && (p.value.is_some() || p.n.is_some()) {
+                if p.suppressed.is_some()
+                    && (p.value.is_some()
+                        || p.n.is_some()
+                        || p.numerator.is_some()
+                        || p.denominator.is_some())
+                {
                     seen.problems.push(format!(
                         "{} {} {}: suppressed but given",
                         s.site, s.group, p.period

@@ -15,9 +15,11 @@ fn series(site: &str, values: &[Option<f64>], set: RuleSet) -> Series {
         .iter()
         .enumerate()
         .map(|(i, v)| SeriesPoint {
-            period: format!("2026-{:02}-01", 1 + i % 12),
+            period: format!("{}-{:02}-01", 2026 + i / 12, 1 + i % 12),
             value: *v,
             n: v.map(|_| 40),
+            numerator: None,
+            denominator: None,
             suppressed: v.is_none().then_some(Suppressed::SmallCell { min: 10 }),
         })
         .collect();
@@ -32,9 +34,9 @@ fn count(doc: &roxmltree::Document<'_>, tag: &str, class: Option<&str>) -> usize
 
 #[test]
 fn a_run_chart_shows_points_signals_suppressed_points_and_cycles() {
-    // Twelve points: six low then six high (a shift), one suppressed.
+    // Thirteen points: six low then six high (two shifts about the median), one suppressed.
     let values: Vec<Option<f64>> = [
-        40.0, 42.0, 41.0, 43.0, 40.0, 42.0, 55.0, 57.0, 56.0, 58.0, 57.0,
+        40.0, 42.0, 41.0, 43.0, 40.0, 42.0, 55.0, 57.0, 56.0, 58.0, 57.0, 59.0,
     ]
     .iter()
     .map(|v| Some(*v))
@@ -52,7 +54,7 @@ fn a_run_chart_shows_points_signals_suppressed_points_and_cycles() {
     });
     let doc = roxmltree::Document::parse(&svg).expect("well-formed SVG");
     assert_eq!(doc.root_element().tag_name().name(), "svg");
-    assert_eq!(count(&doc, "circle", Some("point")), 11);
+    assert_eq!(count(&doc, "circle", Some("point")), 12);
     assert_eq!(count(&doc, "g", Some("suppressed")), 1);
     assert_eq!(count(&doc, "line", Some("centre")), 1);
     assert_eq!(

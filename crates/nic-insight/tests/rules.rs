@@ -1,7 +1,8 @@
 //! The chart rules against worked examples with known answers: Anhøj's thresholds as
 //! qicharts2 publishes them, a shift of exactly 6 against 5, points on the median, equal
-//! neighbours in a trend, the runs limits against the published Swed–Eisenhart table, and
-//! an XmR series against limits computed by hand.
+//! neighbours in a trend, the Swed–Eisenhart critical values the runs rule uses beyond
+//! Perla's table, and an XmR series against limits computed by hand. Perla's Table 1 row by
+//! row is in `runs_table.rs`; P and U charts in `attribute.rs`; baselines in `phases.rs`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
@@ -68,7 +69,7 @@ fn points_on_the_median_neither_add_to_nor_break_a_shift() {
         vec![3, 4, 5, 7, 8, 9],
         "index 6 is on the median"
     );
-    assert_eq!(found.useful_observations, values.len() - 2);
+    assert_eq!(found.runs().unwrap().useful_observations, values.len() - 2);
     // Five above with one on the median: not a shift.
     let short = [
         1.0, 2.0, 1.0, 7.0, 8.0, 5.0, 8.0, 7.0, 2.0, 1.0, 2.0, 5.0, 1.0,
@@ -182,7 +183,9 @@ fn too_few_and_too_many_runs() {
         .map(|i| if (i / 5) % 2 == 0 { 1.0 } else { 9.0 })
         .collect();
     let found = analyse(&blocks, Direction::Up, RuleSet::Ihi);
-    assert_eq!((found.runs, found.runs_limits), (4, Some((6, 16))));
+    let runs = found.runs().unwrap();
+    let expected = runs.expected_runs.unwrap();
+    assert_eq!((runs.runs, expected.lower, expected.upper), (4, 6, 16));
     assert!(
         found
             .signals
@@ -207,9 +210,10 @@ fn anhoj_long_run_and_few_crossings() {
         .map(|(i, c)| if c == 'L' { 1.0 } else { 9.0 } + i as f64 / 100.0)
         .collect();
     let found = analyse(&values, Direction::Up, RuleSet::Anhoj);
-    assert_eq!(found.useful_observations, 20);
+    let runs = *found.runs().unwrap();
+    assert_eq!(runs.useful_observations, 20);
     assert_eq!(
-        (found.longest_run_limit, found.crossings_limit),
+        (runs.longest_run_limit, runs.crossings_limit),
         (Some(7), Some(6))
     );
     let long: Vec<_> = found
@@ -220,14 +224,14 @@ fn anhoj_long_run_and_few_crossings() {
     assert_eq!(long.len(), 1, "the run of 7 is not longer than 7");
     assert_eq!(long[0].points, (0..8).collect::<Vec<_>>());
     assert_eq!(long[0].label, Label::Concern);
-    assert_eq!(found.crossings, 5);
+    assert_eq!(runs.crossings, 5);
     assert!(found.signals.iter().any(|s| s.rule == Rule::FewCrossings));
     // Alternating in pairs: 9 crossings, no long run: nothing.
     let pairs: Vec<f64> = (0..20)
         .map(|i| if (i / 2) % 2 == 0 { 1.0 } else { 9.0 } + f64::from(i) / 100.0)
         .collect();
     let found = analyse(&pairs, Direction::Up, RuleSet::Anhoj);
-    assert_eq!(found.crossings, 9);
+    assert_eq!(found.runs().unwrap().crossings, 9);
     assert!(found.signals.is_empty(), "{:?}", found.signals);
 }
 
@@ -293,7 +297,9 @@ fn xmr_trends_two_of_three_and_short_series() {
         found
             .signals
             .iter()
-            .any(|s| s.rule == Rule::TwoOfThreeBeyondTwoSigma && s.points == vec![10, 12])
+            .any(|s| s.rule == Rule::TwoOfThreeBeyondTwoSigma && s.points == vec![10, 12]),
+        "{:?}",
+        found.signals
     );
     let short = analyse(&[1.0, 2.0, 3.0], Direction::Up, RuleSet::Xmr);
     assert!(short.warnings[0].contains("fewer than 12"));

@@ -15,7 +15,7 @@ use nic_insight::series::{ALL, Gap, Series, SiteData, gaps, measure_series};
 use nic_insight::suppress::MinCell;
 use nic_insight::{Label, RuleSet, export};
 use nic_model::schema::driver::ChangeIdea;
-use nic_model::schema::measure::{Direction, MeasureDefinition};
+use nic_model::schema::measure::{Direction, MeasureDefinition, Scoring};
 use nic_model::{DocKind, DocMeta, NetworkId};
 use nic_proto::convert;
 use nic_proto::v1::{self, insight_server};
@@ -109,6 +109,17 @@ impl Ctx {
         if !self.may_read(&meta) {
             return Err(ApiError::PermissionDenied(format!(
                 "you may not read measure {id}; ask a network lead for access"
+            )));
+        }
+        let suited = match rule_set {
+            RuleSet::P | RuleSet::PPrime => def.scoring == Scoring::Proportion,
+            RuleSet::U | RuleSet::UPrime => def.scoring == Scoring::Ratio,
+            _ => true,
+        };
+        if !suited {
+            return Err(ApiError::BadRequest(format!(
+                "measure {id} is scored as {}: a P chart needs a proportion and a U chart a                  ratio (a rate), each period with its denominator; use a run chart or XmR",
+                format!("{:?}", def.scoring).to_lowercase()
             )));
         }
         let network = meta.network.clone();

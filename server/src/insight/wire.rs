@@ -1,7 +1,7 @@
 //! `nic-insight`'s results in their `nic.v1` wire form.
 
 use nic_insight::cycles::{Comparison, DecisionCounts};
-use nic_insight::rules::{Analysis, Label, Rule, RuleSet};
+use nic_insight::rules::{Analysis, Label, Rule, RuleSet, Verdict};
 use nic_insight::series::{Gap, Reference, Series};
 use nic_proto::v1;
 
@@ -9,6 +9,10 @@ pub(crate) fn rule_set(wire: i32) -> RuleSet {
     match v1::RuleSet::try_from(wire) {
         Ok(v1::RuleSet::Anhoj) => RuleSet::Anhoj,
         Ok(v1::RuleSet::Xmr) => RuleSet::Xmr,
+        Ok(v1::RuleSet::P) => RuleSet::P,
+        Ok(v1::RuleSet::PPrime) => RuleSet::PPrime,
+        Ok(v1::RuleSet::U) => RuleSet::U,
+        Ok(v1::RuleSet::UPrime) => RuleSet::UPrime,
         _ => RuleSet::Ihi,
     }
 }
@@ -92,43 +96,92 @@ pub(crate) fn comparison(c: &Comparison) -> v1::CycleComparison {
     }
 }
 
-fn analysis(a: &Analysis, shown_periods: &[&str]) -> v1::Analysis {
+fn limits(l: &nic_insight::Limits) -> v1::ProcessLimits {
+    v1::ProcessLimits {
+        mean: l.mean,
+        lower: l.lower,
+        upper: l.upper,
+        lower_two_sigma: l.lower_two_sigma,
+        upper_two_sigma: l.upper_two_sigma,
+        average_moving_range: l.average_moving_range,
+    }
+}
+
+/// A verdict's wire name (`TooFewPoints` → `too_few_points`).
+pub(crate) fn verdict_name(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Signals => "signals",
+        Verdict::CommonCause => "common_cause",
+        Verdict::TooFewPoints { .. } => "too_few_points",
+        Verdict::NoVariation => "no_variation",
+    }
+}
+
+fn analysis(a: &Analysis) -> v1::Analysis {
     let n = |x: usize| u32::try_from(x).unwrap_or(u32::MAX);
+    let n64 = |x: u64| u32::try_from(x).unwrap_or(u32::MAX);
+    let runs = a.runs();
+    let expected = runs.and_then(|r| r.expected_runs);
     v1::Analysis {
         rule_set: snake(&format!("{:?}", a.rule_set)),
         centre: a.centre,
-        limits: a.limits.map(|l| v1::ProcessLimits {
-            mean: l.mean,
-            lower: l.lower,
-            upper: l.upper,
-            lower_two_sigma: l.lower_two_sigma,
-            upper_two_sigma: l.upper_two_sigma,
-            average_moving_range: l.average_moving_range,
-        }),
+        limits: a.limits.as_ref().map(limits),
         signals: a
             .signals
             .iter()
             .map(|s| v1::ChartSignal {
                 rule: rule_name(s.rule),
                 label: label_name(s.label),
-                periods: s
-                    .points
-                    .iter()
-                    .filter_map(|&i| shown_periods.get(i).map(|p| (*p).to_owned()))
-                    .collect(),
+                periods: s.periods.clone(),
                 detail: s.detail.clone(),
+                points: s.points.iter().map(|&i| n(i)).collect(),
             })
             .collect(),
         warnings: a.warnings.clone(),
-        useful_observations: n(a.useful_observations),
-        runs: n(a.runs),
-        crossings: n(a.crossings),
-        longest_run: n(a.longest_run),
+        useful_observations: runs.map(|r| n(r.useful_observations)),
+        runs: runs.map(|r| n(r.runs)),
+        crossings: runs.map(|r| n(r.crossings)),
+        longest_run: runs.map(|r| n(r.longest_run)),
+        verdict: verdict_name(a.verdict).to_owned(),
+        verdict_detail: a.verdict.describe(),
+        runs_expected_lower: expected.map(|e| n64(e.lower)),
+        runs_expected_upper: expected.map(|e| n64(e.upper)),
+        runs_source: expected
+            .map(|e| snake(&format!("{:?}", e.source)))
+            .unwrap_or_default(),
+        longest_run_limit: runs.and_then(|r| r.longest_run_limit).map(n),
+        crossings_limit: runs.and_then(|r| r.crossings_limit).map(n64),
+        lines: a
+            .lines
+            .iter()
+            .map(|l| match l {
+                Some(l) => v1::PointLines {
+                    analysed: true,
+                    centre: Some(l.centre),
+                    lower: l.lower,
+                    upper: l.upper,
+                    lower_two_sigma: l.lower_two_sigma,
+                    upper_two_sigma: l.upper_two_sigma,
+                },
+                None => v1::PointLines::default(),
+            })
+            .collect(),
+        phases: a
+            .phases
+            .iter()
+            .map(|p| v1::ChartPhase {
+                first: n(p.first),
+                last: n(p.last),
+                baseline_last: n(p.baseline_last),
+                centre: p.centre,
+                limits: p.limits.as_ref().map(limits),
+                sigma_z: p.sigma_z,
+            })
+            .collect(),
     }
 }
 
 pub(crate) fn series(s: &Series) -> v1::Series {
-    let shown = s.shown_periods();
     v1::Series {
         site_id: s.site.clone(),
         group: s.group.clone(),
@@ -142,7 +195,7 @@ pub(crate) fn series(s: &Series) -> v1::Series {
                 suppressed: p.suppressed.map(|w| w.explain()).unwrap_or_default(),
             })
             .collect(),
-        analysis: Some(analysis(&s.analysis, &shown)),
+        analysis: Some(analysis(&s.analysis)),
     }
 }
 

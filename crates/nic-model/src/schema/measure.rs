@@ -96,6 +96,29 @@ pub struct MeasureDefinition {
     /// The student-group dimensions it is broken down by, e.g. `english_learner`.
     #[autosurgeon(missing = "Default::default")]
     pub group_dimensions: Vec<String>,
+    /// The last period (`YYYY-MM-DD`) of the baseline its charts' centre line and limits
+    /// are computed from and then extended (frozen); `None`: every point until the first
+    /// rebase.
+    #[autosurgeon(missing = "Default::default")]
+    pub baseline_end: Option<String>,
+    /// Rebases: each starts new centre lines and limits at a period, typically when a
+    /// change is adopted.
+    #[autosurgeon(missing = "Default::default")]
+    pub rebases: Vec<Rebase>,
+}
+
+/// A rebase: from this period on, charts compute a new centre line and limits.
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+pub struct Rebase {
+    /// The first period of the new phase, `YYYY-MM-DD`.
+    #[autosurgeon(missing = "Default::default")]
+    pub from: String,
+    /// The last period of the new phase's baseline; `None`: all of the phase.
+    #[autosurgeon(missing = "Default::default")]
+    pub baseline_end: Option<String>,
+    /// Why, e.g. "adopted the greeter routine (PDSA cycle 3)".
+    #[autosurgeon(missing = "Default::default")]
+    pub reason: Text,
 }
 
 impl MeasureDefinition {
@@ -137,6 +160,65 @@ impl MeasureDefinition {
                 "definition.frequency",
                 "say how often it is collected",
             ));
+        }
+        let is_date = |s: &str| {
+            let b = s.as_bytes();
+            b.len() == 10
+                && b[4] == b'-'
+                && b[7] == b'-'
+                && b.iter()
+                    .enumerate()
+                    .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+        };
+        if let Some(end) = &self.baseline_end
+            && !is_date(end)
+        {
+            found.push(Finding::new(
+                Severity::Error,
+                "baseline_end",
+                "the baseline ends at a period: YYYY-MM-DD",
+            ));
+        }
+        let mut last: Option<&str> = None;
+        for (i, r) in self.rebases.iter().enumerate() {
+            let field = format!("rebases[{i}]");
+            if !is_date(&r.from) || r.baseline_end.as_deref().is_some_and(|e| !is_date(e)) {
+                found.push(Finding::new(
+                    Severity::Error,
+                    field.clone(),
+                    "a rebase starts at a period and its baseline ends at one: YYYY-MM-DD",
+                ));
+            }
+            if r.baseline_end
+                .as_deref()
+                .is_some_and(|e| e < r.from.as_str())
+            {
+                found.push(Finding::new(
+                    Severity::Error,
+                    field.clone(),
+                    "a rebase's baseline cannot end before it starts",
+                ));
+            }
+            if last.is_some_and(|l| r.from.as_str() <= l)
+                || self
+                    .baseline_end
+                    .as_deref()
+                    .is_some_and(|e| r.from.as_str() <= e)
+            {
+                found.push(Finding::new(
+                    Severity::Warning,
+                    field.clone(),
+                    "rebases come in order, after the baseline",
+                ));
+            }
+            if r.reason.as_str().trim().is_empty() {
+                found.push(Finding::new(
+                    Severity::Info,
+                    field,
+                    "say why the limits start again (e.g. the change adopted)",
+                ));
+            }
+            last = Some(r.from.as_str());
         }
         found.sort_by_key(|f| std::cmp::Reverse(f.severity));
         found

@@ -23,9 +23,22 @@ fn write_rows<const N: usize>(
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(header)?;
     for row in rows {
-        w.write_record(&row)?;
+        w.write_record(row.iter().map(|f| spreadsheet_safe(f).into_owned()))?;
     }
     Ok(String::from_utf8(w.into_inner()?)?)
+}
+
+/// A field a spreadsheet will not run as a formula: text that starts with `=`, `+`, `-`,
+/// `@`, a tab or a carriage return gets a leading `'` (OWASP's advice for CSV injection).
+/// Numbers, negative ones included, are left as they are. Site, group, idea and question
+/// names come from users, and coaches open these files in spreadsheets.
+pub fn spreadsheet_safe(field: &str) -> std::borrow::Cow<'_, str> {
+    let risky = field.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && field.parse::<f64>().is_err() {
+        std::borrow::Cow::Owned(format!("'{field}"))
+    } else {
+        std::borrow::Cow::Borrowed(field)
+    }
 }
 
 fn num(v: Option<f64>) -> String {

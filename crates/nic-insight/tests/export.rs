@@ -1,12 +1,16 @@
 //! Every CSV table read back with the `csv` crate gives exactly what was written, whatever
 //! people typed into site ids, groups, periods, questions, predictions and results:
-//! commas, quotes, `\r`, `\n`, leading and trailing spaces.
+//! commas, quotes, `\r`, `\n`, leading and trailing spaces — except that text a
+//! spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR first) comes back with a
+//! leading `'`, and only such text.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 use nic_insight::RuleSet;
 use nic_insight::cycles::{Comparison, CycleSummary, DecisionCounts, Prediction, SiteRamp};
-use nic_insight::export::{comparison_csv, gaps_csv, rows_csv, series_csv, signals_csv};
+use nic_insight::export::{
+    comparison_csv, gaps_csv, rows_csv, series_csv, signals_csv, spreadsheet_safe,
+};
 use nic_insight::series::{Gap, GapPoint, Reference, Series, SeriesPoint};
 use nic_insight::suppress::Suppressed;
 use nic_model::schema::measure::Direction;
@@ -16,6 +20,11 @@ use proptest::prelude::*;
 /// quote (and spaces at either end, which a careless writer or reader trims).
 fn text() -> impl Strategy<Value = String> {
     prop_oneof!["\\PC{0,12}", "[ ,\"\r\na-z#'=é\t]{0,12}"]
+}
+
+/// What a field is written as.
+fn safe(s: &str) -> String {
+    spreadsheet_safe(s).into_owned()
 }
 
 /// The table read back: header, then rows, every field as written.
@@ -58,10 +67,10 @@ proptest! {
                            single in proptest::collection::vec(text(), 0..4)) {
         let (header, back) = read(&rows_csv(["a", "b", "c"], rows.clone()));
         prop_assert_eq!(header, ["a", "b", "c"]);
-        prop_assert_eq!(back, rows.iter().map(|r| r.to_vec()).collect::<Vec<_>>());
+        prop_assert_eq!(back, rows.iter().map(|r| r.iter().map(|f| safe(f)).collect()).collect::<Vec<Vec<_>>>());
         // One column: an empty field must still be a row.
         let (_, back) = read(&rows_csv(["only"], single.iter().map(|s| [s.clone()])));
-        prop_assert_eq!(back, single.iter().map(|s| vec![s.clone()]).collect::<Vec<_>>());
+        prop_assert_eq!(back, single.iter().map(|s| vec![safe(s)]).collect::<Vec<_>>());
     }
 
     #[test]
@@ -72,7 +81,7 @@ proptest! {
         prop_assert_eq!(header, ["site", "group", "period", "value", "n", "suppressed"]);
         prop_assert_eq!(rows.len(), points.len());
         for (row, p) in rows.iter().zip(&points) {
-            prop_assert_eq!(&row[..3], [site.clone(), group.clone(), p.period.clone()]);
+            prop_assert_eq!(&row[..3], [safe(&site), safe(&group), safe(&p.period)]);
             prop_assert_eq!(row[3].parse::<f64>().ok(), p.value);
             prop_assert_eq!(&row[4], &opt(&p.n));
             prop_assert_eq!(&row[5], &p.suppressed.map(|w| w.explain()).unwrap_or_default());
@@ -98,8 +107,9 @@ proptest! {
         prop_assert!(!rows.is_empty());
         prop_assert_eq!(rows.len(), s.analysis.signals.len());
         for (row, g) in rows.iter().zip(&s.analysis.signals) {
-            prop_assert_eq!(&row[..2], [site.clone(), group.clone()]);
-            prop_assert!(periods.contains(&row[4]) && periods.contains(&row[5]));
+            prop_assert_eq!(&row[..2], [safe(&site), safe(&group)]);
+            let written: Vec<String> = periods.iter().map(|p| safe(p)).collect();
+            prop_assert!(written.contains(&row[4]) && written.contains(&row[5]));
             prop_assert_eq!(&row[6], &g.detail);
         }
     }
@@ -139,8 +149,8 @@ proptest! {
         prop_assert_eq!(rows.len(), expected.len());
         for (row, qpr) in rows.iter().zip(&expected) {
             let start = start.clone().unwrap_or_default();
-            prop_assert_eq!(&row[..5], [idea.clone(), site.clone(), doc.clone(), "3".into(), start]);
-            prop_assert_eq!(&row[5..8], &qpr[..]);
+            prop_assert_eq!(&row[..5], [safe(&idea), safe(&site), safe(&doc), "3".into(), safe(&start)]);
+            prop_assert_eq!(&row[5..8], &qpr.iter().map(|f| safe(f)).collect::<Vec<_>>()[..]);
             prop_assert_eq!(&row[8..], ["adopt", "adopted", "14"]);
         }
     }
@@ -166,7 +176,7 @@ proptest! {
         prop_assert_eq!(header, ["site", "focal", "reference", "period", "gap", "suppressed"]);
         prop_assert_eq!(rows.len(), points.len());
         for (row, (period, gap)) in rows.iter().zip(&points) {
-            prop_assert_eq!(&row[..4], [site.clone(), focal.clone(), "best".into(), period.clone()]);
+            prop_assert_eq!(&row[..4], [safe(&site), safe(&focal), "best".into(), safe(period)]);
             prop_assert_eq!(row[4].parse::<f64>().ok(), *gap);
             prop_assert_eq!(row[5].is_empty(), gap.is_some());
         }
@@ -192,6 +202,27 @@ fn awkward_fields_come_back_whole() {
     );
     let (_, rows) = read(&text);
     let back: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
-    assert_eq!(back, awkward);
+    let mut expected = awkward.to_vec();
+    expected[4] = "'\r\n";
+    assert_eq!(back, expected);
     assert!(rows.iter().all(|r| r[1] == "end"), "{text}");
+}
+
+/// Formulas are disarmed; numbers, negative ones included, are not.
+#[test]
+fn a_spreadsheet_runs_no_formula_from_an_export() {
+    for (field, written) in [
+        ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+        ("+1+1", "'+1+1"),
+        ("-cmd", "'-cmd"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("-3.5", "-3.5"),
+        ("+2", "+2"),
+        ("lincoln-hs", "lincoln-hs"),
+        ("'=already", "'=already"),
+    ] {
+        let (_, rows) = read(&rows_csv(["x"], [[field.to_owned()]]));
+        assert_eq!(rows[0][0], written, "{field:?}");
+    }
 }

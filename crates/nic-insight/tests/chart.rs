@@ -139,6 +139,9 @@ fn small_multiples_share_a_scale() {
         })
         .filter_map(|n| n.text())
         .collect();
-    assert!(ticks.len() >= 6 && ticks.len() % 2 == 0, "{ticks:?}");
+    assert!(
+        ticks.len() >= 6 && ticks.len().is_multiple_of(2),
+        "{ticks:?}"
+    );
     assert_eq!(ticks[..ticks.len() / 2], ticks[ticks.len() / 2..]);
 }

@@ -2,6 +2,7 @@
 //! 2.5 or 5 × 10^k) with the scale extended to the outer ticks, and a name for the period
 //! axis from the data's cadence.
 
+use super::layout::{Anchor, Rect, text_box, text_width};
 use crate::dates::day_number;
 
 /// The y axis: its ticks, lowest first, and the step between them.
@@ -122,4 +123,60 @@ pub fn period_axis_title(periods: &[&str]) -> &'static str {
         Some(89..=92) => "quarter starting",
         _ => "period starting",
     }
+}
+
+/// Which periods to label under the axis (points at `xs`) and where: from the last period
+/// backwards every so many points (as many as fit), and the first; each label kept only if
+/// it is clear of the one to its right. The first label starts at its point and the last
+/// ends at its point, so that both stay inside the plot's width.
+pub(crate) fn period_labels(
+    periods: &[&str],
+    xs: &[f64],
+    baseline: f64,
+    size: f64,
+) -> Vec<(usize, Rect, Anchor)> {
+    let n = periods.len().min(xs.len());
+    if n == 0 {
+        return Vec::new();
+    }
+    let last = n - 1;
+    let widest = periods
+        .iter()
+        .map(|p| text_width(p, size))
+        .fold(0.0, f64::max);
+    #[allow(clippy::cast_precision_loss)]
+    let spacing = if n > 1 {
+        (xs[last] - xs[0]) / last as f64
+    } else {
+        f64::MAX
+    };
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let step = ((widest + 10.0) / spacing).ceil().max(1.0) as usize;
+    let place = |i: usize| {
+        let (anchor, x) = if i == last && n > 1 {
+            (Anchor::End, xs[i] + 4.0)
+        } else if i == 0 && n > 1 {
+            (Anchor::Start, xs[i] - 4.0)
+        } else {
+            (Anchor::Middle, xs[i])
+        };
+        (text_box(periods[i], size, x, baseline, anchor), anchor)
+    };
+    let mut candidates: Vec<usize> = (0..=last).rev().step_by(step).collect();
+    if candidates.last() != Some(&0) {
+        candidates.push(0);
+    }
+    // The first period matters more than the regular label nearest it.
+    let first_right = place(0).0.right();
+    candidates.retain(|&i| i == 0 || i == last || place(i).0.x >= first_right + 6.0);
+    let mut out = Vec::new();
+    let mut left_edge = f64::INFINITY;
+    for i in candidates {
+        let (b, anchor) = place(i);
+        if b.right() + 6.0 <= left_edge {
+            left_edge = b.x;
+            out.push((i, b, anchor));
+        }
+    }
+    out
 }

@@ -4,6 +4,8 @@
 use std::fmt::Write;
 
 use super::layout::{BoxKind, Placed, Rect, escape, line_height, text_width, wrap};
+use super::marks::Idea;
+use super::{COMMON, CONCERN, IMPROVEMENT, NEUTRAL, RefLine};
 
 /// How an entry shows what it names.
 #[derive(Clone, Debug, PartialEq)]
@@ -23,6 +25,64 @@ pub(crate) enum Swatch {
 pub(crate) struct Entry {
     pub swatch: Swatch,
     pub text: String,
+}
+
+/// The entries for a chart: the signal colours its points have, common cause if any point
+/// is grey, each kind of line drawn, suppressed periods if any, and each change idea.
+pub(crate) fn entries(
+    point_colour: &[Option<&'static str>],
+    any_common: bool,
+    lines: &[RefLine],
+    any_suppressed: bool,
+    ideas: &[Idea],
+) -> Vec<Entry> {
+    let mut out: Vec<Entry> = Vec::new();
+    for (c, name) in [
+        (IMPROVEMENT, "improvement"),
+        (CONCERN, "concern"),
+        (NEUTRAL, "neutral signal"),
+    ] {
+        if point_colour.contains(&Some(c)) {
+            out.push(Entry {
+                swatch: Swatch::Dot(c),
+                text: name.into(),
+            });
+        }
+    }
+    if any_common {
+        out.push(Entry {
+            swatch: Swatch::Dot(COMMON),
+            text: "common cause".into(),
+        });
+    }
+    for l in lines {
+        if l.values.iter().any(Option::is_some) && !out.iter().any(|e| e.text == l.legend) {
+            out.push(Entry {
+                swatch: Swatch::Line(l.class),
+                text: l.legend.clone(),
+            });
+        }
+    }
+    if any_suppressed {
+        out.push(Entry {
+            swatch: Swatch::Suppressed,
+            text: "suppressed (small group)".into(),
+        });
+    }
+    for idea in ideas {
+        let text = if idea.name.is_empty() {
+            "PDSA cycle".to_owned()
+        } else if idea.short == idea.name {
+            format!("PDSA cycles: {}", idea.name)
+        } else {
+            format!("PDSA cycles: {} ({})", idea.short, idea.name)
+        };
+        out.push(Entry {
+            swatch: Swatch::Cycle(idea.colour, idea.dash),
+            text,
+        });
+    }
+    out
 }
 
 const SIZE: f64 = 10.0;

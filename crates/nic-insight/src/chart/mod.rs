@@ -94,6 +94,16 @@ pub(crate) struct RefLine {
     pub values: Vec<Option<f64>>,
 }
 
+/// How to read one kind of line off the analysis' per-point lines, and what to call it:
+/// (value at a point, margin name, tooltip name, CSS class, legend entry).
+type LineKind = (
+    fn(&Lines) -> Option<f64>,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+);
+
 /// The reference lines of a series' analysis: its centre and, on control charts, its
 /// limits and 2-sigma lines, each with its value at every point (they step at a rebase and
 /// vary by point on P and U charts).
@@ -108,13 +118,7 @@ pub(crate) fn ref_lines(s: &Series) -> Vec<RefLine> {
     } else {
         "centre"
     };
-    let kinds: [(
-        fn(&Lines) -> Option<f64>,
-        &'static str,
-        &str,
-        &'static str,
-        &str,
-    ); 5] = [
+    let kinds: [LineKind; 5] = [
         (
             |l| Some(l.centre),
             centre_short,

@@ -2,10 +2,15 @@
 //! caveat, never cut short. A finding that recurs word for word (e.g. several 2-of-3
 //! windows) is written once with its count and the periods of each occurrence.
 
+use std::fmt::Write;
+
 use crate::rules::Label;
 use crate::series::Series;
 
+use super::layout::{Anchor, BoxKind, Placed, escape, line_height, text_box, wrap};
 use super::{COMMON, colour};
+
+const SIZE: f64 = 10.0;
 
 /// One finding: its words and the colour of its bullet.
 #[derive(Clone, Debug, PartialEq)]
@@ -76,4 +81,42 @@ pub(crate) fn findings(series: &Series) -> Vec<Finding> {
         );
     }
     out
+}
+
+/// Draws `findings` from `y` down, each wrapped to the panel's width `w` behind a bullet of
+/// its colour; returns the y below the last.
+pub(crate) fn draw(
+    out: &mut String,
+    boxes: &mut Vec<Placed>,
+    findings: &[Finding],
+    mut y: f64,
+    w: f64,
+) -> f64 {
+    let lh = line_height(SIZE);
+    for f in findings {
+        let lines = wrap(&f.text, SIZE, w - 20.0 - 8.0);
+        let _ = write!(
+            out,
+            r#"<g class="finding"><rect x="9" y="{:.1}" width="6" height="6" rx="3" fill="{}"/><text class="note">"#,
+            y + lh / 2.0 - 3.0,
+            f.colour
+        );
+        for line in &lines {
+            let baseline = y + 0.93 * SIZE;
+            let _ = write!(
+                out,
+                r#"<tspan x="20" y="{baseline:.1}">{}</tspan>"#,
+                escape(line)
+            );
+            boxes.push(Placed {
+                kind: BoxKind::Finding,
+                rect: text_box(line, SIZE, 20.0, baseline, Anchor::Start),
+                text: line.clone(),
+            });
+            y += lh;
+        }
+        let _ = writeln!(out, "</text></g>");
+        y += 2.0;
+    }
+    y
 }

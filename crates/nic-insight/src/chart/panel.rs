@@ -5,13 +5,13 @@
 
 use std::fmt::Write;
 
-use super::axis::{Ticks, period_axis_title};
+use super::axis::{Ticks, period_axis_title, period_labels};
 use super::layout::{
     Anchor, BoxKind, Placed, Rect, escape, line_height, text_box, text_width, wrap,
 };
-use super::legend::{self, Entry, Swatch};
+use super::legend;
 use super::marks;
-use super::notes::findings;
+use super::notes::{self, findings};
 use super::{Annotation, COMMON, CONCERN, ChartSpec, RefLine, colour, ref_lines};
 use crate::dates::day_number;
 
@@ -413,73 +413,19 @@ pub(crate) fn draw(spec: &ChartSpec<'_>, ticks: &Ticks, opt: Options) -> Panel {
         }
     }
 
-    // Periods under the axis: as many as fit without touching, the last always.
+    // Periods under the axis: as many as fit without touching, the first and last always.
     let label_y = bottom + 22.0;
-    let widest = s
-        .points
-        .iter()
-        .map(|p| text_width(&p.period, SIZE))
-        .fold(0.0, f64::max);
-    #[allow(clippy::cast_precision_loss)]
-    let spacing = if n > 1 {
-        (x_last - x_first) / (n - 1) as f64
-    } else {
-        f64::MAX
-    };
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let step = ((widest + 10.0) / spacing).ceil().max(1.0) as usize;
-    // From the last period backwards every `step` points, then the first: each label kept
-    // only if it is clear of the one to its right.
-    let mut period_boxes: Vec<(usize, Rect, Anchor)> = Vec::new();
-    if n > 0 {
-        let last = n - 1;
-        let mut candidates: Vec<usize> = (0..=last).rev().step_by(step).collect();
-        if candidates.last() != Some(&0) {
-            candidates.push(0);
-        }
-        // The first period matters more than the regular label nearest it.
-        if n > 2 {
-            let first = text_box(
-                &s.points[0].period,
-                SIZE,
-                px(0) - 4.0,
-                label_y,
-                Anchor::Start,
-            );
-            candidates.retain(|&i| {
-                i == 0
-                    || i == last
-                    || text_box(&s.points[i].period, SIZE, px(i), label_y, Anchor::Middle).x
-                        >= first.right() + 6.0
-            });
-        }
-        let mut left_edge = f64::INFINITY;
-        for i in candidates {
-            let (anchor, x) = if i == last && n > 1 {
-                (Anchor::End, px(i) + 4.0)
-            } else if i == 0 && n > 1 {
-                (Anchor::Start, px(i) - 4.0)
-            } else {
-                (Anchor::Middle, px(i))
-            };
-            let b = text_box(&s.points[i].period, SIZE, x, label_y, anchor);
-            if b.right() + 6.0 <= left_edge {
-                left_edge = b.x;
-                period_boxes.push((i, b, anchor));
-            }
-        }
-    }
-    for (i, b, anchor) in &period_boxes {
+    let periods: Vec<&str> = s.points.iter().map(|p| p.period.as_str()).collect();
+    let xs: Vec<f64> = (0..n).map(px).collect();
+    for (i, b, anchor) in period_labels(&periods, &xs, label_y, SIZE) {
         let x = match anchor {
             Anchor::Start => b.x,
             Anchor::Middle => b.x + b.w / 2.0,
             Anchor::End => b.right(),
         };
-        let p = &s.points[*i].period;
-        text(&mut out, "tick", x, label_y, *anchor, p);
-        place(&mut boxes, BoxKind::PeriodLabel, *b, p);
+        text(&mut out, "tick", x, label_y, anchor, periods[i]);
+        place(&mut boxes, BoxKind::PeriodLabel, b, periods[i]);
     }
-    let periods: Vec<&str> = s.points.iter().map(|p| p.period.as_str()).collect();
     let axis_title = period_axis_title(&periods);
     let title_y = label_y + line_height(SIZE) + 2.0;
     let cx = f64::midpoint(left, right);
@@ -499,84 +445,18 @@ pub(crate) fn draw(spec: &ChartSpec<'_>, ticks: &Ticks, opt: Options) -> Panel {
     );
 
     // The legend: what is on this chart, and nothing else.
-    let mut entries: Vec<Entry> = Vec::new();
-    for (c, name) in [
-        (super::IMPROVEMENT, "improvement"),
-        (CONCERN, "concern"),
-        (super::NEUTRAL, "neutral signal"),
-    ] {
-        if point_colour.contains(&Some(c)) {
-            entries.push(Entry {
-                swatch: Swatch::Dot(c),
-                text: name.into(),
-            });
-        }
-    }
-    if any_common {
-        entries.push(Entry {
-            swatch: Swatch::Dot(COMMON),
-            text: "common cause".into(),
-        });
-    }
-    for l in &lines {
-        if l.values.iter().any(Option::is_some) && !entries.iter().any(|e| e.text == l.legend) {
-            entries.push(Entry {
-                swatch: Swatch::Line(l.class),
-                text: l.legend.clone(),
-            });
-        }
-    }
-    if any_suppressed {
-        entries.push(Entry {
-            swatch: Swatch::Suppressed,
-            text: "suppressed (small group)".into(),
-        });
-    }
-    for idea in &ideas {
-        let cycles = if idea.name.is_empty() {
-            "PDSA cycle".to_owned()
-        } else if idea.short == idea.name {
-            format!("PDSA cycles: {}", idea.name)
-        } else {
-            format!("PDSA cycles: {} ({})", idea.short, idea.name)
-        };
-        entries.push(Entry {
-            swatch: Swatch::Cycle(idea.colour, idea.dash),
-            text: cycles,
-        });
-    }
+    let entries = legend::entries(&point_colour, any_common, &lines, any_suppressed, &ideas);
     let legend_top = title_y + 0.24 * SIZE + 8.0;
     let legend_h = legend::draw(&mut out, &mut boxes, &entries, 8.0, legend_top, w - 16.0);
 
     // Every finding, wrapped, never cut.
-    let lh = line_height(SIZE);
-    let mut y = legend_top + legend_h + 8.0;
-    for f in findings(s) {
-        let lines = wrap(&f.text, SIZE, w - 20.0 - 8.0);
-        let _ = write!(
-            out,
-            r#"<g class="finding"><rect x="9" y="{:.1}" width="6" height="6" rx="3" fill="{}"/><text class="note">"#,
-            y + lh / 2.0 - 3.0,
-            f.colour
-        );
-        for line in &lines {
-            let baseline = y + 0.93 * SIZE;
-            let _ = write!(
-                out,
-                r#"<tspan x="20" y="{baseline:.1}">{}</tspan>"#,
-                escape(line)
-            );
-            place(
-                &mut boxes,
-                BoxKind::Finding,
-                text_box(line, SIZE, 20.0, baseline, Anchor::Start),
-                line,
-            );
-            y += lh;
-        }
-        let _ = writeln!(out, "</text></g>");
-        y += 2.0;
-    }
+    let y = notes::draw(
+        &mut out,
+        &mut boxes,
+        &findings(s),
+        legend_top + legend_h + 8.0,
+        w,
+    );
     Panel {
         svg: out,
         boxes,

@@ -1,15 +1,16 @@
 //! Writes sample charts as SVG files into the folder given (default
 //! `target/sample-charts`), with an `index.html` that shows them all: a run chart with
 //! signals and PDSA cycles, an XmR chart, a chart with suppressed points, a series too short
-//! to judge, a long series (130 weeks) with many findings, many cycles of three change
-//! ideas, and small multiples across sites. `scripts/render-charts` opens them in headless
+//! to judge, a long series (130 weeks) with many findings, a P chart whose limits vary with
+//! each class's size, an XmR chart with a frozen baseline and a rebase, many cycles of three
+//! change ideas, and small multiples across sites. `scripts/render-charts` opens them in headless
 //! Chromium.
 
 use std::path::PathBuf;
 
 use nic_insight::RuleSet;
 use nic_insight::chart::{Annotation, ChartSpec, chart_svg, small_multiples_svg};
-use nic_insight::series::{Series, SeriesPoint};
+use nic_insight::series::{Options, Phasing, Series, SeriesPoint};
 use nic_insight::suppress::Suppressed;
 use nic_model::schema::measure::Direction;
 
@@ -46,6 +47,52 @@ fn series(site: &str, values: &[Option<f64>], set: RuleSet) -> Series {
         })
         .collect();
     Series::new(site, "all", points, Direction::Up, set)
+}
+
+/// A P chart: the share on track out of classes of 12 to 60 students, with a lift.
+fn p_chart() -> Series {
+    let points = (0..30)
+        .map(|i| {
+            let den: f64 = [12.0, 25.0, 60.0, 31.0, 18.0, 44.0][i % 6];
+            let rate = if i < 15 { 0.42 } else { 0.55 } + [0.0, 0.03, -0.02, 0.01][i % 4];
+            let num = (rate * den).round();
+            SeriesPoint {
+                period: week(i),
+                value: Some(100.0 * num / den),
+                n: Some(40),
+                numerator: Some(num),
+                denominator: Some(den),
+                suppressed: None,
+            }
+        })
+        .collect();
+    let options = Options {
+        direction: Direction::Up,
+        rule_set: RuleSet::P,
+        scale: 100.0,
+        phasing: Phasing::default(),
+    };
+    Series::analysed("lincoln", "all", points, &options)
+}
+
+/// An XmR chart with a frozen baseline of 12 weeks and a rebase at week 20 (an adoption).
+fn rebased() -> Series {
+    let points = weekly(42.0, 10.0, &[])
+        .into_iter()
+        .chain(weekly(52.0, 3.0, &[]).into_iter().skip(8))
+        .enumerate()
+        .map(|(i, v)| SeriesPoint::shown(week(i), v.unwrap_or(0.0), 100))
+        .collect();
+    let options = Options {
+        direction: Direction::Up,
+        rule_set: RuleSet::Xmr,
+        scale: 1.0,
+        phasing: Phasing {
+            baseline_end: Some(week(11)),
+            rebases: vec![(week(20), None)],
+        },
+    };
+    Series::analysed("adams", "all", points, &options)
 }
 
 fn weekly(base: f64, lift: f64, skip: &[usize]) -> Vec<Option<f64>> {
@@ -176,6 +223,22 @@ fn main() -> std::io::Result<()> {
         (
             "long-xmr-chart.svg",
             chart_svg(&spec("On track — Madison (XmR, 130 weeks)", &long_xmr, &[])),
+        ),
+        (
+            "p-chart.svg",
+            chart_svg(&spec(
+                "On track — Lincoln (P chart, classes of 12 to 60)",
+                &p_chart(),
+                &two,
+            )),
+        ),
+        (
+            "rebased-xmr.svg",
+            chart_svg(&spec(
+                "On track — Adams (XmR, baseline of 12 weeks, rebased at the adoption)",
+                &rebased(),
+                &[cycle(&week(20), "C3 (adopt)", "number-talks")],
+            )),
         ),
         (
             "many-cycles.svg",

@@ -277,6 +277,26 @@ fn is_nice(step: f64) -> bool {
 }
 
 #[test]
+fn ticks_fall_on_round_values() {
+    // The example: 40.9% to 57.6% reads 40, 45, ... 60, not 40.9, 45.1, ...
+    for (lo, hi, want, step) in [
+        (40.9, 57.6, vec![40.0, 45.0, 50.0, 55.0, 60.0], 5.0),
+        (40.0, 60.0, vec![40.0, 45.0, 50.0, 55.0, 60.0], 5.0),
+        (0.0, 1.0, vec![0.0, 0.2, 0.4, 0.6, 0.8, 1.0], 0.2),
+        (0.0, 100.0, vec![0.0, 20.0, 40.0, 60.0, 80.0, 100.0], 20.0),
+        (-3.0, 7.0, vec![-5.0, -2.5, 0.0, 2.5, 5.0, 7.5], 2.5),
+        (12.0, 19.0, vec![12.0, 14.0, 16.0, 18.0, 20.0], 2.0),
+    ] {
+        let t = nice_ticks(lo, hi);
+        assert_eq!(t.step, step, "{lo}..{hi}: {:?}", t.values);
+        assert_eq!(t.values.len(), want.len(), "{lo}..{hi}: {:?}", t.values);
+        for (got, want) in t.values.iter().zip(&want) {
+            assert!((got - want).abs() < 1e-9, "{lo}..{hi}: {:?}", t.values);
+        }
+    }
+}
+
+#[test]
 fn ticks_are_round_and_cover_the_range() {
     let mut rng = Rng(0x71c5);
     for case in 0..5000 {
@@ -300,7 +320,20 @@ fn ticks_are_round_and_cover_the_range() {
         for w in t.values.windows(2) {
             assert!(((w[1] - w[0]) / t.step - 1.0).abs() < 1e-6, "{ctx}: uneven");
         }
-        assert!(t.lo() <= lo && t.hi() >= hi, "{ctx}: range not covered");
+        // Within a hair (a billionth of a step) of a tick counts as on it.
+        let hair = 1e-9 * t.step;
+        assert!(
+            t.lo() <= lo + hair && t.hi() >= hi - hair,
+            "{ctx}: range not covered"
+        );
+        // And the axis goes no further than the ticks around the range (a one-valued range
+        // is widened first).
+        if hi - lo >= 1e-9 * lo.abs().max(1.0) {
+            assert!(
+                t.lo() > lo - t.step && t.hi() < hi + t.step,
+                "{ctx}: a tick beyond the range"
+            );
+        }
     }
 }
 

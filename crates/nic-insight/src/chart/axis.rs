@@ -87,9 +87,9 @@ pub fn nice_ticks(lo: f64, hi: f64) -> Ticks {
     for k in k0..k0 + 5 {
         for m in [1.0, 2.0, 2.5, 5.0] {
             let step = m * 10f64.powi(k);
-            // Snap before rounding so that a value a hair off a multiple counts as on it.
-            let first = (lo / step - 1e-9).floor();
-            let last = (hi / step + 1e-9).ceil();
+            // A value within a hair of a multiple counts as on it (no extra tick beyond it).
+            let first = (lo / step + 1e-9).floor();
+            let last = (hi / step - 1e-9).ceil();
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             let count = (last - first).round() as usize + 1;
             if count <= MAX_TICKS {

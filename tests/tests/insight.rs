@@ -384,7 +384,13 @@ async fn insight_compares_cycles_and_series_with_small_groups_suppressed() {
         .unwrap()
         .into_inner()
         .svg;
-    assert!(multiples.contains("lincoln") && multiples.contains("C2 number-talks (adopt)"));
+    // Each mark is labelled with its change idea and cycle; the tooltip has the decision.
+    assert!(
+        multiples.contains("lincoln")
+            && multiples.contains("number-talks C2")
+            && multiples.contains("PDSA number-talks: C2 (adopt)"),
+        "{multiples}"
+    );
     // Kept for `scripts/render-charts`, which opens them in a real browser.
     let keep = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("insight-charts");
     std::fs::create_dir_all(&keep).unwrap();

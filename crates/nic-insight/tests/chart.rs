@@ -49,22 +49,30 @@ fn a_run_chart_shows_points_signals_suppressed_points_and_cycles() {
         series: &s,
         annotations: vec![Annotation {
             date: "2026-06-15".into(),
-            label: "C1 adapt".into(),
+            label: "C1 (adapt)".into(),
+            change_idea: "Number talks".into(),
         }],
     });
     let doc = roxmltree::Document::parse(&svg).expect("well-formed SVG");
     assert_eq!(doc.root_element().tag_name().name(), "svg");
     assert_eq!(count(&doc, "circle", Some("point")), 12);
     assert_eq!(count(&doc, "g", Some("suppressed")), 1);
-    assert_eq!(count(&doc, "line", Some("centre")), 1);
+    assert_eq!(count(&doc, "path", Some("centre")), 1);
     assert_eq!(
-        count(&doc, "line", Some("limit")),
+        count(&doc, "path", Some("limit")),
         0,
         "a run chart has no limits"
     );
     assert!(svg.contains("&lt;all students&gt;"), "text is escaped");
     assert!(svg.contains("suppressed: fewer than 10 students"));
-    assert!(svg.contains("C1 adapt"));
+    assert!(
+        svg.contains("Number C1"),
+        "the mark names its idea and cycle"
+    );
+    assert!(
+        svg.contains("PDSA cycles: Number (Number talks)"),
+        "and the legend names it"
+    );
     // The shift above the median is an improvement (blue); below, a concern (orange).
     let fills: Vec<&str> = doc
         .descendants()
@@ -93,8 +101,8 @@ fn an_xmr_chart_draws_its_limits() {
         annotations: Vec::new(),
     });
     let doc = roxmltree::Document::parse(&svg).unwrap();
-    assert_eq!(count(&doc, "line", Some("limit")), 2);
-    assert_eq!(count(&doc, "line", Some("sigma2")), 2);
+    assert_eq!(count(&doc, "path", Some("limit")), 2);
+    assert_eq!(count(&doc, "path", Some("sigma2")), 2);
     assert!(svg.contains("mean 14.1"));
 }
 
@@ -131,6 +139,9 @@ fn small_multiples_share_a_scale() {
         })
         .filter_map(|n| n.text())
         .collect();
-    assert_eq!(ticks.len(), 10);
-    assert_eq!(ticks[..5], ticks[5..]);
+    assert!(
+        ticks.len() >= 6 && ticks.len().is_multiple_of(2),
+        "{ticks:?}"
+    );
+    assert_eq!(ticks[..ticks.len() / 2], ticks[ticks.len() / 2..]);
 }

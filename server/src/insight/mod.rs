@@ -272,6 +272,20 @@ impl Ctx {
         };
         let name = view.def.name.as_str().to_owned();
         let cycles = load::cycles(self.src(), &view.meta.network, |m| self.may_read(m))?;
+        // Each mark names its change idea by title where the reader can see the idea's
+        // document (as the overview matches them), else by the cycle's change_idea_id.
+        let idea_docs: Vec<(DocMeta, ChangeIdea)> =
+            load::all(self.src(), &view.meta.network, DocKind::ChangeIdea, |m| {
+                self.may_read(m)
+            })?;
+        let idea_name = |id: &str| -> String {
+            idea_docs
+                .iter()
+                .find(|(m, d)| m.id.to_string() == id || d.title.as_str() == id)
+                .map(|(_, d)| d.title.as_str().trim().to_owned())
+                .filter(|t| !t.is_empty())
+                .unwrap_or_else(|| id.to_owned())
+        };
         let annotations = |site: &str| -> Vec<Annotation> {
             cycles
                 .iter()
@@ -280,14 +294,14 @@ impl Ctx {
                     Some(Annotation {
                         date: c.planned_start.clone()?,
                         label: format!(
-                            "C{} {}{}",
+                            "C{}{}",
                             c.cycle_number,
-                            c.change_idea_id,
                             c.act
                                 .decision
                                 .map(|d| format!(" ({})", format!("{d:?}").to_lowercase()))
                                 .unwrap_or_default()
                         ),
+                        change_idea: idea_name(&c.change_idea_id),
                     })
                 })
                 .collect()

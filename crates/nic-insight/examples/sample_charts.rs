@@ -189,6 +189,7 @@ fn main() -> std::io::Result<()> {
         unit: "%".into(),
         series: s,
         annotations: annotations.to_vec(),
+        target: None,
     };
     let charts = [
         (

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 use nic_insight::RuleSet;
-use nic_insight::chart::{Annotation, ChartSpec, chart_svg, small_multiples_svg};
+use nic_insight::chart::{Annotation, ChartSpec, Target, chart_svg, small_multiples_svg};
 use nic_insight::series::{Series, SeriesPoint};
 use nic_insight::suppress::Suppressed;
 use nic_model::schema::measure::Direction;
@@ -52,9 +52,18 @@ fn a_run_chart_shows_points_signals_suppressed_points_and_cycles() {
             label: "C1 (adapt)".into(),
             change_idea: "Number talks".into(),
         }],
+        target: Some(Target {
+            value: 70.0,
+            by_when: Some("2027-06-15".into()),
+            label: "target 70% by 2027-06-15".into(),
+        }),
     });
     let doc = roxmltree::Document::parse(&svg).expect("well-formed SVG");
     assert_eq!(doc.root_element().tag_name().name(), "svg");
+    // The target line, above every point, inside the axis, named in the legend.
+    assert_eq!(count(&doc, "path", Some("target")), 1);
+    assert!(svg.contains("target 70% by 2027-06-15"));
+    assert!(svg.contains(">70%<"), "the axis reaches the target");
     assert_eq!(count(&doc, "circle", Some("point")), 12);
     assert_eq!(count(&doc, "g", Some("suppressed")), 1);
     assert_eq!(count(&doc, "path", Some("centre")), 1);
@@ -99,6 +108,7 @@ fn an_xmr_chart_draws_its_limits() {
         unit: String::new(),
         series: &s,
         annotations: Vec::new(),
+        target: None,
     });
     let doc = roxmltree::Document::parse(&svg).unwrap();
     assert_eq!(count(&doc, "path", Some("limit")), 2);
@@ -120,12 +130,14 @@ fn small_multiples_share_a_scale() {
             unit: "%".into(),
             series: &a,
             annotations: vec![],
+            target: None,
         },
         ChartSpec {
             title: "Lincoln".into(),
             unit: "%".into(),
             series: &b,
             annotations: vec![],
+            target: None,
         },
     ];
     let svg = small_multiples_svg("On track, by school", &specs, 2);

@@ -11,7 +11,7 @@
 
 use nic_insight::RuleSet;
 use nic_insight::chart::{
-    Annotation, BoxKind, ChartSpec, Placed, chart_layout, chart_svg, nice_ticks,
+    Annotation, BoxKind, ChartSpec, Placed, Target, chart_layout, chart_svg, nice_ticks,
     small_multiples_layout, small_multiples_svg,
 };
 use nic_insight::series::{Options, Phasing, Series, SeriesPoint};
@@ -190,7 +190,25 @@ fn spec<'a>(rng: &mut Rng, s: &'a Series) -> ChartSpec<'a> {
         unit: (*rng.pick(&["%", "students", "", "days absent"])).to_owned(),
         series: s,
         annotations: random_annotations(rng, s.points.len()),
+        target: random_target(rng, s),
     }
+}
+
+/// Sometimes an aim's target: near the data, far above it, or on a point's value.
+fn random_target(rng: &mut Rng, s: &Series) -> Option<Target> {
+    let values: Vec<f64> = s.points.iter().filter_map(|p| p.value).collect();
+    let top = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let value = match rng.below(4) {
+        0 => return None,
+        1 => *values.first()?,
+        2 => top * 1.5 + 1.0,
+        _ => top,
+    };
+    Some(Target {
+        value,
+        by_when: Some("2027-06-15".into()),
+        label: format!("target {value:.1} by 2027-06-15"),
+    })
 }
 
 /// The findings written under each plot: each finding's lines joined.
@@ -254,6 +272,7 @@ fn every_finding_is_written_in_full_never_cut() {
                 unit: "%".into(),
                 series: o,
                 annotations: random_annotations(&mut rng, o.points.len()),
+                target: random_target(&mut rng, o),
             });
         }
         let svg = small_multiples_svg("by school", &specs, 2);
@@ -430,6 +449,7 @@ fn no_text_covers_another_or_a_point_and_the_axis_covers_every_value() {
                 unit: "%".into(),
                 series: o,
                 annotations: random_annotations(&mut rng, o.points.len()),
+                target: random_target(&mut rng, o),
             });
         }
         let title = random_title(&mut rng);

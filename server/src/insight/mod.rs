@@ -330,6 +330,7 @@ impl Ctx {
                 unit: view.def.unit.clone(),
                 series: s,
                 annotations: annotations(&s.site),
+                target: None,
             })
             .collect();
         Ok(if r.site_id.is_empty() {

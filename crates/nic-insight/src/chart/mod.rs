@@ -57,6 +57,19 @@ pub struct ChartSpec<'a> {
     pub series: &'a Series,
     /// PDSA cycles to mark.
     pub annotations: Vec<Annotation>,
+    /// The aim's target, drawn as a line when given.
+    pub target: Option<Target>,
+}
+
+/// The aim's "how much by when" for a measure: a horizontal line at `value`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Target {
+    /// The target, in the measure's unit (as the series' values are).
+    pub value: f64,
+    /// By when, `YYYY-MM-DD`, when the aim says.
+    pub by_when: Option<String>,
+    /// What the line is called on the chart, e.g. `target 70% by 2027-06-01`.
+    pub label: String,
 }
 
 /// Colours: improvement blue and concern orange (as NHS "Making Data Count" draws them),
@@ -107,6 +120,22 @@ type LineKind = (
 /// The reference lines of a series' analysis: its centre and, on control charts, its
 /// limits and 2-sigma lines, each with its value at every point (they step at a rebase and
 /// vary by point on P and U charts).
+pub(crate) fn spec_lines(spec: &ChartSpec<'_>) -> Vec<RefLine> {
+    let mut lines = ref_lines(spec.series);
+    if let Some(t) = spec.target.as_ref().filter(|t| t.value.is_finite()) {
+        lines.push(RefLine {
+            name: t.label.clone(),
+            short: "target",
+            legend: t.label.clone(),
+            class: "target",
+            values: vec![Some(t.value); spec.series.points.len()],
+        });
+    }
+    lines
+}
+
+/// The reference lines of a series' analysis (see [`spec_lines`] for a chart's, which adds
+/// the target).
 pub(crate) fn ref_lines(s: &Series) -> Vec<RefLine> {
     let a = &s.analysis;
     let pick = |f: fn(&Lines) -> Option<f64>| -> Vec<Option<f64>> {
@@ -168,12 +197,13 @@ pub(crate) fn ref_lines(s: &Series) -> Vec<RefLine> {
         .collect()
 }
 
-/// The y axis for `series`: round ticks covering every value, centre and limit line.
-fn y_ticks(series: &[&Series]) -> Ticks {
+/// The y axis for `specs`: round ticks covering every value, centre, limit and target line.
+fn y_ticks(specs: &[&ChartSpec<'_>]) -> Ticks {
     let mut lo = f64::INFINITY;
     let mut hi = f64::NEG_INFINITY;
-    for s in series {
-        let lines = ref_lines(s);
+    for spec in specs {
+        let s = spec.series;
+        let lines = spec_lines(spec);
         let values = s.points.iter().filter_map(|p| p.value).chain(
             lines
                 .iter()
@@ -196,6 +226,7 @@ const STYLE: &str = "text{font-family:'DejaVu Sans',Arial,sans-serif;fill:#20212
 .limit{fill:none;stroke:#9aa0a6;stroke-width:1.2;stroke-dasharray:3 3}\
 .sigma2{fill:none;stroke:#c4c7cc;stroke-width:1;stroke-dasharray:2 4}\
 .series{fill:none;stroke:#80868b;stroke-width:1.5}\
+.target{fill:none;stroke:#00796b;stroke-width:1.6}\
 .cycle-line{stroke-width:1.3}.cycle-label{font-size:10px}\
 .suppressed-mark{fill:none;stroke:#5f6368;stroke-width:1.2}";
 
@@ -209,7 +240,7 @@ fn document(width: f64, height: f64, title: &str, body: &str) -> String {
 }
 
 fn single(spec: &ChartSpec<'_>) -> Panel {
-    let ticks = y_ticks(&[spec.series]);
+    let ticks = y_ticks(&[spec]);
     panel::draw(
         spec,
         &ticks,
@@ -240,7 +271,7 @@ fn grid(title: &str, specs: &[ChartSpec<'_>], columns: usize) -> (String, Vec<Pl
     let columns = columns.max(1);
     #[allow(clippy::cast_precision_loss)]
     let width = PANEL_WIDTH * columns.min(specs.len().max(1)) as f64;
-    let all: Vec<&Series> = specs.iter().map(|s| s.series).collect();
+    let all: Vec<&ChartSpec<'_>> = specs.iter().collect();
     let ticks = y_ticks(&all);
     let options = |min_title_lines, min_lane_rows| Options {
         width: PANEL_WIDTH,

@@ -70,6 +70,10 @@ pub(crate) fn findings(series: &Series) -> Vec<Finding> {
             colour: COMMON,
         });
     }
+    out.extend(phase_notes(series).into_iter().map(|text| Finding {
+        text,
+        colour: COMMON,
+    }));
     if a.signals.is_empty() {
         // What the rules can say: common cause, too few points, no variation.
         out.insert(
@@ -79,6 +83,38 @@ pub(crate) fn findings(series: &Series) -> Vec<Finding> {
                 colour: COMMON,
             },
         );
+    }
+    out
+}
+
+/// Where the lines come from, when not from every point: a frozen baseline, a rebase.
+fn phase_notes(series: &Series) -> Vec<String> {
+    let a = &series.analysis;
+    let period = |i: usize| series.points.get(i).map_or("?", |p| p.period.as_str());
+    let several = a.phases.len() > 1;
+    let mut out = Vec::new();
+    for (k, p) in a.phases.iter().enumerate() {
+        if !several && p.baseline_last >= p.last {
+            continue;
+        }
+        let what = if k == 0 {
+            "baseline".to_owned()
+        } else {
+            format!("rebased at {}", period(p.first))
+        };
+        let extended = if p.baseline_last < p.last {
+            format!(", extended to {}", period(p.last))
+        } else {
+            String::new()
+        };
+        out.push(format!(
+            "{what}: {} {} from {} point(s), {} to {}{extended}",
+            a.rule_set.centre_name(),
+            crate::rules::num(p.centre),
+            p.baseline_points,
+            period(p.first),
+            period(p.baseline_last),
+        ));
     }
     out
 }

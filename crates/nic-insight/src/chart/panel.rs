@@ -12,7 +12,7 @@ use super::layout::{
 use super::legend;
 use super::marks;
 use super::notes::{self, findings};
-use super::{Annotation, COMMON, CONCERN, ChartSpec, RefLine, colour, ref_lines};
+use super::{Annotation, COMMON, CONCERN, ChartSpec, RefLine, colour, spec_lines};
 use crate::dates::day_number;
 
 /// What a panel looks like beyond its spec.
@@ -65,13 +65,12 @@ fn spread(wanted: &[f64], gap: f64, lo: f64, hi: f64) -> Vec<f64> {
     for k in 1..ys.len() {
         ys[k] = ys[k].max(ys[k - 1] + gap);
     }
-    if let Some(&last) = ys.last()
-        && last > hi
+    // Pushed past the bottom: pull back up from there, moving only the labels in the way
+    // (a label far above keeps its place).
+    if let Some(last) = ys.last_mut()
+        && *last > hi
     {
-        let over = last - hi;
-        for y in &mut ys {
-            *y -= over;
-        }
+        *last = hi;
         for k in (0..ys.len().saturating_sub(1)).rev() {
             ys[k] = ys[k].min(ys[k + 1] - gap);
         }
@@ -137,7 +136,7 @@ pub(crate) fn draw(spec: &ChartSpec<'_>, ticks: &Ticks, opt: Options) -> Panel {
         .fold(0.0, f64::max);
     let axis_title_w = if unit.is_empty() { 0.0 } else { 16.0 };
     let left = 8.0 + axis_title_w + tick_w + 8.0;
-    let lines: Vec<RefLine> = ref_lines(s);
+    let lines: Vec<RefLine> = spec_lines(spec);
     let line_label = |l: &RefLine| {
         let last = l.values.iter().rev().find_map(|v| *v);
         last.map(|v| format!("{} {}", l.short, ticks.value_label(v)))

@@ -70,6 +70,7 @@ fn main() -> std::io::Result<()> {
         title: title.into(),
         unit: "%".into(),
         series: s,
+        target: None,
         annotations: vec![
             cycle("2026-09-08", "C1 number-talks (adapt)"),
             cycle("2026-10-06", "C2 number-talks (adopt)"),

@@ -30,6 +30,19 @@ pub struct ChartSpec<'a> {
     pub series: &'a Series,
     /// PDSA cycles to mark.
     pub annotations: Vec<Annotation>,
+    /// The aim's target, drawn as a line when given.
+    pub target: Option<Target>,
+}
+
+/// The aim's "how much by when" for a measure: a horizontal line at `value`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Target {
+    /// The target, in the measure's unit (as the series' values are).
+    pub value: f64,
+    /// By when, `YYYY-MM-DD`, when the aim says.
+    pub by_when: Option<String>,
+    /// What the line is called on the chart, e.g. `target 70% by 2027-06-01`.
+    pub label: String,
 }
 
 /// Colours: improvement blue and concern orange (as NHS "Making Data Count" draws them),

@@ -47,6 +47,7 @@ fn a_run_chart_shows_points_signals_suppressed_points_and_cycles() {
         title: "On track for Algebra I — Lincoln <all students>".into(),
         unit: "%".into(),
         series: &s,
+        target: None,
         annotations: vec![Annotation {
             date: "2026-06-15".into(),
             label: "C1 adapt".into(),
@@ -90,6 +91,7 @@ fn an_xmr_chart_draws_its_limits() {
         title: "XmR".into(),
         unit: String::new(),
         series: &s,
+        target: None,
         annotations: Vec::new(),
     });
     let doc = roxmltree::Document::parse(&svg).unwrap();
@@ -111,12 +113,14 @@ fn small_multiples_share_a_scale() {
             title: "Adams".into(),
             unit: "%".into(),
             series: &a,
+            target: None,
             annotations: vec![],
         },
         ChartSpec {
             title: "Lincoln".into(),
             unit: "%".into(),
             series: &b,
+            target: None,
             annotations: vec![],
         },
     ];

@@ -125,7 +125,8 @@ impl Ctx {
         };
         if !suited {
             return Err(ApiError::BadRequest(format!(
-                "measure {id} is scored as {}: a P chart needs a proportion and a U chart a                  ratio (a rate), each period with its denominator; use a run chart or XmR",
+                "measure {id} is scored as {}: a P chart needs a proportion and a U chart a \
+                 ratio (a rate), each period with its denominator; use a run chart or XmR",
                 format!("{:?}", def.scoring).to_lowercase()
             )));
         }

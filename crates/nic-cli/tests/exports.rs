@@ -166,6 +166,10 @@ async fn exports_line_up_and_baselines_rebases_and_targets_reach_another_school(
         .as_str()
         .unwrap()
         .to_owned();
+    assert_eq!(
+        env.json(&["docs", "show", &aim]).await["outcome_measure_id"],
+        measure
+    );
     let file = env.dir.path().join("lincoln.csv");
     std::fs::write(&file, spreadsheet()).unwrap();
     env.ok(&[

@@ -284,15 +284,19 @@ fn show(out: Out, meta: &nic_model::DocMeta, am: &Automerge) -> Result<(), CliEr
             let a: Aim = read(am, meta.kind)?;
             out.value(
                 json!({"id": meta.id.to_string(), "kind": "aim", "statement": a.statement.as_str(),
-                       "baseline": a.baseline, "target": a.target, "by_when": a.by_when}),
+                       "baseline": a.baseline, "target": a.target, "by_when": a.by_when,
+                       "outcome_measure_id": a.outcome_measure_id}),
                 &format!(
-                    "{head}\n{}\nbaseline {} → target {} {} by {}; for {}",
+                    "{head}\n{}\nbaseline {} → target {} {} by {}; for {}\noutcome measure: {}",
                     a.statement.as_str(),
                     a.baseline.map_or("?".into(), |v| v.to_string()),
                     a.target.map_or("?".into(), |v| v.to_string()),
                     a.unit,
                     a.by_when.as_deref().unwrap_or("?"),
-                    a.for_whom.join(", ")
+                    a.for_whom.join(", "),
+                    a.outcome_measure_id
+                        .as_deref()
+                        .unwrap_or("none (no chart shows its target)")
                 ),
             );
         }

@@ -1,5 +1,5 @@
-//! The vocabulary every nic-hub crate shares: identifiers, document metadata, and the
-//! rules of who may read, write and manage what ([`Grants`]).
+//! The vocabulary every nic-hub crate shares: identifiers, document metadata, periods
+//! ([`Period`]), and the rules of who may read, write and manage what ([`Grants`]).
 //!
 //! Architecture invariant: this crate does no I/O and depends on no runtime, network or
 //! disk crate. Randomness is passed in (see [`DocumentId::random`]).
@@ -7,10 +7,12 @@
 mod directory;
 mod ids;
 mod meta;
+pub mod period;
 mod rights;
 pub mod schema;
 
 pub use directory::{AuditEntry, Member, Network, Site, TokenRecord, TokenState};
 pub use ids::{DocumentId, IdError, MemberId, NetworkId, PeerId, SiteId, TokenId};
 pub use meta::{DocKind, DocMeta, MetaError, Visibility};
+pub use period::{Period, PeriodError};
 pub use rights::{Grant, Grants};

@@ -3,6 +3,8 @@
 //! `nic-insight` from the documents in the store, honouring rights, with small cells
 //! suppressed for everyone but the members of the site the data belongs to.
 
+#[cfg(test)]
+mod export_tests;
 mod load;
 mod series_export;
 mod target;
@@ -442,22 +444,20 @@ fn pretty(v: &serde_json::Value) -> String {
 
 /// Overviews as rows: network, change idea, title, site, status.
 fn overview_csv(overviews: &[v1::NetworkOverview]) -> String {
-    let mut csv = String::from("network,change_idea,title,site,status\n");
-    for o in overviews {
-        for idea in &o.change_ideas {
-            for s in &idea.sites {
-                csv.push_str(&format!(
-                    "{},{},{},{},{}\n",
-                    csv_field(&o.network_id),
-                    csv_field(&idea.change_idea),
-                    csv_field(&idea.title),
-                    csv_field(&s.site_id),
-                    s.status
-                ));
-            }
-        }
-    }
-    csv
+    let rows = overviews.iter().flat_map(|o| {
+        o.change_ideas.iter().flat_map(move |idea| {
+            idea.sites.iter().map(move |s| {
+                [
+                    o.network_id.clone(),
+                    idea.change_idea.clone(),
+                    idea.title.clone(),
+                    s.site_id.clone(),
+                    s.status.clone(),
+                ]
+            })
+        })
+    });
+    export::rows_csv(["network", "change_idea", "title", "site", "status"], rows)
 }
 
 fn overview_json(o: &v1::NetworkOverview) -> serde_json::Value {
@@ -478,14 +478,6 @@ fn overview_json(o: &v1::NetworkOverview) -> serde_json::Value {
             "concern_sites": m.concern_sites,
         })).collect::<Vec<_>>(),
     })
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
 }
 
 /// JSON for the export's values without naming each type at the call site.

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use clap::Subcommand;
 use nic_client::{Client, NewDocument};
 use nic_model::schema::measure::{MeasureData, MeasureDefinition, Point, Scoring};
-use nic_model::{DocKind, DocumentId, NetworkId, SiteId, Visibility};
+use nic_model::{DocKind, DocumentId, NetworkId, Period, SiteId, Visibility};
 use nic_proto::v1;
 use serde_json::json;
 
@@ -127,8 +127,8 @@ fn check(
         };
         let mut problems = Vec::new();
         let period = get("period");
-        if nic_insight_date(&period).is_none() {
-            problems.push(format!("period {period:?} is not a date (YYYY-MM-DD)"));
+        if let Err(e) = Period::parse(&period) {
+            problems.push(format!("period {period:?} is not a date: {e}"));
         }
         let site = get("site");
         if !sites.contains(&site) {
@@ -218,25 +218,6 @@ fn check(
         eprintln!();
     }
     Ok((good, bad))
-}
-
-/// A `YYYY-MM-DD` date, checked for real (no 30 February).
-fn nic_insight_date(s: &str) -> Option<()> {
-    let mut parts = s.splitn(3, '-');
-    let y: i32 = parts.next()?.parse().ok()?;
-    let m: u32 = parts.next()?.parse().ok()?;
-    let d: u32 = parts.next()?.parse().ok()?;
-    if s.len() != 10 || !(1..=12).contains(&m) || d == 0 {
-        return None;
-    }
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days = match m {
-        2 if leap => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    };
-    (d <= days).then_some(())
 }
 
 /// `nic import …`
@@ -388,4 +369,47 @@ pub(crate) async fn import_into(
         docs.push(doc.to_string());
     }
     Ok((imported, bad, docs))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // tests fail loudly by design
+
+    use super::*;
+
+    /// The problems `check` reports for one row with `period`.
+    fn period_problems(period: &str) -> Vec<String> {
+        let def = MeasureDefinition {
+            scoring: Scoring::Continuous,
+            ..MeasureDefinition::default()
+        };
+        let sites = BTreeSet::from(["lincoln".to_owned()]);
+        let csv = format!("period,site,group,value,n\n\"{period}\",lincoln,all,4,30\n");
+        let (_, bad) = check(Path::new("data.csv"), csv.as_bytes(), &def, &sites).unwrap();
+        bad
+    }
+
+    #[test]
+    fn a_bad_period_is_reported_with_what_is_wrong() {
+        assert!(period_problems("2026-02-02").is_empty());
+        // The reader trims cells, so spaces around a date are not the date's fault.
+        assert!(period_problems(" 2026-02-02 ").is_empty());
+        for (period, says) in [
+            ("2026-02-30", "February 2026 has no day 30 (it has 28 days)"),
+            ("2023-02-29", "February 2023 has no day 29 (it has 28 days)"),
+            ("2026-13-01", "there is no month 13"),
+            ("2026-1-5", "write it YYYY-MM-DD"),
+            ("2026-01-05x", "write it YYYY-MM-DD"),
+            // A sign is a number's, not a date's.
+            ("2026-01-+5", "write it YYYY-MM-DD"),
+            ("2026-+1-05", "write it YYYY-MM-DD"),
+        ] {
+            let bad = period_problems(period);
+            let expected = format!("line 2: period {period:?} is not a date: {says}");
+            assert!(
+                bad.len() == 1 && bad[0].starts_with(&expected),
+                "{period}: {bad:?}"
+            );
+        }
+    }
 }

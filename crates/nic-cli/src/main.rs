@@ -103,7 +103,7 @@ enum Command {
         /// The change idea, as the cycles name it.
         change_idea: String,
     },
-    /// Draw a measure's run chart (or XmR chart) as SVG.
+    /// Draw a measure's run chart, XmR, P or U chart as SVG.
     Chart {
         /// The measure: its document id, or its name (e.g. "On track for Algebra I").
         measure: String,
@@ -111,6 +111,22 @@ enum Command {
         #[arg(short = 'o', long, value_name = "FILE")]
         output: PathBuf,
         /// One site (default: small multiples of every site).
+        #[arg(long)]
+        site: Option<String>,
+        /// The student group (default: all).
+        #[arg(long)]
+        group: Option<String>,
+        /// The chart rules.
+        #[arg(long, value_enum, default_value = "ihi")]
+        rules: Rules,
+    },
+    /// Show a measure's series with the chart rules applied: each point with its centre
+    /// line and limits, what fired, and the target line (suppressed as the hub suppresses
+    /// it for you).
+    Series {
+        /// The measure: its document id, or its name.
+        measure: String,
+        /// One site (default: every site).
         #[arg(long)]
         site: Option<String>,
         /// The student group (default: all).
@@ -135,6 +151,10 @@ enum Command {
         /// english_learner=yes.
         #[arg(long)]
         focal: Option<String>,
+        /// With `series`: the chart rules whose centre lines, limits and signals are
+        /// exported.
+        #[arg(long, value_enum, default_value = "ihi")]
+        rules: Rules,
         /// The file format.
         #[arg(long, value_enum, default_value = "csv")]
         format: cmd::insight::Format,
@@ -163,12 +183,30 @@ enum Command {
 /// Chart rules.
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum Rules {
-    /// IHI run-chart rules.
+    /// Run chart, IHI rules (Perla, Provost & Murray 2011): median; a shift (6 on one
+    /// side), a trend (5 up or down), too few or too many runs (the paper's Table 1),
+    /// astronomical candidates. Any measure; the default.
     Ihi,
-    /// Anhøj's rules.
+    /// Run chart, Anhøj's rules (as qicharts2 applies them): median; an unusually long
+    /// run, too few crossings. Any measure.
     Anhoj,
-    /// XmR chart rules (NHS Making Data Count).
+    /// XmR chart (NHS Making Data Count): mean, limits at 2.66 average moving ranges; a
+    /// point outside, 7 on one side, 7 rising or falling, 2 of 3 beyond 2 sigma. For one
+    /// value per period, e.g. a count or a measured value.
     Xmr,
+    /// P chart: a proportion with each period's denominator; limits vary by point (wider
+    /// for small groups); the XmR chart's four rules. Only for a measure scored as a
+    /// proportion.
+    P,
+    /// Laney's P′ chart: the P chart's limits scaled by the variation between periods.
+    /// Use it instead of P when denominators are large (hundreds of students) and the P
+    /// chart flags most points.
+    PPrime,
+    /// U chart: a rate (events per unit of exposure, e.g. absences per student-day) with
+    /// each period's exposure; limits vary by point. Only for a measure scored as a ratio.
+    U,
+    /// Laney's U′ chart: the U chart adjusted as P′ adjusts P, for large exposures.
+    UPrime,
 }
 
 async fn run(cli: Cli) -> Result<(), CliError> {
@@ -198,11 +236,18 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             group,
             rules,
         } => cmd::insight::chart(out, network, &measure, &output, site, group, rules).await,
+        Command::Series {
+            measure,
+            site,
+            group,
+            rules,
+        } => cmd::insight::series(out, network, &measure, site, group, rules).await,
         Command::Export {
             table,
             measure,
             idea,
             focal,
+            rules,
             format,
             output,
         } => {
@@ -214,6 +259,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                     measure,
                     idea,
                     focal,
+                    rules,
                     format,
                     output,
                 },

@@ -545,6 +545,10 @@ async fn the_demo_network_and_complete_help() {
         .await;
     let series: Value = serde_json::from_str(&series).unwrap();
     assert!(series["series"].as_array().unwrap().len() >= 12);
+    assert_eq!(
+        series["target"]["value"], 70.0,
+        "the demo aim gives the target line"
+    );
     let overview: Value =
         serde_json::from_str(&env.ok(&["export", "overview", "--format", "json"]).await).unwrap();
     let talks = overview["change_ideas"]
@@ -574,6 +578,9 @@ async fn the_demo_network_and_complete_help() {
         vec!["aim", "create"],
         vec!["idea", "create"],
         vec!["measure", "create"],
+        vec!["measure", "baseline"],
+        vec!["measure", "rebase"],
+        vec!["series"],
         vec!["cycle", "create"],
         vec!["cycle", "act"],
         vec!["compare"],
@@ -595,6 +602,18 @@ async fn the_demo_network_and_complete_help() {
     let login_help = env.ok(&["login", "--help"]).await;
     for words in ["--token-file", "NIC_TOKEN", "`ps`"] {
         assert!(login_help.contains(words), "{words}: {login_help}");
+    }
+    // Each chart kind says what it is and when to use it.
+    let chart_help = env.ok(&["chart", "--help"]).await;
+    for words in [
+        "p-prime",
+        "u-prime",
+        "Laney",
+        "proportion",
+        "ratio",
+        "Perla",
+    ] {
+        assert!(chart_help.contains(words), "{words}: {chart_help}");
     }
     let import_help = env.ok(&["import", "measures", "--help"]).await;
     assert!(import_help.contains("numerator") && import_help.contains("YYYY-MM-DD"));

@@ -2,6 +2,7 @@
 //! `csv` crate through [`rows_csv`]. Suppressed cells say so in their own column; numbers
 //! behind them are never written.
 
+use crate::chart::Target;
 use crate::cycles::Comparison;
 use crate::series::{Gap, Series};
 
@@ -41,16 +42,89 @@ pub fn spreadsheet_safe(field: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// A value's wire name, from its Rust name (`TooFewRuns` → `too_few_runs`), as the
+/// JSON export and the API spell it.
+pub fn snake(v: impl std::fmt::Debug) -> String {
+    let debug = format!("{v:?}");
+    let mut out = String::new();
+    for (i, c) in debug.chars().enumerate() {
+        if c.is_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn num(v: Option<f64>) -> String {
     v.map(|v| format!("{v}")).unwrap_or_default()
 }
 
-/// Series as rows: site, group, period, value, n, suppressed (the reason, or empty).
-pub fn series_csv(series: &[Series]) -> String {
-    let header = ["site", "group", "period", "value", "n", "suppressed"];
+/// The series CSV's columns, in order.
+pub const SERIES_COLUMNS: [&str; 20] = [
+    "site",
+    "group",
+    "period",
+    "value",
+    "n",
+    "suppressed",
+    "centre",
+    "lower_limit",
+    "upper_limit",
+    "lower_two_sigma",
+    "upper_two_sigma",
+    "phase",
+    "baseline",
+    "signals",
+    "signal_labels",
+    "phase_signals",
+    "target",
+    "target_by_when",
+    "rule_set",
+    "verdict",
+];
+
+/// Series as rows, one per point: the point (its value and size, or why it is
+/// suppressed), the lines at it (centre, limits, 2-sigma lines: empty where the rule set
+/// has none or the point is not analysed), its phase (1-based) and whether it is in that
+/// phase's baseline, the rules that mark it and their labels (`;`-joined, in the same
+/// order), the whole-series rules of its phase (too few or too many runs, few crossings:
+/// on every analysed point of the phase), and the target line, the rule set and the
+/// series' verdict (the same on every row of a series).
+pub fn series_csv(series: &[Series], target: Option<&Target>) -> String {
     let mut rows = Vec::new();
+    let target_value = num(target.map(|t| t.value));
+    let target_by = target.and_then(|t| t.by_when.clone()).unwrap_or_default();
     for s in series {
-        for p in &s.points {
+        let a = &s.analysis;
+        let rule_set = snake(a.rule_set);
+        let verdict = a.verdict.describe();
+        for (i, p) in s.points.iter().enumerate() {
+            let lines = a.lines.get(i).copied().flatten();
+            let phase = a
+                .phases
+                .iter()
+                .position(|ph| ph.first <= i && i <= ph.last)
+                .filter(|_| lines.is_some());
+            let baseline = phase.map(|k| {
+                if i <= a.phases[k].baseline_last {
+                    "yes"
+                } else {
+                    "no"
+                }
+            });
+            let marking: Vec<&crate::rules::Signal> =
+                a.signals.iter().filter(|g| g.points.contains(&i)).collect();
+            let (whole, own): (Vec<_>, Vec<_>) =
+                marking.into_iter().partition(|g| g.rule.is_whole_series());
+            let joined = |gs: &[&crate::rules::Signal],
+                          f: &dyn Fn(&crate::rules::Signal) -> String| {
+                gs.iter().map(|g| f(g)).collect::<Vec<_>>().join(";")
+            };
             rows.push([
                 s.site.clone(),
                 s.group.clone(),
@@ -58,10 +132,24 @@ pub fn series_csv(series: &[Series]) -> String {
                 num(p.value),
                 p.n.map(|n| n.to_string()).unwrap_or_default(),
                 p.suppressed.map(|w| w.explain()).unwrap_or_default(),
+                num(lines.map(|l| l.centre)),
+                num(lines.and_then(|l| l.lower)),
+                num(lines.and_then(|l| l.upper)),
+                num(lines.and_then(|l| l.lower_two_sigma)),
+                num(lines.and_then(|l| l.upper_two_sigma)),
+                phase.map(|k| (k + 1).to_string()).unwrap_or_default(),
+                baseline.unwrap_or_default().to_owned(),
+                joined(&own, &|g| snake(g.rule)),
+                joined(&own, &|g| snake(g.label)),
+                joined(&whole, &|g| snake(g.rule)),
+                target_value.clone(),
+                target_by.clone(),
+                rule_set.clone(),
+                verdict.clone(),
             ]);
         }
     }
-    rows_csv(header, rows)
+    rows_csv(SERIES_COLUMNS, rows)
 }
 
 /// Signals as rows: site, group, rule, label, first and last period involved, detail.

@@ -272,7 +272,7 @@ fn read(net: &Net) -> Seen {
     }
     let series = &views[0];
     // The CSV export: whatever it gives is known too.
-    for row in series_csv(series).lines().skip(1) {
+    for row in series_csv(series, None).lines().skip(1) {
         let f: Vec<&str> = row.split(',').collect();
         let value = f[3].parse::<f64>().ok();
         let n = f[4].parse::<u32>().ok();

@@ -77,8 +77,9 @@ proptest! {
     fn series_round_trip(site in text(), group in text(),
                          points in proptest::collection::vec(point(), 0..6)) {
         let s = Series::new(site.clone(), group.clone(), points.clone(), Direction::Up, RuleSet::Ihi);
-        let (header, rows) = read(&series_csv(&[s]));
-        prop_assert_eq!(header, ["site", "group", "period", "value", "n", "suppressed"]);
+        let (header, rows) = read(&series_csv(&[s], None));
+        prop_assert_eq!(&header[..6], ["site", "group", "period", "value", "n", "suppressed"]);
+        prop_assert_eq!(header, nic_insight::export::SERIES_COLUMNS);
         prop_assert_eq!(rows.len(), points.len());
         for (row, p) in rows.iter().zip(&points) {
             prop_assert_eq!(&row[..3], [safe(&site), safe(&group), safe(&p.period)]);

@@ -6,6 +6,8 @@
 #[cfg(test)]
 mod export_tests;
 mod load;
+mod series_export;
+mod target;
 mod wire;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -17,7 +19,7 @@ use nic_insight::series::{ALL, Gap, Series, SiteData, gaps, measure_series};
 use nic_insight::suppress::MinCell;
 use nic_insight::{Label, RuleSet, export};
 use nic_model::schema::driver::ChangeIdea;
-use nic_model::schema::measure::{Direction, MeasureDefinition, Scoring};
+use nic_model::schema::measure::{MeasureDefinition, Scoring};
 use nic_model::{DocKind, DocMeta, NetworkId};
 use nic_proto::convert;
 use nic_proto::v1::{self, insight_server};
@@ -50,6 +52,11 @@ struct MeasureView {
     min: MinCell,
     series: Vec<Series>,
     gaps: Vec<Gap>,
+    rule_set: RuleSet,
+    /// The aim's target line, when an aim the caller may read gives one.
+    target: Option<target::TargetLine>,
+    /// Why there is no target line although an aim names the measure, and the like.
+    warnings: Vec<String>,
 }
 
 impl Ctx {
@@ -120,7 +127,8 @@ impl Ctx {
         };
         if !suited {
             return Err(ApiError::BadRequest(format!(
-                "measure {id} is scored as {}: a P chart needs a proportion and a U chart a                  ratio (a rate), each period with its denominator; use a run chart or XmR",
+                "measure {id} is scored as {}: a P chart needs a proportion and a U chart a \
+                 ratio (a rate), each period with its denominator; use a run chart or XmR",
                 format!("{:?}", def.scoring).to_lowercase()
             )));
         }
@@ -152,12 +160,17 @@ impl Ctx {
         } else {
             gaps(&series, focal, reference, def.direction)
         };
+        let (target, warnings) =
+            target::find(self.src(), &network, id, &def, |m| self.may_read(m))?;
         Ok(MeasureView {
             meta,
             def,
             min,
             series,
             gaps,
+            rule_set,
+            target,
+            warnings,
         })
     }
 
@@ -330,7 +343,7 @@ impl Ctx {
                 unit: view.def.unit.clone(),
                 series: s,
                 annotations: annotations(&s.site),
-                target: None,
+                target: view.target.as_ref().map(|t| t.line.clone()),
             })
             .collect();
         Ok(if r.site_id.is_empty() {
@@ -366,16 +379,20 @@ impl Ctx {
                     .filter(|x| s.group.is_empty() || x.group == s.group)
                     .collect();
                 let csv = if s.focal_group.is_empty() {
-                    export::series_csv(&series)
+                    export::series_csv(&series, view.target.as_ref().map(|t| &t.line))
                 } else {
                     export::gaps_csv(&view.gaps)
                 };
-                let whole = SeriesExport {
+                let whole = series_export::json(series_export::Parts {
                     measure_id: view.meta.id.to_string(),
+                    def: &view.def,
+                    rule_set: view.rule_set,
                     min_cell_size: view.min.get(),
+                    target: view.target.as_ref(),
+                    warnings: view.warnings.clone(),
                     series,
-                    gaps: view.gaps,
-                };
+                    gaps: view.gaps.clone(),
+                });
                 (format!("series-{}", view.meta.id), csv, to_json(&whole))
             }
             Some(v1::export_request::Table::Overview(o)) => {
@@ -433,15 +450,6 @@ fn inputs(cycles: &[load::Typed<nic_model::schema::pdsa::PdsaCycle>]) -> Vec<Cyc
             cycle: c,
         })
         .collect()
-}
-
-/// The series export's JSON shape.
-#[derive(serde::Serialize)]
-struct SeriesExport {
-    measure_id: String,
-    min_cell_size: u32,
-    series: Vec<Series>,
-    gaps: Vec<Gap>,
 }
 
 fn pretty(v: &serde_json::Value) -> String {
@@ -554,10 +562,11 @@ impl insight_server::Insight for InsightService {
             measure_id: view.meta.id.to_string(),
             name: view.def.name.as_str().to_owned(),
             unit: view.def.unit.clone(),
-            direction: match view.def.direction {
-                Direction::Up => "up".into(),
-                Direction::Down => "down".into(),
-            },
+            direction: series_export::direction(view.def.direction).into(),
+            scoring: series_export::scoring(view.def.scoring).into(),
+            phasing: Some(series_export::phasing(&view.def)),
+            target: view.target.as_ref().map(series_export::target),
+            warnings: view.warnings.clone(),
             min_cell_size: view.min.get(),
             series: view
                 .series

@@ -232,19 +232,6 @@ async fn fill(client: &Client, network: &NetworkId, demo: &Demo) -> Result<Strin
         },
     )
     .await?;
-    n.create(
-        "Network aim",
-        &Aim {
-            statement: Text::with_value(&demo.aim.statement),
-            baseline: Some(demo.aim.baseline),
-            target: Some(demo.aim.target),
-            unit: demo.aim.unit.clone(),
-            by_when: Some(demo.aim.by_when.clone()),
-            for_whom: demo.aim.for_whom.clone(),
-            ..Aim::default()
-        },
-    )
-    .await?;
     let level = |l: &str| match l {
         "aim" => Level::Aim,
         "secondary" => Level::Secondary,
@@ -318,6 +305,21 @@ async fn fill(client: &Client, network: &NetworkId, demo: &Demo) -> Result<Strin
             },
         )
         .await?;
+    // The aim names the measure as its outcome: its charts draw the target line.
+    n.create(
+        "Network aim",
+        &Aim {
+            statement: Text::with_value(&demo.aim.statement),
+            baseline: Some(demo.aim.baseline),
+            target: Some(demo.aim.target),
+            unit: demo.aim.unit.clone(),
+            by_when: Some(demo.aim.by_when.clone()),
+            for_whom: demo.aim.for_whom.clone(),
+            outcome_measure_id: Some(measure.to_string()),
+            ..Aim::default()
+        },
+    )
+    .await?;
     let sites: BTreeSet<String> = demo.sites.iter().map(|s| s.id.clone()).collect();
     super::import::import_into(
         client,

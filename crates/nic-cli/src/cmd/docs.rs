@@ -50,6 +50,10 @@ pub enum AimCmd {
         /// For whom (student groups), repeatable.
         #[arg(long = "for")]
         for_whom: Vec<String>,
+        /// The outcome measure that tracks it (its document id): its charts draw the
+        /// target as a line when the units agree.
+        #[arg(long, value_name = "MEASURE_ID")]
+        outcome_measure: Option<String>,
     },
 }
 
@@ -110,6 +114,40 @@ pub enum MeasureCmd {
         /// Student-group dimensions it is broken down by, repeatable.
         #[arg(long = "group-dimension")]
         dimensions: Vec<String>,
+    },
+    /// Freeze the baseline: charts compute the centre line and limits from the periods up
+    /// to --end and extend them, so later points are judged against the baseline. Stored
+    /// on the measure definition: every reader sees the same chart.
+    Baseline {
+        /// The measure: its document id, or its name.
+        measure: String,
+        /// The baseline's last period, YYYY-MM-DD.
+        #[arg(long, value_name = "YYYY-MM-DD", required_unless_present = "clear")]
+        end: Option<String>,
+        /// Remove the frozen baseline (every point of the first phase counts again).
+        #[arg(long, conflicts_with = "end")]
+        clear: bool,
+    },
+    /// Rebase: from --from on, charts start a new centre line and limits (typically when a
+    /// change is adopted). Stored on the measure definition.
+    Rebase {
+        /// The measure: its document id, or its name.
+        measure: String,
+        /// The new phase's first period, YYYY-MM-DD (with --remove: the rebase to remove).
+        #[arg(long, value_name = "YYYY-MM-DD", required_unless_present = "clear")]
+        from: Option<String>,
+        /// The last period of the new phase's baseline (default: all of the phase).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        baseline_end: Option<String>,
+        /// Why the limits start again, e.g. "adopted number talks (cycle 3)".
+        #[arg(long, default_value = "")]
+        reason: String,
+        /// Remove the rebase at --from instead of adding it.
+        #[arg(long, conflicts_with_all = ["baseline_end", "clear"])]
+        remove: bool,
+        /// Remove every rebase.
+        #[arg(long, conflicts_with_all = ["from", "baseline_end"])]
+        clear: bool,
     },
 }
 
@@ -246,15 +284,19 @@ fn show(out: Out, meta: &nic_model::DocMeta, am: &Automerge) -> Result<(), CliEr
             let a: Aim = read(am, meta.kind)?;
             out.value(
                 json!({"id": meta.id.to_string(), "kind": "aim", "statement": a.statement.as_str(),
-                       "baseline": a.baseline, "target": a.target, "by_when": a.by_when}),
+                       "baseline": a.baseline, "target": a.target, "by_when": a.by_when,
+                       "outcome_measure_id": a.outcome_measure_id}),
                 &format!(
-                    "{head}\n{}\nbaseline {} → target {} {} by {}; for {}",
+                    "{head}\n{}\nbaseline {} → target {} {} by {}; for {}\noutcome measure: {}",
                     a.statement.as_str(),
                     a.baseline.map_or("?".into(), |v| v.to_string()),
                     a.target.map_or("?".into(), |v| v.to_string()),
                     a.unit,
                     a.by_when.as_deref().unwrap_or("?"),
-                    a.for_whom.join(", ")
+                    a.for_whom.join(", "),
+                    a.outcome_measure_id
+                        .as_deref()
+                        .unwrap_or("none (no chart shows its target)")
                 ),
             );
         }
@@ -267,19 +309,47 @@ fn show(out: Out, meta: &nic_model::DocMeta, am: &Automerge) -> Result<(), CliEr
         }
         DocKind::MeasureDefinition => {
             let m: measure::MeasureDefinition = read(am, meta.kind)?;
+            let mut text = format!(
+                "{head}\n{} ({:?}, {:?} is better, unit {})\nnumerator: {}\ndenominator: {}\ngroups: {}",
+                m.name.as_str(),
+                m.scoring,
+                m.direction,
+                m.unit,
+                m.definition.numerator.as_str(),
+                m.definition.denominator.as_str(),
+                m.group_dimensions.join(", ")
+            );
+            text.push_str(&format!(
+                "\nbaseline: {}",
+                m.baseline_end
+                    .as_deref()
+                    .map_or("every point (not frozen)".to_owned(), |e| format!(
+                        "frozen, up to {e}"
+                    ))
+            ));
+            for r in &m.rebases {
+                text.push_str(&format!(
+                    "\nrebase from {} (baseline {}): {}",
+                    r.from,
+                    r.baseline_end
+                        .as_deref()
+                        .map_or("all of it".to_owned(), |e| format!("up to {e}")),
+                    r.reason.as_str()
+                ));
+            }
+            for f in m.validate() {
+                text.push_str(&format!("\nnote: {}: {}", f.field, f.message));
+            }
+            let rebases: Vec<serde_json::Value> = m
+                .rebases
+                .iter()
+                .map(|r| json!({"from": r.from, "baseline_end": r.baseline_end, "reason": r.reason.as_str()}))
+                .collect();
             out.value(
                 json!({"id": meta.id.to_string(), "kind": "measure_definition", "name": m.name.as_str(),
-                       "unit": m.unit, "groups": m.group_dimensions}),
-                &format!(
-                    "{head}\n{} ({:?}, {:?} is better, unit {})\nnumerator: {}\ndenominator: {}\ngroups: {}",
-                    m.name.as_str(),
-                    m.scoring,
-                    m.direction,
-                    m.unit,
-                    m.definition.numerator.as_str(),
-                    m.definition.denominator.as_str(),
-                    m.group_dimensions.join(", ")
-                ),
+                       "unit": m.unit, "groups": m.group_dimensions,
+                       "baseline_end": m.baseline_end, "rebases": rebases}),
+                &text,
             );
         }
         DocKind::MeasureData => {
@@ -315,7 +385,11 @@ pub async fn aim(out: Out, network: Option<&str>, c: AimCmd) -> Result<(), CliEr
         unit,
         by_when,
         for_whom,
+        outcome_measure,
     } = c;
+    if let Some(m) = &outcome_measure {
+        m.parse::<DocumentId>()?;
+    }
     let value = Aim {
         statement: Text::with_value(&statement),
         baseline,
@@ -323,6 +397,7 @@ pub async fn aim(out: Out, network: Option<&str>, c: AimCmd) -> Result<(), CliEr
         unit,
         by_when,
         for_whom,
+        outcome_measure_id: outcome_measure,
         ..Aim::default()
     };
     create(out, &session, network, "Aim", &statement, &value).await
@@ -343,16 +418,19 @@ pub async fn idea(out: Out, network: Option<&str>, c: IdeaCmd) -> Result<(), Cli
 
 /// `nic measure …`
 pub async fn measure(out: Out, network: Option<&str>, c: MeasureCmd) -> Result<(), CliError> {
+    let (name, numerator, denominator, scoring, direction, dimensions) = match c {
+        MeasureCmd::Create {
+            name,
+            numerator,
+            denominator,
+            scoring,
+            direction,
+            dimensions,
+        } => (name, numerator, denominator, scoring, direction, dimensions),
+        other => return super::phasing::phasing(out, network, other).await,
+    };
     let session = Session::load()?;
     let network = session.config.network(network)?;
-    let MeasureCmd::Create {
-        name,
-        numerator,
-        denominator,
-        scoring,
-        direction,
-        dimensions,
-    } = c;
     let scoring = match scoring {
         ScoringArg::Proportion => measure::Scoring::Proportion,
         ScoringArg::Ratio => measure::Scoring::Ratio,

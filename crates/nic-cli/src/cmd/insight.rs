@@ -43,6 +43,8 @@ pub struct ExportArgs {
     pub idea: Option<String>,
     /// The focal group, for gaps.
     pub focal: Option<String>,
+    /// The chart rules, for series.
+    pub rules: Rules,
     /// The format.
     pub format: Format,
     /// Where to write.
@@ -54,6 +56,10 @@ fn rule_set(r: Rules) -> i32 {
         Rules::Ihi => v1::RuleSet::Ihi,
         Rules::Anhoj => v1::RuleSet::Anhoj,
         Rules::Xmr => v1::RuleSet::Xmr,
+        Rules::P => v1::RuleSet::P,
+        Rules::PPrime => v1::RuleSet::PPrime,
+        Rules::U => v1::RuleSet::U,
+        Rules::UPrime => v1::RuleSet::UPrime,
     }) as i32
 }
 
@@ -223,6 +229,7 @@ pub async fn export(out: Out, network: Option<&str>, a: ExportArgs) -> Result<()
             )
             .await?,
             focal_group: a.focal.unwrap_or_default(),
+            rule_set: rule_set(a.rules),
             ..Default::default()
         }),
         Table::Cycles => v1::export_request::Table::Cycles(v1::CompareCyclesRequest {
@@ -260,4 +267,167 @@ pub async fn export(out: Out, network: Option<&str>, a: ExportArgs) -> Result<()
         }
     }
     Ok(())
+}
+
+fn num(v: Option<f64>) -> String {
+    v.map(|v| format!("{}", (v * 100.0).round() / 100.0))
+        .unwrap_or_default()
+}
+
+/// `nic series`
+pub async fn series(
+    out: Out,
+    network: Option<&str>,
+    measure: &str,
+    site: Option<String>,
+    group: Option<String>,
+    rules: Rules,
+) -> Result<(), CliError> {
+    let mut session = Session::load()?;
+    let measure = resolve_measure(&mut session, network, measure).await?;
+    let group = group.unwrap_or_else(|| "all".into());
+    let r = session
+        .insight()
+        .await?
+        .measure_series(v1::MeasureSeriesRequest {
+            measure_id: measure,
+            rule_set: rule_set(rules),
+            group: group.clone(),
+            ..Default::default()
+        })
+        .await?
+        .into_inner();
+    let chosen: Vec<&v1::Series> = r
+        .series
+        .iter()
+        .filter(|s| site.as_ref().is_none_or(|site| &s.site_id == site))
+        .collect();
+    if chosen.is_empty() {
+        return Err(CliError::new(
+            crate::error::Exit::NotFound,
+            format!(
+                "{} has no data for group {group}{}",
+                r.name,
+                site.map(|s| format!(" at site {s}")).unwrap_or_default()
+            ),
+        ));
+    }
+    let target = r.target.as_ref().map(
+        |t| json!({"value": t.value, "by_when": t.by_when, "unit": t.unit, "aim_id": t.aim_id}),
+    );
+    if out.json {
+        let series: Vec<serde_json::Value> = chosen.iter().map(|s| series_json(s)).collect();
+        out.value(
+            json!({"measure_id": r.measure_id, "name": r.name, "unit": r.unit,
+                   "direction": r.direction, "scoring": r.scoring, "target": target,
+                   "warnings": r.warnings, "series": series}),
+            "",
+        );
+        return Ok(());
+    }
+    let mut rows = Vec::new();
+    for s in &chosen {
+        let a = s.analysis.clone().unwrap_or_default();
+        for (i, p) in s.points.iter().enumerate() {
+            let l = a.lines.get(i).cloned().unwrap_or_default();
+            let marks: Vec<&str> = a
+                .signals
+                .iter()
+                .filter(|g| g.points.iter().any(|&k| k as usize == i))
+                .map(|g| g.rule.as_str())
+                .collect();
+            rows.push(vec![
+                s.site_id.clone(),
+                p.period.clone(),
+                if p.suppressed.is_empty() {
+                    num(p.value)
+                } else {
+                    "suppressed".into()
+                },
+                p.n.map(|n| n.to_string()).unwrap_or_default(),
+                num(l.centre),
+                num(l.lower),
+                num(l.upper),
+                marks.join(";"),
+            ]);
+        }
+    }
+    out.table(
+        &[
+            "site", "period", "value", "n", "centre", "lower", "upper", "signals",
+        ],
+        &rows,
+    );
+    let unit = if r.unit.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", r.unit)
+    };
+    crate::output::line(&format!("\n{}, {group}:", r.name));
+    for s in &chosen {
+        let a = s.analysis.clone().unwrap_or_default();
+        crate::output::line(&format!(
+            "{} ({}, {} phase{}): {}",
+            s.site_id,
+            a.rule_set,
+            a.phases.len(),
+            if a.phases.len() == 1 { "" } else { "s" },
+            a.verdict_detail
+        ));
+        for g in &a.signals {
+            crate::output::line(&format!("  {} ({}): {}", g.rule, g.label, g.detail));
+        }
+        for w in &a.warnings {
+            crate::output::line(&format!("  note: {w}"));
+        }
+    }
+    if let Some(t) = &r.target {
+        crate::output::line(&format!(
+            "target: {}{unit}{} (aim {})",
+            t.value,
+            if t.by_when.is_empty() {
+                String::new()
+            } else {
+                format!(" by {}", t.by_when)
+            },
+            t.aim_id
+        ));
+    }
+    for w in &r.warnings {
+        crate::output::line(&format!("note: {w}"));
+    }
+    Ok(())
+}
+
+fn series_json(s: &v1::Series) -> serde_json::Value {
+    let a = s.analysis.clone().unwrap_or_default();
+    let points: Vec<serde_json::Value> = s
+        .points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let l = a.lines.get(i).cloned().unwrap_or_default();
+            json!({"period": p.period, "value": p.value, "n": p.n, "suppressed": p.suppressed,
+                   "centre": l.centre, "lower": l.lower, "upper": l.upper})
+        })
+        .collect();
+    let signals: Vec<serde_json::Value> = a
+        .signals
+        .iter()
+        .map(|g| {
+            json!({"rule": g.rule, "label": g.label, "periods": g.periods, "points": g.points,
+                   "detail": g.detail})
+        })
+        .collect();
+    let phases: Vec<serde_json::Value> = a
+        .phases
+        .iter()
+        .map(|p| {
+            json!({"first": p.first, "last": p.last, "baseline_last": p.baseline_last,
+                   "centre": p.centre})
+        })
+        .collect();
+    json!({"site": s.site_id, "group": s.group, "rule_set": a.rule_set,
+           "verdict": a.verdict, "verdict_detail": a.verdict_detail, "centre": a.centre,
+           "points": points, "signals": signals, "phases": phases, "warnings": a.warnings})
 }

@@ -6,5 +6,6 @@ pub mod directory;
 pub mod docs;
 pub mod import;
 pub mod insight;
+pub mod phasing;
 pub mod status;
 pub mod watch;

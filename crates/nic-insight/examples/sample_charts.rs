@@ -2,14 +2,15 @@
 //! `target/sample-charts`), with an `index.html` that shows them all: a run chart with
 //! signals and PDSA cycles, an XmR chart, a chart with suppressed points, a series too short
 //! to judge, a long series (130 weeks) with many findings, a P chart whose limits vary with
-//! each class's size, an XmR chart with a frozen baseline and a rebase, many cycles of three
-//! change ideas, and small multiples across sites. `scripts/render-charts` opens them in headless
+//! each class's size, a U chart of a rate with varying exposure, an XmR chart with a frozen
+//! baseline and a rebase, a run chart with a frozen median, a rebase and the aim's target
+//! line, many cycles of three change ideas, and small multiples across sites. `scripts/render-charts` opens them in headless
 //! Chromium.
 
 use std::path::PathBuf;
 
 use nic_insight::RuleSet;
-use nic_insight::chart::{Annotation, ChartSpec, chart_svg, small_multiples_svg};
+use nic_insight::chart::{Annotation, ChartSpec, Target, chart_svg, small_multiples_svg};
 use nic_insight::series::{Options, Phasing, Series, SeriesPoint};
 use nic_insight::suppress::Suppressed;
 use nic_model::schema::measure::Direction;
@@ -71,6 +72,54 @@ fn p_chart() -> Series {
         rule_set: RuleSet::P,
         scale: 100.0,
         phasing: Phasing::default(),
+    };
+    Series::analysed("lincoln", "all", points, &options)
+}
+
+/// A U chart: office referrals per 100 student-days, with weeks of 3 to 5 school days.
+fn u_chart() -> Series {
+    let points = (0..26)
+        .map(|i| {
+            // Exposure in hundreds of student-days: 400 students × 3–5 days.
+            let days: f64 = [5.0, 4.0, 5.0, 3.0, 5.0][i % 5];
+            let exposure = 400.0 * days / 100.0;
+            let rate = if i < 13 { 1.6 } else { 1.1 } + [0.0, 0.2, -0.15, 0.1][i % 4];
+            let count = (rate * exposure).round();
+            SeriesPoint {
+                period: week(i),
+                value: Some(count / exposure),
+                n: Some(400),
+                numerator: Some(count),
+                denominator: Some(exposure),
+                suppressed: None,
+            }
+        })
+        .collect();
+    let options = Options {
+        direction: Direction::Down,
+        rule_set: RuleSet::U,
+        scale: 1.0,
+        phasing: Phasing::default(),
+    };
+    Series::analysed("lincoln", "all", points, &options)
+}
+
+/// A run chart whose median is frozen on a 10-week baseline and extended, then rebased at
+/// the adoption (week 16), drawn with the aim's target.
+fn frozen_baseline() -> Series {
+    let points = weekly(42.0, 8.0, &[])
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| SeriesPoint::shown(week(i), v.unwrap_or(0.0), 100))
+        .collect();
+    let options = Options {
+        direction: Direction::Up,
+        rule_set: RuleSet::Ihi,
+        scale: 1.0,
+        phasing: Phasing {
+            baseline_end: Some(week(9)),
+            rebases: vec![(week(16), None)],
+        },
     };
     Series::analysed("lincoln", "all", points, &options)
 }
@@ -240,6 +289,32 @@ fn main() -> std::io::Result<()> {
                 &rebased(),
                 &[cycle(&week(20), "C3 (adopt)", "number-talks")],
             )),
+        ),
+        (
+            "u-chart.svg",
+            chart_svg(&ChartSpec {
+                unit: "per 100 student-days".into(),
+                ..spec(
+                    "Office referrals — Lincoln (U chart, weeks of 3 to 5 school days)",
+                    &u_chart(),
+                    &[cycle(&week(12), "C1 (adopt)", "restorative circles")],
+                )
+            }),
+        ),
+        (
+            "baseline-target.svg",
+            chart_svg(&ChartSpec {
+                target: Some(Target {
+                    value: 70.0,
+                    by_when: Some("2027-06-15".into()),
+                    label: "target 70% by 2027-06-15".into(),
+                }),
+                ..spec(
+                    "On track — Lincoln (median frozen on 10 weeks, rebased at the adoption)",
+                    &frozen_baseline(),
+                    &two,
+                )
+            }),
         ),
         (
             "many-cycles.svg",

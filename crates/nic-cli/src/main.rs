@@ -103,7 +103,8 @@ enum Command {
         /// The change idea, as the cycles name it.
         change_idea: String,
     },
-    /// Draw a measure's run chart, XmR, P or U chart as SVG.
+    /// Draw a measure's run, XmR, P or U chart as SVG, every finding listed under it (the
+    /// rules as implemented, with their sources: README, "Reading the charts").
     Chart {
         /// The measure: its document id, or its name (e.g. "On track for Algebra I").
         measure: String,

@@ -3,108 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
-use nic_e2e::TestHub;
 use serde_json::Value;
 
-/// A hub, and a `nic` with its own config and replica folders.
-struct Env {
-    hub: TestHub,
-    dir: tempfile::TempDir,
-}
+mod common;
 
-impl Env {
-    async fn start() -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        let hub = TestHub::start(&dir.path().join("nic-data")).await;
-        Env { hub, dir }
-    }
-
-    fn token_file(&self) -> PathBuf {
-        self.dir.path().join("nic-data").join("admin-token")
-    }
-
-    /// Runs `nic ARGS` (off the async runtime, where the hub runs).
-    async fn nic(&self, args: &[&str]) -> Output {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_nic"));
-        cmd.args(args)
-            .current_dir(self.dir.path())
-            .env(
-                "NIC_CONFIG",
-                self.dir.path().join("cfg").join("config.toml"),
-            )
-            .env("NIC_REPLICA", self.dir.path().join("replica"))
-            .env_remove("NIC_TOKEN");
-        tokio::task::spawn_blocking(move || cmd.output().unwrap())
-            .await
-            .unwrap()
-    }
-
-    /// Runs it and expects success; returns stdout.
-    async fn ok(&self, args: &[&str]) -> String {
-        let out = self.nic(args).await;
-        assert!(
-            out.status.success(),
-            "nic {args:?} failed ({:?}): {}",
-            out.status.code(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    /// Runs it with `--json` and parses what it printed.
-    async fn json(&self, args: &[&str]) -> Value {
-        let mut all = vec!["--json"];
-        all.extend_from_slice(args);
-        let text = self.ok(&all).await;
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{text}: {e}"))
-    }
-
-    /// Runs it expecting failure with `code`; returns stderr.
-    async fn fails(&self, args: &[&str], code: i32) -> String {
-        let out = self.nic(args).await;
-        let stderr = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(out.status.code(), Some(code), "nic {args:?}: {stderr}");
-        stderr
-    }
-
-    /// Signed in as the admin, with network `algebra` (the default) and site `lincoln`.
-    async fn with_network(&self) {
-        self.login().await;
-        self.ok(&["networks", "create", "algebra", "--name", "Algebra"])
-            .await;
-        self.ok(&["use", "algebra"]).await;
-        self.ok(&["sites", "create", "lincoln", "--name", "Lincoln"])
-            .await;
-    }
-
-    /// `program ARGS` with this environment's config and the replica folder `replica`.
-    fn command(&self, program: &str, replica: &str) -> Command {
-        let mut cmd = Command::new(program);
-        cmd.current_dir(self.dir.path())
-            .env(
-                "NIC_CONFIG",
-                self.dir.path().join("cfg").join("config.toml"),
-            )
-            .env("NIC_REPLICA", self.dir.path().join(replica))
-            .env_remove("NIC_TOKEN");
-        cmd
-    }
-
-    async fn login(&self) {
-        let token = self.token_file();
-        self.ok(&[
-            "login",
-            "--hub",
-            &self.hub.url,
-            "--token-file",
-            token.to_str().unwrap(),
-        ])
-        .await;
-    }
-}
+use common::Env;
 
 fn write(dir: &Path, name: &str, text: &str) -> String {
     let p = dir.join(name);

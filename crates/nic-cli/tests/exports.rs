@@ -5,84 +5,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
-
-use nic_e2e::TestHub;
 use serde_json::Value;
 
 /// The week too small to show outside lincoln (4 students).
 const SMALL: usize = 10;
 const WEEKS: usize = 15;
 
-struct Env {
-    hub: TestHub,
-    dir: tempfile::TempDir,
-}
+mod common;
 
-impl Env {
-    async fn start() -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        let hub = TestHub::start(&dir.path().join("nic-data")).await;
-        Env { hub, dir }
-    }
-
-    async fn nic(&self, args: &[&str]) -> Output {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_nic"));
-        cmd.args(args)
-            .current_dir(self.dir.path())
-            .env(
-                "NIC_CONFIG",
-                self.dir.path().join("cfg").join("config.toml"),
-            )
-            .env("NIC_REPLICA", self.dir.path().join("replica"))
-            .env_remove("NIC_TOKEN");
-        tokio::task::spawn_blocking(move || cmd.output().unwrap())
-            .await
-            .unwrap()
-    }
-
-    async fn ok(&self, args: &[&str]) -> String {
-        let out = self.nic(args).await;
-        assert!(
-            out.status.success(),
-            "nic {args:?} failed ({:?}): {}",
-            out.status.code(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    async fn json(&self, args: &[&str]) -> Value {
-        let mut all = vec!["--json"];
-        all.extend_from_slice(args);
-        let text = self.ok(&all).await;
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{text}: {e}"))
-    }
-
-    async fn fails(&self, args: &[&str], code: i32) -> String {
-        let out = self.nic(args).await;
-        let stderr = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(out.status.code(), Some(code), "nic {args:?}: {stderr}");
-        stderr
-    }
-
-    fn admin_token(&self) -> PathBuf {
-        self.dir.path().join("nic-data").join("admin-token")
-    }
-
-    async fn login_admin(&self) {
-        let token = self.admin_token();
-        self.ok(&[
-            "login",
-            "--hub",
-            &self.hub.url,
-            "--token-file",
-            token.to_str().unwrap(),
-        ])
-        .await;
-    }
-}
+use common::Env;
 
 fn week(k: usize) -> String {
     let days = [30, 31, 30, 31];
@@ -113,7 +44,7 @@ fn spreadsheet() -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exports_line_up_and_baselines_rebases_and_targets_reach_another_school() {
     let env = Env::start().await;
-    env.login_admin().await;
+    env.login().await;
     env.ok(&["networks", "create", "algebra", "--name", "Algebra"])
         .await;
     env.ok(&["use", "algebra"]).await;
@@ -303,7 +234,7 @@ async fn exports_line_up_and_baselines_rebases_and_targets_reach_another_school(
     assert!(refused.contains("P chart needs a proportion"), "{refused}");
 
     // The lead rebases at week 7; adams's member sees two phases.
-    env.login_admin().await;
+    env.login().await;
     env.json(&[
         "measure",
         "rebase",
@@ -339,7 +270,7 @@ async fn exports_line_up_and_baselines_rebases_and_targets_reach_another_school(
     assert_eq!(phases[0], "1");
     assert_eq!(phases[WEEKS - 1], "2");
 
-    env.login_admin().await;
+    env.login().await;
     let removed = env
         .json(&[
             "measure",

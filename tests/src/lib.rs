@@ -147,6 +147,14 @@ impl TestHub {
         raw
     }
 
+    /// A client-library replica of everything `token` may read, in memory, not yet
+    /// subscribed to anything.
+    pub async fn client(&self, token: &str) -> nic_client::Client {
+        nic_client::Client::open(nic_client::ReplicaConfig::new(&self.url, token))
+            .await
+            .unwrap()
+    }
+
     /// A client-library replica `peer`, connected with `token`, holding `doc` (a worksheet:
     /// it waits for its `notes`).
     pub async fn replica(&self, peer: &str, token: &str, doc: DocumentId) -> nic_client::Client {

@@ -10,7 +10,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use nic_client::{Client, NewDocument, ReplicaConfig};
+use nic_client::NewDocument;
 use nic_e2e::TestHub;
 use nic_model::schema::Text;
 use nic_model::schema::aim::Aim;
@@ -85,12 +85,6 @@ struct Nic {
     aim: DocumentId,
 }
 
-async fn replica(hub: &TestHub, token: &str) -> Client {
-    Client::open(ReplicaConfig::new(&hub.url, token))
-        .await
-        .unwrap()
-}
-
 async fn nic(dir: &std::path::Path) -> Nic {
     let hub = TestHub::start(dir).await;
     hub.ensure_network("algebra", &["lincoln", "adams"]).await;
@@ -103,7 +97,7 @@ async fn nic(dir: &std::path::Path) -> Nic {
     let ada = hub
         .member("ada", v1::Role::SiteMember, "algebra", "adams")
         .await;
-    let lead = replica(&hub, &lena).await;
+    let lead = hub.client(&lena).await;
     let network = lead.network(algebra()).await.unwrap();
     let measure = network
         .create(
@@ -160,7 +154,7 @@ async fn nic(dir: &std::path::Path) -> Nic {
     lead.wait_synced(WAIT).await.unwrap();
     lead.close().await.unwrap();
 
-    let school = replica(&hub, &sam).await;
+    let school = hub.client(&sam).await;
     for (m, data) in [
         (measure, lincoln(measure)),
         (minutes, {
@@ -551,7 +545,7 @@ async fn p_charts_rebases_and_the_target_line_reach_every_reader() {
 
     // The lead rebases at week 7 (the change adopted); another school's member sees two
     // phases, each with its own centre line.
-    let lead = replica(&nic.hub, &nic.lena).await;
+    let lead = nic.hub.client(&nic.lena).await;
     lead.network(algebra()).await.unwrap();
     lead.wait_for(nic.measure, WAIT, |am| {
         nic_client::automerge::ReadDoc::get(am, nic_client::automerge::ROOT, "kind")

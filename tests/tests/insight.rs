@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use nic_client::{Client, NewDocument, ReplicaConfig};
+use nic_client::NewDocument;
 use nic_e2e::TestHub;
 use nic_model::schema::Text;
 use nic_model::schema::measure::{Direction, MeasureData, MeasureDefinition, Point, Scoring};
@@ -92,12 +92,6 @@ fn data(measure: DocumentId, el: u32, lift: f64) -> MeasureData {
     }
 }
 
-async fn replica(hub: &TestHub, token: &str) -> Client {
-    Client::open(ReplicaConfig::new(&hub.url, token))
-        .await
-        .unwrap()
-}
-
 /// Builds the NIC through the client library.
 async fn nic(dir: &std::path::Path) -> Nic {
     let hub = TestHub::start(dir).await;
@@ -117,7 +111,7 @@ async fn nic(dir: &std::path::Path) -> Nic {
         .await;
     let otto = hub.member("otto", v1::Role::Observer, "algebra", "").await;
 
-    let lead = replica(&hub, &lena).await;
+    let lead = hub.client(&lena).await;
     let network = lead.network(algebra()).await.unwrap();
     let measure = network
         .create(
@@ -171,7 +165,7 @@ async fn nic(dir: &std::path::Path) -> Nic {
         ),
     ];
     for (site, token, el, lift, cycles) in schools {
-        let client = replica(&hub, token).await;
+        let client = hub.client(token).await;
         let network = client.network(algebra()).await.unwrap();
         let site_id = SiteId::new(site).unwrap();
         for (n, start, decision) in cycles {

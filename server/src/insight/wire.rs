@@ -1,6 +1,7 @@
 //! `nic-insight`'s results in their `nic.v1` wire form.
 
 use nic_insight::cycles::{Comparison, DecisionCounts};
+use nic_insight::export::snake;
 use nic_insight::rules::{Analysis, Label, Rule, RuleSet, Verdict};
 use nic_insight::series::{Gap, Reference, Series};
 use nic_proto::v1;
@@ -34,28 +35,12 @@ fn counts(d: DecisionCounts) -> v1::DecisionCounts {
     }
 }
 
-/// A word for a serde-named enum value (`TooFewRuns` → `too_few_runs`).
-fn snake(debug: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in debug.chars().enumerate() {
-        if c.is_uppercase() {
-            if i > 0 {
-                out.push('_');
-            }
-            out.extend(c.to_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 pub(crate) fn rule_name(rule: Rule) -> String {
-    snake(&format!("{rule:?}"))
+    snake(rule)
 }
 
 pub(crate) fn label_name(label: Label) -> String {
-    snake(&format!("{label:?}"))
+    snake(label)
 }
 
 pub(crate) fn comparison(c: &Comparison) -> v1::CycleComparison {
@@ -123,7 +108,7 @@ fn analysis(a: &Analysis) -> v1::Analysis {
     let runs = a.runs();
     let expected = runs.and_then(|r| r.expected_runs);
     v1::Analysis {
-        rule_set: snake(&format!("{:?}", a.rule_set)),
+        rule_set: snake(a.rule_set),
         centre: a.centre,
         limits: a.limits.as_ref().map(limits),
         signals: a
@@ -146,9 +131,7 @@ fn analysis(a: &Analysis) -> v1::Analysis {
         verdict_detail: a.verdict.describe(),
         runs_expected_lower: expected.map(|e| n64(e.lower)),
         runs_expected_upper: expected.map(|e| n64(e.upper)),
-        runs_source: expected
-            .map(|e| snake(&format!("{:?}", e.source)))
-            .unwrap_or_default(),
+        runs_source: expected.map(|e| snake(e.source)).unwrap_or_default(),
         longest_run_limit: runs.and_then(|r| r.longest_run_limit).map(n),
         crossings_limit: runs.and_then(|r| r.crossings_limit).map(n64),
         lines: a
@@ -203,7 +186,7 @@ pub(crate) fn gap(g: &Gap) -> v1::Gap {
     v1::Gap {
         site_id: g.site.clone(),
         focal_group: g.focal.clone(),
-        reference: snake(&format!("{:?}", g.reference)),
+        reference: snake(g.reference),
         points: g
             .points
             .iter()

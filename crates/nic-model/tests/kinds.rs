@@ -198,3 +198,31 @@ fn a_measure_needs_an_operational_definition_and_points_must_add_up() {
     assert_eq!(found[0].severity, Severity::Error);
     assert!(found.iter().any(|f| f.message.contains("dimension=value")));
 }
+
+#[test]
+fn dates_that_are_not_dates_are_errors() {
+    use nic_model::schema::aim::Aim;
+    use nic_model::schema::findings::Severity;
+    use nic_model::schema::pdsa::PdsaCycle;
+    let aim = Aim {
+        by_when: Some("June 2027".into()),
+        ..Aim::default()
+    };
+    assert!(
+        aim.validate()
+            .iter()
+            .any(|f| f.field == "by_when" && f.severity == Severity::Error),
+        "{:?}",
+        aim.validate()
+    );
+    let cycle = PdsaCycle {
+        planned_start: Some("2026-02-30".into()),
+        planned_end: Some("2026-03-15".into()),
+        ..PdsaCycle::default()
+    };
+    let found = cycle.validate();
+    assert!(found.iter().any(|f| f.field == "planned_start"
+        && f.severity == Severity::Error
+        && f.message.contains("February")));
+    assert!(!found.iter().any(|f| f.field == "planned_end"));
+}

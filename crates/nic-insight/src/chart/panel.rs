@@ -139,7 +139,9 @@ pub(crate) fn draw(spec: &ChartSpec<'_>, ticks: &Ticks, opt: Options) -> Panel {
     let lines: Vec<RefLine> = spec_lines(spec);
     let line_label = |l: &RefLine| {
         let last = l.values.iter().rev().find_map(|v| *v);
-        last.map(|v| format!("{} {}", l.short, ticks.value_label(v)))
+        // "%" follows the value as on the ticks ("target 70%"); a worded unit is on the axis.
+        let unit = if unit_on_ticks(unit) { unit } else { "" };
+        last.map(|v| format!("{} {}{unit}", l.short, ticks.value_label(v)))
     };
     let margin = lines
         .iter()

@@ -48,6 +48,17 @@ impl Aim {
                 "an aim needs its statement",
             ));
         }
+        if let Some(e) = self
+            .by_when
+            .as_deref()
+            .and_then(|d| crate::Period::parse(d).err())
+        {
+            found.push(Finding::new(
+                Severity::Error,
+                "by_when",
+                format!("by when is a date, YYYY-MM-DD: {e}"),
+            ));
+        }
         if self.by_when.is_none() {
             found.push(Finding::new(
                 Severity::Warning,

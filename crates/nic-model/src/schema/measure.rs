@@ -161,15 +161,7 @@ impl MeasureDefinition {
                 "say how often it is collected",
             ));
         }
-        let is_date = |s: &str| {
-            let b = s.as_bytes();
-            b.len() == 10
-                && b[4] == b'-'
-                && b[7] == b'-'
-                && b.iter()
-                    .enumerate()
-                    .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
-        };
+        let is_date = |s: &str| crate::Period::parse(s).is_ok();
         if let Some(end) = &self.baseline_end
             && !is_date(end)
         {

@@ -326,6 +326,18 @@ impl PdsaCycle {
                 "a cycle tests a change idea: link one",
             ));
         }
+        for (field, date) in [
+            ("planned_start", &self.planned_start),
+            ("planned_end", &self.planned_end),
+        ] {
+            if let Some(e) = date.as_deref().and_then(|d| crate::Period::parse(d).err()) {
+                found.push(Finding::new(
+                    Severity::Error,
+                    field,
+                    format!("a cycle's dates are YYYY-MM-DD: {e}"),
+                ));
+            }
+        }
         if self.cycle_number == 0 {
             found.push(Finding::new(
                 Severity::Error,

@@ -45,7 +45,8 @@ fn no_judgement_where_none_is_possible() {
         a.verdict,
         Verdict::TooFewPoints {
             have: 11,
-            needed: 12
+            needed: 12,
+            phase: None
         }
     );
     assert_eq!(
@@ -218,6 +219,30 @@ fn a_frozen_baseline_extends_its_median_and_judges_what_follows() {
         }
     });
     assert_eq!(rebased.phases.len(), 2);
+    // A quiet series rebased 7 points before its end: the verdict names the short phase.
+    let quiet: Vec<f64> = (0..19)
+        .map(|i| if i % 2 == 0 { 10.0 } else { 11.0 })
+        .collect();
+    let short_second = analyse_request(&Request {
+        values: &quiet,
+        counts: None,
+        scale: 1.0,
+        direction: Direction::Up,
+        rule_set: RuleSet::Xmr,
+        phases: &[PhaseStart {
+            start: 12,
+            baseline: None,
+        }],
+    });
+    assert!(
+        short_second.signals.is_empty(),
+        "{:?}",
+        short_second.signals
+    );
+    assert_eq!(
+        short_second.verdict.describe(),
+        "too few points to judge (12 needed, 7 in phase 2)"
+    );
     assert_eq!(rebased.phases[0].centre, 40.0);
     assert_eq!(rebased.phases[1].centre, 46.0);
     assert_eq!(rebased.lines[11].unwrap().centre, 40.0);

@@ -249,6 +249,8 @@ pub enum Verdict {
         have: usize,
         /// Points the rule set needs.
         needed: usize,
+        /// Which phase is that short (1-based), when the series has several.
+        phase: Option<usize>,
     },
     /// Every point is on the centre line, or the limits collapse onto it: nothing to judge.
     NoVariation,
@@ -260,9 +262,16 @@ impl Verdict {
         match self {
             Verdict::Signals => "signals found".into(),
             Verdict::CommonCause => "no signal: common-cause variation".into(),
-            Verdict::TooFewPoints { have, needed } => {
-                format!("too few points to judge ({needed} needed, {have} here)")
-            }
+            Verdict::TooFewPoints {
+                have,
+                needed,
+                phase: None,
+            } => format!("too few points to judge ({needed} needed, {have} here)"),
+            Verdict::TooFewPoints {
+                have,
+                needed,
+                phase: Some(k),
+            } => format!("too few points to judge ({needed} needed, {have} in phase {k})"),
             Verdict::NoVariation => "no variation: every point is on the centre line".into(),
         }
     }
@@ -432,6 +441,7 @@ pub fn analyse_request(request: &Request<'_>) -> Analysis {
         verdict: Verdict::TooFewPoints {
             have: 0,
             needed: request.rule_set.points_needed(),
+            phase: None,
         },
         centre: None,
         limits: None,
@@ -518,9 +528,14 @@ fn verdict(request: &Request<'_>, a: &Analysis) -> Verdict {
     if flat {
         return Verdict::NoVariation;
     }
-    let have = basis.iter().copied().min().unwrap_or(0);
+    let shortest = (0..basis.len()).min_by_key(|&k| basis[k]);
+    let have = shortest.map_or(0, |k| basis[k]);
     if have < needed {
-        Verdict::TooFewPoints { have, needed }
+        Verdict::TooFewPoints {
+            have,
+            needed,
+            phase: shortest.filter(|_| basis.len() > 1).map(|k| k + 1),
+        }
     } else {
         Verdict::CommonCause
     }

@@ -162,8 +162,8 @@ pub fn signals_csv(series: &[Series]) -> String {
             rows.push([
                 s.site.clone(),
                 s.group.clone(),
-                format!("{:?}", g.rule),
-                format!("{:?}", g.label).to_lowercase(),
+                snake(g.rule),
+                snake(g.label),
                 period(g.periods.first()),
                 period(g.periods.last()),
                 g.detail.clone(),
@@ -228,7 +228,7 @@ pub fn gaps_csv(gaps: &[Gap]) -> String {
             rows.push([
                 g.site.clone(),
                 g.focal.clone(),
-                format!("{:?}", g.reference).to_lowercase(),
+                snake(g.reference),
                 p.period.clone(),
                 num(p.gap),
                 p.suppressed.map(|w| w.explain()).unwrap_or_default(),

@@ -15,6 +15,9 @@ pub struct Metrics {
     pub peers: AtomicU64,
     /// Documents in memory now.
     pub loaded_docs: AtomicU64,
+    /// PDSA cycles whose last value the hub keeps to record hindsight edits (loaded ones
+    /// only).
+    pub hindsight_cycles: AtomicU64,
     /// Frames received from clients.
     pub frames_in: AtomicU64,
     /// Frames sent to clients.
@@ -68,7 +71,7 @@ impl Metrics {
 
     /// The counters in the Prometheus text exposition format.
     pub fn render(&self) -> String {
-        let rows: [(&str, &str, &str, &AtomicU64); 18] = [
+        let rows: [(&str, &str, &str, &AtomicU64); 19] = [
             ("nic_hub_peers", "gauge", "Sync streams open.", &self.peers),
             (
                 "nic_hub_streams_awaiting_hello",
@@ -87,6 +90,12 @@ impl Metrics {
                 "gauge",
                 "Documents in memory.",
                 &self.loaded_docs,
+            ),
+            (
+                "nic_hub_hindsight_cycles",
+                "gauge",
+                "PDSA cycles whose last value is kept to record hindsight edits.",
+                &self.hindsight_cycles,
             ),
             (
                 "nic_hub_frames_received_total",

@@ -426,3 +426,73 @@ async fn a_hindsight_edit_to_a_prediction_is_recorded_with_who_and_what() {
     );
     hub.stop().await;
 }
+
+/// The hub keeps each loaded PDSA cycle's last value to spot hindsight edits; it must forget
+/// a cycle when the engine evicts it, or memory grows with every cycle ever touched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hindsight_memory_is_bounded_by_the_loaded_documents() {
+    use nic_model::schema::{self, pdsa::PdsaCycle};
+    use std::sync::atomic::Ordering::Relaxed;
+    const KEEP: usize = 4;
+    const BATCH: usize = 8;
+    const CYCLES: usize = 40;
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start_with(dir.path(), |c| c.max_loaded_docs = KEEP).await;
+    let (_, sam_token, _) = network(&hub).await;
+    let mut docs = Vec::new();
+    for k in 0..CYCLES {
+        let value = PdsaCycle {
+            change_idea_id: "talks".into(),
+            cycle_number: 1 + u32::try_from(k).unwrap(),
+            ..PdsaCycle::default()
+        };
+        let mut typed = schema::new_document(nic_model::DocKind::PdsaCycle, &value).unwrap();
+        let reply = hub
+            .documents()
+            .await
+            .create(v1::CreateDocumentRequest {
+                kind: v1::DocKind::PdsaCycle as i32,
+                network_id: "algebra".into(),
+                site_id: "lincoln".into(),
+                visibility: v1::Visibility::Site as i32,
+                title: format!("talks, cycle {k}"),
+                initial: Some(typed.save()),
+                doc_id: String::new(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        docs.push(reply.meta.unwrap().doc_id.parse::<DocumentId>().unwrap());
+    }
+    // A batch at a time: a replica loads the batch on the hub, then leaves, so the hub may
+    // evict them.
+    for (b, batch) in docs.chunks(BATCH).enumerate() {
+        let sam = Client::connect(
+            &hub.url,
+            PeerId::new(format!("sam-{b}")).unwrap(),
+            &sam_token,
+        )
+        .await
+        .unwrap();
+        sam.subscribe(Target::Docs(batch.to_vec())).await.unwrap();
+        for &doc in batch {
+            sam.wait_for(doc, WAIT, |am| {
+                am.get(ROOT, "plan").ok().flatten().is_some()
+            })
+            .await
+            .unwrap();
+        }
+        // While they are open the hub holds every one of them.
+        assert!(hub.metrics.hindsight_cycles.load(Relaxed) >= BATCH as u64);
+        sam.close().await.unwrap();
+        hub.until_metrics(WAIT, "the batch is evicted", |m| {
+            m.loaded_docs.load(Relaxed) <= KEEP as u64
+        })
+        .await;
+        hub.until_metrics(WAIT, "hindsight forgets evicted cycles", |m| {
+            m.hindsight_cycles.load(Relaxed) <= KEEP as u64
+        })
+        .await;
+    }
+    hub.stop().await;
+}

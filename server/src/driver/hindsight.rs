@@ -15,13 +15,25 @@ use nic_sync::Engine;
 /// The audit action of a hindsight edit.
 pub(crate) const ACTION: &str = "prediction_changed_after_do";
 
-/// The last typed value of each loaded PDSA cycle.
+/// The last typed value of each loaded PDSA cycle — loaded ones only: when the engine
+/// evicts a document its entry goes too (it is read again when the cycle loads), so this
+/// is bounded by `max_loaded_docs` like the documents themselves.
 #[derive(Default)]
 pub(crate) struct Hindsight {
     cycles: HashMap<DocumentId, PdsaCycle>,
 }
 
 impl Hindsight {
+    /// Forgets the cycles the engine no longer holds.
+    pub(crate) fn retain_loaded(&mut self, engine: &Engine) {
+        self.cycles.retain(|doc, _| engine.doc(doc).is_some());
+    }
+
+    /// How many cycles it remembers.
+    pub(crate) fn len(&self) -> usize {
+        self.cycles.len()
+    }
+
     /// Remembers a cycle's value as loaded (nothing to compare yet).
     pub(crate) fn loaded(&mut self, engine: &Engine, doc: DocumentId) {
         if let Some(value) = cycle(engine, doc) {

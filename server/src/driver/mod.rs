@@ -280,6 +280,9 @@ impl Driver {
                         self.end_stalled_streams();
                         let evicted = self.engine.evict_idle(self.max_loaded_docs);
                         Metrics::add(&self.metrics.evictions, evicted as u64);
+                        if evicted > 0 {
+                            self.hindsight.retain_loaded(&self.engine);
+                        }
                     }
                 }
             self.dispatch();
@@ -306,9 +309,7 @@ impl Driver {
             } => self.connect(peer, conn, outbound, &member, &token, welcome),
             Command::Disconnect { peer, conn } => {
                 if self.is_current(&peer, conn) {
-                    self.peers.remove(&peer);
-                    self.with_engine(|engine, ctx| engine.peer_disconnected(ctx, &peer));
-                    Arc::make_mut(&mut self.rights).disconnect(&peer);
+                    self.drop_peer(&peer, None);
                 }
             }
             Command::Frame {
@@ -336,12 +337,8 @@ impl Driver {
                 }
             }
             Command::Close { peer, conn, status } => {
-                if self.is_current(&peer, conn)
-                    && let Some((_, mut out)) = self.peers.remove(&peer)
-                {
-                    out.close(status);
-                    self.with_engine(|engine, ctx| engine.peer_disconnected(ctx, &peer));
-                    Arc::make_mut(&mut self.rights).disconnect(&peer);
+                if self.is_current(&peer, conn) {
+                    self.drop_peer(&peer, Some(status));
                 }
             }
             Command::Shutdown(_) => {}
@@ -370,10 +367,15 @@ impl Driver {
                 return;
             }
         };
-        if let Some((_, mut old)) = self.peers.remove(&peer) {
-            old.close(Status::aborted(format!(
-                "replaced by a newer stream with peer id {peer}"
-            )));
+        if self.peers.contains_key(&peer) {
+            // The old stream's sync states describe what its connection had: the new one
+            // starts afresh, as after any disconnect.
+            self.drop_peer(
+                &peer,
+                Some(Status::aborted(format!(
+                    "replaced by a newer stream with peer id {peer}"
+                ))),
+            );
         }
         welcome.member = Some(convert::member_to_wire(&current.member));
         outbound.welcome(welcome);
@@ -521,11 +523,18 @@ impl Driver {
 
     /// Ends a peer's stream with `status` and forgets it.
     fn end_stream(&mut self, peer: &PeerId, status: Status) {
+        self.drop_peer(peer, Some(status));
+    }
+
+    /// The one way a peer leaves: its queue closed (with `status` when the hub ends the
+    /// stream; `None` when the client already went), the engine told, its rights entry
+    /// dropped. Every path that ends a stream comes here, so none leaves a stale entry.
+    fn drop_peer(&mut self, peer: &PeerId, status: Option<Status>) {
         if let Some((_, mut out)) = self.peers.remove(peer) {
-            out.close(status);
-            let rights = Arc::clone(&self.rights);
-            let ctx = self.ctx(&rights);
-            self.engine.peer_disconnected(ctx, peer);
+            if let Some(status) = status {
+                out.close(status);
+            }
+            self.with_engine(|engine, ctx| engine.peer_disconnected(ctx, peer));
         }
         Arc::make_mut(&mut self.rights).disconnect(peer);
     }
@@ -567,6 +576,9 @@ impl Driver {
         self.metrics
             .loaded_docs
             .store(self.engine.loaded_count() as u64, Ordering::Relaxed);
+        self.metrics
+            .hindsight_cycles
+            .store(self.hindsight.len() as u64, Ordering::Relaxed);
         self.metrics
             .peers
             .store(self.peers.len() as u64, Ordering::Relaxed);
@@ -665,11 +677,7 @@ impl Driver {
                 tracing::warn!(%peer, reason = %status.message(), "a client that reads too slowly is cut off");
                 self.end_stream(peer, status);
             }
-            Err(outbound::Refused::Closed) => {
-                self.peers.remove(peer);
-                self.with_engine(|engine, ctx| engine.peer_disconnected(ctx, peer));
-                Arc::make_mut(&mut self.rights).disconnect(peer);
-            }
+            Err(outbound::Refused::Closed) => self.drop_peer(peer, None),
         }
     }
 

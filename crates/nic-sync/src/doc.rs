@@ -178,6 +178,8 @@ impl Link {
     /// Takes the link as having just completed an exchange at `heads`: both sides hold
     /// exactly them and each knows it. What changes later is sent as after any exchange.
     pub(crate) fn assume_in_step(&mut self, heads: Vec<ChangeHash>) {
+        // `sync::State` fields edited by hand: `automerge` is pinned exactly in the workspace
+        // Cargo.toml for this reason.
         self.sync.shared_heads.clone_from(&heads);
         self.sync.last_sent_heads.clone_from(&heads);
         self.sync.their_heads = Some(heads.clone());

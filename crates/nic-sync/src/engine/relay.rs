@@ -312,6 +312,8 @@ impl Engine {
             .as_ref()
             .is_some_and(|caps| caps.contains(&Capability::MessageV2));
         let message = relay.encoded(s.read_only, v2);
+        // `sync::State` fields edited by hand: `automerge` is pinned exactly in the workspace
+        // Cargo.toml for this reason.
         let s = &mut link.sync;
         s.have_responded = true;
         s.last_sent_heads.clone_from(&relay.after);

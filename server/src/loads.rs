@@ -63,9 +63,7 @@ impl DocLoads {
             }
         })?;
         let share = self.budget.take(estimate(&measure))?;
-        let doc = Automerge::load(bytes).map_err(|e| {
-            ApiError::BadRequest(format!("{what} is not an Automerge document: {e}"))
-        })?;
+        let doc = client_bytes(what, || Automerge::load(bytes))?;
         Ok(Loaded { doc, _share: share })
     }
 
@@ -267,5 +265,50 @@ mod tests {
             .err()
             .map(|e| e.to_string());
         assert!(garbage.is_some_and(|e| e.contains("not an Automerge document")));
+    }
+}
+
+/// Decodes bytes a client sent with `load`. Automerge's decoder is written for documents
+/// Automerge wrote; should it panic on a crafted one, that is the client's bad input
+/// (INVALID_ARGUMENT, saying so), not an internal error of the hub.
+fn client_bytes<T>(
+    what: &str,
+    load: impl FnOnce() -> Result<T, nic_sync::automerge::AutomergeError>,
+) -> Result<T, ApiError> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(load)) {
+        Ok(Ok(doc)) => Ok(doc),
+        Ok(Err(e)) => Err(ApiError::BadRequest(format!(
+            "{what} is not an Automerge document: {e}"
+        ))),
+        Err(_) => {
+            tracing::warn!(target: "security", event = "decoder_panic", what, "Automerge's decoder panicked on bytes a client sent");
+            Err(ApiError::BadRequest(format!(
+                "{what} could not be read: Automerge's decoder failed on it, so it is not a \
+                 document Automerge wrote; send the bytes of Automerge's save()"
+            )))
+        }
+    }
+}
+
+#[cfg(test)]
+mod client_bytes_tests {
+    use super::*;
+
+    #[test]
+    fn a_decoder_panic_on_client_bytes_is_their_bad_input() {
+        let found = client_bytes::<()>("initial", || panic!("a decoder bug"));
+        match found {
+            Err(ApiError::BadRequest(message)) => {
+                assert!(
+                    message.starts_with("initial could not be read"),
+                    "{message}"
+                );
+            }
+            other => panic!("expected INVALID_ARGUMENT, got {other:?}"),
+        }
+        assert!(matches!(
+            client_bytes::<()>("initial", || Err(nic_sync::automerge::AutomergeError::Fail)),
+            Err(ApiError::BadRequest(_))
+        ));
     }
 }

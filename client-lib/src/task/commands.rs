@@ -147,8 +147,7 @@ impl Task {
             self.device.save()?;
             return Err(ClientError::Protocol(e.to_string()));
         }
-        self.dispatch().await;
-        self.flush_if_needed();
+        self.settle().await;
         if let Some(e) = self.save_error.take() {
             return Err(ClientError::Storage(e));
         }
@@ -194,8 +193,7 @@ impl Task {
         if before != after && self.device.dirty.insert(doc) {
             self.device.save()?;
         }
-        self.dispatch().await;
-        self.flush_if_needed();
+        self.settle().await;
         if let Some(e) = self.save_error.take() {
             return Err(ClientError::Storage(e));
         }

@@ -117,7 +117,8 @@ impl Task {
             Effect::Persist { doc, seq, chunk } => {
                 self.unflushed = true;
                 match self.store.append(&doc, &chunk) {
-                    Ok(_) => self.engine.persisted(ctx, doc, seq),
+                    // Durable only after the flush: `Task::flush_if_needed` reports it.
+                    Ok(_) => self.appended.push((doc, seq)),
                     Err(e) => {
                         self.engine.persist_failed(ctx, doc, seq, &e.to_string());
                         self.save_error = Some(e);

@@ -94,6 +94,9 @@ pub(crate) struct Task {
     last_heads: HashMap<DocumentId, Vec<ChangeHash>>,
     last_ack: BTreeMap<DocumentId, SystemTime>,
     unflushed: bool,
+    /// Chunks appended but not yet flushed: reported to the engine as persisted only once
+    /// the flush that makes them durable succeeds (`Effect::Persist`'s contract).
+    appended: Vec<(DocumentId, u64)>,
     save_error: Option<StoreError>,
     wire: WireStats,
     events: broadcast::Sender<Notification>,
@@ -161,6 +164,7 @@ pub(crate) fn start(setup: Setup) -> Result<mpsc::Sender<Cmd>, ClientError> {
         last_heads: HashMap::new(),
         last_ack: BTreeMap::new(),
         unflushed: false,
+        appended: Vec::new(),
         save_error: None,
         wire: WireStats::default(),
         events: setup.events,
@@ -185,7 +189,7 @@ pub(crate) fn start(setup: Setup) -> Result<mpsc::Sender<Cmd>, ClientError> {
     }
     let (tx, rx) = mpsc::channel(256);
     tokio::spawn(async move {
-        task.dispatch().await;
+        task.settle().await;
         if !task.paused {
             task.start_attempt();
         }

@@ -65,8 +65,7 @@ impl Task {
                     self.check_all_clean();
                 }
             }
-            self.dispatch().await;
-            self.flush_if_needed();
+            self.settle().await;
             // Frames alone change the status only through an ack or a lost stream (which
             // mark it stale): the pending counts are not worked out again for every merge.
             if std::mem::take(&mut self.status_stale) {
@@ -125,17 +124,44 @@ impl Task {
     }
 
     /// Makes what was written so far survive a crash of this process.
-    pub(super) fn flush_if_needed(&mut self) {
-        if !self.unflushed {
-            return;
+    /// Carries out the engine's effects and flushes what they wrote, until neither leaves
+    /// work: a chunk is reported persisted only after the flush that made it durable, and
+    /// that report may itself produce effects.
+    pub(super) async fn settle(&mut self) {
+        loop {
+            self.dispatch().await;
+            if !self.flush_if_needed() {
+                return;
+            }
         }
-        match self.store.flush(nic_store::Durability::Process) {
-            Ok(()) => self.unflushed = false,
+    }
+
+    /// Flushes what was written since the last flush; then reports the chunks appended
+    /// before it as persisted (or failed). Whether it reported any.
+    fn flush_if_needed(&mut self) -> bool {
+        if !self.unflushed {
+            return false;
+        }
+        let result = self.store.flush(nic_store::Durability::Process);
+        let appended = std::mem::take(&mut self.appended);
+        let ctx = self.ctx();
+        match result {
+            Ok(()) => {
+                self.unflushed = false;
+                for (doc, seq) in &appended {
+                    self.engine.persisted(ctx, *doc, *seq);
+                }
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "flushing the replica failed");
+                for (doc, seq) in &appended {
+                    self.engine
+                        .persist_failed(ctx, *doc, *seq, &format!("flushing failed: {e}"));
+                }
                 self.save_error = Some(e);
             }
         }
+        !appended.is_empty()
     }
 
     /// Leaves cleanly: sync states saved for a quick resume, everything flushed.
@@ -145,8 +171,8 @@ impl Task {
             let ctx = self.ctx();
             self.engine.peer_disconnected(ctx, &hub_peer());
         }
-        self.dispatch().await;
+        self.settle().await;
         self.check_all_clean();
-        self.flush_if_needed();
+        self.settle().await;
     }
 }

@@ -92,12 +92,34 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let store = SledStore::open(&config.data_dir).map_err(|source| ServeError::Store {
-        path: config.data_dir.clone(),
+    let opened = open(&config.data_dir)?;
+    serve_with_store(config, opened.store, listener, shutdown).await
+}
+
+/// A hub's data folder, opened: its database, and where the hub admin's token was written
+/// when this start made the admin (the first start).
+pub struct Opened {
+    /// The database: documents and the directory.
+    pub store: Arc<SledStore>,
+    /// The new admin's token file, on first start.
+    pub new_admin_token: Option<std::path::PathBuf>,
+}
+
+/// Opens a hub's data folder the one way every hub starts — the binary, [`serve`], the
+/// tests and the load tool: the database (its folder made owner-only, with a `security`
+/// warning if it was not), then the hub admin on first start, so that the token file exists
+/// before the hub answers anyone.
+pub fn open(data_dir: &std::path::Path) -> Result<Opened, ServeError> {
+    let store = SledStore::open(data_dir).map_err(|source| ServeError::Store {
+        path: data_dir.to_owned(),
         source,
     })?;
-    warn_if_was_readable(&config.data_dir, store.folder());
-    serve_with_store(config, Arc::new(store), listener, shutdown).await
+    warn_if_was_readable(data_dir, store.folder());
+    let new_admin_token = auth::bootstrap_admin(&store, data_dir, auth::now_ms())?;
+    Ok(Opened {
+        store: Arc::new(store),
+        new_admin_token,
+    })
 }
 
 /// A store the hub can run on: documents and the directory in one database.

@@ -32,17 +32,14 @@ async fn main() -> anyhow::Result<()> {
         command: Command::Serve(args),
     } = Cli::parse();
     let config = Config::resolve(&args)?;
-    let store = nic_store::SledStore::open(&config.data_dir).with_context(|| {
+    let opened = nic_hub::open(&config.data_dir).with_context(|| {
         format!(
-            "cannot open the hub's database in {}; is another hub using it?",
+            "cannot start the hub on {}; is another hub using it?",
             config.data_dir.display()
         )
     })?;
-    nic_hub::warn_if_was_readable(&config.data_dir, store.folder());
     // Before the listening line, so whoever waits for that line finds the token file.
-    if let Some(path) =
-        nic_hub::auth::bootstrap_admin(&store, &config.data_dir, nic_hub::auth::now_ms())?
-    {
+    if let Some(path) = &opened.new_admin_token {
         eprintln!(
             "first start: the hub admin's token is in {} (readable by this user only)",
             path.display()
@@ -66,13 +63,7 @@ async fn main() -> anyhow::Result<()> {
         listener.local_addr()?,
         config.data_dir.display()
     );
-    nic_hub::serve_with_store(
-        config,
-        std::sync::Arc::new(store),
-        listener,
-        shutdown_signal(),
-    )
-    .await?;
+    nic_hub::serve_with_store(config, opened.store, listener, shutdown_signal()).await?;
     Ok(())
 }
 

@@ -10,7 +10,6 @@ use nic_hub::Config;
 use nic_model::DocumentId;
 use nic_proto::auth::{AuthedChannel, Bearer};
 use nic_proto::v1::{self, directory_client::DirectoryClient, documents_client::DocumentsClient};
-use nic_store::SledStore;
 use nic_sync::automerge::transaction::Transactable;
 use nic_sync::automerge::{Automerge, AutomergeError, ObjType, ROOT};
 use tokio::net::TcpListener;
@@ -59,9 +58,8 @@ impl TestHub {
             ..Config::default()
         };
         tune(&mut config);
-        let store = Arc::new(SledStore::open(data_dir).unwrap());
-        // Made here (the hub would do it too) so the token is known before the hub answers.
-        nic_hub::auth::bootstrap_admin(store.as_ref(), data_dir, nic_hub::auth::now_ms()).unwrap();
+        // Opened (and the admin made) here, so the token is known before the hub answers.
+        let store = nic_hub::open(data_dir).unwrap().store;
         let token = admin_token(data_dir);
         let (stop, stopped) = oneshot::channel::<()>();
         let metrics = Arc::new(nic_hub::Metrics::default());

@@ -4,7 +4,6 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
@@ -376,13 +375,12 @@ async fn serve_in_process(
         durability,
         ..Config::default()
     };
-    let store = nic_store::SledStore::open(data_dir)?;
-    // Made before serving (the hub would do it too), so the token file is there at once.
-    nic_hub::auth::bootstrap_admin(&store, data_dir, nic_hub::auth::now_ms())?;
+    // Opened (and the admin made) before serving, so the token file is there at once.
+    let opened = nic_hub::open(data_dir)?;
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(nic_hub::serve_with_store(
         config,
-        Arc::new(store),
+        opened.store,
         listener,
         async {
             let _ = stopped.await;

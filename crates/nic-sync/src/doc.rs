@@ -116,6 +116,23 @@ pub(crate) struct PersistState {
     pub(crate) local_in_flight: Option<u64>,
 }
 
+impl PersistState {
+    /// The next persist's number: the one place they are issued, so they rise by one per
+    /// persist of this document, as `Effect::Persist` promises.
+    pub(crate) fn next_seq(&mut self) -> u64 {
+        self.issued_seq += 1;
+        self.issued_seq
+    }
+
+    /// Issues a persist that brings storage to `heads`: its number, recorded in flight.
+    pub(crate) fn issue(&mut self, heads: Vec<ChangeHash>) -> u64 {
+        let seq = self.next_seq();
+        self.issued_heads.clone_from(&heads);
+        self.in_flight.push_back((seq, heads));
+        seq
+    }
+}
+
 /// A sync message waiting, on a hub, for persist `seq` (0: none) to be durable.
 pub(crate) struct Staged {
     pub(crate) message: sync::Message,

@@ -67,8 +67,7 @@ impl Engine {
         let seq = if new.bytes.is_empty() {
             0
         } else {
-            entry.persist.issued_seq += 1;
-            let seq = entry.persist.issued_seq;
+            let seq = entry.persist.next_seq();
             self.outbox.push(Effect::Persist {
                 doc,
                 seq,
@@ -234,11 +233,7 @@ impl Engine {
             && entry.persist.issued_heads == before
             && am.get_missing_deps(&[]).is_empty()
         {
-            let p = &mut entry.persist;
-            p.issued_seq += 1;
-            let seq = p.issued_seq;
-            p.issued_heads.clone_from(&after);
-            p.in_flight.push_back((seq, after));
+            let seq = entry.persist.issue(after);
             self.outbox.push(Effect::Persist {
                 doc,
                 seq,

@@ -34,10 +34,7 @@ impl Engine {
             p.issued_heads = heads;
             return;
         }
-        p.issued_seq += 1;
-        let seq = p.issued_seq;
-        p.issued_heads.clone_from(&heads);
-        p.in_flight.push_back((seq, heads));
+        let seq = p.issue(heads);
         if hub {
             p.local_in_flight = Some(seq);
         }

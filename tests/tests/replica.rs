@@ -277,11 +277,26 @@ async fn status_is_pending_until_the_hubs_ack_then_synced() {
     let doc = cycle_at_lincoln(&sam).await;
     let synced = sam.doc_status(doc).await.unwrap().unwrap();
     assert_eq!(synced.state, SyncState::Synced);
-    let first_ack = synced.last_ack.expect("the creation was acknowledged");
+    synced.last_ack.expect("the creation was acknowledged");
 
     // Both sides in step first: the hub's announcement of the new cycle is what links it
-    // here, and must not be among what is held back.
+    // here, and must not be among what is held back. Being up to date does not say the
+    // announcement has come (under load it had not), so a first change is saved on the hub
+    // both ways: then the cycle is linked.
     sam.wait_up_to_date(WAIT).await.unwrap();
+    sam.change::<PdsaCycle>(doc, "Do: as planned", |c| {
+        c.do_.as_planned = Some(true);
+    })
+    .await
+    .unwrap();
+    sam.wait_saved(doc, WAIT).await.unwrap();
+    let first_ack = sam
+        .doc_status(doc)
+        .await
+        .unwrap()
+        .unwrap()
+        .last_ack
+        .expect("the first change was acknowledged");
     // Hold everything the hub sends: the change reaches it, the ack cannot come back.
     proxy.pause();
     sam.change::<PdsaCycle>(doc, "Do: ran it", |c| {

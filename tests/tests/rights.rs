@@ -31,6 +31,31 @@ async fn network(hub: &TestHub) -> (String, String, String) {
     )
 }
 
+/// Creates a typed PDSA cycle at lincoln as the hub admin.
+async fn typed_cycle(
+    hub: &TestHub,
+    value: &nic_model::schema::pdsa::PdsaCycle,
+    visibility: v1::Visibility,
+) -> DocumentId {
+    let mut typed = nic_model::schema::new_document(nic_model::DocKind::PdsaCycle, value).unwrap();
+    let reply = hub
+        .documents()
+        .await
+        .create(v1::CreateDocumentRequest {
+            kind: v1::DocKind::PdsaCycle as i32,
+            network_id: "algebra".into(),
+            site_id: "lincoln".into(),
+            visibility: visibility as i32,
+            title: format!("{}, cycle {}", value.change_idea_id, value.cycle_number),
+            initial: Some(typed.save()),
+            doc_id: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    reply.meta.unwrap().doc_id.parse().unwrap()
+}
+
 /// Creates a worksheet as the hub admin.
 async fn create(hub: &TestHub, site: &str, visibility: v1::Visibility) -> DocumentId {
     let reply = hub
@@ -358,23 +383,7 @@ async fn a_hindsight_edit_to_a_prediction_is_recorded_with_who_and_what() {
         ..Default::default()
     });
     value.do_.as_planned = Some(true);
-    let mut typed = schema::new_document(nic_model::DocKind::PdsaCycle, &value).unwrap();
-    let reply = hub
-        .documents()
-        .await
-        .create(v1::CreateDocumentRequest {
-            kind: v1::DocKind::PdsaCycle as i32,
-            network_id: "algebra".into(),
-            site_id: "lincoln".into(),
-            visibility: v1::Visibility::Network as i32,
-            title: "talks, cycle 1".into(),
-            initial: Some(typed.save()),
-            doc_id: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let doc: DocumentId = reply.meta.unwrap().doc_id.parse().unwrap();
+    let doc = typed_cycle(&hub, &value, v1::Visibility::Network).await;
 
     // Sam edits the prediction with raw Automerge, bypassing the typed API.
     let sam = Client::connect(&hub.url, PeerId::new("sam-laptop").unwrap(), &sam_token)
@@ -431,7 +440,7 @@ async fn a_hindsight_edit_to_a_prediction_is_recorded_with_who_and_what() {
 /// a cycle when the engine evicts it, or memory grows with every cycle ever touched.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hindsight_memory_is_bounded_by_the_loaded_documents() {
-    use nic_model::schema::{self, pdsa::PdsaCycle};
+    use nic_model::schema::pdsa::PdsaCycle;
     use std::sync::atomic::Ordering::Relaxed;
     const KEEP: usize = 4;
     const BATCH: usize = 8;
@@ -446,23 +455,7 @@ async fn hindsight_memory_is_bounded_by_the_loaded_documents() {
             cycle_number: 1 + u32::try_from(k).unwrap(),
             ..PdsaCycle::default()
         };
-        let mut typed = schema::new_document(nic_model::DocKind::PdsaCycle, &value).unwrap();
-        let reply = hub
-            .documents()
-            .await
-            .create(v1::CreateDocumentRequest {
-                kind: v1::DocKind::PdsaCycle as i32,
-                network_id: "algebra".into(),
-                site_id: "lincoln".into(),
-                visibility: v1::Visibility::Site as i32,
-                title: format!("talks, cycle {k}"),
-                initial: Some(typed.save()),
-                doc_id: String::new(),
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        docs.push(reply.meta.unwrap().doc_id.parse::<DocumentId>().unwrap());
+        docs.push(typed_cycle(&hub, &value, v1::Visibility::Site).await);
     }
     // A batch at a time: a replica loads the batch on the hub, then leaves, so the hub may
     // evict them.

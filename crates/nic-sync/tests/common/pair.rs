@@ -3,12 +3,10 @@
 
 use std::collections::HashMap;
 
-use nic_model::{DocumentId, PeerId};
-use nic_sync::{AllowAll, Ctx, Effect, Engine, EngineConfig, Frame, Known, LoadResult, Target};
+use nic_model::DocumentId;
 
-fn peer(s: &str) -> PeerId {
-    PeerId::new(s).unwrap()
-}
+use super::peer;
+use nic_sync::{AllowAll, Ctx, Effect, Engine, EngineConfig, Frame, Known, LoadResult, Target};
 
 /// A hub and a replica with their stores, and every frame that passed between them.
 pub struct Pair {

@@ -24,20 +24,20 @@ pub struct Run {
     pub points: Vec<usize>,
 }
 
+/// Which side of `centre` a value falls on; `None` on it.
+pub fn side(value: f64, centre: f64) -> Option<Side> {
+    if value > centre {
+        Some(Side::Above)
+    } else if value < centre {
+        Some(Side::Below)
+    } else {
+        None
+    }
+}
+
 /// Each point's side of `centre`; `None` for a point on it.
 pub fn sides(values: &[f64], centre: f64) -> Vec<Option<Side>> {
-    values
-        .iter()
-        .map(|&v| {
-            if v > centre {
-                Some(Side::Above)
-            } else if v < centre {
-                Some(Side::Below)
-            } else {
-                None
-            }
-        })
-        .collect()
+    values.iter().map(|&v| side(v, centre)).collect()
 }
 
 /// The runs the useful observations make, in order.

@@ -211,7 +211,7 @@ fn signals(seg: &Segment<'_>, lines: &[Lines]) -> Vec<super::Signal> {
     let sides: Vec<Option<Side>> = v
         .iter()
         .zip(lines)
-        .map(|(&x, l)| runs::sides(&[x], l.centre)[0])
+        .map(|(&x, l)| runs::side(x, l.centre))
         .collect();
     let mut start = 0;
     while start < v.len() {

@@ -131,9 +131,34 @@ fn random_sync_states_round_trip() {
         .unwrap();
 }
 
+/// Opens the database at `path` once the previous handle's lock is gone: sled releases its
+/// file lock only when its background flusher has let go of the dropped handle, a moment
+/// after the drop, so opening at once can fail under load ("could not acquire lock").
+fn when_unlocked<T, E: std::fmt::Debug>(open: impl Fn() -> Result<T, E>) -> T {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        match open() {
+            Ok(db) => return db,
+            Err(e) if format!("{e:?}").contains("could not acquire lock") => {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the database stayed locked: {e:?}"
+                );
+                std::thread::yield_now();
+            }
+            Err(e) => panic!("cannot open the database: {e:?}"),
+        }
+    }
+}
+
+/// The store at `path`, once nothing else holds it.
+fn reopen(path: &Path) -> SledStore {
+    when_unlocked(|| SledStore::open(path))
+}
+
 /// Writes raw records into the store's sled trees, bypassing the store.
 fn write_raw(path: &Path, records: &[(&str, &[u8], &[u8])]) {
-    let db = sled::open(path).unwrap();
+    let db = when_unlocked(|| sled::open(path));
     for (tree, key, value) in records {
         db.open_tree(tree).unwrap().insert(key, *value).unwrap();
     }
@@ -159,7 +184,7 @@ fn random_meta_records_give_corrupt_record() {
                 &path,
                 &[("meta", doc.as_bytes(), &json), ("meta", &bad_key, &good)],
             );
-            let store = SledStore::open(&path).unwrap();
+            let store = reopen(&path);
             match store.meta(&doc) {
                 Ok(Some(m)) => prop_assert_eq!(m.id, doc), // the rare valid JSON
                 other => prop_assert!(is_corrupt_record(other)),
@@ -193,7 +218,7 @@ fn damaged_chunk_and_stats_records_give_corrupt_record() {
             ("doc_stats", bad_stats.as_bytes(), &[1, 2, 3]),
         ],
     );
-    let store = SledStore::open(&path).unwrap();
+    let store = reopen(&path);
     for doc in [short_key, empty, bad_kind] {
         assert!(is_corrupt_record(store.load(&doc)), "load {doc}");
         assert!(is_corrupt_record(store.compact(&doc)), "compact {doc}");

@@ -135,7 +135,9 @@ impl FrameCheck {
                     Effect::LoadSyncState { peer, doc } => {
                         self.engine.sync_state_loaded(ctx, &peer, doc, None);
                     }
-                    Effect::Persist { doc, seq, chunk } => {
+                    Effect::Persist {
+                        doc, seq, chunk, ..
+                    } => {
                         outcome.stored.push(chunk);
                         self.engine.persisted(ctx, doc, seq);
                     }

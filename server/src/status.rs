@@ -117,6 +117,14 @@ pub(crate) async fn blocking<T: Send + 'static>(
     })?
 }
 
+/// The status that ends a stream whose rights are gone.
+pub(crate) fn refusal(refusal: &nic_runtime::Refusal) -> Status {
+    match refusal {
+        nic_runtime::Refusal::Unauthenticated(m) => Status::unauthenticated(m.clone()),
+        nic_runtime::Refusal::Unavailable(m) => Status::unavailable(m.clone()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

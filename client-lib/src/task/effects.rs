@@ -114,7 +114,9 @@ impl Task {
                     self.save_error = Some(e);
                 }
             }
-            Effect::Persist { doc, seq, chunk } => {
+            Effect::Persist {
+                doc, seq, chunk, ..
+            } => {
                 self.unflushed = true;
                 match self.store.append(&doc, &chunk) {
                     // Durable only after the flush: `Task::flush_if_needed` reports it.

@@ -50,3 +50,14 @@ pub(crate) fn random_edit(doc: &mut Automerge, rng: &mut impl Rng) -> bool {
     });
     result.is_ok()
 }
+
+/// An impostor's edit: a key no honest client writes, with a value unique to the run, so
+/// the change can never coincide with one its real actor makes (same actor, same deps and
+/// the same random edit would hash alike).
+pub(crate) fn forged_edit(doc: &mut Automerge, stamp: u64) -> bool {
+    doc.transact::<_, _, AutomergeError>(|tx| {
+        tx.put(ROOT, "forged", stamp.to_string())?;
+        Ok(())
+    })
+    .is_ok()
+}

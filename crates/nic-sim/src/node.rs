@@ -1,132 +1,116 @@
-//! One simulated peer: an engine, its store, and the writes it has not yet flushed.
+//! One simulated peer: the shipping runtime (`nic-runtime`'s hub or replica) over a
+//! simulated disk. Reads are answered at once; writes wait in the runtime's group until the
+//! world decides to flush them.
 
-use automerge::ChangeHash;
-use nic_model::{DocMeta, DocumentId, PeerId};
-use nic_store::{MemStore, Store};
-use nic_sync::{Ctx, Effect, Engine, Frame, LoadResult, Notification};
+use std::sync::Arc;
 
-/// A write waiting for the next flush. A crash loses it.
-enum Write {
-    Meta(DocMeta),
-    Chunk {
-        doc: DocumentId,
-        seq: u64,
-        chunk: Vec<u8>,
-    },
-    SyncState {
-        peer: PeerId,
-        doc: DocumentId,
-        state: Vec<u8>,
-    },
+use nic_model::PeerId;
+use nic_runtime::storage::{self, Committed};
+use nic_runtime::{HubRuntime, Output, Refusal, ReplicaRuntime, Time, ack_record_peer};
+use nic_store::{Durability, Store};
+use nic_sync::{Engine, Frame};
+
+use crate::disk::SimDisk;
+
+/// The runtime a node runs.
+pub(crate) enum Runtime {
+    Hub(HubRuntime),
+    Replica(ReplicaRuntime),
 }
 
-/// What processing a node's effects produced for the world to act on.
+/// What processing a node's outputs produced for the world to act on.
 #[derive(Default)]
 pub(crate) struct Outputs {
     pub(crate) sends: Vec<(PeerId, Frame)>,
-    pub(crate) acks: Vec<(DocumentId, Vec<ChangeHash>)>,
+    pub(crate) ends: Vec<(PeerId, Refusal)>,
 }
 
 pub(crate) struct Node {
     pub(crate) peer: PeerId,
-    pub(crate) engine: Engine,
-    pub(crate) store: MemStore,
-    pending: Vec<Write>,
+    pub(crate) rt: Runtime,
+    pub(crate) disk: Arc<SimDisk>,
 }
 
 impl Node {
-    pub(crate) fn new(peer: PeerId, engine: Engine, store: MemStore) -> Self {
-        Self {
-            peer,
-            engine,
-            store,
-            pending: Vec::new(),
+    pub(crate) fn engine(&self) -> &Engine {
+        match &self.rt {
+            Runtime::Hub(h) => h.engine(),
+            Runtime::Replica(r) => r.engine(),
         }
     }
 
-    /// A crash: the engine and every unflushed write are gone; the store remains.
-    pub(crate) fn crash(&mut self, engine: Engine) {
-        self.engine = engine;
-        self.pending.clear();
+    pub(crate) fn hub(&mut self) -> Option<&mut HubRuntime> {
+        match &mut self.rt {
+            Runtime::Hub(h) => Some(h),
+            Runtime::Replica(_) => None,
+        }
+    }
+
+    pub(crate) fn replica(&mut self) -> Option<&mut ReplicaRuntime> {
+        match &mut self.rt {
+            Runtime::Replica(r) => Some(r),
+            Runtime::Hub(_) => None,
+        }
     }
 
     pub(crate) fn has_pending_writes(&self) -> bool {
-        !self.pending.is_empty()
+        let group = match &self.rt {
+            Runtime::Hub(h) => h.has_writes(),
+            Runtime::Replica(r) => r.has_writes(),
+        };
+        group || self.disk.has_unflushed()
     }
 
-    /// Carries out the engine's effects until it has none left. Loads are answered at once
-    /// from the store; writes wait for [`Node::flush`].
-    pub(crate) fn process(&mut self, ctx: Ctx<'_>, out: &mut Outputs) -> Result<(), String> {
+    /// Carries out the runtime's outputs until it has none left: reads at once from the
+    /// disk, frames and ended streams handed to the world.
+    pub(crate) fn process(&mut self, t: Time, out: &mut Outputs) {
         loop {
-            let effects = self.engine.take_effects();
-            if effects.is_empty() {
-                return Ok(());
+            let outputs = match &mut self.rt {
+                Runtime::Hub(h) => h.take_outputs(),
+                Runtime::Replica(r) => r.take_outputs(),
+            };
+            if outputs.is_empty() {
+                return;
             }
-            for effect in effects {
-                match effect {
-                    Effect::Send { peer, frame } => out.sends.push((peer, frame)),
-                    Effect::Load { doc } => {
-                        let result = match self.store.load(&doc) {
-                            Ok(Some(stored)) => LoadResult::Found {
-                                meta: Some(stored.meta),
-                                chunks: stored.chunks,
-                            },
-                            Ok(None) => LoadResult::NotFound,
-                            Err(e) => LoadResult::Failed(e.to_string()),
-                        };
-                        self.engine.loaded(ctx, doc, result);
-                    }
-                    Effect::LoadSyncState { peer, doc } => {
-                        let state = self
-                            .store
-                            .sync_state(&peer, &doc)
-                            .map_err(|e| e.to_string())?;
-                        self.engine.sync_state_loaded(ctx, &peer, doc, state);
-                    }
-                    Effect::PutMeta(meta) => self.pending.push(Write::Meta(meta)),
-                    Effect::Persist { doc, seq, chunk } => {
-                        self.pending.push(Write::Chunk { doc, seq, chunk })
-                    }
-                    Effect::SaveSyncState { peer, doc, state } => {
-                        self.pending.push(Write::SyncState { peer, doc, state })
-                    }
-                    Effect::Notify(Notification::Acked { doc, heads, .. }) => {
-                        out.acks.push((doc, heads))
-                    }
-                    Effect::Notify(_) => {}
+            for output in outputs {
+                match output {
+                    Output::Send { peer, frame } => out.sends.push((peer, frame)),
+                    Output::End { peer, refusal } => out.ends.push((peer, refusal)),
+                    Output::Read(read) => match &mut self.rt {
+                        Runtime::Hub(h) => h.read_done(t, storage::read(&*self.disk, read, None)),
+                        Runtime::Replica(r) => {
+                            let ack = ack_record_peer();
+                            r.read_done(t, storage::read(&*self.disk, read, Some(&ack)))
+                        }
+                    },
+                    Output::Notify(_) => {}
                 }
             }
         }
     }
 
-    /// Applies every pending write to the store in order, then tells the engine which
-    /// persists are durable.
-    pub(crate) fn flush(&mut self, ctx: Ctx<'_>, out: &mut Outputs) -> Result<(), String> {
-        let mut durable = Vec::new();
-        for write in std::mem::take(&mut self.pending) {
-            match write {
-                Write::Meta(meta) => self.store.put_meta(&meta).map_err(|e| e.to_string())?,
-                Write::Chunk { doc, seq, chunk } => {
-                    let outcome = self
-                        .store
-                        .append(&doc, &chunk)
-                        .map_err(|e| format!("{}: append: {e}", self.peer))?;
-                    if outcome.compaction_due {
-                        self.store
-                            .compact(&doc)
-                            .map_err(|e| format!("{}: compact: {e}", self.peer))?;
-                    }
-                    durable.push((doc, seq));
-                }
-                Write::SyncState { peer, doc, state } => self
-                    .store
-                    .put_sync_state(&peer, &doc, &state)
-                    .map_err(|e| e.to_string())?,
-            }
+    /// Commits the runtime's write group with one flush (the shipping `storage::commit`),
+    /// compacts what is due, and reports the outcome to the runtime.
+    pub(crate) fn flush(&mut self, t: Time, out: &mut Outputs) -> Result<Committed, String> {
+        let group = match &mut self.rt {
+            Runtime::Hub(h) => h.take_group(),
+            Runtime::Replica(r) => r.take_group(),
         }
-        for (doc, seq) in durable {
-            self.engine.persisted(ctx, doc, seq);
+        .unwrap_or_default();
+        let disk = &*self.disk;
+        let committed = match &self.rt {
+            Runtime::Hub(_) => storage::commit(disk, Some(disk), group, Durability::Process),
+            Runtime::Replica(_) => storage::commit(disk, None, group, Durability::Process),
+        };
+        for doc in &committed.compact {
+            disk.compact(doc)
+                .map_err(|e| format!("{}: compact: {e}", self.peer))?;
         }
-        self.process(ctx, out)
+        match &mut self.rt {
+            Runtime::Hub(h) => h.committed(t, committed.clone()),
+            Runtime::Replica(r) => r.committed(t, committed.clone()),
+        }
+        self.process(t, out);
+        Ok(committed)
     }
 }

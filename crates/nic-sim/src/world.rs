@@ -1,24 +1,31 @@
-//! The simulated world: nodes, the network between them, and the run loop.
+//! The simulated world: nodes running the shipping runtimes, the network between them, the
+//! hub's directory, and the run loop with its faults and invariants.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::sync::Arc;
 
-use automerge::{ActorId, AutoSerde, Automerge, ChangeHash};
-use nic_model::{DocKind, DocMeta, DocumentId, NetworkId, PeerId, Visibility};
-use nic_store::{ListFilter, MemStore, Store};
-use nic_sync::{AllowAll, Ctx, Engine, EngineConfig, Frame, Target};
+use automerge::{ActorId, ChangeHash};
+use nic_model::{DocKind, DocMeta, DocumentId, Grant, Grants, Member, MemberId, NetworkId};
+use nic_model::{PeerId, SiteId, TokenId, TokenRecord, Visibility};
+use nic_runtime::rights::read_current;
+use nic_runtime::{HubRuntime, ReplicaRuntime, Time};
+use nic_store::{DirOp, Directory, Durability, ListFilter, Store};
+use nic_sync::{EngineConfig, Known, Target};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::SimConfig;
-use crate::edits::{initial_doc, random_edit};
+use crate::disk::SimDisk;
+use crate::edits::initial_doc;
 use crate::net::Packet;
-use crate::node::{Node, Outputs};
-use crate::policy::SimPolicy;
+use crate::node::{Node, Outputs, Runtime};
 
-const HUB: usize = 0;
-const RESYNC_MS: u64 = 1_000;
-const HEAL_ROUNDS: usize = 200;
+pub(crate) const HUB: usize = 0;
+pub(crate) const RESYNC_MS: u64 = 1_000;
+pub(crate) const HEAL_ROUNDS: usize = 200;
+/// The wall clock at the simulation's start (token and audit times).
+const WALL0: i64 = 1_764_000_000_000;
 
 /// Figures from a run that converged.
 #[derive(Clone, Debug, Default)]
@@ -35,10 +42,40 @@ pub struct SimReport {
     pub partitions: u64,
     /// Edits made by clients.
     pub edits: u64,
-    /// Peer restarts.
+    /// Peer restarts (crashes).
     pub restarts: u64,
-    /// Acks checked against the hub's store.
+    /// Crashes of the hub.
+    pub hub_restarts: u64,
+    /// Crashes between a group's writes and its flush.
+    pub crashes_mid_commit: u64,
+    /// Unflushed writes lost to crashes.
+    pub writes_lost: u64,
+    /// Unflushed writes a crash kept (the disk had written them).
+    pub writes_kept: u64,
+    /// Last writes torn by a crash.
+    pub torn_writes: u64,
+    /// Flushes that failed.
+    pub flush_failures: u64,
+    /// Acks checked against the hub's durable store.
     pub acks_checked: u64,
+    /// Acks checked again after a hub crash.
+    pub acks_rechecked: u64,
+    /// Frames from the hub checked against the recipient's rights.
+    pub frames_checked: u64,
+    /// Stored changes whose actor binding was checked.
+    pub bindings_checked: u64,
+    /// Tokens revoked mid-stream.
+    pub revocations: u64,
+    /// Members' roles narrowed mid-stream.
+    pub narrowings: u64,
+    /// Connections broken and reopened (with the documents the client knew).
+    pub reconnects: u64,
+    /// Subscriptions that named documents the client already held in step.
+    pub known_subscriptions: u64,
+    /// Documents the hub evicted.
+    pub evictions: u64,
+    /// Edits made under another member's actor id.
+    pub impostor_edits: u64,
     /// Rounds needed to converge after healing.
     pub heal_rounds: usize,
     /// Changes the hub relayed by the fast path (no fresh exchange per peer).
@@ -68,32 +105,50 @@ impl fmt::Display for SimFailure {
 
 /// Which kind of client a node is.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(crate) enum Kind {
     Hub,
     Writer,
     Observer,
+    /// Read rights only, edits anyway: every change must be refused.
     Intruder,
+    /// Write rights, but edits under a writer's actor id it has seen: every such change
+    /// must be refused, and nothing bound to it.
+    Impostor,
 }
 
-struct World {
-    config: SimConfig,
-    rng: ChaCha8Rng,
-    now: u64,
-    nodes: Vec<Node>,
-    kinds: Vec<Kind>,
+pub(crate) struct World {
+    pub(crate) config: SimConfig,
+    pub(crate) rng: ChaCha8Rng,
+    pub(crate) now: u64,
+    pub(crate) nodes: Vec<Node>,
+    pub(crate) kinds: Vec<Kind>,
     /// How many times each node has started (for fresh actor ids after a crash).
-    incarnations: Vec<u64>,
+    pub(crate) incarnations: Vec<u64>,
     /// Connection generation per client; frames of older generations are discarded.
-    generation: Vec<u64>,
-    partitioned: Vec<bool>,
-    faults_on: bool,
-    packets: Vec<Packet>,
-    policy: SimPolicy,
-    network: NetworkId,
-    docs: Vec<DocumentId>,
-    report: SimReport,
+    pub(crate) generation: Vec<u64>,
+    /// Whether the client's stream is open.
+    pub(crate) connected: Vec<bool>,
+    pub(crate) partitioned: Vec<bool>,
+    pub(crate) faults_on: bool,
+    pub(crate) packets: Vec<Packet>,
+    pub(crate) network: NetworkId,
+    pub(crate) docs: Vec<DocumentId>,
+    pub(crate) metas: HashMap<DocumentId, DocMeta>,
+    /// Each client's current token.
+    pub(crate) tokens: Vec<TokenId>,
+    /// Writers whose roles are narrowed to observing now.
+    pub(crate) narrowed: Vec<bool>,
+    /// The roles the hub's runtime was last told each client holds.
+    pub(crate) told: Vec<Grants>,
+    /// Every ack the hub gave: it must survive every crash.
+    pub(crate) acked: Vec<(DocumentId, Vec<ChangeHash>)>,
+    /// Changes made by impostors, which the hub must never store.
+    pub(crate) impostor_changes: HashSet<ChangeHash>,
+    /// Changes of the documents as created (not authored by a client).
+    pub(crate) initial_changes: HashSet<ChangeHash>,
+    pub(crate) report: SimReport,
     /// Print every delivered frame (set `NIC_SIM_TRACE=1` when replaying a seed).
-    trace: bool,
+    pub(crate) trace: bool,
 }
 
 /// Runs one seeded simulation to the end, checking every invariant on the way.
@@ -107,7 +162,7 @@ pub fn run(seed: u64, config: &SimConfig) -> Result<SimReport, SimFailure> {
     Ok(world.report)
 }
 
-fn peer_name(i: usize) -> PeerId {
+pub(crate) fn peer_name(i: usize) -> PeerId {
     let name = if i == HUB {
         "hub".to_owned()
     } else {
@@ -116,42 +171,91 @@ fn peer_name(i: usize) -> PeerId {
     PeerId::new(name).unwrap_or_else(|_| unreachable!("simulation peer names are valid"))
 }
 
+pub(crate) fn member_name(i: usize) -> MemberId {
+    MemberId::new(format!("m{i}")).unwrap_or_else(|_| unreachable!("valid member ids"))
+}
+
+/// The client whose actor ids look like `c{i}-{incarnation}`.
+pub(crate) fn actor_owner(actor: &[u8]) -> Option<usize> {
+    let s = std::str::from_utf8(actor).ok()?;
+    s.strip_prefix('c')?.split('-').next()?.parse().ok()
+}
+
 impl World {
-    fn new(seed: u64, config: SimConfig) -> Result<Self, String> {
+    pub(crate) fn new(seed: u64, config: SimConfig) -> Result<Self, String> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let network = NetworkId::new("sim-net").map_err(|e| e.to_string())?;
+        let site = SiteId::new("site-a").map_err(|e| e.to_string())?;
         let mut kinds = vec![Kind::Hub];
         kinds.extend(std::iter::repeat_n(Kind::Writer, config.writers));
         kinds.extend(std::iter::repeat_n(Kind::Observer, config.observers));
         kinds.extend(std::iter::repeat_n(Kind::Intruder, config.intruders));
-        let writers = (0..kinds.len())
-            .filter(|i| kinds[*i] == Kind::Writer)
-            .map(peer_name)
-            .collect::<HashSet<_>>();
+        kinds.extend(std::iter::repeat_n(Kind::Impostor, config.impostors));
+        let count = kinds.len();
 
-        // The hub's store starts with the network's documents, as Documents.Create leaves them.
-        let hub_store = MemStore::new();
+        // The hub's disk starts with the network's documents, as Documents.Create leaves
+        // them, and the directory: one member and one token per client.
+        let hub_disk = Arc::new(SimDisk::new());
         let mut docs = Vec::new();
+        let mut metas = HashMap::new();
+        let mut initial_changes = HashSet::new();
         for n in 0..config.docs {
             let id = DocumentId::random(&mut rng);
+            // The last document is for its site's team only.
+            let private = config.docs > 1 && n + 1 == config.docs;
             let meta = DocMeta {
                 id,
                 kind: DocKind::PdsaCycle,
                 network: network.clone(),
-                site: None,
-                visibility: Visibility::Network,
+                site: Some(site.clone()),
+                visibility: if private {
+                    Visibility::Site
+                } else {
+                    Visibility::Network
+                },
                 title: format!("PDSA {n}"),
                 created_at_ms: 0,
                 archived: false,
             };
             let doc = initial_doc().map_err(|e| e.to_string())?;
-            hub_store.put_meta(&meta).map_err(|e| e.to_string())?;
-            hub_store
+            initial_changes.extend(doc.get_changes(&[]).iter().map(|c| c.hash()));
+            hub_disk.put_meta(&meta).map_err(|e| e.to_string())?;
+            hub_disk
                 .append(&id, &doc.save())
                 .map_err(|e| e.to_string())?;
+            metas.insert(id, meta);
             docs.push(id);
         }
-        let count = kinds.len();
+        let mut told = vec![Grants(Vec::new()); count];
+        let mut tokens = Vec::with_capacity(count);
+        for i in 0..count {
+            let grants = Self::grants_of(kinds[i], &network, &site);
+            told[i] = grants.clone();
+            let member = Member {
+                id: member_name(i),
+                name: format!("member {i}"),
+                grants,
+                created_at_ms: 0,
+            };
+            let token = TokenId::new(format!("t{i}-0")).map_err(|e| e.to_string())?;
+            hub_disk
+                .write_directory(
+                    &[
+                        DirOp::PutMember(member),
+                        DirOp::PutToken {
+                            hash: token_hash(i, 0),
+                            record: token_record(&token, i),
+                        },
+                    ],
+                    None,
+                )
+                .map_err(|e| e.to_string())?;
+            tokens.push(token);
+        }
+        hub_disk
+            .flush(Durability::Process)
+            .map_err(|e| e.to_string())?;
+
         let mut world = Self {
             config,
             rng,
@@ -160,23 +264,34 @@ impl World {
             kinds,
             incarnations: vec![0; count],
             generation: vec![0; count],
+            connected: vec![false; count],
             partitioned: vec![false; count],
             faults_on: true,
             packets: Vec::new(),
-            policy: SimPolicy { writers },
             network,
             docs,
+            metas,
+            tokens,
+            narrowed: vec![false; count],
+            told,
+            acked: Vec::new(),
+            impostor_changes: HashSet::new(),
+            initial_changes,
             report: SimReport::default(),
             trace: std::env::var_os("NIC_SIM_TRACE").is_some(),
         };
         for i in 0..count {
-            let store = if i == HUB {
-                hub_store.clone()
+            let disk = if i == HUB {
+                hub_disk.clone()
             } else {
-                MemStore::new()
+                Arc::new(SimDisk::new())
             };
-            let engine = world.fresh_engine(i);
-            world.nodes.push(Node::new(peer_name(i), engine, store));
+            let rt = world.fresh_runtime(i);
+            world.nodes.push(Node {
+                peer: peer_name(i),
+                rt,
+                disk,
+            });
         }
         world.start_hub()?;
         for i in 1..count {
@@ -185,7 +300,28 @@ impl World {
         Ok(world)
     }
 
-    fn fresh_engine(&mut self, i: usize) -> Engine {
+    pub(crate) fn grants_of(kind: Kind, network: &NetworkId, site: &SiteId) -> Grants {
+        let grant = match kind {
+            Kind::Hub => return Grants(Vec::new()),
+            Kind::Writer | Kind::Impostor => Grant::SiteMember {
+                network: network.clone(),
+                site: site.clone(),
+            },
+            Kind::Observer | Kind::Intruder => Grant::Observer {
+                network: network.clone(),
+            },
+        };
+        Grants(vec![grant])
+    }
+
+    pub(crate) fn time(&self) -> Time {
+        Time {
+            engine_ms: self.now,
+            wall_ms: WALL0 + i64::try_from(self.now).unwrap_or(i64::MAX),
+        }
+    }
+
+    pub(crate) fn fresh_runtime(&mut self, i: usize) -> Runtime {
         self.incarnations[i] += 1;
         let mut config = if i == HUB {
             EngineConfig::hub()
@@ -193,53 +329,52 @@ impl World {
             EngineConfig::replica()
         };
         config.resync_after_ms = RESYNC_MS;
-        config.actor = Some(ActorId::from(
-            format!("{}-{}", peer_name(i), self.incarnations[i]).as_bytes(),
-        ));
-        Engine::new(config)
+        let actor = format!("{}-{}", peer_name(i), self.incarnations[i]);
+        config.actor = Some(ActorId::from(actor.as_bytes()));
+        if i == HUB {
+            Runtime::Hub(HubRuntime::new(config))
+        } else {
+            Runtime::Replica(ReplicaRuntime::new(config, peer_name(HUB)))
+        }
     }
 
-    /// Runs `f` on node `i` with the right context, then routes what it produced.
-    fn with_node(&mut self, i: usize, f: impl FnOnce(&mut Node, Ctx<'_>)) -> Result<(), String> {
+    /// Runs `f` on node `i`, then carries out and routes what it produced.
+    pub(crate) fn with_node(
+        &mut self,
+        i: usize,
+        f: impl FnOnce(&mut Node, Time),
+    ) -> Result<(), String> {
+        let t = self.time();
         let mut out = Outputs::default();
-        {
-            let ctx = if i == HUB {
-                Ctx::new(self.now, &self.policy)
-            } else {
-                Ctx::new(self.now, &AllowAll)
-            };
-            let node = &mut self.nodes[i];
-            f(node, ctx);
-            node.process(ctx, &mut out)?;
+        let node = &mut self.nodes[i];
+        f(node, t);
+        node.process(t, &mut out);
+        self.route(i, out)
+    }
+
+    pub(crate) fn flush_node(&mut self, i: usize) -> Result<(), String> {
+        let t = self.time();
+        let mut out = Outputs::default();
+        let committed = self.nodes[i].flush(t, &mut out)?;
+        if committed.flush_error.is_some() {
+            self.report.flush_failures += 1;
         }
         self.route(i, out)
     }
 
-    fn flush_node(&mut self, i: usize) -> Result<(), String> {
-        let mut out = Outputs::default();
-        {
-            let ctx = if i == HUB {
-                Ctx::new(self.now, &self.policy)
-            } else {
-                Ctx::new(self.now, &AllowAll)
-            };
-            self.nodes[i].flush(ctx, &mut out)?;
-        }
-        self.route(i, out)
-    }
-
-    /// Puts a node's frames on the network, applying faults.
-    fn route(&mut self, from: usize, out: Outputs) -> Result<(), String> {
-        for (doc, heads) in out.acks {
-            self.check_ack_durable(doc, &heads)?;
+    /// Puts a node's frames on the network, applying faults; ends the streams the hub
+    /// ended. Checks every frame from the hub against the recipient's rights.
+    pub(crate) fn route(&mut self, from: usize, out: Outputs) -> Result<(), String> {
+        for (peer, _) in out.ends {
+            let c = self.index_of(&peer)?;
+            self.drop_connection(c)?;
         }
         for (peer, frame) in out.sends {
-            let to = self
-                .nodes
-                .iter()
-                .position(|n| n.peer == peer)
-                .ok_or_else(|| format!("frame for unknown peer {peer}"))?;
+            let to = self.index_of(&peer)?;
             let client = if from == HUB { to } else { from };
+            if from == HUB {
+                self.check_frame(to, &frame)?;
+            }
             if self.faults_on
                 && (self.partitioned[client]
                     || self.rng.random_range(0..100) < self.config.drop_pct)
@@ -265,366 +400,162 @@ impl World {
         Ok(())
     }
 
-    /// Invariant: an ack names only changes already durable in the hub's store.
-    fn check_ack_durable(&mut self, doc: DocumentId, heads: &[ChangeHash]) -> Result<(), String> {
-        self.report.acks_checked += 1;
-        let stored = self.nodes[HUB]
-            .store
-            .load(&doc)
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| format!("ack for {doc}, which the hub has not stored"))?;
-        let am = Automerge::load(&stored.concatenated())
-            .map_err(|e| format!("the hub's stored {doc} does not load: {e}"))?;
-        for h in heads {
-            if am.get_change_meta_by_hash(h).is_none() {
-                return Err(format!(
-                    "ack for {doc} names change {h} that is not durable on the hub"
-                ));
-            }
-        }
-        Ok(())
+    pub(crate) fn index_of(&self, peer: &PeerId) -> Result<usize, String> {
+        self.nodes
+            .iter()
+            .position(|n| n.peer == *peer)
+            .ok_or_else(|| format!("frame for unknown peer {peer}"))
     }
 
-    fn start_hub(&mut self) -> Result<(), String> {
+    pub(crate) fn start_hub(&mut self) -> Result<(), String> {
         let metas = self.nodes[HUB]
-            .store
+            .disk
             .list(&ListFilter::default())
             .map_err(|e| e.to_string())?;
-        self.with_node(HUB, |node, ctx| {
-            for meta in metas {
-                node.engine.catalogue(ctx, meta);
+        self.with_node(HUB, |node, t| {
+            if let Some(hub) = node.hub() {
+                for meta in metas {
+                    hub.catalogue(t, meta);
+                }
             }
         })
     }
 
-    /// Opens a fresh connection between client `i` and the hub, and subscribes.
-    fn connect(&mut self, i: usize) -> Result<(), String> {
-        self.generation[i] += 1;
+    /// Opens a fresh connection between client `i` and the hub, if its rights allow, and
+    /// subscribes, naming the documents it holds in step with the hub.
+    pub(crate) fn connect(&mut self, i: usize) -> Result<(), String> {
+        let t = self.time();
         let client = peer_name(i);
         let hub = peer_name(HUB);
-        self.with_node(HUB, |node, ctx| node.engine.peer_connected(ctx, client))?;
-        // Half the clients subscribe to the network, half to the documents by id.
-        let target = if i.is_multiple_of(2) {
-            Target::Network(self.network.clone())
-        } else {
-            Target::Docs(self.docs.clone())
+        let current = read_current(
+            &*self.nodes[HUB].disk,
+            &member_name(i),
+            &self.tokens[i],
+            t.wall_ms,
+        );
+        let Ok(current) = current else {
+            self.connected[i] = false;
+            return Ok(());
         };
-        self.with_node(i, |node, ctx| {
-            node.engine.peer_connected(ctx, hub.clone());
-            node.engine.subscribe(ctx, &hub, target);
+        self.generation[i] += 1;
+        self.connected[i] = true;
+        self.told[i] = current.member.grants.clone();
+        let token = self.tokens[i].clone();
+        self.with_node(HUB, |node, t| {
+            if let Some(h) = node.hub() {
+                // A stream already open under this peer id is replaced.
+                h.disconnect(t, &client);
+                h.connect(t, client, token, current);
+            }
+        })?;
+        // One client subscribes to the network; the others to documents by id — all of
+        // them once healing, a random few before, so that documents go without any linked
+        // peer at times and the hub evicts them (and loads them again when asked).
+        let target = if i == 2 {
+            Target::Network(self.network.clone())
+        } else if !self.faults_on {
+            Target::Docs(self.docs.clone())
+        } else {
+            let mut some: Vec<DocumentId> = self
+                .docs
+                .iter()
+                .copied()
+                .filter(|_| self.rng.random_range(0..100) < 50)
+                .collect();
+            if some.is_empty() {
+                some.push(self.docs[self.rng.random_range(0..self.docs.len())]);
+            }
+            Target::Docs(some)
+        };
+        let known = self.known_for(i);
+        if !known.is_empty() {
+            self.report.known_subscriptions += 1;
+        }
+        self.with_node(i, |node, t| {
+            if let Some(r) = node.replica() {
+                r.with_engine(t, |engine, ctx| {
+                    engine.peer_disconnected(ctx, &hub);
+                    engine.peer_connected(ctx, hub.clone());
+                    engine.subscribe_known(ctx, &hub, target, known);
+                });
+            }
+        })
+    }
+
+    /// The documents client `i` holds unchanged since it last agreed with the hub, at the
+    /// heads of that agreement (from its saved sync state), as the client library does.
+    pub(crate) fn known_for(&self, i: usize) -> Vec<Known> {
+        let node = &self.nodes[i];
+        let hub = peer_name(HUB);
+        self.docs
+            .iter()
+            .filter_map(|doc| {
+                let am = node.engine().doc(doc)?;
+                let meta = node.engine().meta(doc)?;
+                let state = node.disk.sync_state(&hub, doc).ok().flatten()?;
+                let heads = automerge::sync::State::decode(&state).ok()?.shared_heads;
+                (!heads.is_empty() && am.get_heads() == heads).then(|| Known {
+                    doc: *doc,
+                    heads,
+                    meta_digest: meta.fingerprint(),
+                })
+            })
+            .collect()
+    }
+
+    /// Client `c`'s stream is gone (the hub ended it, or the network broke it): both sides
+    /// forget it; frames in flight on it die.
+    pub(crate) fn drop_connection(&mut self, c: usize) -> Result<(), String> {
+        self.generation[c] += 1;
+        self.connected[c] = false;
+        let client = peer_name(c);
+        self.with_node(HUB, |node, t| {
+            if let Some(h) = node.hub() {
+                h.disconnect(t, &client);
+            }
+        })?;
+        let hub = peer_name(HUB);
+        self.with_node(c, |node, t| {
+            if let Some(r) = node.replica() {
+                r.with_engine(t, |engine, ctx| engine.peer_disconnected(ctx, &hub));
+            }
         })
     }
 
     /// Adds the hub engine's fast-path counters to the report (before it restarts or ends).
-    fn count_hub_stats(&mut self) {
-        let stats = self.nodes[HUB].engine.stats();
+    pub(crate) fn count_hub_stats(&mut self) {
+        let stats = self.nodes[HUB].engine().stats();
         self.report.fast_relays += stats.fast_relays;
         self.report.relays_held += stats.relays_held;
         self.report.catch_ups += stats.catch_ups;
     }
 
-    fn restart(&mut self, i: usize) -> Result<(), String> {
-        self.report.restarts += 1;
-        if i == HUB {
-            self.count_hub_stats();
-        }
-        let engine = self.fresh_engine(i);
-        self.nodes[i].crash(engine);
-        if i == HUB {
-            self.start_hub()?;
-            let hub = peer_name(HUB);
-            for c in 1..self.nodes.len() {
-                self.with_node(c, |node, ctx| node.engine.peer_disconnected(ctx, &hub))?;
-                self.connect(c)?;
-            }
-        } else {
-            let client = peer_name(i);
-            self.with_node(HUB, |node, ctx| node.engine.peer_disconnected(ctx, &client))?;
-            self.connect(i)?;
-        }
-        Ok(())
-    }
-
-    fn deliver(&mut self, index: usize) -> Result<(), String> {
-        let packet = self.packets.swap_remove(index);
-        let client = if packet.from == HUB {
-            packet.to
-        } else {
-            packet.from
-        };
-        if packet.generation != self.generation[client] {
-            return Ok(()); // the connection it travelled on is gone
-        }
-        self.report.delivered += 1;
-        if self.trace {
-            eprintln!(
-                "t={} {} -> {}: {}",
-                self.now,
-                peer_name(packet.from),
-                peer_name(packet.to),
-                describe(&packet.frame)
-            );
-        }
-        let from = peer_name(packet.from);
-        self.with_node(packet.to, |node, ctx| {
-            node.engine.receive(ctx, &from, packet.frame)
-        })
-    }
-
-    fn edit(&mut self, i: usize) -> Result<(), String> {
-        let Some(&doc) = self.docs.get(self.rng.random_range(0..self.docs.len())) else {
-            return Ok(());
-        };
-        let seed = self.rng.random::<u64>();
-        let mut edited = false;
-        self.with_node(i, |node, ctx| {
-            let mut rng = ChaCha8Rng::seed_from_u64(seed);
-            edited = node
-                .engine
-                .edit(ctx, &doc, |am| random_edit(am, &mut rng))
-                .unwrap_or(false);
-        })?;
-        if edited {
-            self.report.edits += 1;
-        }
-        Ok(())
-    }
-
-    fn tick(&mut self, i: usize) -> Result<(), String> {
-        self.with_node(i, |node, ctx| node.engine.tick(ctx))
-    }
-
-    /// The faulty phase: random operations with every fault enabled.
-    fn run_faulty(&mut self) -> Result<(), String> {
-        let editors: Vec<usize> = (1..self.nodes.len())
-            .filter(|i| matches!(self.kinds[*i], Kind::Writer | Kind::Intruder))
-            .collect();
-        for _ in 0..self.config.ops {
-            let roll = self.rng.random_range(0..100u32);
-            let node = self.rng.random_range(0..self.nodes.len());
-            if roll < self.config.restart_pct {
-                self.restart(node)?;
-            } else if roll < self.config.restart_pct + self.config.partition_pct {
-                let client = self.rng.random_range(1..self.nodes.len());
-                self.partitioned[client] = !self.partitioned[client];
-                if self.partitioned[client] {
-                    self.report.partitions += 1;
-                }
-            } else if roll < 40 && !editors.is_empty() {
-                let who = editors[self.rng.random_range(0..editors.len())];
-                self.edit(who)?;
-            } else if roll < 50 {
-                self.flush_node(node)?;
-            } else if roll < 58 {
-                self.now += self.rng.random_range(0..=RESYNC_MS);
-                self.tick(node)?;
-            } else if roll >= 92 && self.packets.iter().any(|p| p.to != HUB) {
-                let client = self.rng.random_range(1..self.nodes.len());
-                self.deliver_together(client)?;
-            } else if !self.packets.is_empty() {
-                let index = self.rng.random_range(0..self.packets.len());
-                if index + 1 < self.packets.len() {
-                    self.report.reordered += 1;
-                }
-                self.deliver(index)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Delivers every frame waiting for a client at once, in order, as a client that was
-    /// busy reads them (`Engine::receive_all`, which merges a document's messages).
-    fn deliver_together(&mut self, client: usize) -> Result<(), String> {
-        let generation = self.generation[client];
-        let mut frames = Vec::new();
-        let mut i = 0;
-        while i < self.packets.len() {
-            if self.packets[i].to == client {
-                let packet = self.packets.remove(i);
-                if packet.generation == generation {
-                    frames.push(packet.frame);
-                }
-            } else {
-                i += 1;
-            }
-        }
-        if frames.is_empty() {
-            return Ok(());
-        }
-        self.report.delivered += frames.len() as u64;
-        self.report.batches += 1;
-        let hub = peer_name(HUB);
-        self.with_node(client, |node, ctx| {
-            node.engine.receive_all(ctx, &hub, frames)
-        })
-    }
-
-    /// Heals every fault and runs until nothing is left to do.
-    fn heal(&mut self) -> Result<(), String> {
-        self.faults_on = false;
-        self.partitioned.iter_mut().for_each(|p| *p = false);
-        for round in 0..HEAL_ROUNDS {
-            let mut delivered = 0;
-            while !self.packets.is_empty() {
-                self.deliver(0)?;
-                delivered += 1;
-                if delivered > 100_000 {
-                    return Err("frames kept flowing after healing: a sync loop".to_owned());
-                }
-            }
-            for i in 0..self.nodes.len() {
-                self.flush_node(i)?;
-            }
-            let quiet = self.packets.is_empty()
-                && self
-                    .nodes
-                    .iter()
-                    .all(|n| !n.has_pending_writes() && n.engine.is_settled());
-            if quiet {
-                self.report.heal_rounds = round;
-                return Ok(());
-            }
-            self.now += RESYNC_MS;
-            for i in 0..self.nodes.len() {
-                self.tick(i)?;
-            }
-        }
-        let mut stuck = Vec::new();
-        for node in &self.nodes {
-            for (doc, peer) in node.engine.unsettled_links() {
-                stuck.push(format!(
-                    "{} with {peer} on {}: {:?}",
-                    node.peer,
-                    short(doc),
-                    node.engine.link_status(doc, peer)
-                ));
-            }
-            if node.has_pending_writes() {
-                stuck.push(format!("{} has unflushed writes", node.peer));
-            }
-        }
-        Err(format!(
-            "did not settle within {HEAL_ROUNDS} rounds after healing; {} frames in flight; stuck:\n  {}",
-            self.packets.len(),
-            stuck.join("\n  ")
-        ))
-    }
-
-    /// Every invariant of a healed world.
-    fn verify(&self) -> Result<(), String> {
-        let hub = &self.nodes[HUB];
-        let intruder_actors: Vec<Vec<u8>> = (0..self.nodes.len())
-            .filter(|i| self.kinds[*i] == Kind::Intruder)
-            .flat_map(|i| {
-                (1..=self.incarnations[i])
-                    .map(move |n| format!("{}-{n}", peer_name(i)).into_bytes())
-            })
-            .collect();
-        for doc in &self.docs {
-            let hub_doc = hub
-                .engine
-                .doc(doc)
-                .ok_or_else(|| format!("hub has not loaded {doc}"))?;
-            let heads = hub_doc.get_heads();
-            let content =
-                serde_json::to_value(AutoSerde::from(hub_doc)).map_err(|e| e.to_string())?;
-
-            // Durable: the hub's store holds exactly what the hub holds.
-            let stored = hub
-                .store
-                .load(doc)
-                .map_err(|e| e.to_string())?
-                .ok_or("hub lost a document")?;
-            let stored = Automerge::load(&stored.concatenated())
-                .map_err(|e| format!("the hub's stored {doc} does not load: {e}"))?;
-            if stored.get_heads() != heads {
-                return Err(format!(
-                    "hub store heads for {doc} differ from the hub's memory"
-                ));
-            }
-            // Refused: no change by a peer without write rights was applied or stored.
-            for change in hub_doc.get_changes(&[]) {
-                if intruder_actors
-                    .iter()
-                    .any(|a| a.as_slice() == change.actor_id().to_bytes())
-                {
-                    return Err(format!(
-                        "hub holds a change to {doc} by a peer without write rights"
-                    ));
-                }
-            }
-            for (i, node) in self.nodes.iter().enumerate().skip(1) {
-                let am = node
-                    .engine
-                    .doc(doc)
-                    .ok_or_else(|| format!("{} has not loaded {doc}", node.peer))?;
-                if self.kinds[i] == Kind::Intruder {
-                    if let Some(h) = heads
-                        .iter()
-                        .find(|h| am.get_change_meta_by_hash(h).is_none())
-                    {
-                        return Err(format!("{} lacks hub change {h} of {doc}", node.peer));
-                    }
-                    continue;
-                }
-                if am.get_heads() != heads {
-                    return Err(format!(
-                        "{} has heads {:?} for {doc}, the hub {:?}",
-                        node.peer,
-                        am.get_heads(),
-                        heads
-                    ));
-                }
-                let theirs =
-                    serde_json::to_value(AutoSerde::from(am)).map_err(|e| e.to_string())?;
-                if theirs != content {
-                    return Err(format!("{} has different content for {doc}", node.peer));
-                }
-                // Their replica's store must hold it too once flushed.
-                let stored = node.store.load(doc).map_err(|e| e.to_string())?;
-                let stored = stored.ok_or_else(|| format!("{} never stored {doc}", node.peer))?;
-                let stored = Automerge::load(&stored.concatenated())
-                    .map_err(|e| format!("{}'s stored {doc} does not load: {e}", node.peer))?;
-                if stored.get_heads() != heads {
-                    return Err(format!(
-                        "{} store heads for {doc} differ from its memory",
-                        node.peer
-                    ));
-                }
-            }
+    /// Makes a directory change durable, as the hub's directory service does before it
+    /// answers (a flush injected to fail is retried: the service would report the error).
+    pub(crate) fn flush_directory(&mut self) -> Result<(), String> {
+        let disk = &self.nodes[HUB].disk;
+        if disk.flush(Durability::Process).is_err() {
+            disk.flush(Durability::Process).map_err(|e| e.to_string())?;
         }
         Ok(())
     }
 }
 
-/// A one-line summary of a frame for traces.
-fn describe(frame: &Frame) -> String {
-    match frame {
-        Frame::Sync { doc, message } => match automerge::sync::Message::decode(message) {
-            Ok(m) => format!(
-                "sync {} heads={} need={} have={} changes={} flags={:?}",
-                short(doc),
-                m.heads.len(),
-                m.need.len(),
-                m.have.len(),
-                m.changes.len(),
-                m.flags
-            ),
-            Err(e) => format!("sync {} undecodable: {e}", short(doc)),
-        },
-        Frame::Ack { doc, heads } => format!("ack {} heads={}", short(doc), heads.len()),
-        Frame::Announce(meta) => format!("announce {}", short(&meta.id)),
-        Frame::Subscribe { target, known } => {
-            format!("subscribe {target:?} knowing {}", known.len())
-        }
-        Frame::Unsubscribe(t) => format!("unsubscribe {t:?}"),
-        Frame::Subscribed { docs, .. } => format!("subscribed to {} docs", docs.len()),
-        Frame::Error { doc, code, message } => {
-            format!("error {:?} {code:?} {message}", doc.as_ref().map(short))
-        }
-    }
+/// A distinct (made-up) secret hash per client and token number.
+pub(crate) fn token_hash(client: usize, n: u64) -> [u8; 32] {
+    let mut hash = [0u8; 32];
+    hash[..8].copy_from_slice(&(client as u64).to_be_bytes());
+    hash[8..16].copy_from_slice(&n.to_be_bytes());
+    hash
 }
 
-fn short(doc: &DocumentId) -> String {
-    doc.to_string().chars().take(6).collect()
+pub(crate) fn token_record(id: &TokenId, client: usize) -> TokenRecord {
+    TokenRecord {
+        id: id.clone(),
+        member: member_name(client),
+        label: format!("sim client {client}"),
+        created_at_ms: 0,
+        expires_at_ms: None,
+        revoked_at_ms: None,
+    }
 }

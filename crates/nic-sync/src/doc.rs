@@ -1,6 +1,6 @@
 //! Per-document and per-link state held by the engine.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 
 use automerge::{Automerge, ChangeHash, sync};
 use nic_model::PeerId;
@@ -26,6 +26,11 @@ pub(crate) struct DocEntry {
     /// What the document holds, stored and staged (measured only under
     /// [`crate::EngineConfig::doc_limits`]): the base its next changes must fit on.
     pub(crate) measure: Measure,
+    /// On a hub: changes stored but not applied, because a dependency never arrived (its
+    /// author sent it, then lost it in a crash). Automerge keeps them queued, where its
+    /// history does not show them; a peer that got one and offers it back is not offering
+    /// anything new, and must not be refused as an impostor for it.
+    pub(crate) waiting: HashSet<ChangeHash>,
 }
 
 /// Durable changes a hub relayed: exactly what took the document from `before` to `after`.
@@ -65,6 +70,7 @@ impl DocEntry {
             staged_chunks: VecDeque::new(),
             relay_log: VecDeque::new(),
             measure: Measure::default(),
+            waiting: HashSet::new(),
         }
     }
 

@@ -40,6 +40,11 @@ pub enum Effect {
         seq: u64,
         /// Automerge change bytes (`Automerge::save_after`).
         chunk: Vec<u8>,
+        /// On a hub, for a peer's changes: who sent them and under which actor ids. The
+        /// policy only *checked* those actors ([`crate::Policy::may_author`]); the runtime
+        /// binds them to the sender's member in the same flush that stores the chunk, so a
+        /// refused message binds nothing and a stored change's actor is always bound.
+        authored: Option<Authored>,
     },
     /// Store the sync state shared with a peer, for the next connection.
     SaveSyncState {
@@ -52,6 +57,15 @@ pub enum Effect {
     },
     /// Tell the application something.
     Notify(Notification),
+}
+
+/// The sender of a peer's changes and the Automerge actor ids they were made under.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Authored {
+    /// The peer that sent them.
+    pub peer: PeerId,
+    /// Each actor id of the changes, once.
+    pub actors: Vec<Vec<u8>>,
 }
 
 /// Where a change came from.

@@ -81,7 +81,7 @@ mod policy;
 
 pub use automerge;
 pub use config::{Ctx, EngineConfig, Role};
-pub use effect::{Effect, LoadResult, Notification, Origin};
+pub use effect::{Authored, Effect, LoadResult, Notification, Origin};
 pub use engine::{Engine, EngineStats, LinkStatus};
 pub use error::EngineError;
 pub use frame::{ErrorCode, Frame, Known, Target};

@@ -15,7 +15,9 @@ pub trait Policy {
 
     /// Whether `peer` may author changes under the Automerge actor id `actor`. A hub binds
     /// each actor id to the member who first used it and refuses it to everyone else, so a
-    /// document's history names its authors truthfully. The default allows every actor.
+    /// document's history names its authors truthfully. This only checks: it must not
+    /// write. The binding itself is the runtime's, made with the chunk the engine asks it
+    /// to persist ([`crate::Effect::Persist`]'s `authored`). The default allows every actor.
     fn may_author(&self, peer: &PeerId, actor: &[u8]) -> bool {
         let _ = (peer, actor);
         true

@@ -26,9 +26,7 @@ pub use bootstrap::{ADMIN_TOKEN_FILE, BootstrapError, bootstrap_admin};
 /// The directory key binding an Automerge actor id to its member. Peer ids are bound in the
 /// same table under `peer:`; the prefixes keep the two from ever colliding.
 pub fn actor_key(actor: &[u8]) -> Vec<u8> {
-    let mut key = b"actor:".to_vec();
-    key.extend_from_slice(actor);
-    key
+    nic_runtime::actor_key(actor)
 }
 
 /// The directory key binding a sync peer id to its member.

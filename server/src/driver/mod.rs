@@ -1,15 +1,13 @@
-//! The engine task: owns the hub's `nic-sync` engine, feeds it what the streams and storage
-//! report, and carries out its effects. One task, so the engine needs no lock; document loads
-//! and writes run on the blocking pool and a writer thread. Two kinds of directory read do
-//! run here: a member's roles and a token's state, when a stream is welcomed and when a
-//! directory event arrives (sled lookups served from memory), so that rights are read in the
-//! engine's own order of events; the policy's actor binding (`rights.rs`) and the hindsight
-//! audit entries (`hindsight.rs`) write from here too. Moving those off the task without
-//! losing that order is left to issue 18.
+//! The engine task: the hub's tokio adapter around `nic_runtime::HubRuntime`, which owns
+//! the sync engine, the rights in force and the write group, and carries out the engine's
+//! effects. This task feeds it what the streams, the directory and storage report, and
+//! carries out its outputs. One task, so the runtime needs no lock. No storage call runs
+//! here: document reads run on the blocking pool, write groups on the writer thread (one
+//! flush per batch of groups), and directory reads (a stream's rights before its Welcome, a
+//! member or token after a directory event) on one reader thread, in the order asked, so
+//! rights are applied in the engine's own order of events.
 
-mod hindsight;
 pub(crate) mod outbound;
-mod rights;
 mod storage;
 
 use std::collections::HashMap;
@@ -17,21 +15,23 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use nic_model::{DocMeta, DocumentId, PeerId};
-use nic_model::{Member, MemberId, TokenId, TokenState};
+use nic_model::{DocMeta, PeerId};
+use nic_model::{Member, MemberId, TokenId, TokenRecord};
 use nic_proto::convert;
 use nic_proto::v1;
+use nic_runtime::storage::{Committed, ReadDone};
+use nic_runtime::{Current, HubRuntime, Output, Refusal, Time};
 use nic_store::Directory;
 use nic_store::{Durability, ListFilter, Store, StoreError};
-use nic_sync::{AllowAll, Ctx, Effect, Engine, EngineConfig, Frame, LoadResult, Notification};
-use rights::{PeerAuth, Rights};
+use nic_sync::{EngineConfig, Frame, Notification};
+use storage::{DirRead, Job};
 use tokio::sync::{mpsc, oneshot};
 use tonic::Status;
 
 use crate::config::{Config, DurabilityMode};
 use crate::metrics::Metrics;
+use crate::status;
 pub(crate) use outbound::{Outbound, OutboundStream};
-use storage::Write;
 
 /// How often the engine's timers run.
 const TICK: Duration = Duration::from_millis(500);
@@ -91,27 +91,28 @@ pub(crate) enum Event {
     Catalogue(DocMeta),
 }
 
-/// Completions from storage work.
+/// Completions of blocking work done for the engine task.
 pub(crate) enum Internal {
-    Loaded {
-        doc: DocumentId,
-        result: LoadResult,
-    },
-    SyncStateLoaded {
-        peer: PeerId,
-        doc: DocumentId,
-        state: Option<Vec<u8>>,
-    },
-    Persisted {
-        persisted: Vec<(DocumentId, u64)>,
-        failed: Vec<(DocumentId, u64, String)>,
-    },
+    /// A storage read.
+    Read(ReadDone),
+    /// A write group committed.
+    Committed(Committed),
+    /// A stream's rights, read before it is welcomed.
+    ConnectRead(Box<PendingConnect>, Result<Current, Refusal>),
+    /// A member's record after a directory event.
+    MemberRead(MemberId, Result<Option<Member>, String>),
+    /// A token's record after a directory event.
+    TokenRead(TokenId, Result<Option<TokenRecord>, String>),
 }
 
-/// A member's record and their token's expiry, as the directory holds them now.
-struct Current {
-    member: Member,
-    expires_at_ms: Option<i64>,
+/// A stream that said Hello, waiting for the directory reader to confirm its rights.
+pub(crate) struct PendingConnect {
+    peer: PeerId,
+    conn: u64,
+    outbound: Outbound,
+    pub(crate) member: MemberId,
+    pub(crate) token: TokenId,
+    welcome: v1::Welcome,
 }
 
 /// A cloneable handle to the engine task.
@@ -149,15 +150,13 @@ impl HubHandle {
 }
 
 struct Driver {
-    engine: Engine,
+    runtime: HubRuntime,
     store: Arc<dyn Store>,
-    directory: Arc<dyn Directory>,
-    /// Who each peer is and what their member may do: the engine's policy.
-    rights: Arc<Rights>,
-    /// Loaded PDSA cycles' last values, to record hindsight edits to predictions.
-    hindsight: hindsight::Hindsight,
     peers: HashMap<PeerId, (u64, Outbound)>,
-    writes: Option<std::sync::mpsc::Sender<Write>>,
+    /// Streams waiting for the directory reader, and the frames that arrived meanwhile.
+    connecting: HashMap<PeerId, (u64, Vec<Command>)>,
+    writes: Option<std::sync::mpsc::Sender<Job>>,
+    reads: Option<std::sync::mpsc::Sender<DirRead>>,
     internal: mpsc::UnboundedSender<Internal>,
     metrics: Arc<Metrics>,
     max_loaded_docs: usize,
@@ -166,14 +165,14 @@ struct Driver {
     started: Instant,
 }
 
-/// Starts the engine task and the storage writer over `store`.
+/// Starts the engine task, the storage writer and the directory reader over `store`.
 pub(crate) fn start(
     store: Arc<dyn Store>,
     directory: Arc<dyn Directory>,
     config: &Config,
     metrics: Arc<Metrics>,
 ) -> Result<(HubHandle, tokio::task::JoinHandle<()>), StoreError> {
-    let mut engine = Engine::new(EngineConfig {
+    let mut runtime = HubRuntime::new(EngineConfig {
         max_changes_per_message: config.max_changes_per_message,
         max_docs_per_subscription: config.max_docs_per_subscription,
         doc_limits: Some(config.doc_limits()),
@@ -184,50 +183,58 @@ pub(crate) fn start(
         include_archived: true,
         ..ListFilter::default()
     };
+    // Before the task starts, so blocking is fine here.
     for meta in store.list(&everything)? {
-        engine.catalogue(Ctx::new(0, &AllowAll), meta);
+        runtime.catalogue(Time::default(), meta);
     }
     let (internal_tx, internal_rx) = mpsc::unbounded_channel();
     let (writes_tx, writes_rx) = std::sync::mpsc::channel();
+    let (reads_tx, reads_rx) = std::sync::mpsc::channel();
     let durability = match config.durability {
         DurabilityMode::Process => Durability::Process,
         DurabilityMode::PowerSafe => Durability::PowerSafe,
     };
-    let writer_store = store.clone();
-    let writer_done = internal_tx.clone();
-    let writer_metrics = metrics.clone();
-    let writer = std::thread::Builder::new()
-        .name("nic-hub-writer".into())
-        .spawn(move || {
-            storage::run(
-                writer_store,
-                writes_rx,
-                writer_done,
-                durability,
-                writer_metrics,
-            )
-        })
-        .map_err(|source| StoreError::Io {
-            path: config.data_dir.clone(),
-            source,
-        })?;
+    let spawn_error = |source| StoreError::Io {
+        path: config.data_dir.clone(),
+        source,
+    };
+    let writer = {
+        let (store, directory, done, metrics) = (
+            store.clone(),
+            directory.clone(),
+            internal_tx.clone(),
+            metrics.clone(),
+        );
+        std::thread::Builder::new()
+            .name("nic-hub-writer".into())
+            .spawn(move || {
+                storage::write_loop(store, directory, writes_rx, done, durability, metrics)
+            })
+            .map_err(spawn_error)?
+    };
+    let reader = {
+        let done = internal_tx.clone();
+        std::thread::Builder::new()
+            .name("nic-hub-reader".into())
+            .spawn(move || storage::read_loop(directory, reads_rx, done))
+            .map_err(spawn_error)?
+    };
     let (commands_tx, commands_rx) = mpsc::channel(4096);
     let (events_tx, events_rx) = mpsc::unbounded_channel();
     let driver = Driver {
-        engine,
+        runtime,
         store,
-        rights: Arc::new(Rights::new(directory.clone())),
-        hindsight: hindsight::Hindsight::default(),
-        directory,
         peers: HashMap::new(),
+        connecting: HashMap::new(),
         writes: Some(writes_tx),
+        reads: Some(reads_tx),
         internal: internal_tx,
         metrics,
         max_loaded_docs: config.max_loaded_docs,
         slow_reader_timeout: config.slow_reader_timeout,
         started,
     };
-    let task = tokio::spawn(driver.run(commands_rx, events_rx, internal_rx, writer));
+    let task = tokio::spawn(driver.run(commands_rx, events_rx, internal_rx, [writer, reader]));
     Ok((
         HubHandle {
             commands: commands_tx,
@@ -239,11 +246,12 @@ pub(crate) fn start(
 }
 
 impl Driver {
-    /// The engine's context: the time, and `rights` (a snapshot of `self.rights`, taken by
-    /// the caller so the engine can be borrowed mutably beside it).
-    fn ctx<'a>(&self, rights: &'a Rights) -> Ctx<'a> {
-        let now = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        Ctx::new(now, rights)
+    /// The time now, on the engine's clock and the wall clock.
+    fn now(&self) -> Time {
+        Time {
+            engine_ms: u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            wall_ms: crate::auth::now_ms(),
+        }
     }
 
     async fn run(
@@ -251,50 +259,37 @@ impl Driver {
         mut commands: mpsc::Receiver<Command>,
         mut events: mpsc::UnboundedReceiver<Event>,
         mut internal: mpsc::UnboundedReceiver<Internal>,
-        writer: std::thread::JoinHandle<()>,
+        threads: [std::thread::JoinHandle<()>; 2],
     ) {
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
-                    biased;
-                    Some(done) = internal.recv() => self.on_internal(done),
-                    Some(event) = events.recv() => self.on_event(event),
-                    command = commands.recv() => match command {
-                        Some(Command::Shutdown(reply)) => {
-                            self.shutdown(&mut internal, writer).await;
-                            let _ = reply.send(());
-                            return;
-                        }
-                        Some(command) => self.on_command(command),
-                        None => {
-                            self.shutdown(&mut internal, writer).await;
-                            return;
-                        }
-                    },
-                    _ = tick.tick() => {
-                        let rights = Arc::clone(&self.rights);
-            let ctx = self.ctx(&rights);
-                        self.engine.tick(ctx);
-                        self.end_expired_streams();
-                        self.end_stalled_streams();
-                        let evicted = self.engine.evict_idle(self.max_loaded_docs);
-                        Metrics::add(&self.metrics.evictions, evicted as u64);
-                        if evicted > 0 {
-                            self.hindsight.retain_loaded(&self.engine);
-                        }
+                biased;
+                Some(done) = internal.recv() => self.on_internal(done),
+                Some(event) = events.recv() => self.on_event(event),
+                command = commands.recv() => match command {
+                    Some(Command::Shutdown(reply)) => {
+                        self.shutdown(&mut internal, threads).await;
+                        let _ = reply.send(());
+                        return;
                     }
+                    Some(command) => self.on_command(command),
+                    None => {
+                        self.shutdown(&mut internal, threads).await;
+                        return;
+                    }
+                },
+                _ = tick.tick() => {
+                    let t = self.now();
+                    self.runtime.tick(t);
+                    self.end_stalled_streams();
+                    let evicted = self.runtime.evict_idle(self.max_loaded_docs);
+                    Metrics::add(&self.metrics.evictions, evicted as u64);
                 }
+            }
             self.dispatch();
         }
-    }
-
-    /// Runs `f` on the engine with a context over the current rights. The snapshot is
-    /// released when `f` returns, so changing the rights afterwards does not copy the table.
-    fn with_engine<R>(&mut self, f: impl FnOnce(&mut Engine, Ctx<'_>) -> R) -> R {
-        let rights = Arc::clone(&self.rights);
-        let ctx = self.ctx(&rights);
-        f(&mut self.engine, ctx)
     }
 
     fn on_command(&mut self, command: Command) {
@@ -306,9 +301,30 @@ impl Driver {
                 member,
                 token,
                 welcome,
-            } => self.connect(peer, conn, outbound, &member, &token, welcome),
+            } => {
+                // Frames that arrive before the rights are read wait with the stream.
+                self.connecting.insert(peer.clone(), (conn, Vec::new()));
+                self.read_directory(DirRead::Connect(Box::new(PendingConnect {
+                    peer,
+                    conn,
+                    outbound,
+                    member,
+                    token,
+                    welcome,
+                })));
+            }
             Command::Disconnect { peer, conn } => {
-                if self.is_current(&peer, conn) {
+                if self.is_connecting(&peer, conn) {
+                    // In order behind what came before it (a Close carries the status the
+                    // client must see).
+                    self.hold(
+                        &peer,
+                        Command::Disconnect {
+                            peer: peer.clone(),
+                            conn,
+                        },
+                    );
+                } else if self.is_current(&peer, conn) {
                     self.drop_peer(&peer, None);
                 }
             }
@@ -316,10 +332,21 @@ impl Driver {
                 peer,
                 conn,
                 frame,
-                held: _held,
+                held,
             } => {
-                if self.is_current(&peer, conn) {
-                    self.with_engine(|engine, ctx| engine.receive(ctx, &peer, frame));
+                if self.is_connecting(&peer, conn) {
+                    self.hold(
+                        &peer,
+                        Command::Frame {
+                            peer: peer.clone(),
+                            conn,
+                            frame,
+                            held,
+                        },
+                    );
+                } else if self.is_current(&peer, conn) {
+                    let t = self.now();
+                    self.runtime.receive(t, &peer, frame);
                 }
             }
             Command::BadFrame {
@@ -327,7 +354,16 @@ impl Driver {
                 conn,
                 message,
             } => {
-                if self.is_current(&peer, conn) {
+                if self.is_connecting(&peer, conn) {
+                    self.hold(
+                        &peer,
+                        Command::BadFrame {
+                            peer: peer.clone(),
+                            conn,
+                            message,
+                        },
+                    );
+                } else if self.is_current(&peer, conn) {
                     let frame = Frame::Error {
                         doc: None,
                         code: nic_sync::ErrorCode::InvalidArgument,
@@ -337,7 +373,16 @@ impl Driver {
                 }
             }
             Command::Close { peer, conn, status } => {
-                if self.is_current(&peer, conn) {
+                if self.is_connecting(&peer, conn) {
+                    self.hold(
+                        &peer,
+                        Command::Close {
+                            peer: peer.clone(),
+                            conn,
+                            status,
+                        },
+                    );
+                } else if self.is_current(&peer, conn) {
                     self.drop_peer(&peer, Some(status));
                 }
             }
@@ -345,23 +390,49 @@ impl Driver {
         }
     }
 
-    /// Welcomes a stream that said Hello, with the member's roles and token as the directory
-    /// holds them now — not as they were when the call arrived: a lead may have removed,
-    /// demoted or revoked meanwhile, and the directory event for that found no stream then.
-    /// Events are sent after their commit, so whichever of the two the engine task sees
-    /// first, the stream ends up with the current rights.
-    fn connect(
-        &mut self,
-        peer: PeerId,
-        conn: u64,
-        mut outbound: Outbound,
-        member: &MemberId,
-        token: &TokenId,
-        mut welcome: v1::Welcome,
-    ) {
-        let current = match self.read_rights(member, token) {
+    fn read_directory(&mut self, read: DirRead) {
+        if let Some(reads) = &self.reads
+            && reads.send(read).is_err()
+        {
+            tracing::error!("the directory reader has stopped; rights cannot be checked");
+        }
+    }
+
+    fn is_connecting(&self, peer: &PeerId, conn: u64) -> bool {
+        self.connecting.get(peer).is_some_and(|(c, _)| *c == conn)
+    }
+
+    fn hold(&mut self, peer: &PeerId, command: Command) {
+        if let Some((_, held)) = self.connecting.get_mut(peer) {
+            held.push(command);
+        }
+    }
+
+    /// Welcomes a stream whose rights the directory reader has just read — as the directory
+    /// holds them after every event the task had seen when it asked, not as they were when
+    /// the call arrived: a lead may have removed, demoted or revoked meanwhile. Reads are
+    /// answered in the order asked, so an event that arrives later is applied after this.
+    fn connected(&mut self, pending: PendingConnect, current: Result<Current, Refusal>) {
+        let PendingConnect {
+            peer,
+            conn,
+            mut outbound,
+            member,
+            token,
+            mut welcome,
+        } = pending;
+        let Some((_, held)) = self
+            .connecting
+            .remove_entry(&peer)
+            .filter(|(_, (c, _))| *c == conn)
+            .map(|(_, v)| v)
+        else {
+            return; // the stream went (or was replaced) while its rights were read
+        };
+        let current = match current {
             Ok(current) => current,
-            Err(status) => {
+            Err(refusal) => {
+                let status = status::refusal(&refusal);
                 tracing::warn!(target: "security", event = "stream_refused", %peer, %member, %token, reason = %status.message(), "a stream's rights were gone by the time it said Hello");
                 outbound.close(status);
                 return;
@@ -379,164 +450,36 @@ impl Driver {
         }
         welcome.member = Some(convert::member_to_wire(&current.member));
         outbound.welcome(welcome);
-        let table = Arc::make_mut(&mut self.rights);
-        table
-            .members
-            .insert(current.member.id.clone(), current.member.grants);
-        table.peers.insert(
-            peer.clone(),
-            PeerAuth {
-                member: current.member.id,
-                token: token.clone(),
-                expires_at_ms: current.expires_at_ms,
-            },
-        );
-        self.with_engine(|engine, ctx| engine.peer_connected(ctx, peer.clone()));
-        self.peers.insert(peer, (conn, outbound));
-    }
-
-    /// The member and the expiry of their token, read from the directory now; an error
-    /// status when the token is no longer valid or the member is gone.
-    fn read_rights(&self, member: &MemberId, token: &TokenId) -> Result<Current, Status> {
-        let unavailable = |_| Status::unavailable("the hub could not check your rights; reconnect");
-        let (_, record) = self
-            .directory
-            .token(token)
-            .map_err(unavailable)?
-            .ok_or_else(|| Status::unauthenticated(format!("token {token} no longer exists")))?;
-        match record.state_at(crate::auth::now_ms()) {
-            TokenState::Valid if record.member == *member => {}
-            TokenState::Valid => {
-                return Err(Status::unauthenticated(format!(
-                    "token {token} does not belong to {member}"
-                )));
-            }
-            TokenState::Expired => {
-                return Err(Status::unauthenticated(format!(
-                    "token {token} has expired; ask for a new one"
-                )));
-            }
-            TokenState::Revoked => {
-                return Err(Status::unauthenticated(format!(
-                    "token {token} was revoked; ask for a new one"
-                )));
-            }
+        self.peers.insert(peer.clone(), (conn, outbound));
+        let t = self.now();
+        self.runtime.connect(t, peer, token, current);
+        for command in held {
+            self.on_command(command);
         }
-        let member = self
-            .directory
-            .member(member)
-            .map_err(unavailable)?
-            .ok_or_else(|| {
-                Status::unauthenticated(format!("{member} is no longer a member of this hub"))
-            })?;
-        Ok(Current {
-            member,
-            expires_at_ms: record.expires_at_ms,
-        })
     }
 
     fn on_event(&mut self, event: Event) {
         match event {
-            Event::MemberChanged(member) => self.member_changed(&member),
-            Event::TokenChanged(token) => self.token_changed(&token),
-            Event::Catalogue(meta) => self.with_engine(|engine, ctx| engine.catalogue(ctx, meta)),
-        }
-    }
-
-    /// Re-reads a token; ends the streams opened with it unless it is still valid.
-    fn token_changed(&mut self, token: &TokenId) {
-        let streams: Vec<(PeerId, MemberId)> = self
-            .rights
-            .peers
-            .iter()
-            .filter(|(_, a)| a.token == *token)
-            .map(|(p, a)| (p.clone(), a.member.clone()))
-            .collect();
-        for (peer, member) in streams {
-            if let Err(status) = self.read_rights(&member, token) {
-                tracing::warn!(target: "security", event = "stream_ended", %peer, %member, %token, reason = %status.message(), "a stream's token stopped being valid");
-                self.end_stream(&peer, status);
+            Event::MemberChanged(member) => self.read_directory(DirRead::Member(member)),
+            Event::TokenChanged(token) => self.read_directory(DirRead::Token(token)),
+            Event::Catalogue(meta) => {
+                let t = self.now();
+                self.runtime.catalogue(t, meta);
             }
         }
-    }
-
-    /// Ends every stream whose token has expired (checked on each tick).
-    fn end_expired_streams(&mut self) {
-        let now = crate::auth::now_ms();
-        let expired: Vec<(PeerId, MemberId, TokenId)> = self
-            .rights
-            .peers
-            .iter()
-            .filter(|(_, a)| a.expires_at_ms.is_some_and(|at| now >= at))
-            .map(|(p, a)| (p.clone(), a.member.clone(), a.token.clone()))
-            .collect();
-        for (peer, member, token) in expired {
-            let status =
-                Status::unauthenticated(format!("token {token} has expired; ask for a new one"));
-            tracing::warn!(target: "security", event = "stream_ended", %peer, %member, %token, reason = %status.message(), "a stream's token expired");
-            self.end_stream(&peer, status);
-        }
-    }
-
-    /// Re-reads a member's roles from the directory; ends their streams if they are gone.
-    /// Rights are checked on every message, so a narrower role takes effect at once.
-    fn member_changed(&mut self, member: &MemberId) {
-        let peers = self.rights.peers_of(member);
-        if peers.is_empty() {
-            return;
-        }
-        match self.directory.member(member) {
-            Ok(Some(m)) => {
-                Arc::make_mut(&mut self.rights)
-                    .members
-                    .insert(m.id, m.grants);
-                // Links the member may no longer read are dropped on the next message to
-                // them; announce now, so they are dropped (and told) at once.
-                let rights = Arc::clone(&self.rights);
-                let ctx = self.ctx(&rights);
-                for peer in &peers {
-                    self.engine.rights_changed(ctx, peer);
-                }
-            }
-            Ok(None) => {
-                for peer in peers {
-                    self.end_stream(
-                        &peer,
-                        Status::unauthenticated(format!(
-                            "{member} is no longer a member of this hub"
-                        )),
-                    );
-                }
-            }
-            Err(e) => {
-                // Fail closed: without the directory, the member's streams end.
-                tracing::error!(error = %e, %member, "cannot re-read a member's roles");
-                for peer in peers {
-                    self.end_stream(
-                        &peer,
-                        Status::unavailable("the hub could not check your rights; reconnect"),
-                    );
-                }
-            }
-        }
-    }
-
-    /// Ends a peer's stream with `status` and forgets it.
-    fn end_stream(&mut self, peer: &PeerId, status: Status) {
-        self.drop_peer(peer, Some(status));
     }
 
     /// The one way a peer leaves: its queue closed (with `status` when the hub ends the
-    /// stream; `None` when the client already went), the engine told, its rights entry
-    /// dropped. Every path that ends a stream comes here, so none leaves a stale entry.
+    /// stream; `None` when the client already went), the runtime told. Every path that ends
+    /// a stream comes here, so none leaves a stale entry.
     fn drop_peer(&mut self, peer: &PeerId, status: Option<Status>) {
-        if let Some((_, mut out)) = self.peers.remove(peer) {
-            if let Some(status) = status {
-                out.close(status);
-            }
-            self.with_engine(|engine, ctx| engine.peer_disconnected(ctx, peer));
+        if let Some((_, mut out)) = self.peers.remove(peer)
+            && let Some(status) = status
+        {
+            out.close(status);
         }
-        Arc::make_mut(&mut self.rights).disconnect(peer);
+        let t = self.now();
+        self.runtime.disconnect(t, peer);
     }
 
     fn is_current(&self, peer: &PeerId, conn: u64) -> bool {
@@ -544,45 +487,61 @@ impl Driver {
     }
 
     fn on_internal(&mut self, done: Internal) {
-        let rights = Arc::clone(&self.rights);
-        let ctx = self.ctx(&rights);
+        let t = self.now();
         match done {
-            Internal::Loaded { doc, result } => self.engine.loaded(ctx, doc, result),
-            Internal::SyncStateLoaded { peer, doc, state } => {
-                self.engine.sync_state_loaded(ctx, &peer, doc, state)
-            }
-            Internal::Persisted { persisted, failed } => {
-                for (doc, seq) in persisted {
-                    self.engine.persisted(ctx, doc, seq);
-                }
-                for (doc, seq, reason) in failed {
-                    self.engine.persist_failed(ctx, doc, seq, &reason);
-                }
-            }
+            Internal::Read(done) => self.runtime.read_done(t, done),
+            Internal::Committed(committed) => self.runtime.committed(t, committed),
+            Internal::ConnectRead(pending, current) => self.connected(*pending, current),
+            Internal::MemberRead(member, read) => self.runtime.member_updated(t, &member, read),
+            Internal::TokenRead(token, read) => self.runtime.token_updated(t, &token, read),
         }
     }
 
-    /// Carries out every effect the engine has produced.
+    /// Carries out what the runtime asked for: frames to queue, streams to end, reads to
+    /// start, and its write group to hand to the writer.
     fn dispatch(&mut self) {
         loop {
-            let effects = self.engine.take_effects();
-            if effects.is_empty() {
+            let outputs = self.runtime.take_outputs();
+            if outputs.is_empty() {
                 break;
             }
-            for effect in effects {
-                self.carry_out(effect);
+            for output in outputs {
+                match output {
+                    Output::Send { peer, frame } => self.send(&peer, frame),
+                    Output::Read(read) => {
+                        storage::spawn_read(self.store.clone(), read, self.internal.clone())
+                    }
+                    Output::End { peer, refusal } => {
+                        if let Some((_, mut out)) = self.peers.remove(&peer) {
+                            out.close(status::refusal(&refusal));
+                        }
+                    }
+                    Output::Notify(Notification::DocError {
+                        doc,
+                        peer,
+                        code,
+                        message,
+                    }) => {
+                        tracing::warn!(?doc, ?peer, ?code, %message, "document error");
+                    }
+                    Output::Notify(n) => tracing::trace!(?n, "engine notification"),
+                }
             }
         }
+        if let Some(group) = self.runtime.take_group() {
+            self.write(Job::Group(group));
+        }
+        let engine = self.runtime.engine();
         self.metrics
             .loaded_docs
-            .store(self.engine.loaded_count() as u64, Ordering::Relaxed);
+            .store(engine.loaded_count() as u64, Ordering::Relaxed);
+        let stats = engine.stats();
         self.metrics
             .hindsight_cycles
-            .store(self.hindsight.len() as u64, Ordering::Relaxed);
+            .store(self.runtime.hindsight_len() as u64, Ordering::Relaxed);
         self.metrics
             .peers
             .store(self.peers.len() as u64, Ordering::Relaxed);
-        let stats = self.engine.stats();
         let m = &self.metrics;
         m.sync_exchanges.store(stats.exchanges, Ordering::Relaxed);
         m.fast_relays.store(stats.fast_relays, Ordering::Relaxed);
@@ -590,68 +549,9 @@ impl Driver {
         m.catch_ups.store(stats.catch_ups, Ordering::Relaxed);
     }
 
-    fn carry_out(&mut self, effect: Effect) {
-        match effect {
-            Effect::Send { peer, frame } => self.send(&peer, frame),
-            Effect::Load { doc } => {
-                let store = self.store.clone();
-                let done = self.internal.clone();
-                tokio::task::spawn_blocking(move || {
-                    let result = match store.load(&doc) {
-                        Ok(Some(stored)) => LoadResult::Found {
-                            meta: Some(stored.meta),
-                            chunks: stored.chunks,
-                        },
-                        Ok(None) => LoadResult::NotFound,
-                        Err(e) => LoadResult::Failed(e.to_string()),
-                    };
-                    let _ = done.send(Internal::Loaded { doc, result });
-                });
-            }
-            Effect::LoadSyncState { peer, doc } => {
-                let store = self.store.clone();
-                let done = self.internal.clone();
-                tokio::task::spawn_blocking(move || {
-                    // A sync state that cannot be read only costs a longer first exchange.
-                    let state = store.sync_state(&peer, &doc).unwrap_or_default();
-                    let _ = done.send(Internal::SyncStateLoaded { peer, doc, state });
-                });
-            }
-            Effect::PutMeta(meta) => self.write(Write::Meta(meta)),
-            Effect::Persist { doc, seq, chunk } => self.write(Write::Chunk { doc, seq, chunk }),
-            Effect::SaveSyncState { peer, doc, state } => {
-                self.write(Write::SyncState { peer, doc, state })
-            }
-            Effect::Notify(Notification::DocError {
-                doc,
-                peer,
-                code,
-                message,
-            }) => {
-                tracing::warn!(?doc, ?peer, ?code, %message, "document error");
-            }
-            Effect::Notify(Notification::Ready { doc }) => self.hindsight.loaded(&self.engine, doc),
-            Effect::Notify(Notification::Changed {
-                doc,
-                origin: nic_sync::Origin::Remote(peer),
-                ..
-            }) => {
-                let member = self.rights.peers.get(&peer).map(|a| a.member.clone());
-                self.hindsight.changed(
-                    &self.engine,
-                    &self.directory,
-                    doc,
-                    member.as_ref(),
-                    crate::auth::now_ms(),
-                );
-            }
-            Effect::Notify(n) => tracing::trace!(?n, "engine notification"),
-        }
-    }
-
-    fn write(&mut self, write: Write) {
+    fn write(&mut self, job: Job) {
         if let Some(writes) = &self.writes
-            && writes.send(write).is_err()
+            && writes.send(job).is_err()
         {
             tracing::error!("the storage writer has stopped; changes are not being saved");
         }
@@ -675,7 +575,7 @@ impl Driver {
             Err(outbound::Refused::Full(status)) => {
                 Metrics::add(&self.metrics.slow_peers_dropped, 1);
                 tracing::warn!(%peer, reason = %status.message(), "a client that reads too slowly is cut off");
-                self.end_stream(peer, status);
+                self.drop_peer(peer, Some(status));
             }
             Err(outbound::Refused::Closed) => self.drop_peer(peer, None),
         }
@@ -698,34 +598,33 @@ impl Driver {
         for (peer, bytes) in stalled {
             Metrics::add(&self.metrics.slow_peers_dropped, 1);
             tracing::warn!(%peer, bytes, "a client that stopped reading is cut off");
-            self.end_stream(
+            self.drop_peer(
                 &peer,
-                Status::resource_exhausted(format!(
+                Some(Status::resource_exhausted(format!(
                     "you read nothing for {} s while {bytes} bytes waited for you; reconnect to resume",
                     timeout.as_secs()
-                )),
+                ))),
             );
         }
     }
 
     /// Makes everything durable and acknowledged, closes every stream, saves sync states
-    /// and stops the writer.
+    /// and stops the writer and the reader (which hold the database open).
     async fn shutdown(
         &mut self,
         internal: &mut mpsc::UnboundedReceiver<Internal>,
-        writer: std::thread::JoinHandle<()>,
+        threads: [std::thread::JoinHandle<()>; 2],
     ) {
         self.barrier(internal).await;
-        let rights = Arc::clone(&self.rights);
-        let ctx = self.ctx(&rights);
-        for (peer, (_, mut out)) in std::mem::take(&mut self.peers) {
+        for (_, (_, mut out)) in std::mem::take(&mut self.peers) {
             out.close(Status::unavailable(
                 "the hub is shutting down; reconnect later",
             ));
-            self.engine.peer_disconnected(ctx, &peer);
         }
+        let t = self.now();
+        self.runtime.disconnect_all(t);
         self.dispatch();
-        let stats = self.engine.stats();
+        let stats = self.runtime.engine().stats();
         tracing::info!(
             exchanges = stats.exchanges,
             fast_relays = stats.fast_relays,
@@ -735,7 +634,9 @@ impl Driver {
             "sync engine totals"
         );
         self.writes = None;
-        let _ = tokio::task::spawn_blocking(move || writer.join()).await;
+        self.reads = None;
+        let _ =
+            tokio::task::spawn_blocking(move || threads.map(std::thread::JoinHandle::join)).await;
         while let Ok(done) = internal.try_recv() {
             self.on_internal(done);
         }
@@ -744,7 +645,7 @@ impl Driver {
     /// Waits until every write issued so far is durable, processing completions meanwhile.
     async fn barrier(&mut self, internal: &mut mpsc::UnboundedReceiver<Internal>) {
         let (tx, mut rx) = oneshot::channel();
-        self.write(Write::Barrier(tx));
+        self.write(Job::Barrier(tx));
         loop {
             tokio::select! {
                 _ = &mut rx => break,

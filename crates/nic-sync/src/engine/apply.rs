@@ -6,6 +6,7 @@
 //! every ack it gives is backed by storage: a hub crash can lose a change only while its
 //! author still holds it.
 
+use std::collections::HashSet;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use automerge::sync::{Message, SyncDoc};
@@ -36,7 +37,7 @@ impl Engine {
             return;
         };
         let budget = MessageBudget::new(self.config.doc_limits.as_ref(), doc, entry.measure);
-        let new = match new_changes(am, &message, budget) {
+        let new = match new_changes(am, &entry.waiting, &message, budget) {
             Ok(new) => new,
             Err((code, message)) => {
                 self.send_error(peer, Some(doc), code, message);
@@ -72,6 +73,10 @@ impl Engine {
                 doc,
                 seq,
                 chunk: new.bytes.clone(),
+                authored: Some(crate::Authored {
+                    peer: peer.clone(),
+                    actors: new.actors,
+                }),
             });
             entry.measure = new.measure;
             entry.staged_chunks.push_back(StagedChunk {
@@ -118,6 +123,15 @@ impl Engine {
                 .map_or(1, |c| u64::try_from(c.len()).unwrap_or(u64::MAX));
             applied.push(chunk);
         }
+        // Changes stored but left waiting for a dependency; and those a later one released.
+        for chunk in &applied {
+            for (hash, _) in chunk.changes.iter().flatten() {
+                if !has(am, hash) {
+                    entry.waiting.insert(*hash);
+                }
+            }
+        }
+        entry.waiting.retain(|h| !has(am, h));
         let after = am.get_heads();
         if after != before {
             mark_durable(&mut entry.persist, after.clone());
@@ -238,6 +252,7 @@ impl Engine {
                 doc,
                 seq,
                 chunk: raw,
+                authored: None,
             });
         }
         match applied {
@@ -315,6 +330,7 @@ pub(super) struct NewChunk {
 /// loads), which makes the result's `changes` unknown.
 fn new_changes(
     am: &Automerge,
+    waiting: &HashSet<ChangeHash>,
     message: &Message,
     mut budget: MessageBudget<'_>,
 ) -> Result<NewChunk, (ErrorCode, String)> {
@@ -342,6 +358,7 @@ fn new_changes(
             {
                 let hash = change.hash();
                 let known = has(am, &hash)
+                    || waiting.contains(&hash)
                     || changes
                         .as_ref()
                         .is_some_and(|c: &Vec<ChangeDeps>| c.iter().any(|(h, _)| *h == hash));
@@ -364,7 +381,7 @@ fn new_changes(
                     // Every change the piece holds that the document lacks was authored by
                     // one of these actors.
                     for change in scratch.get_changes(&[]) {
-                        if !has(am, &change.hash()) {
+                        if !has(am, &change.hash()) && !waiting.contains(&change.hash()) {
                             note_actor(change.actor_id().to_bytes());
                         }
                     }

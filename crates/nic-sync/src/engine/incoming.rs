@@ -47,6 +47,16 @@ impl Engine {
                     match code {
                         // The document does not exist there: stop asking.
                         ErrorCode::NotFound => self.drop_link(doc, peer, false),
+                        // Refused a document we were never let read (a subscription by id
+                        // to someone else's): stop asking, as for one that does not exist.
+                        // Without this the link never settles and is asked for again on
+                        // every tick (found by the simulation once it ran real rights).
+                        ErrorCode::PermissionDenied
+                            if self.config.role == crate::Role::Replica
+                                && !self.catalog.contains_key(&doc) =>
+                        {
+                            self.drop_link(doc, peer, false)
+                        }
                         // Keep the link (a refused write still lets us read) but stop
                         // resyncing; the peer's next message revives it.
                         ErrorCode::PermissionDenied => {

@@ -484,7 +484,10 @@ impl Engine {
                 let measured =
                     limits::measure_stored(self.config.doc_limits.as_ref(), doc, &chunks);
                 match measured.and_then(|m| Ok((load_chunks(&chunks)?, m))) {
-                    Ok(loaded) => Ok(loaded),
+                    Ok((am, m)) => {
+                        let waiting = waiting_changes(&am, &chunks);
+                        Ok((am, m, waiting))
+                    }
                     Err(limits::Unloadable::Limit(code, message)) => Err((code, message)),
                     Err(limits::Unloadable::Corrupt(reason)) => Err((
                         ErrorCode::Internal,
@@ -495,7 +498,7 @@ impl Engine {
                 }
             }
             LoadResult::NotFound if self.config.role == Role::Replica => {
-                Ok((Automerge::new(), Default::default()))
+                Ok((Automerge::new(), Default::default(), Default::default()))
             }
             LoadResult::NotFound => Err((
                 ErrorCode::NotFound,
@@ -507,13 +510,14 @@ impl Engine {
             )),
         };
         match loaded {
-            Ok((mut am, measure)) => {
+            Ok((mut am, measure, waiting)) => {
                 if let Some(actor) = &self.config.actor {
                     am.set_actor(actor.clone());
                 }
                 if let Some(entry) = self.docs.get_mut(&doc) {
                     entry.set_ready(am);
                     entry.measure = measure;
+                    entry.waiting = waiting;
                 }
                 self.outbox
                     .push(Effect::Notify(Notification::Ready { doc }));
@@ -674,6 +678,26 @@ impl Engine {
 
 /// Loads stored chunks as one document, turning a panic inside Automerge into an error so
 /// corrupt storage cannot take the process down.
+/// The stored single changes a loaded document left waiting for a dependency.
+fn waiting_changes(am: &Automerge, chunks: &[Vec<u8>]) -> std::collections::HashSet<ChangeHash> {
+    let mut waiting = std::collections::HashSet::new();
+    if automerge::ReadDoc::get_missing_deps(am, &[]).is_empty() {
+        return waiting; // nothing is queued
+    }
+    for chunk in chunks {
+        for (kind, piece) in crate::chunks::split(chunk).unwrap_or_default() {
+            if kind == crate::chunks::ChunkKind::Change
+                && let Ok(Ok(change)) =
+                    std::panic::catch_unwind(|| automerge::Change::try_from(piece))
+                && am.get_change_meta_by_hash(&change.hash()).is_none()
+            {
+                waiting.insert(change.hash());
+            }
+        }
+    }
+    waiting
+}
+
 fn load_chunks(chunks: &[Vec<u8>]) -> Result<Automerge, limits::Unloadable> {
     let bytes = chunks.concat();
     match std::panic::catch_unwind(|| Automerge::load(&bytes)) {

@@ -38,7 +38,12 @@ impl Engine {
         if hub {
             p.local_in_flight = Some(seq);
         }
-        self.outbox.push(Effect::Persist { doc, seq, chunk });
+        self.outbox.push(Effect::Persist {
+            doc,
+            seq,
+            chunk,
+            authored: None,
+        });
     }
 
     /// Storage reports persist `seq` of `doc` (and every earlier one) durable.

@@ -158,7 +158,9 @@ impl Net {
                         self.hub
                             .loaded(Ctx::new(self.now, &self.rights), doc, result);
                     }
-                    Effect::Persist { doc, seq, chunk } => {
+                    Effect::Persist {
+                        doc, seq, chunk, ..
+                    } => {
                         self.hub_stored.entry(doc).or_default().push(chunk);
                         self.hub_unflushed.push((doc, seq));
                     }

@@ -77,7 +77,9 @@ impl Pair {
                         Effect::SaveSyncState { doc, state, .. } => {
                             self.states.insert((from_hub, doc), state);
                         }
-                        Effect::Persist { doc, seq, chunk } => {
+                        Effect::Persist {
+                            doc, seq, chunk, ..
+                        } => {
                             self.chunks.entry((from_hub, doc)).or_default().push(chunk);
                             engine.persisted(ctx, doc, seq);
                         }

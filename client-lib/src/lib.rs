@@ -149,26 +149,11 @@ impl Client {
 
     async fn start(config: ReplicaConfig, connect: bool) -> Result<Client, ClientError> {
         let hub = task::Hub::new(&config.hub, &config.token, config.tls.as_ref())?;
-        let (store, device): (Box<dyn Store>, _) = match &config.storage {
-            config::Storage::Memory => (
-                Box::new(MemStore::new()),
-                device::Device::ephemeral(config.peer.clone()),
-            ),
-            config::Storage::Dir(dir) => {
-                // Owner-only: the replica holds the network's documents.
-                nic_store::make_private_dir(dir).map_err(|e| ClientError::BadReplica {
-                    path: dir.clone(),
-                    reason: format!("cannot create the folder: {e}"),
-                })?;
-                let db = dir.join("store");
-                let store = SledStore::open(&db).map_err(|e| ClientError::BadReplica {
-                    path: db.clone(),
-                    reason: format!("{e} (is another program using this replica?)"),
-                })?;
-                let device = device::Device::load_or_create(dir, config.peer.clone())?;
-                (Box::new(store), device)
-            }
-        };
+        // Opening sled (and reading the device file) blocks: not on an async worker.
+        let (storage, peer) = (config.storage.clone(), config.peer.clone());
+        let (store, device) = tokio::task::spawn_blocking(move || open_storage(&storage, peer))
+            .await
+            .map_err(|e| ClientError::Protocol(format!("opening the replica failed: {e}")))??;
         let (events, _) = broadcast::channel(1024);
         let (changes, _) = broadcast::channel(1024);
         let (status_tx, status) = watch::channel(Status {
@@ -191,7 +176,8 @@ impl Client {
             changes: changes.clone(),
             status: status_tx,
             connect,
-        })?;
+        })
+        .await?;
         Ok(Client {
             cmds,
             events,
@@ -440,5 +426,32 @@ impl Client {
     /// exchange) and everything is flushed. Other clones stop working too.
     pub async fn close(self) -> Result<(), ClientError> {
         self.call(Cmd::Close).await
+    }
+}
+
+/// Opens (or creates) the replica's store and device record. Blocking.
+fn open_storage(
+    storage: &config::Storage,
+    peer: Option<nic_model::PeerId>,
+) -> Result<(std::sync::Arc<dyn Store>, device::Device), ClientError> {
+    match storage {
+        config::Storage::Memory => Ok((
+            std::sync::Arc::new(MemStore::new()),
+            device::Device::ephemeral(peer),
+        )),
+        config::Storage::Dir(dir) => {
+            // Owner-only: the replica holds the network's documents.
+            nic_store::make_private_dir(dir).map_err(|e| ClientError::BadReplica {
+                path: dir.clone(),
+                reason: format!("cannot create the folder: {e}"),
+            })?;
+            let db = dir.join("store");
+            let store = SledStore::open(&db).map_err(|e| ClientError::BadReplica {
+                path: db.clone(),
+                reason: format!("{e} (is another program using this replica?)"),
+            })?;
+            let device = device::Device::load_or_create(dir, peer)?;
+            Ok((std::sync::Arc::new(store), device))
+        }
     }
 }

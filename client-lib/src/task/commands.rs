@@ -24,7 +24,7 @@ impl Task {
             }
             Cmd::Read(doc, f, reply) => {
                 let held = self.knows(&doc) && self.ensure_loaded(doc).await;
-                match self.engine.doc(&doc) {
+                match self.rt.engine().doc(&doc) {
                     Some(am) if held => {
                         f(am);
                         let _ = reply.send(true);
@@ -35,14 +35,20 @@ impl Task {
                 }
             }
             Cmd::List(filter, reply) => {
-                let _ = reply.send(self.store.list(&filter).map_err(ClientError::from));
+                let store = self.store.clone();
+                let listed = tokio::task::spawn_blocking(move || store.list(&filter))
+                    .await
+                    .map_err(|e| ClientError::Protocol(format!("listing failed: {e}")))
+                    .and_then(|r| r.map_err(ClientError::from));
+                let _ = reply.send(listed);
             }
             Cmd::Meta(doc, reply) => {
-                let _ = reply.send(self.engine.meta(&doc).cloned());
+                let _ = reply.send(self.rt.engine().meta(&doc).cloned());
             }
             Cmd::Acked(doc, reply) => {
                 let _ = reply.send(
-                    self.engine
+                    self.rt
+                        .engine()
                         .acked_heads(&doc, &hub_peer())
                         .map(<[ChangeHash]>::to_vec),
                 );
@@ -50,7 +56,7 @@ impl Task {
             Cmd::Pending(doc, reply) => {
                 let held = self.knows(&doc) && self.ensure_loaded(doc).await;
                 let pending = held
-                    .then(|| self.engine.pending_changes(&doc, &hub_peer()))
+                    .then(|| self.rt.engine().pending_changes(&doc, &hub_peer()))
                     .flatten();
                 let _ = reply.send(pending);
             }
@@ -62,7 +68,7 @@ impl Task {
                 let _ = reply.send(self.status());
             }
             Cmd::Stats(reply) => {
-                let _ = reply.send(self.engine.stats());
+                let _ = reply.send(self.rt.engine().stats());
             }
             Cmd::Wire(reply) => {
                 let _ = reply.send(self.wire);
@@ -72,8 +78,9 @@ impl Task {
                 self.attempt = None;
                 self.next_attempt = None;
                 if self.conn.take().is_some() {
-                    let ctx = self.ctx();
-                    self.engine.peer_disconnected(ctx, &hub_peer());
+                    let t = self.now();
+                    self.rt
+                        .with_engine(t, |engine, ctx| engine.peer_disconnected(ctx, &hub_peer()));
                 }
                 for waiter in self.connect_waiters.drain(..) {
                     let _ = waiter.send(Err(ClientError::Protocol(
@@ -102,7 +109,7 @@ impl Task {
 
     /// Whether this replica holds (or is fetching) the document.
     fn knows(&self, doc: &DocumentId) -> bool {
-        self.engine.meta(doc).is_some() || self.engine.doc(doc).is_some()
+        self.rt.engine().meta(doc).is_some() || self.rt.engine().doc(doc).is_some()
     }
 
     fn subscribe(&mut self, target: Target) -> Result<(), ClientError> {
@@ -111,8 +118,9 @@ impl Task {
             self.device.save()?;
         }
         if self.conn.is_some() {
-            let ctx = self.ctx();
-            self.engine.subscribe(ctx, &hub_peer(), target);
+            let t = self.now();
+            self.rt
+                .with_engine(t, |engine, ctx| engine.subscribe(ctx, &hub_peer(), target));
         }
         Ok(())
     }
@@ -140,8 +148,11 @@ impl Task {
         self.device.unsent.push(doc);
         self.device.dirty.insert(doc);
         self.device.save()?;
-        let ctx = self.ctx();
-        if let Err(e) = self.engine.create(ctx, meta, am) {
+        let t = self.now();
+        if let Err(e) = self
+            .rt
+            .with_engine(t, |engine, ctx| engine.create(ctx, meta, am))
+        {
             self.device.unsent.retain(|d| *d != doc);
             self.device.dirty.remove(&doc);
             self.device.save()?;
@@ -152,7 +163,8 @@ impl Task {
             return Err(ClientError::Storage(e));
         }
         let heads = self
-            .engine
+            .rt
+            .engine()
             .doc(&doc)
             .map(Automerge::get_heads)
             .unwrap_or_default();
@@ -167,7 +179,7 @@ impl Task {
         if !self.knows(&doc) || !self.ensure_loaded(doc).await {
             return Err(ClientError::UnknownDocument(doc));
         }
-        let by_roles = match (&self.device.member, self.engine.meta(&doc)) {
+        let by_roles = match (&self.device.member, self.rt.engine().meta(&doc)) {
             (Some((member, grants)), Some(meta)) if !grants.may_write(meta) => {
                 Some((member.to_string(), meta.title.clone()))
             }
@@ -183,13 +195,13 @@ impl Task {
                 "the hub takes no changes to document {doc} from you now (you may read it only); ask its site's team or a network lead"
             )));
         }
-        let ctx = self.ctx();
-        let before = self.engine.doc(&doc).map(Automerge::get_heads);
+        let t = self.now();
+        let before = self.rt.engine().doc(&doc).map(Automerge::get_heads);
         let outcome = self
-            .engine
-            .edit(ctx, &doc, f)
+            .rt
+            .with_engine(t, |engine, ctx| engine.edit(ctx, &doc, f))
             .map_err(|_| ClientError::UnknownDocument(doc))?;
-        let after = self.engine.doc(&doc).map(Automerge::get_heads);
+        let after = self.rt.engine().doc(&doc).map(Automerge::get_heads);
         if before != after && self.device.dirty.insert(doc) {
             self.device.save()?;
         }

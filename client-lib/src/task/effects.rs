@@ -1,48 +1,34 @@
-//! Carrying out the engine's effects against the replica's store, and turning its
-//! notifications into change events and acknowledgement records.
+//! Carrying out the replica runtime's outputs — frames to the hub, storage reads and write
+//! groups on the blocking pool (never on an async worker), notifications turned into change
+//! events — and the runtime's `committed` after each flush.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use nic_model::{DocumentId, PeerId};
+use nic_model::DocumentId;
 use nic_proto::convert;
+use nic_runtime::storage::{self, Committed, Group, Read, ReadDone};
+use nic_runtime::{Output, ack_record_peer};
+use nic_store::{Durability, Store, StoreError};
+use nic_sync::Notification;
 use nic_sync::automerge::{Automerge, ChangeHash};
-use nic_sync::{Effect, LoadResult, Notification};
 use prost::Message;
 
-use super::{Task, authors::Resolve, hub_peer};
+use super::{Task, authors::Resolve};
 use crate::events::{ChangeEvent, ChangeInfo, Origin};
 
-/// The pseudo-peer under which the store's sync-state table keeps, per document, when the
-/// hub last acknowledged changes made here and up to which heads.
-fn acked_key() -> PeerId {
-    PeerId::new("hub.acked").unwrap_or_else(|_| unreachable!("a valid literal id"))
+/// Reads on the blocking pool.
+async fn read(store: Arc<dyn Store>, read: Read) -> Result<ReadDone, String> {
+    tokio::task::spawn_blocking(move || storage::read(&*store, read, Some(&ack_record_peer())))
+        .await
+        .map_err(|e| e.to_string())
 }
 
-/// `[time ms: u64 BE][heads: 32 bytes each]`.
-fn encode_ack(at: SystemTime, heads: &[ChangeHash]) -> Vec<u8> {
-    let ms = at
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-    let mut out = ms.to_be_bytes().to_vec();
-    for h in heads {
-        out.extend_from_slice(&h.0);
-    }
-    out
-}
-
-fn decode_ack(bytes: &[u8]) -> Option<(SystemTime, Vec<ChangeHash>)> {
-    let (ms, rest) = bytes.split_first_chunk::<8>()?;
-    if !rest.len().is_multiple_of(32) {
-        return None;
-    }
-    let heads = rest
-        .chunks_exact(32)
-        .filter_map(|c| ChangeHash::try_from(c).ok())
-        .collect();
-    Some((
-        UNIX_EPOCH + Duration::from_millis(u64::from_be_bytes(*ms)),
-        heads,
-    ))
+/// Commits a write group (one flush) on the blocking pool.
+async fn commit(store: Arc<dyn Store>, group: Group) -> Result<Committed, String> {
+    tokio::task::spawn_blocking(move || storage::commit(&*store, None, group, Durability::Process))
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// The changes after `since` as the change stream reports them (authors named later).
@@ -60,24 +46,45 @@ pub(super) fn change_infos(am: &Automerge, since: &[ChangeHash]) -> Vec<ChangeIn
 }
 
 impl Task {
-    /// Carries out the engine's effects until it has none left. Storage is written in the
-    /// order the engine asked; whether it is durable is [`Task::flush`]'s business.
-    pub(super) async fn dispatch(&mut self) {
+    /// Carries out the runtime's outputs and commits its writes until neither leaves work:
+    /// a chunk is reported persisted only after the flush that made it durable
+    /// (`ReplicaRuntime::committed`), and that report may itself produce outputs.
+    pub(super) async fn settle(&mut self) {
         loop {
-            let effects = self.engine.take_effects();
-            if effects.is_empty() {
+            let outputs = self.rt.take_outputs();
+            if !outputs.is_empty() {
+                for output in outputs {
+                    self.carry_out(output).await;
+                }
+                continue;
+            }
+            let Some(group) = self.rt.take_group() else {
                 return;
+            };
+            let committed = match commit(self.store.clone(), group).await {
+                Ok(committed) => committed,
+                Err(e) => {
+                    // The blocking task died: nothing of the group is known durable, and
+                    // the engine resends what it did not hear was persisted.
+                    tracing::error!(error = %e, "committing the replica's writes failed");
+                    continue;
+                }
+            };
+            if let Some((_, _, reason)) = committed.failed.first() {
+                tracing::warn!(%reason, "saving to the replica failed");
+                self.save_error = Some(StoreError::Io {
+                    path: "replica".into(),
+                    source: std::io::Error::other(reason.clone()),
+                });
             }
-            for effect in effects {
-                self.apply(effect).await;
-            }
+            let t = self.now();
+            self.rt.committed(t, committed);
         }
     }
 
-    async fn apply(&mut self, effect: Effect) {
-        let ctx = self.ctx();
-        match effect {
-            Effect::Send { frame, .. } => {
+    async fn carry_out(&mut self, output: Output) {
+        match output {
+            Output::Send { frame, .. } => {
                 if let (Some(conn), Some(wire)) = (&self.conn, convert::to_hub(frame)) {
                     self.wire.frames_sent += 1;
                     self.wire.bytes_sent += wire.encoded_len() as u64;
@@ -86,61 +93,34 @@ impl Task {
                     }
                 }
             }
-            Effect::Load { doc } => {
-                let result = match self.store.load(&doc) {
-                    Ok(Some(s)) => LoadResult::Found {
-                        meta: Some(s.meta),
-                        chunks: s.chunks,
-                    },
-                    Ok(None) => LoadResult::NotFound,
-                    Err(e) => LoadResult::Failed(e.to_string()),
-                };
-                self.engine.loaded(ctx, doc, result);
-                if let Ok(Some(bytes)) = self.store.sync_state(&acked_key(), &doc)
-                    && let Some((at, heads)) = decode_ack(&bytes)
-                {
-                    self.engine.restore_acked(&doc, &hub_peer(), heads);
-                    self.last_ack.insert(doc, at);
-                }
-            }
-            Effect::LoadSyncState { peer, doc } => {
-                let state = self.store.sync_state(&peer, &doc).ok().flatten();
-                self.engine.sync_state_loaded(ctx, &peer, doc, state);
-            }
-            Effect::PutMeta(meta) => {
-                self.unflushed = true;
-                if let Err(e) = self.store.put_meta(&meta) {
-                    tracing::warn!(error = %e, "storing metadata failed");
-                    self.save_error = Some(e);
-                }
-            }
-            Effect::Persist {
-                doc, seq, chunk, ..
-            } => {
-                self.unflushed = true;
-                match self.store.append(&doc, &chunk) {
-                    // Durable only after the flush: `Task::flush_if_needed` reports it.
-                    Ok(_) => self.appended.push((doc, seq)),
-                    Err(e) => {
-                        self.engine.persist_failed(ctx, doc, seq, &e.to_string());
-                        self.save_error = Some(e);
+            Output::Read(request) => match read(self.store.clone(), request).await {
+                Ok(done) => {
+                    let loaded = match &done {
+                        ReadDone::Doc { doc, .. } => Some(*doc),
+                        ReadDone::SyncState { .. } => None,
+                    };
+                    let t = self.now();
+                    self.rt.read_done(t, done);
+                    if let Some(doc) = loaded
+                        && let Some(at) = self.rt.last_acks().get(&doc)
+                    {
+                        let ms = u64::try_from(*at).unwrap_or(0);
+                        self.last_ack
+                            .insert(doc, UNIX_EPOCH + Duration::from_millis(ms));
                     }
                 }
-            }
-            Effect::SaveSyncState { peer, doc, state } => {
-                self.unflushed = true;
-                if let Err(e) = self.store.put_sync_state(&peer, &doc, &state) {
-                    tracing::debug!(error = %e, "saving sync state failed (a cache)");
-                }
-            }
-            Effect::Notify(n) => self.notify(n),
+                Err(e) => tracing::error!(error = %e, "reading the replica failed"),
+            },
+            // A replica's runtime ends no streams (only a hub's does).
+            Output::End { .. } => {}
+            Output::Notify(n) => self.notify(n),
         }
     }
 
     fn notify(&mut self, n: Notification) {
         match &n {
             Notification::Ready { doc } => {
-                if let Some(am) = self.engine.doc(doc) {
+                if let Some(am) = self.rt.engine().doc(doc) {
                     self.last_heads.insert(*doc, am.get_heads());
                 }
             }
@@ -151,17 +131,10 @@ impl Task {
                 };
                 self.publish_change(*doc, origin, heads.clone());
             }
-            Notification::Acked { doc, heads, .. } => {
+            Notification::Acked { doc, .. } => {
+                // The runtime wrote the ack record into the write group.
                 self.status_stale = true;
-                let now = SystemTime::now();
-                self.last_ack.insert(*doc, now);
-                self.unflushed = true;
-                if let Err(e) =
-                    self.store
-                        .put_sync_state(&acked_key(), doc, &encode_ack(now, heads))
-                {
-                    tracing::debug!(error = %e, "recording an ack failed");
-                }
+                self.last_ack.insert(*doc, SystemTime::now());
                 self.problems.remove(doc);
                 self.check_clean(*doc);
             }
@@ -193,7 +166,7 @@ impl Task {
         if self.changes.receiver_count() == 0 {
             return;
         }
-        let Some(am) = self.engine.doc(&doc) else {
+        let Some(am) = self.rt.engine().doc(&doc) else {
             return;
         };
         let changes = change_infos(am, &since);
@@ -206,20 +179,5 @@ impl Task {
             changes,
             heads,
         }));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-
-    #[test]
-    fn ack_records_round_trip_and_damaged_ones_are_ignored() {
-        let at = UNIX_EPOCH + Duration::from_millis(1_764_000_000_123);
-        let heads = vec![ChangeHash([1; 32]), ChangeHash([2; 32])];
-        assert_eq!(decode_ack(&encode_ack(at, &heads)), Some((at, heads)));
-        assert_eq!(decode_ack(&[1, 2, 3]), None);
-        assert_eq!(decode_ack(&[0; 9]), None);
     }
 }

@@ -17,9 +17,12 @@ use std::time::{Instant, SystemTime};
 use nic_model::{DocMeta, DocumentId, PeerId};
 use nic_proto::convert;
 use nic_proto::v1::{self, documents_client::DocumentsClient};
+use std::sync::Arc;
+
+use nic_runtime::{ReplicaRuntime, Time};
 use nic_store::{ListFilter, Store, StoreError};
 use nic_sync::automerge::{Automerge, ChangeHash};
-use nic_sync::{AllowAll, Ctx, Engine, EngineConfig, Notification, Target};
+use nic_sync::{EngineConfig, Notification, Target};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 pub(crate) use conn::Hub;
@@ -71,8 +74,10 @@ fn hub_peer() -> PeerId {
 }
 
 pub(crate) struct Task {
-    engine: Engine,
-    store: Box<dyn Store>,
+    /// The engine and what it asked for (`nic_runtime`): the replica's one effect loop.
+    rt: ReplicaRuntime,
+    /// Only ever called on the blocking pool (`effects.rs`), never on an async worker.
+    store: Arc<dyn Store>,
     device: Device,
     hub: Hub,
     backoff: Backoff,
@@ -93,10 +98,6 @@ pub(crate) struct Task {
     creating: BTreeSet<DocumentId>,
     last_heads: HashMap<DocumentId, Vec<ChangeHash>>,
     last_ack: BTreeMap<DocumentId, SystemTime>,
-    unflushed: bool,
-    /// Chunks appended but not yet flushed: reported to the engine as persisted only once
-    /// the flush that makes them durable succeeds (`Effect::Persist`'s contract).
-    appended: Vec<(DocumentId, u64)>,
     save_error: Option<StoreError>,
     wire: WireStats,
     events: broadcast::Sender<Notification>,
@@ -114,7 +115,7 @@ pub(crate) struct Task {
 
 /// Everything [`start`] needs.
 pub(crate) struct Setup {
-    pub(crate) store: Box<dyn Store>,
+    pub(crate) store: Arc<dyn Store>,
     pub(crate) device: Device,
     pub(crate) hub: Hub,
     pub(crate) backoff: Backoff,
@@ -126,27 +127,32 @@ pub(crate) struct Setup {
 }
 
 /// Opens the replica from its store (without waiting for the hub) and starts its task.
-pub(crate) fn start(setup: Setup) -> Result<mpsc::Sender<Cmd>, ClientError> {
+pub(crate) async fn start(setup: Setup) -> Result<mpsc::Sender<Cmd>, ClientError> {
     let mut config = EngineConfig::replica();
     config.persist_sync_state = true;
     config.resync_after_ms = 2_000;
     config.actor = Some(setup.device.actor.clone());
-    let mut engine = Engine::new(config);
+    let mut rt = ReplicaRuntime::new(config, hub_peer());
     let started = Instant::now();
-    let ctx = Ctx::new(0, &AllowAll);
     let filter = ListFilter {
         include_archived: true,
         ..ListFilter::default()
     };
-    for meta in setup.store.list(&filter)? {
-        engine.catalogue(ctx, meta);
-    }
+    let store = setup.store.clone();
+    let metas = tokio::task::spawn_blocking(move || store.list(&filter))
+        .await
+        .map_err(|e| ClientError::Protocol(format!("opening the replica failed: {e}")))??;
+    rt.with_engine(Time::default(), |engine, ctx| {
+        for meta in metas {
+            engine.catalogue(ctx, meta);
+        }
+    });
     let (resolver, resolver_rx) = mpsc::unbounded_channel();
     let changes = setup.changes.clone();
     tokio::spawn(authors::run(setup.hub.clone(), resolver_rx, setup.changes));
     let (internal_tx, internal_rx) = mpsc::unbounded_channel();
     let mut task = Task {
-        engine,
+        rt,
         store: setup.store,
         device: setup.device,
         hub: setup.hub,
@@ -163,8 +169,6 @@ pub(crate) fn start(setup: Setup) -> Result<mpsc::Sender<Cmd>, ClientError> {
         creating: BTreeSet::new(),
         last_heads: HashMap::new(),
         last_ack: BTreeMap::new(),
-        unflushed: false,
-        appended: Vec::new(),
         save_error: None,
         wire: WireStats::default(),
         events: setup.events,
@@ -184,9 +188,11 @@ pub(crate) fn start(setup: Setup) -> Result<mpsc::Sender<Cmd>, ClientError> {
         .chain(task.device.unsent.iter())
         .copied()
         .collect();
-    for doc in waiting {
-        task.engine.open(doc);
-    }
+    task.rt.with_engine(Time::default(), |engine, _| {
+        for doc in waiting {
+            engine.open(doc);
+        }
+    });
     let (tx, rx) = mpsc::channel(256);
     tokio::spawn(async move {
         task.settle().await;
@@ -200,11 +206,15 @@ pub(crate) fn start(setup: Setup) -> Result<mpsc::Sender<Cmd>, ClientError> {
 }
 
 impl Task {
-    fn ctx(&self) -> Ctx<'static> {
-        Ctx::new(
-            u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
-            &AllowAll,
-        )
+    /// The time now, on the engine's clock and the wall clock.
+    fn now(&self) -> Time {
+        let wall_ms = SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        Time {
+            engine_ms: u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            wall_ms,
+        }
     }
 
     /// Starts a connection attempt in the background.
@@ -244,13 +254,19 @@ impl Task {
         self.conn = Some(conn);
         self.failures = 0;
         self.last_error = None;
-        let ctx = self.ctx();
-        self.engine.peer_connected(ctx, hub_peer());
+        let mut subscriptions = Vec::new();
         for target in self.device.subscriptions.clone() {
-            let known = self.known_for(&target);
-            self.engine.subscribe_known(ctx, &hub_peer(), target, known);
+            let known = self.known_for(&target).await;
+            subscriptions.push((target, known));
         }
-        self.dispatch().await;
+        let t = self.now();
+        self.rt.with_engine(t, |engine, ctx| {
+            engine.peer_connected(ctx, hub_peer());
+            for (target, known) in subscriptions {
+                engine.subscribe_known(ctx, &hub_peer(), target, known);
+            }
+        });
+        self.settle().await;
         self.push_unsent().await;
         for waiter in self.connect_waiters.drain(..) {
             let _ = waiter.send(Ok(()));
@@ -260,23 +276,34 @@ impl Task {
     /// The documents of `target` held here unchanged since they last agreed with the hub,
     /// at the heads of that agreement (from the saved sync state): the hub and this replica
     /// say nothing about those that have not changed on the hub either.
-    fn known_for(&self, target: &Target) -> Vec<nic_sync::Known> {
-        let docs: Vec<DocumentId> = match target {
+    async fn known_for(&self, target: &Target) -> Vec<nic_sync::Known> {
+        let candidates: Vec<DocumentId> = match target {
             Target::Docs(docs) => docs.clone(),
-            Target::Network(network) => match self.store.list(&ListFilter {
-                network: Some(network.clone()),
-                include_archived: true,
-                ..ListFilter::default()
-            }) {
-                Ok(metas) => metas.into_iter().map(|m| m.id).collect(),
-                Err(_) => return Vec::new(),
-            },
+            Target::Network(network) => self
+                .rt
+                .engine()
+                .catalog()
+                .filter(|m| m.network == *network)
+                .map(|m| m.id)
+                .collect(),
         };
-        docs.into_iter()
+        let docs: Vec<DocumentId> = candidates
+            .into_iter()
             .filter(|d| !self.device.dirty.contains(d) && !self.device.unsent.contains(d))
-            .filter_map(|doc| {
-                let meta = self.engine.meta(&doc)?;
-                let state = self.store.sync_state(&hub_peer(), &doc).ok().flatten()?;
+            .collect();
+        // The saved sync states, read on the blocking pool.
+        let store = self.store.clone();
+        let states = tokio::task::spawn_blocking(move || {
+            docs.into_iter()
+                .filter_map(|doc| Some((doc, store.sync_state(&hub_peer(), &doc).ok().flatten()?)))
+                .collect::<Vec<_>>()
+        })
+        .await
+        .unwrap_or_default();
+        states
+            .into_iter()
+            .filter_map(|(doc, state)| {
+                let meta = self.rt.engine().meta(&doc)?;
                 let heads = nic_sync::automerge::sync::State::decode(&state)
                     .ok()?
                     .shared_heads;
@@ -294,9 +321,10 @@ impl Task {
         self.status_stale = true;
         if self.conn.is_some() {
             self.conn = None;
-            let ctx = self.ctx();
+            let t = self.now();
             // Saves every link's sync state, so the next connection resumes.
-            self.engine.peer_disconnected(ctx, &hub_peer());
+            self.rt
+                .with_engine(t, |engine, ctx| engine.peer_disconnected(ctx, &hub_peer()));
         }
         self.attempt = None;
         self.failures = self.failures.saturating_add(1);
@@ -310,10 +338,11 @@ impl Task {
 
     /// Brings a known document into memory; whether it is there now.
     async fn ensure_loaded(&mut self, doc: DocumentId) -> bool {
-        if !self.engine.open(doc) {
-            self.dispatch().await;
+        let t = self.now();
+        if !self.rt.with_engine(t, |engine, _| engine.open(doc)) {
+            self.settle().await;
         }
-        self.engine.doc(&doc).is_some()
+        self.rt.engine().doc(&doc).is_some()
     }
 
     /// Offers the hub every document created here that it has not accepted yet.
@@ -325,7 +354,7 @@ impl Task {
             if self.creating.contains(&doc) {
                 continue;
             }
-            let Some(meta) = self.engine.meta(&doc).cloned() else {
+            let Some(meta) = self.rt.engine().meta(&doc).cloned() else {
                 // Recorded as unsent, then a crash before it was stored: nothing to offer.
                 self.device.unsent.retain(|d| *d != doc);
                 self.device.dirty.remove(&doc);
@@ -337,7 +366,7 @@ impl Task {
             if !self.ensure_loaded(doc).await {
                 continue;
             }
-            let Some(bytes) = self.engine.doc(&doc).map(Automerge::save) else {
+            let Some(bytes) = self.rt.engine().doc(&doc).map(Automerge::save) else {
                 continue;
             };
             self.creating.insert(doc);
@@ -399,24 +428,27 @@ impl Task {
                     Ok(heads) => {
                         self.device.unsent.retain(|d| *d != doc);
                         if !heads.is_empty() {
-                            let ctx = self.ctx();
-                            self.engine.receive(
-                                ctx,
-                                &hub_peer(),
-                                nic_sync::Frame::Ack { doc, heads },
-                            );
+                            let t = self.now();
+                            self.rt.with_engine(t, |engine, ctx| {
+                                engine.receive(
+                                    ctx,
+                                    &hub_peer(),
+                                    nic_sync::Frame::Ack { doc, heads },
+                                )
+                            });
                         }
-                        let covered = self.engine.meta(&doc).is_some_and(|m| {
+                        let covered = self.rt.engine().meta(&doc).is_some_and(|m| {
                             self.device
                                 .subscriptions
                                 .contains(&Target::Network(m.network.clone()))
                         });
                         if !covered {
                             self.device.subscriptions.push(Target::Docs(vec![doc]));
-                            let ctx = self.ctx();
                             if self.conn.is_some() {
-                                self.engine
-                                    .subscribe(ctx, &hub_peer(), Target::Docs(vec![doc]));
+                                let t = self.now();
+                                self.rt.with_engine(t, |engine, ctx| {
+                                    engine.subscribe(ctx, &hub_peer(), Target::Docs(vec![doc]))
+                                });
                             }
                         }
                         if let Err(e) = self.device.save() {

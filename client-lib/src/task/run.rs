@@ -60,8 +60,8 @@ impl Task {
                 }
                 _ = tick.tick() => {
                     self.status_stale = true;
-                    let ctx = self.ctx();
-                    self.engine.tick(ctx);
+                    let t = self.now();
+                    self.rt.with_engine(t, |engine, ctx| engine.tick(ctx));
                     self.check_all_clean();
                 }
             }
@@ -92,8 +92,10 @@ impl Task {
                 Err(e) => tracing::warn!(error = %e, "malformed frame from the hub"),
             }
         }
-        let ctx = self.ctx();
-        self.engine.receive_all(ctx, &hub_peer(), domain);
+        let t = self.now();
+        self.rt.with_engine(t, |engine, ctx| {
+            engine.receive_all(ctx, &hub_peer(), domain)
+        });
         match end {
             Some(Ok(())) => self.lost("the hub ended the stream".into()),
             Some(Err(status)) => self.lost(format!("the stream failed: {status}")),
@@ -123,53 +125,13 @@ impl Task {
         (frames, None)
     }
 
-    /// Makes what was written so far survive a crash of this process.
-    /// Carries out the engine's effects and flushes what they wrote, until neither leaves
-    /// work: a chunk is reported persisted only after the flush that made it durable, and
-    /// that report may itself produce effects.
-    pub(super) async fn settle(&mut self) {
-        loop {
-            self.dispatch().await;
-            if !self.flush_if_needed() {
-                return;
-            }
-        }
-    }
-
-    /// Flushes what was written since the last flush; then reports the chunks appended
-    /// before it as persisted (or failed). Whether it reported any.
-    fn flush_if_needed(&mut self) -> bool {
-        if !self.unflushed {
-            return false;
-        }
-        let result = self.store.flush(nic_store::Durability::Process);
-        let appended = std::mem::take(&mut self.appended);
-        let ctx = self.ctx();
-        match result {
-            Ok(()) => {
-                self.unflushed = false;
-                for (doc, seq) in &appended {
-                    self.engine.persisted(ctx, *doc, *seq);
-                }
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "flushing the replica failed");
-                for (doc, seq) in &appended {
-                    self.engine
-                        .persist_failed(ctx, *doc, *seq, &format!("flushing failed: {e}"));
-                }
-                self.save_error = Some(e);
-            }
-        }
-        !appended.is_empty()
-    }
-
     /// Leaves cleanly: sync states saved for a quick resume, everything flushed.
     async fn close(&mut self) {
         if self.conn.is_some() {
             self.conn = None;
-            let ctx = self.ctx();
-            self.engine.peer_disconnected(ctx, &hub_peer());
+            let t = self.now();
+            self.rt
+                .with_engine(t, |engine, ctx| engine.peer_disconnected(ctx, &hub_peer()));
         }
         self.settle().await;
         self.check_all_clean();

@@ -26,7 +26,7 @@ impl Task {
 
     /// A document's status; `None` if it is not in memory.
     pub(super) fn doc_status(&self, doc: DocumentId) -> Option<DocStatus> {
-        let pending = self.engine.pending_changes(&doc, &hub_peer())?;
+        let pending = self.rt.engine().pending_changes(&doc, &hub_peer())?;
         let unsent = self.device.unsent.contains(&doc);
         let state = if self.conn.is_none() {
             SyncState::Offline(pending)
@@ -56,7 +56,8 @@ impl Task {
         let mut pending_changes = 0;
         for doc in &self.device.dirty {
             let n = self
-                .engine
+                .rt
+                .engine()
                 .pending_changes(doc, &hub_peer())
                 .unwrap_or_default();
             if n > 0 {
@@ -66,18 +67,19 @@ impl Task {
         }
         Status {
             connection: self.connection(),
-            documents: self.engine.catalog_len(),
+            documents: self.rt.engine().catalog_len(),
             pending_documents,
             pending_changes,
             unsent_documents: self.device.unsent.len(),
             last_ack: self.last_ack.values().max().copied(),
-            up_to_date: self.conn.is_some() && self.engine.is_settled(),
+            up_to_date: self.conn.is_some() && self.rt.engine().is_settled(),
         }
     }
 
     /// Whether the hub told this replica it takes no changes to the document from it.
     pub(super) fn hub_reads_only(&self, doc: DocumentId) -> bool {
-        self.engine
+        self.rt
+            .engine()
             .link_status(&doc, &hub_peer())
             .is_some_and(|l| l.peer_read_only)
     }
@@ -99,7 +101,7 @@ impl Task {
         if !self.device.dirty.contains(&doc) || self.device.unsent.contains(&doc) {
             return;
         }
-        if self.engine.pending_changes(&doc, &hub_peer()) == Some(0) {
+        if self.rt.engine().pending_changes(&doc, &hub_peer()) == Some(0) {
             self.device.dirty.remove(&doc);
             if let Err(e) = self.device.save() {
                 tracing::warn!(error = %e, "cannot update the replica record");

@@ -239,6 +239,11 @@ impl Engine {
         })
     }
 
+    /// The metadata of every document this engine knows of, by id.
+    pub fn catalog(&self) -> impl Iterator<Item = &DocMeta> {
+        self.catalog.values()
+    }
+
     /// How many documents this engine knows the metadata of, in memory or not.
     pub fn catalog_len(&self) -> usize {
         self.catalog.len()

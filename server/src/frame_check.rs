@@ -1,20 +1,28 @@
 //! The hub's frame handling, runnable without a network: bytes as a client would send them
-//! on `Sync.Connect` are decoded, converted and handed to a hub engine holding one document,
-//! exactly as the sync service and the engine task do. The fuzz target
+//! on `Sync.Connect` are decoded, converted and handed to the hub's runtime (its real
+//! policy, actor binding and storage commit) holding one document, exactly as the sync
+//! service and the engine task do. The fuzz target
 //! (`fuzz/fuzz_targets/client_frames.rs`) and the property test (`tests/frames.rs`) drive
 //! it with arbitrary bytes; neither may panic, and whatever the hub would store must be
 //! valid Automerge changes.
 
-use nic_model::{DocKind, DocMeta, DocumentId, NetworkId, PeerId, Visibility};
+use nic_model::{DocKind, DocMeta, DocumentId, Grant, Grants, Member, MemberId, NetworkId};
+use nic_model::{PeerId, TokenId, Visibility};
 use nic_proto::convert::{self, FromClient};
 use nic_proto::v1;
+use nic_runtime::storage::{self, Write};
+use nic_runtime::{Current, HubRuntime, Output, Time};
+use nic_store::{Durability, MemStore, Store};
 use nic_sync::automerge::Automerge;
-use nic_sync::{AllowAll, Ctx, Effect, Engine, EngineConfig, LoadResult, Target};
+use nic_sync::{EngineConfig, Target};
 use prost::Message as _;
 
-/// A hub engine with one loaded document that the peer `fuzz` has subscribed to.
+/// The hub's runtime (`nic_runtime::HubRuntime`, with its real policy and storage commit)
+/// over an in-memory store holding one document that the peer `fuzz`, a lead of its
+/// network, has subscribed to.
 pub struct FrameCheck {
-    engine: Engine,
+    rt: HubRuntime,
+    store: MemStore,
     peer: PeerId,
     doc: DocumentId,
     now: u64,
@@ -25,7 +33,7 @@ pub struct FrameCheck {
 pub struct Outcome {
     /// Frames the bytes decoded to.
     pub frames: usize,
-    /// Chunks the hub would have written to storage.
+    /// Chunks the hub stored.
     pub stored: Vec<Vec<u8>>,
 }
 
@@ -35,27 +43,52 @@ impl Default for FrameCheck {
     }
 }
 
+fn literal<T, E>(made: Result<T, E>) -> T {
+    made.unwrap_or_else(|_| unreachable!("a valid literal"))
+}
+
 impl FrameCheck {
     /// The hub, its document (id 0x07…, with a little content), and the subscribed peer.
     pub fn new() -> Self {
-        let mut engine = Engine::new(EngineConfig::hub());
+        let network = literal(NetworkId::new("fuzz"));
         let doc = DocumentId::from_bytes([7; 16]);
         let meta = DocMeta {
             id: doc,
             kind: DocKind::PdsaCycle,
-            network: NetworkId::new("fuzz").unwrap_or_else(|_| unreachable!("a valid literal")),
+            network: network.clone(),
             site: None,
             visibility: Visibility::Network,
             title: "fuzz".into(),
             created_at_ms: 0,
             archived: false,
         };
-        let ctx = Ctx::new(0, &AllowAll);
-        engine.catalogue(ctx, meta);
-        let peer = PeerId::new("fuzz").unwrap_or_else(|_| unreachable!("a valid literal"));
-        engine.peer_connected(ctx, peer.clone());
-        engine.receive(
-            ctx,
+        let store = MemStore::new();
+        let mut am = Automerge::new();
+        let _ = am.transact::<_, _, nic_sync::automerge::AutomergeError>(|tx| {
+            use nic_sync::automerge::transaction::Transactable;
+            tx.put(nic_sync::automerge::ROOT, "title", "fuzz")?;
+            Ok(())
+        });
+        // An in-memory store does not fail on valid input.
+        let _ = store.put_meta(&meta);
+        let _ = store.append(&doc, &am.save());
+        let mut rt = HubRuntime::new(EngineConfig::hub());
+        let t = Time::default();
+        rt.catalogue(t, meta);
+        let peer = literal(PeerId::new("fuzz"));
+        let member = Member {
+            id: literal(MemberId::new("fuzz")),
+            name: "fuzz".into(),
+            grants: Grants(vec![Grant::NetworkLead { network }]),
+            created_at_ms: 0,
+        };
+        let current = Current {
+            member,
+            expires_at_ms: None,
+        };
+        rt.connect(t, peer.clone(), literal(TokenId::new("fuzz")), current);
+        rt.receive(
+            t,
             &peer,
             nic_sync::Frame::Subscribe {
                 target: Target::Docs(vec![doc]),
@@ -63,7 +96,8 @@ impl FrameCheck {
             },
         );
         let mut check = Self {
-            engine,
+            rt,
+            store,
             peer,
             doc,
             now: 0,
@@ -99,51 +133,53 @@ impl FrameCheck {
         outcome.frames += 1;
         if let Ok(FromClient::Frame(frame)) = convert::from_client(frame) {
             self.now += 1;
-            let ctx = Ctx::new(self.now, &AllowAll);
-            self.engine.receive(ctx, &self.peer, frame);
+            let t = self.time();
+            self.rt.receive(t, &self.peer, frame);
             self.settle(outcome);
         }
     }
 
-    /// Carries out the engine's effects as the engine task would: loads answer from an
-    /// empty store with a little document, persists succeed at once.
+    fn time(&self) -> Time {
+        Time {
+            engine_ms: self.now,
+            wall_ms: 0,
+        }
+    }
+
+    /// Carries out the runtime's outputs as the engine task would: reads answered from the
+    /// store, write groups committed with `nic_runtime::storage::commit` at once.
     fn settle(&mut self, outcome: &mut Outcome) {
-        let ctx = Ctx::new(self.now, &AllowAll);
         loop {
-            let effects = self.engine.take_effects();
-            if effects.is_empty() {
-                return;
-            }
-            for effect in effects {
-                match effect {
-                    Effect::Load { doc } => {
-                        let mut am = Automerge::new();
-                        let _ = am.transact::<_, _, nic_sync::automerge::AutomergeError>(|tx| {
-                            use nic_sync::automerge::transaction::Transactable;
-                            tx.put(nic_sync::automerge::ROOT, "title", "fuzz")?;
-                            Ok(())
-                        });
-                        self.engine.loaded(
-                            ctx,
-                            doc,
-                            LoadResult::Found {
-                                meta: None,
-                                chunks: vec![am.save()],
-                            },
-                        );
+            let t = self.time();
+            let outputs = self.rt.take_outputs();
+            if !outputs.is_empty() {
+                for output in outputs {
+                    if let Output::Read(read) = output {
+                        self.rt.read_done(t, storage::read(&self.store, read, None));
                     }
-                    Effect::LoadSyncState { peer, doc } => {
-                        self.engine.sync_state_loaded(ctx, &peer, doc, None);
-                    }
-                    Effect::Persist {
-                        doc, seq, chunk, ..
-                    } => {
-                        outcome.stored.push(chunk);
-                        self.engine.persisted(ctx, doc, seq);
-                    }
-                    _ => {}
                 }
+                continue;
             }
+            let Some(group) = self.rt.take_group() else {
+                return;
+            };
+            let chunks: Vec<(u64, Vec<u8>)> = group
+                .writes
+                .iter()
+                .filter_map(|w| match w {
+                    Write::Chunk { seq, chunk, .. } => Some((*seq, chunk.clone())),
+                    _ => None,
+                })
+                .collect();
+            let committed =
+                storage::commit(&self.store, Some(&self.store), group, Durability::Process);
+            outcome.stored.extend(
+                chunks
+                    .into_iter()
+                    .filter(|(seq, _)| committed.persisted.iter().any(|(_, s)| s == seq))
+                    .map(|(_, chunk)| chunk),
+            );
+            self.rt.committed(t, committed);
         }
     }
 

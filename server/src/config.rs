@@ -1,11 +1,17 @@
 //! Hub settings: defaults, overridden by a config file, then by environment variables and
 //! flags (clap reads both; a flag wins over its variable).
+//!
+//! Every setting is one row of the `settings!` table below: its name, type, default, flag,
+//! `NIC_HUB_*` variable and help. The flag, the variable, the config-file key (the flag with
+//! `_` for `-`), the help line with its default, the `Config` field and its default all come
+//! from that row (see `table.rs`); `value.rs` reads each type from text the same way for all
+//! three sources.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use clap::{Args, ValueEnum};
+use clap::ValueEnum;
 use serde::Deserialize;
 
 /// How durable a write must be before the hub acknowledges it.
@@ -18,139 +24,99 @@ pub enum DurabilityMode {
     PowerSafe,
 }
 
-/// Flags of `nic-hub serve`. Every one can also come from `NIC_HUB_*` or the config file.
-#[derive(Debug, Default, Args)]
-pub struct ServeArgs {
-    /// TOML file with any of the settings below (keys as the flags, with '_' for '-').
-    #[arg(long, env = "NIC_HUB_CONFIG")]
-    pub config: Option<PathBuf>,
-    /// Address to serve gRPC on. [default: 127.0.0.1:50051]
-    #[arg(long, env = "NIC_HUB_LISTEN")]
-    pub listen: Option<SocketAddr>,
-    /// Folder for the embedded database (created if missing). [default: ./nic-data]
-    #[arg(long, env = "NIC_HUB_DATA_DIR")]
-    pub data_dir: Option<PathBuf>,
-    /// When a change counts as saved. [default: process]
-    #[arg(long, env = "NIC_HUB_DURABILITY", value_enum)]
-    pub durability: Option<DurabilityMode>,
-    /// Address to serve Prometheus metrics on (`/metrics`); "off" disables. [default: 127.0.0.1:9464]
-    #[arg(long, env = "NIC_HUB_METRICS_LISTEN")]
-    pub metrics_listen: Option<String>,
-    /// Most documents kept in memory; idle ones beyond this are evicted. [default: 10000]
-    #[arg(long, env = "NIC_HUB_MAX_LOADED_DOCS")]
-    pub max_loaded_docs: Option<usize>,
-    /// Largest gRPC message accepted, in bytes. [default: 4194304]
-    #[arg(long, env = "NIC_HUB_MAX_MESSAGE_BYTES")]
-    pub max_message_bytes: Option<usize>,
-    /// Frames queued for one client before it is disconnected as too slow. A subscription
-    /// queues about two frames per document at once, so keep this above twice the largest
-    /// network. [default: 16384]
-    #[arg(long, env = "NIC_HUB_PEER_QUEUE")]
-    pub peer_queue: Option<usize>,
-    /// Bytes queued for one sync stream before its client is cut off as too slow.
-    /// [default: 16777216]
-    #[arg(long, env = "NIC_HUB_MAX_QUEUED_BYTES_PER_STREAM")]
-    pub max_queued_bytes_per_stream: Option<usize>,
-    /// Bytes queued for all of one member's sync streams together before the stream that
-    /// passes it is cut off. [default: 67108864]
-    #[arg(long, env = "NIC_HUB_MAX_QUEUED_BYTES_PER_MEMBER")]
-    pub max_queued_bytes_per_member: Option<usize>,
-    /// Seconds a client may read nothing while frames wait for it before it is cut off.
-    /// [default: 30]
-    #[arg(long, env = "NIC_HUB_SLOW_READER_TIMEOUT_SECS")]
-    pub slow_reader_timeout_secs: Option<u64>,
-    /// Longest lifetime a token may be issued with, in days. [default: 365]
-    #[arg(long, env = "NIC_HUB_MAX_TOKEN_LIFETIME_DAYS")]
-    pub max_token_lifetime_days: Option<u32>,
-    /// Lifetime of a token issued without an expiry, in days (at most the maximum).
-    /// [default: 90]
-    #[arg(long, env = "NIC_HUB_DEFAULT_TOKEN_LIFETIME_DAYS")]
-    pub default_token_lifetime_days: Option<u32>,
-    /// Most changes one sync message may carry. [default: 10000]
-    #[arg(long, env = "NIC_HUB_MAX_CHANGES_PER_MESSAGE")]
-    pub max_changes_per_message: Option<usize>,
-    /// Most documents one subscription may cover. [default: 10000]
-    #[arg(long, env = "NIC_HUB_MAX_DOCS_PER_SUBSCRIPTION")]
-    pub max_docs_per_subscription: Option<usize>,
-    /// Most sync streams one member may have open at once. [default: 32]
-    #[arg(long, env = "NIC_HUB_MAX_STREAMS_PER_MEMBER")]
-    pub max_streams_per_member: Option<usize>,
-    /// Requests without a valid token one address may make per minute before the hub
-    /// refuses it everything for the rest of the minute. [default: 60]
-    #[arg(long, env = "NIC_HUB_MAX_AUTH_FAILURES_PER_MINUTE")]
-    pub max_auth_failures_per_minute: Option<u32>,
-    /// Largest document, in bytes once decompressed: a Create's initial content, the changes
-    /// of one sync message, and a document grown by accepted changes. [default: 16777216]
-    #[arg(long, env = "NIC_HUB_MAX_DOC_BYTES")]
-    pub max_doc_bytes: Option<u64>,
-    /// Most Automerge operations (and most changes) one document may hold, by the same
-    /// rules; reading a document's history costs about 450 bytes of memory per operation.
-    /// [default: 250000]
-    #[arg(long, env = "NIC_HUB_MAX_DOC_OPS")]
-    pub max_doc_ops: Option<u64>,
-    /// Memory, in bytes, that Create, Get, History and Insight requests may hold at once in
-    /// documents they decode (estimated from each document's size); more waits its turn.
-    /// [default: 268435456]
-    #[arg(long, env = "NIC_HUB_MAX_REQUEST_MEMORY")]
-    pub max_request_memory: Option<u64>,
-    /// Serve TLS with this certificate chain (PEM); needs --tls-key.
-    #[arg(long, env = "NIC_HUB_TLS_CERT", requires = "tls_key")]
-    pub tls_cert: Option<PathBuf>,
-    /// The private key (PEM) of --tls-cert.
-    #[arg(long, env = "NIC_HUB_TLS_KEY", requires = "tls_cert")]
-    pub tls_key: Option<PathBuf>,
-    /// Require client certificates signed by this CA (PEM): mutual TLS. Needs --tls-cert.
-    #[arg(long, env = "NIC_HUB_TLS_CLIENT_CA", requires = "tls_cert")]
-    pub tls_client_ca: Option<PathBuf>,
-    /// Allow listening on a non-loopback address without TLS (tokens would cross the
-    /// network in clear: only behind a TLS-terminating proxy), and serving metrics on one.
-    #[arg(long, env = "NIC_HUB_INSECURE")]
-    pub insecure: bool,
-    /// Most client connections open at once; at the limit, the oldest connection without a
-    /// valid token yet is closed to make room. Lowered at start-up to fit the open-file
-    /// limit. [default: 4096]
-    #[arg(long, env = "NIC_HUB_MAX_CONNECTIONS")]
-    pub max_connections: Option<usize>,
-    /// Seconds a new connection has to finish TLS and the HTTP/2 preface and send its first
-    /// request. [default: 10]
-    #[arg(long, env = "NIC_HUB_HANDSHAKE_TIMEOUT", value_name = "SECS")]
-    pub handshake_timeout: Option<u64>,
-    /// Seconds a connection may stay open before one of its requests carries a valid token.
-    /// [default: 30]
-    #[arg(long, env = "NIC_HUB_AUTH_TIMEOUT", value_name = "SECS")]
-    pub auth_timeout: Option<u64>,
-}
+#[macro_use]
+mod table;
+#[cfg(test)]
+mod tests;
+mod value;
 
-/// The config file's shape: the same settings as the flags.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileConfig {
-    listen: Option<SocketAddr>,
-    data_dir: Option<PathBuf>,
-    durability: Option<DurabilityMode>,
-    metrics_listen: Option<String>,
-    max_loaded_docs: Option<usize>,
-    max_message_bytes: Option<usize>,
-    peer_queue: Option<usize>,
-    max_queued_bytes_per_stream: Option<usize>,
-    max_queued_bytes_per_member: Option<usize>,
-    slow_reader_timeout_secs: Option<u64>,
-    max_token_lifetime_days: Option<u32>,
-    default_token_lifetime_days: Option<u32>,
-    max_changes_per_message: Option<usize>,
-    max_docs_per_subscription: Option<usize>,
-    max_streams_per_member: Option<usize>,
-    max_auth_failures_per_minute: Option<u32>,
-    max_doc_bytes: Option<u64>,
-    max_doc_ops: Option<u64>,
-    max_request_memory: Option<u64>,
-    tls_cert: Option<PathBuf>,
-    tls_key: Option<PathBuf>,
-    tls_client_ca: Option<PathBuf>,
-    insecure: Option<bool>,
-    max_connections: Option<usize>,
-    handshake_timeout: Option<u64>,
-    auth_timeout: Option<u64>,
+settings! {
+    config {
+        /// Address to serve gRPC on.
+        listen: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 50051)), "listen", "NIC_HUB_LISTEN";
+        /// Folder for the embedded database (created if missing).
+        data_dir: PathBuf = PathBuf::from("nic-data"), "data-dir", "NIC_HUB_DATA_DIR";
+        /// When a change counts as saved.
+        durability: DurabilityMode = DurabilityMode::Process, "durability", "NIC_HUB_DURABILITY";
+        /// Address to serve Prometheus metrics on (`/metrics`); "off" disables.
+        metrics_listen: Option<SocketAddr> = Some(SocketAddr::from(([127, 0, 0, 1], 9464))),
+            "metrics-listen", "NIC_HUB_METRICS_LISTEN";
+        /// Most documents kept in memory; idle ones beyond this are evicted.
+        max_loaded_docs: usize = 10_000, "max-loaded-docs", "NIC_HUB_MAX_LOADED_DOCS";
+        /// Largest gRPC message accepted, in bytes.
+        max_message_bytes: usize = 4 * 1024 * 1024,
+            "max-message-bytes", "NIC_HUB_MAX_MESSAGE_BYTES";
+        /// Frames queued for one client before it is disconnected as too slow. A subscription
+        /// queues about two frames per document at once, so keep this above twice the largest
+        /// network.
+        peer_queue: usize = 16_384, "peer-queue", "NIC_HUB_PEER_QUEUE";
+        /// Bytes queued for one sync stream before its client is cut off as too slow.
+        max_queued_bytes_per_stream: usize = 16 * 1024 * 1024,
+            "max-queued-bytes-per-stream", "NIC_HUB_MAX_QUEUED_BYTES_PER_STREAM";
+        /// Bytes queued for all of one member's sync streams together before the stream that
+        /// passes it is cut off.
+        max_queued_bytes_per_member: usize = 64 * 1024 * 1024,
+            "max-queued-bytes-per-member", "NIC_HUB_MAX_QUEUED_BYTES_PER_MEMBER";
+        /// Seconds a client may read nothing while frames wait for it before it is cut off.
+        slow_reader_timeout: Duration = Duration::from_secs(30),
+            "slow-reader-timeout-secs", "NIC_HUB_SLOW_READER_TIMEOUT_SECS";
+        /// Longest lifetime a token may be issued with, in days.
+        max_token_lifetime_days: u32 = 365,
+            "max-token-lifetime-days", "NIC_HUB_MAX_TOKEN_LIFETIME_DAYS";
+        /// Lifetime of a token issued without an expiry, in days (at most the maximum).
+        default_token_lifetime_days: u32 = 90,
+            "default-token-lifetime-days", "NIC_HUB_DEFAULT_TOKEN_LIFETIME_DAYS";
+        /// Most changes one sync message may carry.
+        max_changes_per_message: usize = 10_000,
+            "max-changes-per-message", "NIC_HUB_MAX_CHANGES_PER_MESSAGE";
+        /// Most documents one subscription may cover.
+        max_docs_per_subscription: usize = 10_000,
+            "max-docs-per-subscription", "NIC_HUB_MAX_DOCS_PER_SUBSCRIPTION";
+        /// Most sync streams one member may have open at once.
+        max_streams_per_member: usize = 32,
+            "max-streams-per-member", "NIC_HUB_MAX_STREAMS_PER_MEMBER";
+        /// Requests without a valid token one address may make per minute before the hub
+        /// refuses it everything for the rest of the minute.
+        max_auth_failures_per_minute: u32 = 60,
+            "max-auth-failures-per-minute", "NIC_HUB_MAX_AUTH_FAILURES_PER_MINUTE";
+        /// Largest document, in bytes once decompressed: a Create's initial content, the changes
+        /// of one sync message, and a document grown by accepted changes.
+        max_doc_bytes: u64 = nic_sync::inspect::Limits::DEFAULT.max_bytes,
+            "max-doc-bytes", "NIC_HUB_MAX_DOC_BYTES";
+        /// Most Automerge operations (and most changes) one document may hold, by the same
+        /// rules; reading a document's history costs about 450 bytes of memory per operation.
+        max_doc_ops: u64 = nic_sync::inspect::Limits::DEFAULT.max_ops,
+            "max-doc-ops", "NIC_HUB_MAX_DOC_OPS";
+        /// Memory, in bytes, that Create, Get, History and Insight requests may hold at once in
+        /// documents they decode (estimated from each document's size); more waits its turn.
+        max_request_memory: u64 = 256 * 1024 * 1024,
+            "max-request-memory", "NIC_HUB_MAX_REQUEST_MEMORY";
+        /// Allow listening on a non-loopback address without TLS (tokens would cross the
+        /// network in clear: only behind a TLS-terminating proxy), and serving metrics on one.
+        insecure: bool = false, "insecure", "NIC_HUB_INSECURE";
+        /// Most client connections open at once; at the limit, the oldest connection without a
+        /// valid token yet is closed to make room. Lowered at start-up to fit the open-file
+        /// limit.
+        max_connections: usize = 4096, "max-connections", "NIC_HUB_MAX_CONNECTIONS";
+        /// Seconds a new connection has to finish TLS and the HTTP/2 preface and send its first
+        /// request.
+        handshake_timeout: Duration = Duration::from_secs(10),
+            "handshake-timeout", "NIC_HUB_HANDSHAKE_TIMEOUT";
+        /// Seconds a connection may stay open before one of its requests carries a valid token.
+        auth_timeout: Duration = Duration::from_secs(30), "auth-timeout", "NIC_HUB_AUTH_TIMEOUT";
+    }
+    parts {
+        /// Serve TLS with this certificate chain (PEM); needs --tls-key.
+        tls_cert: PathBuf, "tls-cert", "NIC_HUB_TLS_CERT";
+        /// The private key (PEM) of --tls-cert.
+        tls_key: PathBuf, "tls-key", "NIC_HUB_TLS_KEY";
+        /// Require client certificates signed by this CA (PEM): mutual TLS. Needs --tls-cert.
+        tls_client_ca: PathBuf, "tls-client-ca", "NIC_HUB_TLS_CLIENT_CA";
+    }
+    derived {
+        /// TLS, if served (from `tls_cert`, `tls_key` and `tls_client_ca`).
+        tls: Option<TlsFiles> = None, from tls_files;
+    }
 }
 
 /// Where the hub's TLS identity (and, for mutual TLS, the clients' CA) are.
@@ -164,87 +130,23 @@ pub struct TlsFiles {
     pub client_ca: Option<PathBuf>,
 }
 
-/// Settings in force.
-#[derive(Clone, Debug)]
-pub struct Config {
-    /// gRPC address.
-    pub listen: SocketAddr,
-    /// Database folder.
-    pub data_dir: PathBuf,
-    /// When a change counts as saved.
-    pub durability: DurabilityMode,
-    /// Metrics address, if metrics are served.
-    pub metrics_listen: Option<SocketAddr>,
-    /// Most documents kept in memory.
-    pub max_loaded_docs: usize,
-    /// Largest gRPC message accepted.
-    pub max_message_bytes: usize,
-    /// Frames queued per client before it is cut off.
-    pub peer_queue: usize,
-    /// Bytes queued per sync stream before its client is cut off.
-    pub max_queued_bytes_per_stream: usize,
-    /// Bytes queued for one member's streams together before one is cut off.
-    pub max_queued_bytes_per_member: usize,
-    /// How long a client may read nothing while frames wait.
-    pub slow_reader_timeout: Duration,
-    /// Longest token lifetime, in days.
-    pub max_token_lifetime_days: u32,
-    /// Lifetime of a token issued without an expiry, in days.
-    pub default_token_lifetime_days: u32,
-    /// Most changes one sync message may carry.
-    pub max_changes_per_message: usize,
-    /// Most documents one subscription may cover.
-    pub max_docs_per_subscription: usize,
-    /// Most sync streams one member may have open.
-    pub max_streams_per_member: usize,
-    /// Requests without a valid token one address may make per minute.
-    pub max_auth_failures_per_minute: u32,
-    /// Largest document once decompressed, in bytes.
-    pub max_doc_bytes: u64,
-    /// Most operations (and changes) one document may hold.
-    pub max_doc_ops: u64,
-    /// Memory requests may hold at once in documents they decode.
-    pub max_request_memory: u64,
-    /// TLS, if served.
-    pub tls: Option<TlsFiles>,
-    /// Plain text on a non-loopback address was asked for (`--insecure`).
-    pub insecure: bool,
-    /// Most client connections open at once.
-    pub max_connections: usize,
-    /// Time from accept to a connection's first request.
-    pub handshake_timeout: Duration,
-    /// Time from accept to a connection's first request with a valid token.
-    pub auth_timeout: Duration,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
-            data_dir: PathBuf::from("nic-data"),
-            durability: DurabilityMode::Process,
-            metrics_listen: Some(SocketAddr::from(([127, 0, 0, 1], 9464))),
-            max_loaded_docs: 10_000,
-            max_message_bytes: 4 * 1024 * 1024,
-            peer_queue: 16_384,
-            max_queued_bytes_per_stream: 16 * 1024 * 1024,
-            max_queued_bytes_per_member: 64 * 1024 * 1024,
-            slow_reader_timeout: Duration::from_secs(30),
-            max_token_lifetime_days: 365,
-            default_token_lifetime_days: 90,
-            max_changes_per_message: 10_000,
-            max_docs_per_subscription: 10_000,
-            max_streams_per_member: 32,
-            max_auth_failures_per_minute: 60,
-            max_doc_bytes: nic_sync::inspect::Limits::DEFAULT.max_bytes,
-            max_doc_ops: nic_sync::inspect::Limits::DEFAULT.max_ops,
-            max_request_memory: 256 * 1024 * 1024,
-            tls: None,
-            insecure: false,
-            max_connections: 4096,
-            handshake_timeout: Duration::from_secs(10),
-            auth_timeout: Duration::from_secs(30),
-        }
+/// The TLS files, given all together or not at all.
+fn tls_files(given: &ServeArgs) -> Result<Option<TlsFiles>, ConfigError> {
+    match (&given.tls_cert, &given.tls_key, &given.tls_client_ca) {
+        (Some(cert), Some(key), client_ca) => Ok(Some(TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+            client_ca: client_ca.clone(),
+        })),
+        (None, None, None) => Ok(None),
+        (None, None, Some(_)) => Err(ConfigError::Invalid {
+            setting: "tls-client-ca",
+            reason: "needs --tls-cert and --tls-key: mutual TLS is TLS first".into(),
+        }),
+        _ => Err(ConfigError::Invalid {
+            setting: "tls-cert/tls-key",
+            reason: "give both the certificate and its key".into(),
+        }),
     }
 }
 
@@ -267,6 +169,26 @@ pub enum ConfigError {
         /// What the parser said.
         source: toml::de::Error,
     },
+    /// The config file names a setting the hub does not have.
+    #[error(
+        "config file {path}: unknown setting {key:?} (the keys are the flags of `nic-hub serve --help`, with '_' for '-')"
+    )]
+    UnknownKey {
+        /// The file.
+        path: PathBuf,
+        /// The key.
+        key: String,
+    },
+    /// A config-file entry's value is not one its setting takes.
+    #[error("config file {path}: {key}: {reason}")]
+    Entry {
+        /// The file.
+        path: PathBuf,
+        /// The key.
+        key: String,
+        /// Why.
+        reason: String,
+    },
     /// A setting has a value that cannot work.
     #[error("setting {setting}: {reason}")]
     Invalid {
@@ -282,115 +204,10 @@ impl Config {
     pub fn resolve(args: &ServeArgs) -> Result<Self, ConfigError> {
         let file = match &args.config {
             Some(path) => read_file(path)?,
-            None => FileConfig::default(),
+            None => ServeArgs::default(),
         };
-        let d = Config::default();
-        let metrics = args.metrics_listen.clone().or(file.metrics_listen);
-        let metrics_listen = match metrics.as_deref() {
-            None => d.metrics_listen,
-            Some("off") => None,
-            Some(addr) => Some(addr.parse().map_err(|e| ConfigError::Invalid {
-                setting: "metrics-listen",
-                reason: format!("{addr:?} is not an address like 127.0.0.1:9464 or \"off\" ({e})"),
-            })?),
-        };
-        let config = Config {
-            listen: args.listen.or(file.listen).unwrap_or(d.listen),
-            data_dir: args
-                .data_dir
-                .clone()
-                .or(file.data_dir)
-                .unwrap_or(d.data_dir),
-            durability: args.durability.or(file.durability).unwrap_or(d.durability),
-            metrics_listen,
-            max_loaded_docs: args
-                .max_loaded_docs
-                .or(file.max_loaded_docs)
-                .unwrap_or(d.max_loaded_docs),
-            max_message_bytes: args
-                .max_message_bytes
-                .or(file.max_message_bytes)
-                .unwrap_or(d.max_message_bytes),
-            peer_queue: args.peer_queue.or(file.peer_queue).unwrap_or(d.peer_queue),
-            max_queued_bytes_per_stream: args
-                .max_queued_bytes_per_stream
-                .or(file.max_queued_bytes_per_stream)
-                .unwrap_or(d.max_queued_bytes_per_stream),
-            max_queued_bytes_per_member: args
-                .max_queued_bytes_per_member
-                .or(file.max_queued_bytes_per_member)
-                .unwrap_or(d.max_queued_bytes_per_member),
-            slow_reader_timeout: args
-                .slow_reader_timeout_secs
-                .or(file.slow_reader_timeout_secs)
-                .map_or(d.slow_reader_timeout, Duration::from_secs),
-            max_token_lifetime_days: args
-                .max_token_lifetime_days
-                .or(file.max_token_lifetime_days)
-                .unwrap_or(d.max_token_lifetime_days),
-            default_token_lifetime_days: args
-                .default_token_lifetime_days
-                .or(file.default_token_lifetime_days)
-                .unwrap_or(d.default_token_lifetime_days),
-            max_changes_per_message: args
-                .max_changes_per_message
-                .or(file.max_changes_per_message)
-                .unwrap_or(d.max_changes_per_message),
-            max_docs_per_subscription: args
-                .max_docs_per_subscription
-                .or(file.max_docs_per_subscription)
-                .unwrap_or(d.max_docs_per_subscription),
-            max_streams_per_member: args
-                .max_streams_per_member
-                .or(file.max_streams_per_member)
-                .unwrap_or(d.max_streams_per_member),
-            max_auth_failures_per_minute: args
-                .max_auth_failures_per_minute
-                .or(file.max_auth_failures_per_minute)
-                .unwrap_or(d.max_auth_failures_per_minute),
-            max_doc_bytes: args
-                .max_doc_bytes
-                .or(file.max_doc_bytes)
-                .unwrap_or(d.max_doc_bytes),
-            max_doc_ops: args
-                .max_doc_ops
-                .or(file.max_doc_ops)
-                .unwrap_or(d.max_doc_ops),
-            max_request_memory: args
-                .max_request_memory
-                .or(file.max_request_memory)
-                .unwrap_or(d.max_request_memory),
-            tls: match (
-                args.tls_cert.clone().or(file.tls_cert),
-                args.tls_key.clone().or(file.tls_key),
-            ) {
-                (Some(cert), Some(key)) => Some(TlsFiles {
-                    cert,
-                    key,
-                    client_ca: args.tls_client_ca.clone().or(file.tls_client_ca),
-                }),
-                (None, None) => None,
-                _ => {
-                    return Err(ConfigError::Invalid {
-                        setting: "tls-cert/tls-key",
-                        reason: "give both the certificate and its key".into(),
-                    });
-                }
-            },
-            insecure: args.insecure || file.insecure.unwrap_or(false),
-            max_connections: args
-                .max_connections
-                .or(file.max_connections)
-                .unwrap_or(d.max_connections),
-            handshake_timeout: args
-                .handshake_timeout
-                .or(file.handshake_timeout)
-                .map_or(d.handshake_timeout, Duration::from_secs),
-            auth_timeout: args
-                .auth_timeout
-                .or(file.auth_timeout)
-                .map_or(d.auth_timeout, Duration::from_secs),
-        };
+        // Flags over variables is clap's doing; both over the file, the file over defaults.
+        let config = Config::from_layer(args.clone().over(file))?;
         config.check_exposure()?;
         config.check_connections()?;
         let insecure = config.insecure;
@@ -542,149 +359,14 @@ impl Config {
     }
 }
 
-fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+fn read_file(path: &Path) -> Result<ServeArgs, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
         path: path.to_owned(),
         source,
     })?;
-    toml::from_str(&text).map_err(|source| ConfigError::Parse {
+    let table = toml::from_str(&text).map_err(|source| ConfigError::Parse {
         path: path.to_owned(),
         source,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn flags_override_the_file_which_overrides_defaults() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("hub.toml");
-        std::fs::write(
-            &path,
-            "data_dir = \"/srv/nic\"\npeer_queue = 7\nlisten = \"127.0.0.1:6000\"\n",
-        )
-        .unwrap();
-        let args = ServeArgs {
-            config: Some(path),
-            listen: Some("127.0.0.1:7000".parse().unwrap()),
-            ..ServeArgs::default()
-        };
-        let config = Config::resolve(&args).unwrap();
-        assert_eq!(config.listen.port(), 7000);
-        assert_eq!(config.data_dir, PathBuf::from("/srv/nic"));
-        assert_eq!(config.peer_queue, 7);
-        assert_eq!(config.durability, DurabilityMode::Process);
-    }
-
-    #[test]
-    fn bad_settings_say_which() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("hub.toml");
-        std::fs::write(&path, "listen_on = 1\n").unwrap();
-        let err = Config::resolve(&ServeArgs {
-            config: Some(path),
-            ..ServeArgs::default()
-        })
-        .unwrap_err();
-        assert!(err.to_string().contains("listen_on"), "{err}");
-        let err = Config::resolve(&ServeArgs {
-            peer_queue: Some(0),
-            ..ServeArgs::default()
-        })
-        .unwrap_err();
-        assert!(err.to_string().contains("peer-queue"), "{err}");
-        let err = Config::resolve(&ServeArgs {
-            max_doc_ops: Some(0),
-            ..ServeArgs::default()
-        })
-        .unwrap_err();
-        assert!(err.to_string().contains("max-doc-ops"), "{err}");
-    }
-
-    #[test]
-    fn a_non_loopback_address_needs_tls_or_an_explicit_insecure() {
-        let open: SocketAddr = "0.0.0.0:50051".parse().unwrap();
-        let err = Config::resolve(&ServeArgs {
-            listen: Some(open),
-            ..ServeArgs::default()
-        })
-        .unwrap_err();
-        assert!(err.to_string().contains("--tls-cert"), "{err}");
-        let insecure = Config::resolve(&ServeArgs {
-            listen: Some(open),
-            insecure: true,
-            ..ServeArgs::default()
-        })
-        .unwrap();
-        assert_eq!(insecure.tls, None);
-        let tls = Config::resolve(&ServeArgs {
-            listen: Some(open),
-            tls_cert: Some("hub.pem".into()),
-            tls_key: Some("hub.key".into()),
-            ..ServeArgs::default()
-        })
-        .unwrap();
-        assert_eq!(tls.tls.map(|t| t.cert), Some(PathBuf::from("hub.pem")));
-        // Loopback needs neither.
-        assert!(Config::resolve(&ServeArgs::default()).is_ok());
-    }
-
-    #[test]
-    fn a_non_loopback_metrics_listener_needs_an_explicit_insecure() {
-        for open in ["0.0.0.0:9464", "192.168.1.20:9464", "[::]:9464"] {
-            let err = Config::resolve(&ServeArgs {
-                metrics_listen: Some(open.into()),
-                ..ServeArgs::default()
-            })
-            .unwrap_err();
-            assert!(err.to_string().contains("metrics-listen"), "{err}");
-            assert!(err.to_string().contains("--insecure"), "{err}");
-            let allowed = Config::resolve(&ServeArgs {
-                metrics_listen: Some(open.into()),
-                insecure: true,
-                ..ServeArgs::default()
-            })
-            .unwrap();
-            assert_eq!(allowed.metrics_listen, Some(open.parse().unwrap()));
-        }
-        for fine in ["127.0.0.1:9464", "[::1]:9464", "off"] {
-            assert!(
-                Config::resolve(&ServeArgs {
-                    metrics_listen: Some(fine.into()),
-                    ..ServeArgs::default()
-                })
-                .is_ok(),
-                "{fine}"
-            );
-        }
-    }
-
-    #[test]
-    fn connection_limits_come_from_flags_and_cannot_be_zero() {
-        let c = Config::resolve(&ServeArgs {
-            max_connections: Some(7),
-            handshake_timeout: Some(3),
-            auth_timeout: Some(9),
-            ..ServeArgs::default()
-        })
-        .unwrap();
-        assert_eq!(
-            (c.max_connections, c.handshake_timeout, c.auth_timeout),
-            (7, Duration::from_secs(3), Duration::from_secs(9))
-        );
-        for args in [
-            ServeArgs {
-                max_connections: Some(0),
-                ..ServeArgs::default()
-            },
-            ServeArgs {
-                auth_timeout: Some(0),
-                ..ServeArgs::default()
-            },
-        ] {
-            assert!(Config::resolve(&args).is_err());
-        }
-    }
+    })?;
+    ServeArgs::from_table(path, table)
 }

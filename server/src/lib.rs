@@ -13,7 +13,8 @@
 //! - `conn` — accepted connections: the cap, handshake and sign-in deadlines, accept back-off;
 //!   `fdlimit` — the open-file limit checked against the cap at start-up;
 //! - [`frame_check`] — the frame handling without a network, for fuzzing and property tests;
-//!   [`doc_check`] the same for the document loader under limits.
+//!   [`doc_check`] the same for the document loader under limits;
+//! - [`testing`] — a hub in a child process, for tests and `nic-load`.
 
 pub mod auth;
 pub mod config;
@@ -29,6 +30,7 @@ mod loads;
 pub mod metrics;
 mod status;
 mod sync_service;
+pub mod testing;
 
 use std::future::Future;
 use std::net::SocketAddr;

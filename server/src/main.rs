@@ -58,8 +58,10 @@ async fn main() -> anyhow::Result<()> {
     } else {
         ""
     };
+    // The line `nic_hub::testing::ChildHub` (and whoever starts the hub) waits for.
     println!(
-        "nic-hub listening on {} (data in {}){insecure}",
+        "{}{} (data in {}){insecure}",
+        nic_hub::testing::LISTENING,
         listener.local_addr()?,
         config.data_dir.display()
     );

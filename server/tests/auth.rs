@@ -4,10 +4,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
-use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
+use nic_hub::testing::{ChildHub, serve_args};
 use nic_model::{MemberId, TokenRecord};
 use nic_proto::auth::Bearer;
 use nic_proto::v1::{self, documents_client::DocumentsClient};
@@ -15,72 +15,20 @@ use nic_store::{DirOp, Durability, SledStore, Store};
 use tonic::Code;
 use tonic::transport::Channel;
 
-/// A hub child process with debug logging, its address, and its collected output.
-struct Hub {
-    child: Child,
-    url: String,
-    output: std::sync::mpsc::Receiver<String>,
-}
-
-fn start(dir: &Path) -> Hub {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nic-hub"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--metrics-listen",
-            "off",
-        ])
-        .arg("--data-dir")
-        .arg(dir)
+/// The `nic-hub` binary on `dir` with debug logging, its stderr collected.
+fn start(dir: &Path) -> ChildHub {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nic-hub"));
+    cmd.args(serve_args(dir))
         .env("RUST_LOG", "debug")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (tx, output) = std::sync::mpsc::channel();
-    let mut stderr = child.stderr.take().unwrap();
-    let err_tx = tx.clone();
-    std::thread::spawn(move || {
-        let mut all = String::new();
-        let _ = stderr.read_to_string(&mut all);
-        let _ = err_tx.send(all);
-    });
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .find(|l| l.starts_with("nic-hub listening on "))
-        .expect("the hub says where it listens");
-    std::thread::spawn(move || {
-        let rest: Vec<String> = lines.map_while(Result::ok).collect();
-        let _ = tx.send(rest.join("\n"));
-    });
-    let addr = first
-        .strip_prefix("nic-hub listening on ")
-        .and_then(|s| s.split_whitespace().next())
-        .unwrap()
-        .to_owned();
-    Hub {
-        child,
-        url: format!("http://{addr}"),
-        output,
-    }
+        .stderr(Stdio::piped());
+    ChildHub::spawn(cmd).unwrap()
 }
 
-impl Hub {
-    /// Stops the hub with SIGTERM and returns everything it printed.
-    fn stop(mut self) -> String {
-        let pid = self.child.id().to_string();
-        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-        assert!(self.child.wait().unwrap().success());
-        let mut out = String::new();
-        for _ in 0..2 {
-            out.push_str(&self.output.recv().unwrap());
-            out.push('\n');
-        }
-        out
-    }
+/// Stops the hub with SIGTERM and returns everything it printed.
+fn stop(hub: ChildHub) -> String {
+    let (status, out) = hub.stop().unwrap();
+    assert!(status.success(), "{status}");
+    out
 }
 
 async fn list(url: &str, token: Option<&str>) -> Result<usize, tonic::Status> {
@@ -137,18 +85,18 @@ async fn every_rpc_needs_a_valid_token_and_tokens_stay_secret() {
         assert_eq!(mode, 0o600, "the token file must be private");
     }
 
-    assert_eq!(list(&hub.url, Some(&token)).await.unwrap(), 0);
+    assert_eq!(list(&hub.url(), Some(&token)).await.unwrap(), 0);
     let refused = [
         (None, "send `authorization: Bearer <token>`"),
         (Some("nic_not-a-real-token"), "not known"),
     ];
     for (presented, why) in refused {
-        let status = list(&hub.url, presented).await.unwrap_err();
+        let status = list(&hub.url(), presented).await.unwrap_err();
         assert_eq!(status.code(), Code::Unauthenticated, "{status}");
         assert!(status.message().contains(why), "{status}");
     }
     // Malformed metadata is refused too.
-    let channel = Channel::from_shared(hub.url.clone())
+    let channel = Channel::from_shared(hub.url())
         .unwrap()
         .connect()
         .await
@@ -162,7 +110,7 @@ async fn every_rpc_needs_a_valid_token_and_tokens_stay_secret() {
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::Unauthenticated, "{status}");
-    let out = hub.stop();
+    let out = stop(hub);
 
     // Revoked and expired tokens, written while the hub is down, are refused after a restart.
     {
@@ -197,13 +145,13 @@ async fn every_rpc_needs_a_valid_token_and_tokens_stay_secret() {
         ("nic_revoked", "was revoked"),
         ("nic_expired", "has expired"),
     ] {
-        let status = list(&hub.url, Some(presented)).await.unwrap_err();
+        let status = list(&hub.url(), Some(presented)).await.unwrap_err();
         assert_eq!(status.code(), Code::Unauthenticated, "{status}");
         assert!(status.message().contains(why), "{status}");
     }
     // A restart keeps the admin and their token.
-    assert_eq!(list(&hub.url, Some(&token)).await.unwrap(), 0);
-    let out = out + &hub.stop();
+    assert_eq!(list(&hub.url(), Some(&token)).await.unwrap(), 0);
+    let out = out + &stop(hub);
 
     // The secret is nowhere but its file: not in any log line, not in the database.
     assert!(

@@ -8,12 +8,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use nic_client::{Client, Target};
 use nic_e2e::{TestHub, put};
+use nic_hub::testing::{ChildHub, LISTENING};
 use nic_model::PeerId;
 use nic_sync::Notification;
 use nic_sync::automerge::ReadDoc;
@@ -31,8 +31,9 @@ fn crash_child() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        // A leading newline: libtest's "test crash_child ..." has none of its own.
-        println!("\nport {}", listener.local_addr().unwrap().port());
+        // The line the hub binary prints, for `ChildHub`; a leading newline because libtest's
+        // "test crash_child ..." has none of its own.
+        println!("\n{LISTENING}{}", listener.local_addr().unwrap());
         let config = nic_hub::Config {
             data_dir: dir.into(),
             metrics_listen: None,
@@ -44,25 +45,15 @@ fn crash_child() {
     });
 }
 
-fn spawn_hub(dir: &std::path::Path) -> (Child, String) {
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["crash_child", "--exact", "--nocapture", "--test-threads=1"])
+/// This test binary re-run as `crash_child`: a hub in its own process, to kill.
+fn spawn_hub(dir: &std::path::Path) -> (ChildHub, String) {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args(["crash_child", "--exact", "--nocapture", "--test-threads=1"])
         .env(CHILD_ENV, dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let port = loop {
-        let line = lines.next().expect("the hub printed its port").unwrap();
-        if let Some(port) = line.strip_prefix("port ") {
-            break port.to_owned();
-        }
-    };
-    // Keep draining stdout so the child never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (child, format!("http://127.0.0.1:{port}"))
+        .stderr(Stdio::null());
+    let hub = ChildHub::spawn(cmd).unwrap();
+    let url = hub.url();
+    (hub, url)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -87,7 +78,7 @@ async fn acknowledged_changes_survive_hub_sigkill() {
 
     let mut acknowledged: BTreeSet<String> = BTreeSet::new();
     for round in 0..rounds {
-        let (mut child, url) = spawn_hub(dir.path());
+        let (child, url) = spawn_hub(dir.path());
         // Everything acknowledged before any earlier kill is still there.
         let saved = nic_e2e::saved_at(&url, &token, doc).await;
         for key in &acknowledged {
@@ -140,7 +131,6 @@ async fn acknowledged_changes_survive_hub_sigkill() {
             }
         }
         child.kill().unwrap(); // SIGKILL on Unix
-        child.wait().unwrap();
         writer.abort();
         let heads = last_acked.unwrap();
         let keys = client
@@ -161,7 +151,7 @@ async fn acknowledged_changes_survive_hub_sigkill() {
         }
     }
     // A last restart checks the final kill.
-    let (mut child, url) = spawn_hub(dir.path());
+    let (child, url) = spawn_hub(dir.path());
     let saved = nic_e2e::saved_at(&url, &token, doc).await;
     let missing: Vec<_> = acknowledged
         .iter()
@@ -173,7 +163,6 @@ async fn acknowledged_changes_survive_hub_sigkill() {
         })
         .collect();
     child.kill().unwrap();
-    child.wait().unwrap();
     assert!(
         missing.is_empty(),
         "acknowledged but lost: {missing:?} (seed {seed})"

@@ -12,7 +12,8 @@ use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use nic_load::workload::{Edit, worksheet};
-use nic_model::{DocKind, DocMeta, DocumentId, NetworkId, PeerId, Visibility};
+use nic_model::fixtures::{self, peer};
+use nic_model::{DocMeta, DocumentId, PeerId};
 use nic_sync::automerge::{Automerge, Change};
 use nic_sync::{AllowAll, Ctx, Effect, Engine, EngineConfig, Frame, LoadResult, Target};
 use rand::SeedableRng;
@@ -24,21 +25,9 @@ fn ctx() -> Ctx<'static> {
     Ctx::new(0, &AllowAll)
 }
 
-fn peer(name: &str) -> PeerId {
-    PeerId::new(name).unwrap()
-}
-
+/// The benchmark's document, `DOC`.
 fn meta() -> DocMeta {
-    DocMeta {
-        id: DOC,
-        kind: DocKind::PdsaCycle,
-        network: NetworkId::new("bench").unwrap(),
-        site: None,
-        visibility: Visibility::Network,
-        title: "bench".into(),
-        created_at_ms: 0,
-        archived: false,
-    }
+    fixtures::meta(7, "bench")
 }
 
 /// Runs an engine's effects with storage that is durable at once; returns the frames sent.

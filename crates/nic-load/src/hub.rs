@@ -1,12 +1,12 @@
 //! The hub under load: a child `nic-hub` process (so its CPU, memory and disk are its own,
 //! and it can be pinned to a core), a hub inside this process, or one given by address.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
+use nic_hub::testing::{ChildHub, serve_args};
 use nic_hub::{Config, DurabilityMode};
 use tempfile::TempDir;
 use tokio::sync::oneshot;
@@ -49,7 +49,7 @@ pub enum HubSpec {
 
 enum Running {
     Child {
-        child: Child,
+        child: ChildHub,
         bin: PathBuf,
         cpus: Option<String>,
         durability: DurabilityMode,
@@ -211,7 +211,7 @@ impl Hub {
                 let (child, url) =
                     spawn_child(&bin, cpus.as_deref(), durability, &data_dir).await?;
                 self.url = url;
-                self.pid = Some(child.id());
+                self.pid = Some(child.pid());
                 self.running = Running::Child {
                     child,
                     bin,
@@ -249,10 +249,8 @@ impl Hub {
 
 async fn stop(running: Running) -> anyhow::Result<()> {
     match running {
-        Running::Child { mut child, .. } => {
-            let pid = child.id().to_string();
-            let _ = Command::new("kill").args(["-TERM", &pid]).status();
-            let status = tokio::task::spawn_blocking(move || child.wait()).await??;
+        Running::Child { child, .. } => {
+            let (status, _) = tokio::task::spawn_blocking(move || child.stop()).await??;
             if !status.success() {
                 bail!("the hub exited with {status}");
             }
@@ -284,7 +282,7 @@ async fn start_child(
         token: admin_token(dir.path())?,
         tls: None,
         measured: "hub process",
-        pid: Some(child.id()),
+        pid: Some(child.pid()),
         data_dir: Some(dir.path().to_owned()),
         running: Running::Child {
             child,
@@ -302,7 +300,7 @@ async fn spawn_child(
     cpus: Option<&str>,
     durability: DurabilityMode,
     data_dir: &Path,
-) -> anyhow::Result<(Child, String)> {
+) -> anyhow::Result<(ChildHub, String)> {
     let mut cmd = match cpus {
         Some(cpus) => {
             let mut c = Command::new("taskset");
@@ -311,40 +309,18 @@ async fn spawn_child(
         }
         None => Command::new(bin),
     };
-    cmd.arg("serve")
-        .args(["--listen", "127.0.0.1:0", "--metrics-listen", "off"])
-        .arg("--data-dir")
-        .arg(data_dir)
+    cmd.args(serve_args(data_dir))
         .args(["--durability", durability_flag(durability)])
         .env(
             "RUST_LOG",
             std::env::var("NIC_LOAD_HUB_LOG").unwrap_or("warn".into()),
         )
-        .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
-    let mut child = cmd
-        .spawn()
+    let child = tokio::task::spawn_blocking(move || ChildHub::spawn(cmd))
+        .await?
         .with_context(|| format!("cannot start {}", bin.display()))?;
-    let stdout = child.stdout.take().context("no stdout from the hub")?;
-    // The hub's first line names its address; the rest (logs) is drained so it never blocks.
-    let (line, rest) = tokio::task::spawn_blocking(move || {
-        let mut reader = BufReader::new(stdout);
-        let mut line = String::new();
-        let read = reader.read_line(&mut line);
-        (read.map(|_| line), reader)
-    })
-    .await?;
-    std::thread::spawn(move || {
-        let mut rest = rest;
-        let mut sink = std::io::sink();
-        let _ = std::io::copy(&mut rest, &mut sink);
-    });
-    let line = line?;
-    let addr = line
-        .strip_prefix("nic-hub listening on ")
-        .and_then(|s| s.split_whitespace().next())
-        .with_context(|| format!("unexpected first line from the hub: {line:?}"))?;
-    Ok((child, format!("http://{addr}")))
+    let url = child.url();
+    Ok((child, url))
 }
 
 async fn start_in_process(durability: DurabilityMode) -> anyhow::Result<Hub> {

@@ -5,6 +5,8 @@
 //! disk crate. Randomness is passed in (see [`DocumentId::random`]).
 
 mod directory;
+#[doc(hidden)]
+pub mod fixtures;
 mod ids;
 mod meta;
 pub mod period;

@@ -6,7 +6,7 @@
 
 use automerge::transaction::Transactable;
 use automerge::{AutomergeError, ROOT};
-use nic_model::{DocKind, DocMeta, DocumentId, NetworkId, Visibility};
+use nic_model::{DocMeta, DocumentId, NetworkId};
 use nic_sync::{AllowAll, Ctx, Engine, Known, Target};
 
 mod common;
@@ -17,16 +17,7 @@ fn network() -> NetworkId {
 }
 
 fn meta(n: u8) -> DocMeta {
-    DocMeta {
-        id: DocumentId::from_bytes([n; 16]),
-        kind: DocKind::PdsaCycle,
-        network: network(),
-        site: None,
-        visibility: Visibility::Network,
-        title: format!("doc {n}"),
-        created_at_ms: 0,
-        archived: false,
-    }
+    common::meta(n, "n")
 }
 
 fn put(engine: &mut Engine, doc: DocumentId, key: &str) {

@@ -5,7 +5,6 @@
 
 use automerge::transaction::Transactable;
 use automerge::{AutomergeError, ROOT};
-use nic_model::{DocKind, DocMeta, DocumentId, NetworkId, Visibility};
 use nic_sync::{AllowAll, Ctx, Target};
 
 mod common;
@@ -15,16 +14,7 @@ use common::pair::Pair;
 /// saved sync state.
 fn catch_up_bytes(keep_state: bool) -> usize {
     let ctx = Ctx::new(0, &AllowAll);
-    let meta = DocMeta {
-        id: DocumentId::from_bytes([3; 16]),
-        kind: DocKind::PdsaCycle,
-        network: NetworkId::new("n").unwrap(),
-        site: None,
-        visibility: Visibility::Network,
-        title: "t".into(),
-        created_at_ms: 0,
-        archived: false,
-    };
+    let meta = common::meta(3, "n");
     let doc = meta.id;
     let mut pair = Pair::new();
     let mut am = automerge::Automerge::new();

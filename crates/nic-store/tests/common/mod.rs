@@ -3,29 +3,21 @@
 
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, Automerge, ReadDoc};
-use nic_model::{DocKind, DocMeta, DocumentId, NetworkId, PeerId, SiteId, Visibility};
+use nic_model::fixtures;
+use nic_model::{DocKind, DocMeta, DocumentId};
 use nic_store::StoredDoc;
 
-/// A document id whose bytes are all `n`.
-pub fn doc_id(n: u8) -> DocumentId {
-    DocumentId::from_bytes([n; 16])
-}
-
-pub fn peer(name: &str) -> PeerId {
-    PeerId::new(name).unwrap()
-}
+pub use nic_model::fixtures::{doc_id, peer};
 
 /// Network-visible metadata for a document of network `net`, optionally of a site.
 pub fn meta(id: DocumentId, net: &str, site: Option<&str>, kind: DocKind) -> DocMeta {
     DocMeta {
         id,
         kind,
-        network: NetworkId::new(net).unwrap(),
-        site: site.map(|s| SiteId::new(s).unwrap()),
-        visibility: Visibility::Network,
+        site: site.map(fixtures::site),
         title: format!("doc {id}"),
         created_at_ms: 1_700_000_000_000,
-        archived: false,
+        ..fixtures::meta(0, net)
     }
 }
 

@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 
 use automerge::transaction::Transactable;
 use automerge::{Automerge, AutomergeError, ROOT};
-use nic_model::{DocKind, DocMeta, DocumentId, NetworkId, PeerId, SiteId, Visibility};
+use nic_model::{DocMeta, DocumentId, PeerId};
 use nic_sync::{
     AllowAll, Ctx, Effect, Engine, EngineConfig, ErrorCode, Frame, LoadResult, Policy, Target,
 };
@@ -31,22 +31,7 @@ impl Policy for Rights {
     }
 }
 
-pub fn peer(name: &str) -> PeerId {
-    PeerId::new(name).unwrap()
-}
-
-pub fn meta(n: u8, network: &str) -> DocMeta {
-    DocMeta {
-        id: DocumentId::from_bytes([n; 16]),
-        kind: DocKind::PdsaCycle,
-        network: NetworkId::new(network).unwrap(),
-        site: Some(SiteId::new("lincoln").unwrap()),
-        visibility: Visibility::Network,
-        title: format!("cycle {n}"),
-        created_at_ms: 0,
-        archived: false,
-    }
-}
+pub use nic_model::fixtures::{meta, peer};
 
 pub fn seeded_doc() -> Automerge {
     let mut doc = Automerge::new();

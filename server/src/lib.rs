@@ -5,7 +5,7 @@
 //! - [`config`] — settings from defaults, a config file, the environment and flags;
 //! - `driver` — the engine task that owns the `nic-sync` engine, and the storage writer
 //!   that groups many documents' writes under one flush;
-//! - [`auth`] — who is calling: tokens, the interceptor, the first hub admin;
+//! - [`auth`] — who is calling: tokens, the gate in front of the services, the first hub admin;
 //! - `sync_service`, `documents`, `directory` — the gRPC services; `status` maps errors to
 //!   statuses; `loads` decodes documents for requests within the document limits and a
 //!   memory budget;

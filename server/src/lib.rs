@@ -5,7 +5,7 @@
 //! - [`config`] — settings from defaults, a config file, the environment and flags;
 //! - `driver` — the engine task that owns the `nic-sync` engine, and the storage writer
 //!   that groups many documents' writes under one flush;
-//! - [`auth`] — who is calling: tokens, the interceptor, the first hub admin;
+//! - [`auth`] — who is calling: tokens, the gate in front of the services, the first hub admin;
 //! - `sync_service`, `documents`, `directory` — the gRPC services; `status` maps errors to
 //!   statuses; `loads` decodes documents for requests within the document limits and a
 //!   memory budget;
@@ -42,7 +42,7 @@ use nic_proto::v1::{
 };
 use nic_store::{Directory, Durability, SledStore, Store, StoreError};
 use tokio::net::TcpListener;
-use tonic::service::interceptor::{InterceptedService, InterceptorLayer};
+use tonic::service::interceptor::InterceptorLayer;
 
 pub use config::{Config, DurabilityMode, ServeArgs};
 pub use metrics::Metrics;
@@ -70,6 +70,9 @@ pub enum ServeError {
     /// The hub admin could not be made on first start.
     #[error("{0}")]
     Bootstrap(#[from] auth::BootstrapError),
+    /// The start-up work on the blocking pool did not finish (a bug, or the runtime stopping).
+    #[error("the hub's start-up was interrupted: {0}")]
+    Interrupted(String),
     /// A TLS file could not be read.
     #[error("cannot read TLS file {path}: {source}")]
     Tls {
@@ -152,7 +155,15 @@ pub async fn serve_with_metrics(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    match auth::bootstrap_admin(store.as_ref(), &config.data_dir, auth::now_ms()) {
+    let (bootstrap_store, data_dir) = (store.clone(), config.data_dir.clone());
+    let made = tokio::task::spawn_blocking(move || {
+        nic_store::guard::may_block(|| {
+            auth::bootstrap_admin(bootstrap_store.as_ref(), &data_dir, auth::now_ms())
+        })
+    })
+    .await
+    .map_err(|e| ServeError::Interrupted(e.to_string()))?;
+    match made {
         Ok(Some(path)) => tracing::info!(
             file = %path.display(),
             "first start: made the hub admin; their token is in this file (readable by this user only)"
@@ -161,6 +172,9 @@ pub async fn serve_with_metrics(
         Err(e) => return Err(ServeError::Bootstrap(e)),
     }
     warn_if_insecure(&config);
+    // Everything, the engine task included, goes through the guard, which in debug builds
+    // panics on a store call made on an async worker (see `nic_store::guard`).
+    let store: Arc<dyn HubStore> = Arc::new(nic_store::guard::Guarded::new(store, on_async_thread));
     let authenticator =
         auth::Authenticator::new(store.clone(), config.max_auth_failures_per_minute)
             .with_metrics(metrics.clone());
@@ -173,6 +187,7 @@ pub async fn serve_with_metrics(
         &config,
         metrics.clone(),
     )
+    .await
     .map_err(|source| ServeError::Store {
         path: config.data_dir.clone(),
         source,
@@ -277,7 +292,7 @@ pub async fn serve_with_metrics(
         server = server.tls_config(tls_config(files)?)?;
     }
     let mut server = server.layer(InterceptorLayer::new(connections.handshake_done()));
-    let authenticated = connections.authenticated(authenticator.interceptor());
+    let gate = auth::Gate::new(authenticator, connections.clone());
     tracing::info!(
         addr = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(),
         data = %config.data_dir.display(),
@@ -288,26 +303,22 @@ pub async fn serve_with_metrics(
     server
         .add_service(health)
         .add_service(reflection)
-        .add_service(InterceptedService::new(
-            SyncServer::new(sync)
-                .max_decoding_message_size(max)
-                .max_encoding_message_size(max),
-            authenticated.clone(),
-        ))
-        .add_service(InterceptedService::new(
-            DirectoryServer::new(directory),
-            authenticated.clone(),
-        ))
-        .add_service(InterceptedService::new(
-            DocumentsServer::new(documents)
-                .max_decoding_message_size(max)
-                .max_encoding_message_size(max),
-            authenticated.clone(),
-        ))
-        .add_service(InterceptedService::new(
-            InsightServer::new(insight).max_encoding_message_size(max),
-            authenticated,
-        ))
+        .add_service(
+            gate.guard(
+                SyncServer::new(sync)
+                    .max_decoding_message_size(max)
+                    .max_encoding_message_size(max),
+            ),
+        )
+        .add_service(gate.guard(DirectoryServer::new(directory)))
+        .add_service(
+            gate.guard(
+                DocumentsServer::new(documents)
+                    .max_decoding_message_size(max)
+                    .max_encoding_message_size(max),
+            ),
+        )
+        .add_service(gate.guard(InsightServer::new(insight).max_encoding_message_size(max)))
         .serve_with_incoming_shutdown(conn::Incoming::new(listener, connections), graceful)
         .await?;
     drop(hub);
@@ -317,6 +328,12 @@ pub async fn serve_with_metrics(
     }
     tracing::info!("nic-hub stopped");
     Ok(())
+}
+
+/// Whether this thread runs an async runtime's tasks (or blocking work inside one: the
+/// store guard tells those apart by `nic_store::guard::may_block`).
+fn on_async_thread() -> bool {
+    tokio::runtime::Handle::try_current().is_ok()
 }
 
 /// The server's TLS settings from the certificate, key and (for mutual TLS) client CA files.

@@ -98,11 +98,12 @@ fn denied(message: &str) {
     );
 }
 
-/// Runs blocking storage work off the async runtime.
+/// Runs blocking storage work off the async runtime, where the store guard allows it.
 pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| {
+    let work = move || nic_store::guard::may_block(f);
+    tokio::task::spawn_blocking(work).await.map_err(|e| {
         if e.is_panic() {
             // Bad input must never take the hub down; a panic here is a bug to report, not
             // a shutdown to wait out.

@@ -171,7 +171,7 @@ impl sync_server::Sync for SyncService {
         )?;
         tracing::info!(%peer, member = %caller.member.id, client = %hello.client_name, version = %hello.client_version, "client connected");
         // The engine task fills in the member as the directory holds it when it welcomes the
-        // stream: what the interceptor read may be stale by now (the Hello can come late).
+        // stream: what the auth gate read may be stale by now (the Hello can come late).
         let welcome = v1::Welcome {
             member: None,
             hub_version: env!("CARGO_PKG_VERSION").to_owned(),

@@ -11,6 +11,7 @@
 
 mod directory;
 mod error;
+pub mod guard;
 mod mem;
 mod mem_directory;
 mod private;

@@ -2,10 +2,13 @@
 //! directory before a service sees it, and the caller's member record rides along in the
 //! request's extensions.
 //!
+//! - `gate.rs` — the check as an async step in front of each gRPC service, so the directory
+//!   is read on the blocking pool and not on the async worker that carries the request;
 //! - `token.rs` — issuing tokens and hashing presented ones;
 //! - `bootstrap.rs` — the hub admin's first token, written to a file only its owner reads.
 
 mod bootstrap;
+mod gate;
 pub mod token;
 
 use std::collections::HashMap;
@@ -14,14 +17,15 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use nic_model::{Member, TokenId, TokenState};
-use nic_store::Directory;
+use nic_store::{Directory, TokenHash};
+use tonic::Request;
 use tonic::metadata::MetadataMap;
-use tonic::{Request, Status};
 
 use crate::metrics::{AuthFailure, Metrics};
-use crate::status::ApiError;
+use crate::status::{ApiError, blocking};
 
 pub use bootstrap::{ADMIN_TOKEN_FILE, BootstrapError, bootstrap_admin};
+pub(crate) use gate::Gate;
 
 /// The directory key binding an Automerge actor id to its member. Peer ids are bound in the
 /// same table under `peer:`; the prefixes keep the two from ever colliding.
@@ -122,6 +126,8 @@ impl Authenticator {
     /// someone there floods bad tokens; only the failures past the limit are refused as
     /// throttled (`RESOURCE_EXHAUSTED`), which also stops saying why a token failed.
     /// Tokens carry 256 random bits: the limit bounds noise and logs, not guessing.
+    /// It reads the directory where it runs; requests go through
+    /// [`Authenticator::authenticate_async`].
     pub fn authenticate_from(
         &self,
         address: Option<IpAddr>,
@@ -176,29 +182,54 @@ impl Authenticator {
         }
     }
 
-    /// The member whose valid token the metadata carries.
+    /// [`Authenticator::authenticate_from`] for a request on an async runtime: the same
+    /// checks in the same order, with the directory reads on the blocking pool, never on the
+    /// worker thread that carries the connection.
+    pub async fn authenticate_async(
+        &self,
+        address: Option<IpAddr>,
+        metadata: &MetadataMap,
+    ) -> Result<Caller, ApiError> {
+        self.authenticate_at(address, metadata, now_ms()).await
+    }
+
+    /// [`Authenticator::authenticate_async`] at `now` (tests choose the clock).
+    async fn authenticate_at(
+        &self,
+        address: Option<IpAddr>,
+        metadata: &MetadataMap,
+        now: i64,
+    ) -> Result<Caller, ApiError> {
+        let found = match presented(metadata) {
+            Ok(hash) => {
+                let auth = self.clone();
+                let span = tracing::Span::current();
+                blocking(move || {
+                    let _span = span.enter();
+                    auth.lookup(&hash, now)
+                })
+                .await
+            }
+            Err(e) => Err(e),
+        };
+        match found {
+            Err(ApiError::Unauthenticated(reason)) => Err(self.failed(address, reason, now)),
+            other => other,
+        }
+    }
+
+    /// The member whose valid token the metadata carries. Reads the directory: call it where
+    /// blocking is allowed.
     pub fn authenticate(&self, metadata: &MetadataMap, now_ms: i64) -> Result<Caller, ApiError> {
+        self.lookup(&presented(metadata)?, now_ms)
+    }
+
+    /// The member whose valid token hashes to `hash` (reads the directory).
+    fn lookup(&self, hash: &TokenHash, now_ms: i64) -> Result<Caller, ApiError> {
         let unauthenticated = |m: String| ApiError::Unauthenticated(m);
-        let header = metadata.get("authorization").ok_or_else(|| {
-            unauthenticated(
-                "this hub needs a token: send `authorization: Bearer <token>` metadata (the hub \
-                 admin's is in the admin-token file of the hub's data folder; members get theirs \
-                 from a network lead)"
-                    .into(),
-            )
-        })?;
-        let presented = header
-            .to_str()
-            .ok()
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                unauthenticated("the authorization metadata must read `Bearer <token>`".into())
-            })?;
         let record = self
             .directory
-            .token_by_hash(&token::hash(presented))?
+            .token_by_hash(hash)?
             .ok_or_else(|| unauthenticated("this token is not known to the hub".into()))?;
         match record.state_at(now_ms) {
             TokenState::Valid => {}
@@ -226,20 +257,30 @@ impl Authenticator {
             token: record.id,
         })
     }
+}
 
-    /// A tonic interceptor: refuses requests without a valid token, and puts the [`Caller`]
-    /// in the extensions of those with one.
-    pub fn interceptor(
-        &self,
-    ) -> impl FnMut(Request<()>) -> Result<Request<()>, Status> + Clone + use<> {
-        let auth = self.clone();
-        move |mut request: Request<()>| {
-            let address = request.remote_addr().map(|a| a.ip());
-            let caller = auth.authenticate_from(address, request.metadata(), now_ms())?;
-            request.extensions_mut().insert(caller);
-            Ok(request)
-        }
-    }
+/// The hash of the token the metadata presents, or why it presents none (no I/O: this part
+/// runs on the request's own thread).
+fn presented(metadata: &MetadataMap) -> Result<TokenHash, ApiError> {
+    let unauthenticated = |m: String| ApiError::Unauthenticated(m);
+    let header = metadata.get("authorization").ok_or_else(|| {
+        unauthenticated(
+            "this hub needs a token: send `authorization: Bearer <token>` metadata (the hub \
+             admin's is in the admin-token file of the hub's data folder; members get theirs \
+             from a network lead)"
+                .into(),
+        )
+    })?;
+    let presented = header
+        .to_str()
+        .ok()
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            unauthenticated("the authorization metadata must read `Bearer <token>`".into())
+        })?;
+    Ok(token::hash(presented))
 }
 
 /// Which [`AuthFailure`] an `UNAUTHENTICATED` message from [`Authenticator::authenticate`]
@@ -259,7 +300,7 @@ fn failure_kind(message: &str) -> AuthFailure {
         .map_or(AuthFailure::Other, |(_, kind)| *kind)
 }
 
-/// The caller the interceptor authenticated.
+/// The caller the [`Gate`] authenticated.
 pub fn caller<T>(request: &Request<T>) -> Result<Caller, ApiError> {
     request
         .extensions()

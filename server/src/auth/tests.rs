@@ -13,7 +13,7 @@ use super::{Authenticator, token};
 use crate::metrics::{AuthFailure, Metrics};
 use crate::status::ApiError;
 
-fn bearer(secret: &str) -> MetadataMap {
+pub(super) fn bearer(secret: &str) -> MetadataMap {
     let mut m = MetadataMap::new();
     if let Ok(v) = format!("Bearer {secret}").parse() {
         m.insert("authorization", v);
@@ -22,7 +22,7 @@ fn bearer(secret: &str) -> MetadataMap {
 }
 
 /// A directory with member `m` holding one token per state: valid, expired at 500, revoked.
-fn directory() -> (Arc<MemStore>, [String; 3]) {
+pub(super) fn directory() -> (Arc<MemStore>, [String; 3]) {
     let store = Arc::new(MemStore::new());
     let id = MemberId::new("m").unwrap_or_else(|_| unreachable!());
     let mut ops = vec![DirOp::PutMember(Member {

@@ -166,7 +166,7 @@ struct Driver {
 }
 
 /// Starts the engine task, the storage writer and the directory reader over `store`.
-pub(crate) fn start(
+pub(crate) async fn start(
     store: Arc<dyn Store>,
     directory: Arc<dyn Directory>,
     config: &Config,
@@ -183,8 +183,16 @@ pub(crate) fn start(
         include_archived: true,
         ..ListFilter::default()
     };
-    // Before the task starts, so blocking is fine here.
-    for meta in store.list(&everything)? {
+    let lister = store.clone();
+    let metas = tokio::task::spawn_blocking(move || {
+        nic_store::guard::may_block(|| lister.list(&everything))
+    })
+    .await
+    .map_err(|e| StoreError::Io {
+        path: config.data_dir.clone(),
+        source: std::io::Error::other(e.to_string()),
+    })??;
+    for meta in metas {
         runtime.catalogue(Time::default(), meta);
     }
     let (internal_tx, internal_rx) = mpsc::unbounded_channel();

@@ -123,7 +123,7 @@ pub(crate) fn read_loop(
 /// Reads for the engine on the blocking pool (document loads run in parallel).
 pub(crate) fn spawn_read(store: Arc<dyn Store>, read: Read, done: UnboundedSender<Internal>) {
     tokio::task::spawn_blocking(move || {
-        let result = storage::read(&*store, read, None);
+        let result = nic_store::guard::may_block(|| storage::read(&*store, read, None));
         let _ = done.send(Internal::Read(result));
     });
 }

@@ -60,16 +60,12 @@ impl HubRuntime {
 
     /// The writes issued since the last call, to commit with one flush; `None` if none.
     pub fn take_group(&mut self) -> Option<Group> {
-        if self.group.writes.is_empty() {
-            None
-        } else {
-            Some(std::mem::take(&mut self.group))
-        }
+        self.group.take()
     }
 
     /// Whether writes wait for [`HubRuntime::take_group`].
     pub fn has_writes(&self) -> bool {
-        !self.group.writes.is_empty()
+        !self.group.is_empty()
     }
 
     /// Makes a stored document known (at start, or after `Documents.Create`).

@@ -101,16 +101,12 @@ impl ReplicaRuntime {
 
     /// The writes issued since the last call, to commit with one flush; `None` if none.
     pub fn take_group(&mut self) -> Option<Group> {
-        if self.group.writes.is_empty() {
-            None
-        } else {
-            Some(std::mem::take(&mut self.group))
-        }
+        self.group.take()
     }
 
     /// Whether writes wait for [`ReplicaRuntime::take_group`].
     pub fn has_writes(&self) -> bool {
-        !self.group.writes.is_empty()
+        !self.group.is_empty()
     }
 
     /// The answer to an [`Output::Read`].

@@ -109,6 +109,18 @@ pub struct Group {
     pub writes: Vec<Write>,
 }
 
+impl Group {
+    /// The writes so far, leaving this group empty; `None` if there are none.
+    pub fn take(&mut self) -> Option<Group> {
+        (!self.is_empty()).then(|| std::mem::take(self))
+    }
+
+    /// Whether it holds no write.
+    pub fn is_empty(&self) -> bool {
+        self.writes.is_empty()
+    }
+}
+
 /// What committing a group did.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Committed {

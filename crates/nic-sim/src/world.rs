@@ -88,6 +88,45 @@ pub struct SimReport {
     pub catch_ups: u64,
 }
 
+impl SimReport {
+    /// Adds another run's figures to these (for totals over many seeds).
+    pub fn add(&mut self, r: &SimReport) {
+        let counts = [
+            (&mut self.delivered, r.delivered),
+            (&mut self.dropped, r.dropped),
+            (&mut self.duplicated, r.duplicated),
+            (&mut self.reordered, r.reordered),
+            (&mut self.partitions, r.partitions),
+            (&mut self.edits, r.edits),
+            (&mut self.restarts, r.restarts),
+            (&mut self.hub_restarts, r.hub_restarts),
+            (&mut self.crashes_mid_commit, r.crashes_mid_commit),
+            (&mut self.writes_lost, r.writes_lost),
+            (&mut self.writes_kept, r.writes_kept),
+            (&mut self.torn_writes, r.torn_writes),
+            (&mut self.flush_failures, r.flush_failures),
+            (&mut self.acks_checked, r.acks_checked),
+            (&mut self.acks_rechecked, r.acks_rechecked),
+            (&mut self.frames_checked, r.frames_checked),
+            (&mut self.bindings_checked, r.bindings_checked),
+            (&mut self.revocations, r.revocations),
+            (&mut self.narrowings, r.narrowings),
+            (&mut self.reconnects, r.reconnects),
+            (&mut self.known_subscriptions, r.known_subscriptions),
+            (&mut self.evictions, r.evictions),
+            (&mut self.impostor_edits, r.impostor_edits),
+            (&mut self.fast_relays, r.fast_relays),
+            (&mut self.batches, r.batches),
+            (&mut self.relays_held, r.relays_held),
+            (&mut self.catch_ups, r.catch_ups),
+        ];
+        for (total, n) in counts {
+            *total += n;
+        }
+        self.heal_rounds = self.heal_rounds.max(r.heal_rounds);
+    }
+}
+
 /// A run that broke an invariant, with the seed that replays it.
 #[derive(Clone, Debug)]
 pub struct SimFailure {

@@ -55,33 +55,7 @@ fn runs_exercise_every_fault() {
     let mut totals = nic_sim::SimReport::default();
     for seed in 0..100 {
         let r = run(seed, &SimConfig::default()).unwrap_or_else(|f| panic!("{f}"));
-        totals.delivered += r.delivered;
-        totals.dropped += r.dropped;
-        totals.duplicated += r.duplicated;
-        totals.reordered += r.reordered;
-        totals.partitions += r.partitions;
-        totals.edits += r.edits;
-        totals.restarts += r.restarts;
-        totals.hub_restarts += r.hub_restarts;
-        totals.crashes_mid_commit += r.crashes_mid_commit;
-        totals.writes_lost += r.writes_lost;
-        totals.writes_kept += r.writes_kept;
-        totals.torn_writes += r.torn_writes;
-        totals.flush_failures += r.flush_failures;
-        totals.acks_checked += r.acks_checked;
-        totals.acks_rechecked += r.acks_rechecked;
-        totals.frames_checked += r.frames_checked;
-        totals.bindings_checked += r.bindings_checked;
-        totals.revocations += r.revocations;
-        totals.narrowings += r.narrowings;
-        totals.reconnects += r.reconnects;
-        totals.known_subscriptions += r.known_subscriptions;
-        totals.evictions += r.evictions;
-        totals.impostor_edits += r.impostor_edits;
-        totals.fast_relays += r.fast_relays;
-        totals.batches += r.batches;
-        totals.relays_held += r.relays_held;
-        totals.catch_ups += r.catch_ups;
+        totals.add(&r);
     }
     println!("100 seeds: {totals:#?}");
     let kinds = [

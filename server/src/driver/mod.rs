@@ -76,6 +76,20 @@ pub(crate) enum Command {
     Shutdown(oneshot::Sender<()>),
 }
 
+impl Command {
+    /// The stream a command is about, once it has said Hello (`None` for Connect and
+    /// Shutdown).
+    fn stream(&self) -> Option<(&PeerId, u64)> {
+        match self {
+            Command::Disconnect { peer, conn }
+            | Command::Frame { peer, conn, .. }
+            | Command::BadFrame { peer, conn, .. }
+            | Command::Close { peer, conn, .. } => Some((peer, *conn)),
+            Command::Connect { .. } | Command::Shutdown(_) => None,
+        }
+    }
+}
+
 /// Changes the hub's services committed, which open streams must follow. Sent on an
 /// unbounded channel right after the commit (from the blocking pool, where the write ran),
 /// so a caller that gives up on its request cannot keep them from the engine task.
@@ -301,6 +315,15 @@ impl Driver {
     }
 
     fn on_command(&mut self, command: Command) {
+        // Whatever arrives for a stream whose rights are being read waits with it, in order
+        // (a Close carries the status the client must see).
+        if let Some((peer, conn)) = command.stream()
+            && self.is_connecting(peer, conn)
+        {
+            let peer = peer.clone();
+            self.hold(&peer, command);
+            return;
+        }
         match command {
             Command::Connect {
                 peer,
@@ -310,7 +333,6 @@ impl Driver {
                 token,
                 welcome,
             } => {
-                // Frames that arrive before the rights are read wait with the stream.
                 self.connecting.insert(peer.clone(), (conn, Vec::new()));
                 self.read_directory(DirRead::Connect(Box::new(PendingConnect {
                     peer,
@@ -322,17 +344,7 @@ impl Driver {
                 })));
             }
             Command::Disconnect { peer, conn } => {
-                if self.is_connecting(&peer, conn) {
-                    // In order behind what came before it (a Close carries the status the
-                    // client must see).
-                    self.hold(
-                        &peer,
-                        Command::Disconnect {
-                            peer: peer.clone(),
-                            conn,
-                        },
-                    );
-                } else if self.is_current(&peer, conn) {
+                if self.is_current(&peer, conn) {
                     self.drop_peer(&peer, None);
                 }
             }
@@ -340,19 +352,9 @@ impl Driver {
                 peer,
                 conn,
                 frame,
-                held,
+                held: _held,
             } => {
-                if self.is_connecting(&peer, conn) {
-                    self.hold(
-                        &peer,
-                        Command::Frame {
-                            peer: peer.clone(),
-                            conn,
-                            frame,
-                            held,
-                        },
-                    );
-                } else if self.is_current(&peer, conn) {
+                if self.is_current(&peer, conn) {
                     let t = self.now();
                     self.runtime.receive(t, &peer, frame);
                 }
@@ -362,16 +364,7 @@ impl Driver {
                 conn,
                 message,
             } => {
-                if self.is_connecting(&peer, conn) {
-                    self.hold(
-                        &peer,
-                        Command::BadFrame {
-                            peer: peer.clone(),
-                            conn,
-                            message,
-                        },
-                    );
-                } else if self.is_current(&peer, conn) {
+                if self.is_current(&peer, conn) {
                     let frame = Frame::Error {
                         doc: None,
                         code: nic_sync::ErrorCode::InvalidArgument,
@@ -381,16 +374,7 @@ impl Driver {
                 }
             }
             Command::Close { peer, conn, status } => {
-                if self.is_connecting(&peer, conn) {
-                    self.hold(
-                        &peer,
-                        Command::Close {
-                            peer: peer.clone(),
-                            conn,
-                            status,
-                        },
-                    );
-                } else if self.is_current(&peer, conn) {
+                if self.is_current(&peer, conn) {
                     self.drop_peer(&peer, Some(status));
                 }
             }

@@ -1,6 +1,6 @@
 //! The hub's runtime: its engine, the rights in force, hindsight records and the open write
 //! group. Every input is followed by carrying out the engine's effects here, in one loop
-//! ([`HubRuntime::drain`]); what needs the outside world comes out as [`Output`]s and
+//! (`CarryOut::drain` in `lib.rs`, shared with the replica); what needs the outside world comes out as [`Output`]s and
 //! [`Group`]s, which the environment (the hub's tokio driver, or the simulation) carries out
 //! and answers with [`HubRuntime::read_done`] and [`HubRuntime::committed`].
 
@@ -10,7 +10,7 @@ use nic_sync::{Ctx, Effect, Engine, EngineConfig, Frame, Notification};
 use crate::hindsight::Hindsight;
 use crate::rights::{Current, PeerAuth, Refusal, Rights, check_token};
 use crate::storage::{Committed, Group, Read, ReadDone, Write};
-use crate::{Output, Time};
+use crate::{CarryOut, Output, Time};
 
 /// A hub's engine with everything it needs to decide, and nothing that blocks.
 pub struct HubRuntime {
@@ -253,18 +253,11 @@ impl HubRuntime {
             });
         }
     }
+}
 
-    /// Carries out every effect the engine has produced: the hub's one effect loop.
-    fn drain(&mut self, t: Time) {
-        loop {
-            let effects = self.engine.take_effects();
-            if effects.is_empty() {
-                return;
-            }
-            for effect in effects {
-                self.carry_out(t, effect);
-            }
-        }
+impl CarryOut for HubRuntime {
+    fn take_effects(&mut self) -> Vec<Effect> {
+        self.engine.take_effects()
     }
 
     fn carry_out(&mut self, t: Time, effect: Effect) {

@@ -35,7 +35,7 @@ pub use rights::{Current, PeerAuth, Refusal, Rights};
 pub use storage::{Committed, Group, Read, ReadDone, Write, actor_key};
 
 use nic_model::PeerId;
-use nic_sync::{Frame, Notification};
+use nic_sync::{Effect, Frame, Notification};
 
 /// The time, as the environment's clock gives it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -67,4 +67,27 @@ pub enum Output {
     },
     /// News from the engine (for logs, metrics, or the application).
     Notify(Notification),
+}
+
+/// The effect loop, written once for both roles: take the engine's effects and carry each
+/// out, until carrying them out produces no more.
+pub(crate) trait CarryOut {
+    /// The engine's effects so far.
+    fn take_effects(&mut self) -> Vec<Effect>;
+
+    /// Carries out one effect (this role's way).
+    fn carry_out(&mut self, t: Time, effect: Effect);
+
+    /// Carries out every effect the engine has produced.
+    fn drain(&mut self, t: Time) {
+        loop {
+            let effects = self.take_effects();
+            if effects.is_empty() {
+                return;
+            }
+            for effect in effects {
+                self.carry_out(t, effect);
+            }
+        }
+    }
 }

@@ -1,6 +1,6 @@
 //! The replica's runtime: its engine (whose only peer is the hub), the open write group and
 //! the record of the hub's acknowledgements. Like the hub's, every input is followed by
-//! carrying out the engine's effects in one loop ([`ReplicaRuntime::drain`]); the client
+//! carrying out the engine's effects in one loop (`CarryOut::drain`, shared with the hub); the client
 //! library's task and the simulation carry out the [`Output`]s and [`Group`]s.
 //!
 //! The ack record: when the hub acknowledges a document's heads, the replica stores when
@@ -15,7 +15,7 @@ use nic_model::{DocumentId, PeerId};
 use nic_sync::{AllowAll, Ctx, Effect, Engine, EngineConfig, Notification};
 
 use crate::storage::{Committed, Group, Read, ReadDone, Write};
-use crate::{Output, Time};
+use crate::{CarryOut, Output, Time};
 
 /// The pseudo-peer under which a replica keeps, per document, when the hub last
 /// acknowledged changes made here and up to which heads.
@@ -139,18 +139,11 @@ impl ReplicaRuntime {
         }
         self.drain(t);
     }
+}
 
-    /// Carries out every effect the engine has produced: the replica's one effect loop.
-    fn drain(&mut self, t: Time) {
-        loop {
-            let effects = self.engine.take_effects();
-            if effects.is_empty() {
-                return;
-            }
-            for effect in effects {
-                self.carry_out(t, effect);
-            }
-        }
+impl CarryOut for ReplicaRuntime {
+    fn take_effects(&mut self) -> Vec<Effect> {
+        self.engine.take_effects()
     }
 
     fn carry_out(&mut self, t: Time, effect: Effect) {

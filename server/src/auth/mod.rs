@@ -300,7 +300,7 @@ fn failure_kind(message: &str) -> AuthFailure {
         .map_or(AuthFailure::Other, |(_, kind)| *kind)
 }
 
-/// The caller the [`Gate`] authenticated.
+/// The caller the `Gate` authenticated.
 pub fn caller<T>(request: &Request<T>) -> Result<Caller, ApiError> {
     request
         .extensions()

@@ -155,6 +155,27 @@ pub async fn serve_with_metrics(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    let metrics_listener = match config.metrics_listen {
+        Some(addr) => Some(
+            metrics::bind(addr)
+                .await
+                .map_err(|source| ServeError::Bind { addr, source })?,
+        ),
+        None => None,
+    };
+    serve_bound(config, store, metrics, listener, metrics_listener, shutdown).await
+}
+
+/// [`serve_with_metrics`] with the metrics listener already bound (or `None`: no metrics),
+/// so a caller can bind every listener before it says the hub is listening.
+pub async fn serve_bound(
+    config: Config,
+    store: Arc<dyn HubStore>,
+    metrics: Arc<Metrics>,
+    listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
     let (bootstrap_store, data_dir) = (store.clone(), config.data_dir.clone());
     let made = tokio::task::spawn_blocking(move || {
         nic_store::guard::may_block(|| {
@@ -192,12 +213,11 @@ pub async fn serve_with_metrics(
         path: config.data_dir.clone(),
         source,
     })?;
-    let metrics_task = match config.metrics_listen {
-        Some(addr) => {
-            let listener = metrics::bind(addr)
-                .await
-                .map_err(|source| ServeError::Bind { addr, source })?;
-            tracing::info!(addr = %listener.local_addr().unwrap_or(addr), "metrics at /metrics");
+    let metrics_task = match metrics_listener {
+        Some(listener) => {
+            if let Ok(addr) = listener.local_addr() {
+                tracing::info!(%addr, "metrics at /metrics");
+            }
             Some(tokio::spawn(metrics::serve(listener, metrics.clone())))
         }
         None => None,

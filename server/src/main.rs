@@ -45,14 +45,24 @@ async fn main() -> anyhow::Result<()> {
             path.display()
         );
     }
+    // Every listener is bound before the listening line: a busy port fails here, naming the
+    // flag that moves it, instead of after the line has told a caller the hub is up.
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| {
             format!(
-                "cannot listen on {}; is another hub running there?",
+                "cannot listen on {}; is another hub running there? (choose another address with --listen)",
                 config.listen
             )
         })?;
+    let metrics_listener = match config.metrics_listen {
+        Some(addr) => Some(tokio::net::TcpListener::bind(addr).await.with_context(|| {
+            format!(
+                "cannot serve metrics on {addr}; is another hub running there? (choose another address with --metrics-listen, or turn metrics off with --metrics-listen off)"
+            )
+        })?),
+        None => None,
+    };
     let insecure = if config.serves_plain_text_to_the_network() {
         " — INSECURE: no TLS, tokens and documents cross the network unencrypted"
     } else {
@@ -65,7 +75,16 @@ async fn main() -> anyhow::Result<()> {
         listener.local_addr()?,
         config.data_dir.display()
     );
-    nic_hub::serve_with_store(config, opened.store, listener, shutdown_signal()).await?;
+    let metrics = std::sync::Arc::new(nic_hub::Metrics::default());
+    nic_hub::serve_bound(
+        config,
+        opened.store,
+        metrics,
+        listener,
+        metrics_listener,
+        shutdown_signal(),
+    )
+    .await?;
     Ok(())
 }
 

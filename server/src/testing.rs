@@ -84,9 +84,13 @@ impl ChildHub {
                 None => {
                     let _ = child.kill();
                     let status = child.wait()?;
+                    // It has exited, so its stderr (if piped) is complete.
+                    let stderr: Vec<String> =
+                        output.drain(..).filter_map(|h| h.join().ok()).collect();
                     return Err(std::io::Error::other(format!(
-                        "the hub exited ({status}) before it listened; it printed: {}",
-                        before.join("\n")
+                        "the hub exited ({status}) before it listened; it printed: {}{}",
+                        before.join("\n"),
+                        stderr.join("\n")
                     )));
                 }
             }

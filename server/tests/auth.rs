@@ -164,3 +164,27 @@ async fn every_rpc_needs_a_valid_token_and_tokens_stay_secret() {
         "a token is stored in clear"
     );
 }
+
+/// Every listener is bound before the hub says it listens: a busy metrics port stops it
+/// before the listening line, and the error names the flag that moves it.
+#[test]
+fn a_busy_metrics_port_fails_before_the_listening_line_and_names_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = busy.local_addr().unwrap().to_string();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_nic-hub"));
+    cmd.args([
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--metrics-listen",
+        &addr,
+        "--data-dir",
+    ])
+    .arg(dir.path())
+    .stderr(std::process::Stdio::piped());
+    let err = nic_hub::testing::ChildHub::spawn(cmd).expect_err("the hub must not say it listens");
+    let said = err.to_string();
+    assert!(said.contains("--metrics-listen"), "{said}");
+    assert!(!said.contains(nic_hub::testing::LISTENING), "{said}");
+}

@@ -1,8 +1,8 @@
 //! The sans-IO sync engine of nic-hub.
 //!
 //! An [`Engine`] holds Automerge documents and, for every peer and document it syncs, one
-//! `automerge::sync::State`. The runtime around it (the hub's gRPC service, the client
-//! library, the simulation) feeds it what happened — a peer connected, a frame arrived, a
+//! `automerge::sync::State`. The runtime around it (the `nic-runtime` crate, which the hub,
+//! the client library and the simulation all run) feeds it what happened — a peer connected, a frame arrived, a
 //! document finished loading, a write became durable, time passed — and drains the
 //! [`Effect`]s it asks for: send a frame, load or persist something, tell the application.
 //!

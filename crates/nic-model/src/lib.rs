@@ -4,6 +4,9 @@
 //! Architecture invariant: this crate does no I/O and depends on no runtime, network or
 //! disk crate. Randomness is passed in (see [`DocumentId::random`]).
 
+// So `#[derive(Describe)]`, which names `::nic_model`, works inside this crate too.
+extern crate self as nic_model;
+
 mod directory;
 #[doc(hidden)]
 pub mod fixtures;

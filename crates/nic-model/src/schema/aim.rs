@@ -2,10 +2,12 @@
 
 use autosurgeon::{Hydrate, Reconcile, Text};
 
+use super::describe::Describe;
+
 use super::findings::{Finding, Severity};
 
 /// An aim statement and its parts.
-#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile, Describe)]
 pub struct Aim {
     /// The whole statement, e.g. "Increase from 30% to 80% the share of 9th-grade English
     /// learners who pass Algebra I by June 2027."
@@ -25,6 +27,7 @@ pub struct Aim {
     pub unit: String,
     /// By when, `YYYY-MM-DD`.
     #[autosurgeon(missing = "Default::default")]
+    #[describe(format = "date")]
     pub by_when: Option<String>,
     /// For whom: the student groups the aim centres, e.g. `english_learner`.
     #[autosurgeon(missing = "Default::default")]

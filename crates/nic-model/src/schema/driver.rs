@@ -6,11 +6,13 @@ use std::collections::BTreeMap;
 
 use autosurgeon::{Hydrate, Reconcile, Text};
 
+use super::describe::Describe;
+
 use super::findings::{Finding, Severity};
 use super::pdsa::{Decision, PdsaCycle};
 
 /// A node's level in the diagram.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hydrate, Reconcile)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hydrate, Reconcile, Describe)]
 pub enum Level {
     /// The aim.
     #[autosurgeon(rename = "aim")]
@@ -28,7 +30,7 @@ pub enum Level {
 }
 
 /// One box of the diagram.
-#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile, Describe)]
 pub struct Node {
     /// Stable id (a change node's id is its change idea's document id).
     #[key]
@@ -45,7 +47,7 @@ pub struct Node {
 }
 
 /// An arrow from a node to the node it drives (change → secondary → primary → aim).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hydrate, Reconcile)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hydrate, Reconcile, Describe)]
 pub struct Link {
     /// The node that drives.
     #[autosurgeon(missing = "Default::default")]
@@ -56,7 +58,7 @@ pub struct Link {
 }
 
 /// A driver diagram document's content.
-#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile, Describe)]
 pub struct DriverDiagram {
     /// The boxes.
     #[autosurgeon(missing = "Default::default")]
@@ -113,7 +115,7 @@ impl DriverDiagram {
 }
 
 /// A change idea of the network's change package.
-#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile, Describe)]
 pub struct ChangeIdea {
     /// Its title.
     #[autosurgeon(missing = "Default::default")]

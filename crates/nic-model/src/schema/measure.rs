@@ -2,10 +2,12 @@
 
 use autosurgeon::{Hydrate, Reconcile, Text};
 
+use super::describe::Describe;
+
 use super::findings::{Finding, Severity};
 
 /// What a measure tracks.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hydrate, Reconcile)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hydrate, Reconcile, Describe)]
 pub enum MeasureType {
     /// The aim's outcome.
     #[default]
@@ -20,7 +22,7 @@ pub enum MeasureType {
 }
 
 /// How a value is computed.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hydrate, Reconcile)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hydrate, Reconcile, Describe)]
 pub enum Scoring {
     /// Numerator over denominator, as a share.
     #[default]
@@ -38,7 +40,7 @@ pub enum Scoring {
 }
 
 /// Which way is better.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hydrate, Reconcile)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hydrate, Reconcile, Describe)]
 pub enum Direction {
     /// Higher is better.
     #[default]
@@ -50,7 +52,7 @@ pub enum Direction {
 }
 
 /// How a measure is taken, precisely enough that two sites count the same thing.
-#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile, Describe)]
 pub struct OperationalDefinition {
     /// What is counted on top.
     #[autosurgeon(missing = "Default::default")]
@@ -73,7 +75,7 @@ pub struct OperationalDefinition {
 }
 
 /// A measure definition document's content (network-level).
-#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile, Describe)]
 pub struct MeasureDefinition {
     /// Its name.
     #[autosurgeon(missing = "Default::default")]
@@ -97,9 +99,10 @@ pub struct MeasureDefinition {
     #[autosurgeon(missing = "Default::default")]
     pub group_dimensions: Vec<String>,
     /// The last period (`YYYY-MM-DD`) of the baseline its charts' centre line and limits
-    /// are computed from and then extended (frozen); `None`: every point until the first
+    /// are computed from and then extended (frozen); null: every point until the first
     /// rebase.
     #[autosurgeon(missing = "Default::default")]
+    #[describe(format = "date")]
     pub baseline_end: Option<String>,
     /// Rebases: each starts new centre lines and limits at a period, typically when a
     /// change is adopted.
@@ -108,12 +111,13 @@ pub struct MeasureDefinition {
 }
 
 /// A rebase: from this period on, charts compute a new centre line and limits.
-#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile, Describe)]
 pub struct Rebase {
     /// The first period of the new phase, `YYYY-MM-DD`.
     #[autosurgeon(missing = "Default::default")]
+    #[describe(format = "date")]
     pub from: String,
-    /// The last period of the new phase's baseline; `None`: all of the phase.
+    /// The last period of the new phase's baseline; null: all of the phase.
     #[autosurgeon(missing = "Default::default")]
     pub baseline_end: Option<String>,
     /// Why, e.g. "adopted the greeter routine (PDSA cycle 3)".
@@ -218,13 +222,14 @@ impl MeasureDefinition {
 }
 
 /// One data point.
-#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile, Describe)]
 pub struct Point {
     /// Stable id.
     #[key]
     pub id: String,
     /// The period, `YYYY-MM-DD` (its first day).
     #[autosurgeon(missing = "Default::default")]
+    #[describe(format = "date")]
     pub period: String,
     /// The group: `all`, or `dimension=value` (e.g. `english_learner=yes`).
     #[autosurgeon(missing = "Default::default")]
@@ -247,7 +252,7 @@ pub struct Point {
 }
 
 /// A site's measure data document's content (`site` visibility by default).
-#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile, Describe)]
 pub struct MeasureData {
     /// The measure definition's document id.
     #[autosurgeon(missing = "Default::default")]

@@ -15,13 +15,21 @@
 //! - [`site_work`] — empathy interviews, root-cause analyses, equity audits, improvement plans;
 //! - [`network`] — the network profile, equity lens codes, coaching log and comment threads;
 //! - [`findings`] — what validation reports.
+//!
+//! Each kind's shape ([`describe`]) is derived from these types; from it come the published
+//! JSON Schema ([`json_schema`]), the field reference ([`mod@reference`], `docs/SCHEMA.md`) and
+//! the check the hub runs on every document it accepts ([`check`]).
 
 pub mod aim;
+pub mod check;
+pub mod describe;
 pub mod driver;
 pub mod findings;
+pub mod json_schema;
 pub mod measure;
 pub mod network;
 pub mod pdsa;
+pub mod reference;
 pub mod site_work;
 
 use automerge::{AutoCommit, ROOT, ReadDoc, ScalarValue, Value, transaction::Transactable};
@@ -133,4 +141,52 @@ pub fn new_document<T: Reconcile>(kind: DocKind, value: &T) -> Result<AutoCommit
     let mut doc = AutoCommit::new();
     write(&mut doc, kind, value)?;
     Ok(doc)
+}
+
+/// Calls `$then!(Type)` with the content type of `$kind` — the one table from kind to type.
+macro_rules! with_type {
+    ($kind:expr, $then:ident) => {
+        match $kind {
+            DocKind::NetworkProfile => $then!(network::NetworkProfile),
+            DocKind::Aim => $then!(aim::Aim),
+            DocKind::DriverDiagram => $then!(driver::DriverDiagram),
+            DocKind::ChangeIdea => $then!(driver::ChangeIdea),
+            DocKind::PdsaCycle => $then!(pdsa::PdsaCycle),
+            DocKind::MeasureDefinition => $then!(measure::MeasureDefinition),
+            DocKind::MeasureData => $then!(measure::MeasureData),
+            DocKind::EmpathyInterview => $then!(site_work::EmpathyInterview),
+            DocKind::RootCauseAnalysis => $then!(site_work::RootCauseAnalysis),
+            DocKind::EquityAudit => $then!(site_work::EquityAudit),
+            DocKind::ImprovementPlan => $then!(site_work::ImprovementPlan),
+            DocKind::CoachingLog => $then!(network::CoachingLog),
+        }
+    };
+}
+
+/// The shape of a `kind`'s content (its root map, without the `kind`/`schema` envelope).
+pub fn shape_of(kind: DocKind) -> describe::Object {
+    macro_rules! shape {
+        ($ty:ty) => {
+            <$ty as describe::Describe>::shape()
+        };
+    }
+    match with_type!(kind, shape) {
+        describe::Shape::Object(o) => o,
+        // Every kind's content type is a struct with named fields (the derive emits an
+        // object for a struct); an empty object here would accept anything, so no.
+        _ => unreachable!("a kind's content type is a struct"),
+    }
+}
+
+/// Whether the document reads as its kind's typed value — the product's own read.
+pub fn hydrates<D: ReadDoc + autosurgeon::ReadDoc>(
+    doc: &D,
+    kind: DocKind,
+) -> Result<(), SchemaError> {
+    macro_rules! typed {
+        ($ty:ty) => {
+            read::<$ty, D>(doc, kind).map(|_| ())
+        };
+    }
+    with_type!(kind, typed)
 }

@@ -3,9 +3,11 @@
 
 use autosurgeon::{Hydrate, Reconcile, Text};
 
+use super::describe::Describe;
+
 /// An equity lens code the network defines: for the problem focus, the groups identified,
 /// or the nature of the solution (from fitting students to the system to changing it).
-#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile, Describe)]
 pub struct EquityCode {
     /// Stable id, used in documents' `equity_codes`.
     #[key]
@@ -19,7 +21,7 @@ pub struct EquityCode {
 }
 
 /// A network profile document's content.
-#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile, Describe)]
 pub struct NetworkProfile {
     /// Its name.
     #[autosurgeon(missing = "Default::default")]
@@ -45,7 +47,7 @@ pub struct NetworkProfile {
 }
 
 /// A comment in a thread.
-#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile, Describe)]
 pub struct Comment {
     /// Stable id.
     #[key]
@@ -65,7 +67,7 @@ pub struct Comment {
 }
 
 /// A comment thread anchored to a field or phase of a document.
-#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile, Describe)]
 pub struct Thread {
     /// Stable id.
     #[key]
@@ -88,13 +90,14 @@ pub struct Thread {
 }
 
 /// A coaching visit.
-#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile, Describe)]
 pub struct Visit {
     /// Stable id.
     #[key]
     pub id: String,
     /// When, `YYYY-MM-DD`.
     #[autosurgeon(missing = "Default::default")]
+    #[describe(format = "date")]
     pub date: String,
     /// The focus.
     #[autosurgeon(missing = "Default::default")]
@@ -109,7 +112,7 @@ pub struct Visit {
 
 /// A site's coaching log document's content: visits, and the comment threads on its
 /// documents.
-#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile, Describe)]
 pub struct CoachingLog {
     /// Visits, oldest first.
     #[autosurgeon(missing = "Default::default")]

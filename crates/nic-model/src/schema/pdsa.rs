@@ -6,12 +6,14 @@
 
 use autosurgeon::{Hydrate, Reconcile, Text};
 
+use super::describe::Describe;
+
 use super::SchemaError;
 use super::findings::{Finding, Severity};
 use crate::DocKind;
 
 /// Why the cycle is run (the "ramp" stage).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hydrate, Reconcile)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hydrate, Reconcile, Describe)]
 pub enum Purpose {
     /// Learn more before choosing a change.
     #[autosurgeon(rename = "collect_information")]
@@ -29,7 +31,7 @@ pub enum Purpose {
 }
 
 /// What kind of data answers a learning question.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hydrate, Reconcile)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hydrate, Reconcile, Describe)]
 pub enum DataType {
     /// Numbers.
     #[default]
@@ -44,7 +46,7 @@ pub enum DataType {
 }
 
 /// The decision a cycle ends with.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hydrate, Reconcile)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hydrate, Reconcile, Describe)]
 pub enum Decision {
     /// Keep the change as tested.
     #[autosurgeon(rename = "adopt")]
@@ -58,7 +60,7 @@ pub enum Decision {
 }
 
 /// A question the cycle sets out to answer, with the team's prediction.
-#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile, Describe)]
 pub struct LearningQuestion {
     /// Stable within the cycle, so results and edits find their question.
     #[key]
@@ -75,7 +77,7 @@ pub struct LearningQuestion {
 }
 
 /// The plan.
-#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile, Describe)]
 pub struct Plan {
     /// What this cycle is for.
     #[autosurgeon(missing = "Default::default")]
@@ -104,7 +106,7 @@ pub struct Plan {
 }
 
 /// A time-stamped note made while carrying the plan out.
-#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile, Describe)]
 pub struct Observation {
     /// Stable id.
     #[key]
@@ -118,9 +120,9 @@ pub struct Observation {
 }
 
 /// Carrying the plan out.
-#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile, Describe)]
 pub struct Do {
-    /// Whether it went as planned; `None` until someone says.
+    /// Whether it went as planned; null until someone says.
     #[autosurgeon(missing = "Default::default")]
     pub as_planned: Option<bool>,
     /// What happened.
@@ -145,7 +147,7 @@ impl Do {
 }
 
 /// A question's result beside its prediction.
-#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile, Describe)]
 pub struct QuestionResult {
     /// The question's id.
     #[key]
@@ -156,7 +158,7 @@ pub struct QuestionResult {
 }
 
 /// Studying the results.
-#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile, Describe)]
 pub struct Study {
     /// Results per question.
     #[autosurgeon(missing = "Default::default")]
@@ -167,9 +169,9 @@ pub struct Study {
 }
 
 /// Acting on what was learned.
-#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile, Describe)]
 pub struct Act {
-    /// Adopt, adapt or abandon; `None` until decided.
+    /// Adopt, adapt or abandon; null until decided.
     #[autosurgeon(missing = "Default::default")]
     pub decision: Option<Decision>,
     /// Why.
@@ -181,7 +183,7 @@ pub struct Act {
 }
 
 /// A pause to look at the work through an equity lens, at any phase.
-#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile, Describe)]
 pub struct EquityPause {
     /// Stable id.
     #[key]
@@ -200,8 +202,8 @@ pub struct EquityPause {
     pub reflection: Text,
 }
 
-/// A PDSA cycle document's content.
-#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+/// A PDSA cycle: one Plan-Do-Study-Act test of a change idea at a site (its site is the document's own).
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile, Describe)]
 pub struct PdsaCycle {
     /// The change idea tested.
     #[autosurgeon(missing = "Default::default")]
@@ -217,9 +219,11 @@ pub struct PdsaCycle {
     pub purpose: Purpose,
     /// Planned start, `YYYY-MM-DD`.
     #[autosurgeon(missing = "Default::default")]
+    #[describe(format = "date")]
     pub planned_start: Option<String>,
     /// Planned end, `YYYY-MM-DD`.
     #[autosurgeon(missing = "Default::default")]
+    #[describe(format = "date")]
     pub planned_end: Option<String>,
     /// Plan.
     #[autosurgeon(missing = "Default::default")]

@@ -4,10 +4,12 @@
 
 use autosurgeon::{Hydrate, Reconcile, Text};
 
+use super::describe::Describe;
+
 use super::findings::{Finding, Severity};
 
 /// One empathy interview (`site` visibility by default).
-#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile, Describe)]
 pub struct EmpathyInterview {
     /// Who was interviewed, by role (e.g. `student`, `parent`), never by name.
     #[autosurgeon(missing = "Default::default")]
@@ -20,6 +22,7 @@ pub struct EmpathyInterview {
     pub interviewer: String,
     /// When, `YYYY-MM-DD`.
     #[autosurgeon(missing = "Default::default")]
+    #[describe(format = "date")]
     pub date: Option<String>,
     /// The questions asked.
     #[autosurgeon(missing = "Default::default")]
@@ -52,7 +55,7 @@ impl EmpathyInterview {
 }
 
 /// A cause in a fishbone category, possibly with sub-causes.
-#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile, Describe)]
 pub struct Cause {
     /// Stable id.
     #[key]
@@ -69,7 +72,7 @@ pub struct Cause {
 }
 
 /// A fishbone category (e.g. `instruction`, `policies`, `relationships`).
-#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile, Describe)]
 pub struct Category {
     /// Stable id.
     #[key]
@@ -83,7 +86,7 @@ pub struct Category {
 }
 
 /// A "5 whys" chain.
-#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile, Describe)]
 pub struct WhyChain {
     /// Stable id.
     #[key]
@@ -94,7 +97,7 @@ pub struct WhyChain {
 }
 
 /// A root-cause analysis document's content.
-#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile, Describe)]
 pub struct RootCauseAnalysis {
     /// The problem of practice.
     #[autosurgeon(missing = "Default::default")]
@@ -146,7 +149,7 @@ impl RootCauseAnalysis {
 }
 
 /// A finding of an equity audit for one student group.
-#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile, Describe)]
 pub struct GroupFinding {
     /// Stable id.
     #[key]
@@ -160,7 +163,7 @@ pub struct GroupFinding {
 }
 
 /// An equity audit document's content.
-#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile, Describe)]
 pub struct EquityAudit {
     /// The area audited: access, discipline, course enrolment…
     #[autosurgeon(missing = "Default::default")]
@@ -174,7 +177,7 @@ pub struct EquityAudit {
 }
 
 /// A school improvement plan document's content.
-#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile)]
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile, Describe)]
 pub struct ImprovementPlan {
     /// The problem of practice.
     #[autosurgeon(missing = "Default::default")]

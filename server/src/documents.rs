@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use nic_model::schema;
 use nic_model::{DocMeta, DocumentId};
 use nic_proto::convert;
 use nic_proto::v1::{self, documents_server};
@@ -123,6 +124,14 @@ impl documents_server::Documents for DocumentsService {
             let initial = initial(&loads, r.initial.as_deref())?;
             let empty = Automerge::new();
             let doc = initial.as_ref().map_or(&empty, |l| &l.doc);
+            // Content the product could not read is refused before anything is bound or
+            // stored; an empty document is a document not yet written.
+            if !schema::check::is_empty(doc) {
+                schema::check::check(doc, stored.kind).map_err(|invalid| ApiError::Content {
+                    kind: stored.kind,
+                    invalid,
+                })?;
+            }
             if store.meta(&stored.id)?.is_some() {
                 // Cheap early answer; the create below is what decides.
                 return Err(ApiError::AlreadyExists(stored.id));

@@ -183,11 +183,14 @@ impl FrameCheck {
         }
     }
 
-    /// Whether every stored chunk loads as Automerge on top of the document.
+    /// Whether every stored chunk loads as Automerge on top of the document, and the
+    /// document with all of them still reads as a PDSA cycle (or is empty): the hub never
+    /// stores content the product cannot read.
     pub fn stored_is_valid(outcome: &Outcome) -> bool {
-        outcome
-            .stored
-            .iter()
-            .all(|chunk| Automerge::new().load_incremental(chunk).is_ok())
+        let mut doc = Automerge::new();
+        outcome.stored.iter().all(|chunk| {
+            Automerge::new().load_incremental(chunk).is_ok() && doc.load_incremental(chunk).is_ok()
+        }) && (nic_model::schema::check::is_empty(&doc)
+            || nic_model::schema::check::check(&doc, DocKind::PdsaCycle).is_ok())
     }
 }

@@ -15,6 +15,16 @@ pub enum ApiError {
     /// A request is malformed in a way that is not one field.
     #[error("invalid request: {0}")]
     BadRequest(String),
+    /// Document content that does not read as its kind.
+    #[error(
+        "the initial content is not a readable {kind}: {invalid} (the schema of every kind: docs/SCHEMA.md)"
+    )]
+    Content {
+        /// The kind the document was to be.
+        kind: nic_model::DocKind,
+        /// The field and the rule it breaks.
+        invalid: nic_model::schema::check::Invalid,
+    },
     /// The document does not exist.
     #[error("document {0} does not exist")]
     NotFound(DocumentId),
@@ -57,7 +67,9 @@ impl From<ApiError> for Status {
     fn from(e: ApiError) -> Self {
         let message = e.to_string();
         match e {
-            ApiError::Invalid(_) | ApiError::BadRequest(_) => Status::invalid_argument(message),
+            ApiError::Invalid(_) | ApiError::BadRequest(_) | ApiError::Content { .. } => {
+                Status::invalid_argument(message)
+            }
             ApiError::NotFound(_) => Status::not_found(message),
             ApiError::AlreadyExists(_) => Status::already_exists(message),
             ApiError::Store(StoreError::CorruptChunk { .. } | StoreError::CorruptRecord { .. }) => {

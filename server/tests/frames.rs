@@ -26,6 +26,9 @@ fn a_valid_change_is_stored_so_the_checks_below_mean_something() {
     let mut check = FrameCheck::new();
     let mut am = automerge::Automerge::new();
     am.transact::<_, _, automerge::AutomergeError>(|tx| {
+        // A PDSA cycle (the hub stores only content that reads as its kind), with a key
+        // the schema does not name.
+        tx.put(automerge::ROOT, "kind", "pdsa_cycle")?;
         tx.put(automerge::ROOT, "k", 1).map(|_| ())
     })
     .unwrap();
@@ -47,6 +50,37 @@ fn a_valid_change_is_stored_so_the_checks_below_mean_something() {
     check.feed_one(&bytes, &mut outcome);
     assert_eq!(outcome.stored.len(), 1);
     assert!(FrameCheck::stored_is_valid(&outcome));
+}
+
+#[test]
+fn a_change_leaving_unreadable_content_is_not_stored() {
+    let mut check = FrameCheck::new();
+    let mut am = automerge::Automerge::new();
+    am.transact::<_, _, automerge::AutomergeError>(|tx| {
+        tx.put(automerge::ROOT, "kind", "pdsa_cycle")?;
+        tx.put(automerge::ROOT, "cycle_number", "two").map(|_| ())
+    })
+    .unwrap();
+    let message = automerge::sync::Message {
+        heads: am.get_heads(),
+        need: Vec::new(),
+        have: Vec::new(),
+        changes: automerge::sync::ChunkList::from(vec![
+            am.get_last_local_change().unwrap().raw_bytes().to_vec(),
+        ]),
+        flags: None,
+        version: automerge::sync::MessageVersion::V1,
+    };
+    let bytes = encode(C::DocSync(v1::DocSync {
+        doc_id: check.doc().to_string(),
+        message: message.encode(),
+    }));
+    let mut outcome = nic_hub::frame_check::Outcome::default();
+    check.feed_one(&bytes, &mut outcome);
+    assert!(
+        outcome.stored.is_empty(),
+        "a cycle_number that is a string was stored"
+    );
 }
 
 #[test]

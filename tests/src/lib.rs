@@ -309,10 +309,12 @@ pub async fn saved_at(url: &str, token: &str, doc: DocumentId) -> Automerge {
     Automerge::load(&reply.document).unwrap()
 }
 
-/// A worksheet's initial content: a title, a list of numbers and a notes text.
+/// A worksheet's initial content: a PDSA cycle (the hub accepts only content that reads as
+/// its kind) with a title, a list of numbers and a notes text beside its fields.
 pub fn worksheet() -> Automerge {
     let mut doc = Automerge::new();
     doc.transact::<_, _, AutomergeError>(|tx| {
+        tx.put(ROOT, "kind", "pdsa_cycle")?;
         tx.put(ROOT, "title", "Warm-up problems")?;
         tx.put_object(ROOT, "numbers", ObjType::List)?;
         tx.put_object(ROOT, "notes", ObjType::Text)?;

@@ -34,17 +34,19 @@ const WORDS: [&str; 16] = [
 /// The decisions a PDSA cycle ends with.
 const DECISIONS: [&str; 3] = ["adopt", "adapt", "abandon"];
 
-/// A new worksheet: a title, three notes texts, the act decision, a measures map and a
-/// list of daily counts.
+/// A new worksheet: a PDSA cycle (the hub accepts only content that reads as its kind)
+/// holding, beside its fields, a title, three notes texts, a decision, a measures map and
+/// a list of daily counts.
 pub fn worksheet(n: usize) -> Result<Automerge, AutomergeError> {
     let mut doc = AutoCommit::new();
+    doc.put(ROOT, "kind", "pdsa_cycle")?;
     doc.put(ROOT, "title", format!("Warm-up routine, cycle {n}"))?;
     doc.put(ROOT, "change_idea", "Daily 5-minute number talk")?;
     for field in TEXT_FIELDS {
         let text = doc.put_object(ROOT, field, ObjType::Text)?;
         doc.splice_text(&text, 0, 0, "Notes: ")?;
     }
-    doc.put(ROOT, "act", "adapt")?;
+    doc.put(ROOT, "decision", "adapt")?;
     doc.put_object(ROOT, "measures", ObjType::Map)?;
     let counts = doc.put_object(ROOT, "counts", ObjType::List)?;
     doc.insert(&counts, 0, 12_i64)?;
@@ -113,7 +115,7 @@ impl Edit {
                 tx.splice_text(&text_obj, pos.min(len), 0, text)?;
             }
             Edit::Decide(decision) => {
-                tx.put(ROOT, "act", *decision)?;
+                tx.put(ROOT, "decision", *decision)?;
             }
             Edit::Count(n) => {
                 let counts = match tx.get(ROOT, "counts")? {

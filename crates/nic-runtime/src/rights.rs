@@ -121,6 +121,28 @@ impl Policy for Rights {
             _ => true,
         }
     }
+
+    fn checks_content(&self) -> bool {
+        true
+    }
+
+    /// The document must read as its kind (`nic_model::schema::check`) once it holds any
+    /// content: what the hub stores, every tool can read.
+    fn check_content(
+        &self,
+        _: &DocumentId,
+        meta: Option<&DocMeta>,
+        after: &nic_sync::automerge::Automerge,
+    ) -> Result<(), String> {
+        let Some(meta) = meta else {
+            return Ok(());
+        };
+        if nic_model::schema::check::is_empty(after) {
+            return Ok(());
+        }
+        nic_model::schema::check::check(after, meta.kind)
+            .map_err(|invalid| format!("as a {}, {invalid}", meta.kind))
+    }
 }
 
 /// Why a stream may not go on, as the directory now has it.

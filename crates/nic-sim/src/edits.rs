@@ -4,11 +4,14 @@ use automerge::transaction::Transactable;
 use automerge::{Automerge, AutomergeError, ObjType, ROOT, ReadDoc};
 use rand::Rng;
 
-/// Builds the initial document every peer edits: a title map key, a list and a text.
+/// Builds the initial document every peer edits: a PDSA cycle (the hub accepts only content
+/// that reads as its kind) with a title map key, a list and a text beside its fields —
+/// keys the schema does not name, which it must keep allowing.
 pub(crate) fn initial_doc() -> Result<Automerge, AutomergeError> {
     let mut doc = Automerge::new();
     doc.set_actor(automerge::ActorId::from(b"sim-setup".as_slice()));
     doc.transact::<_, _, AutomergeError>(|tx| {
+        tx.put(ROOT, "kind", "pdsa_cycle")?;
         tx.put(ROOT, "title", "PDSA 1")?;
         tx.put_object(ROOT, "numbers", ObjType::List)?;
         tx.put_object(ROOT, "notes", ObjType::Text)?;

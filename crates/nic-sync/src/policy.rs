@@ -1,5 +1,6 @@
 //! Rights, as an input to the engine.
 
+use automerge::Automerge;
 use nic_model::{DocMeta, DocumentId, PeerId};
 
 /// Answers whether a peer may read or write a document. The hub implements it over its
@@ -21,6 +22,28 @@ pub trait Policy {
     fn may_author(&self, peer: &PeerId, actor: &[u8]) -> bool {
         let _ = (peer, actor);
         true
+    }
+
+    /// Whether the engine should call [`Policy::check_content`] (a hub does; a replica
+    /// takes what its hub sends). Checking costs a copy of the document per incoming
+    /// message with new changes, so an engine that would accept everything skips it.
+    fn checks_content(&self) -> bool {
+        false
+    }
+
+    /// Whether `after` — the document as it would be with a peer's new changes (and every
+    /// change of it still being stored) — is content the hub accepts. `Err` names the
+    /// field and the rule it breaks; the engine then refuses the message like a change the
+    /// peer may not make (nothing stored, acked or relayed). The default accepts
+    /// everything.
+    fn check_content(
+        &self,
+        doc: &DocumentId,
+        meta: Option<&DocMeta>,
+        after: &Automerge,
+    ) -> Result<(), String> {
+        let _ = (doc, meta, after);
+        Ok(())
     }
 }
 

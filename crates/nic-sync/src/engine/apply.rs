@@ -57,6 +57,20 @@ impl Engine {
             );
             return;
         }
+        if !new.bytes.is_empty()
+            && ctx.policy.checks_content()
+            && let Err(why) = self.check_content(ctx, doc, &new.bytes)
+        {
+            self.send_error(
+                peer,
+                Some(doc),
+                ErrorCode::InvalidArgument,
+                format!(
+                    "document {doc}: the changes would leave content the hub cannot read: {why} (nothing was stored; the schema of every kind: docs/SCHEMA.md)"
+                ),
+            );
+            return;
+        }
         let Some(entry) = self.docs.get_mut(&doc) else {
             return;
         };
@@ -91,6 +105,32 @@ impl Engine {
             link.staged.push_back(Staged { message, seq });
             link.last_activity_ms = ctx.now_ms;
         }
+    }
+
+    /// Asks the policy whether the document with `bytes` (and every chunk still being
+    /// stored) applied is content it accepts. The engine's copy holds only durable
+    /// changes, so the check runs on a projection: a copy with the staged chunks and the
+    /// new ones loaded.
+    fn check_content(&self, ctx: Ctx<'_>, doc: DocumentId, bytes: &[u8]) -> Result<(), String> {
+        let Some(entry) = self.docs.get(&doc) else {
+            return Ok(());
+        };
+        let DocState::Ready(am) = &entry.state else {
+            return Ok(());
+        };
+        let projected = catch_unwind(AssertUnwindSafe(|| {
+            let mut after = am.clone();
+            for chunk in &entry.staged_chunks {
+                after.load_incremental(&chunk.bytes).ok()?;
+            }
+            after.load_incremental(bytes).ok()?;
+            Some(after)
+        }));
+        let Ok(Some(after)) = projected else {
+            return Err("the changes do not apply to the document".into());
+        };
+        ctx.policy
+            .check_content(&doc, self.catalog.get(&doc), &after)
     }
 
     /// Applies every staged change that is now durable, relays them, then applies the

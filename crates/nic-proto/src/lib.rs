@@ -31,6 +31,20 @@ pub mod convert;
 )]
 pub mod v1 {
     tonic::include_proto!("nic.v1");
+
+    // The old names of three Insight responses, renamed so that `protoc` accepts
+    // insight.proto (an rpc may not share its name with a message). Only generated names
+    // changed: the rpcs' paths and the messages' bytes are the same.
+
+    /// Former name of [`CompareCyclesResponse`].
+    #[deprecated(note = "renamed to CompareCyclesResponse; the wire is unchanged")]
+    pub type CycleComparison = CompareCyclesResponse;
+    /// Former name of [`NetworkOverviewResponse`].
+    #[deprecated(note = "renamed to NetworkOverviewResponse; the wire is unchanged")]
+    pub type NetworkOverview = NetworkOverviewResponse;
+    /// Former name of [`DistrictOverviewResponse`].
+    #[deprecated(note = "renamed to DistrictOverviewResponse; the wire is unchanged")]
+    pub type DistrictOverview = DistrictOverviewResponse;
 }
 
 /// The encoded `google.protobuf.FileDescriptorSet` of every `nic.v1` file (with source

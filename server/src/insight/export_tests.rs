@@ -18,7 +18,7 @@ fn overview_csv_round_trips_awkward_titles() {
         "  padded  ",
         "",
     ];
-    let overview = v1::NetworkOverview {
+    let overview = v1::NetworkOverviewResponse {
         network_id: "algebra".into(),
         change_ideas: titles
             .iter()

@@ -174,7 +174,7 @@ impl Ctx {
         })
     }
 
-    fn overview(&self, network: &NetworkId) -> Result<v1::NetworkOverview, ApiError> {
+    fn overview(&self, network: &NetworkId) -> Result<v1::NetworkOverviewResponse, ApiError> {
         let src = self.src();
         let cycles = load::cycles(src, network, |m| self.may_read(m))?;
         let ideas: BTreeSet<String> = cycles
@@ -239,7 +239,7 @@ impl Ctx {
                 concern_sites: sites_with(Label::Concern),
             });
         }
-        Ok(v1::NetworkOverview {
+        Ok(v1::NetworkOverviewResponse {
             network_id: network.to_string(),
             change_ideas,
             measures,
@@ -247,7 +247,7 @@ impl Ctx {
         })
     }
 
-    fn district(&self) -> Result<v1::DistrictOverview, ApiError> {
+    fn district(&self) -> Result<v1::DistrictOverviewResponse, ApiError> {
         let mut networks = Vec::new();
         let mut codes: BTreeMap<String, u32> = BTreeMap::new();
         for n in self.directory.networks()? {
@@ -264,7 +264,7 @@ impl Ctx {
             .map(|(code, count)| v1::CodeCount { code, count })
             .collect();
         equity_codes.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.code.cmp(&b.code)));
-        Ok(v1::DistrictOverview {
+        Ok(v1::DistrictOverviewResponse {
             networks,
             equity_codes,
         })
@@ -457,7 +457,7 @@ fn pretty(v: &serde_json::Value) -> String {
 }
 
 /// Overviews as rows: network, change idea, title, site, status.
-fn overview_csv(overviews: &[v1::NetworkOverview]) -> String {
+fn overview_csv(overviews: &[v1::NetworkOverviewResponse]) -> String {
     let rows = overviews.iter().flat_map(|o| {
         o.change_ideas.iter().flat_map(move |idea| {
             idea.sites.iter().map(move |s| {
@@ -474,7 +474,7 @@ fn overview_csv(overviews: &[v1::NetworkOverview]) -> String {
     export::rows_csv(["network", "change_idea", "title", "site", "status"], rows)
 }
 
-fn overview_json(o: &v1::NetworkOverview) -> serde_json::Value {
+fn overview_json(o: &v1::NetworkOverviewResponse) -> serde_json::Value {
     serde_json::json!({
         "network_id": o.network_id,
         "cycles": o.cycles,
@@ -529,7 +529,7 @@ impl insight_server::Insight for InsightService {
     async fn compare_cycles(
         &self,
         request: Request<v1::CompareCyclesRequest>,
-    ) -> Result<Response<v1::CycleComparison>, Status> {
+    ) -> Result<Response<v1::CompareCyclesResponse>, Status> {
         let caller = auth::caller(&request)?;
         let r = request.into_inner();
         let c = self
@@ -581,7 +581,7 @@ impl insight_server::Insight for InsightService {
     async fn network_overview(
         &self,
         request: Request<v1::NetworkOverviewRequest>,
-    ) -> Result<Response<v1::NetworkOverview>, Status> {
+    ) -> Result<Response<v1::NetworkOverviewResponse>, Status> {
         let caller = auth::caller(&request)?;
         let r = request.into_inner();
         let o = self
@@ -596,7 +596,7 @@ impl insight_server::Insight for InsightService {
     async fn district_overview(
         &self,
         request: Request<v1::DistrictOverviewRequest>,
-    ) -> Result<Response<v1::DistrictOverview>, Status> {
+    ) -> Result<Response<v1::DistrictOverviewResponse>, Status> {
         let caller = auth::caller(&request)?;
         Ok(Response::new(self.run(caller, |ctx| ctx.district()).await?))
     }

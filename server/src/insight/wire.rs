@@ -43,8 +43,8 @@ pub(crate) fn label_name(label: Label) -> String {
     snake(label)
 }
 
-pub(crate) fn comparison(c: &Comparison) -> v1::CycleComparison {
-    v1::CycleComparison {
+pub(crate) fn comparison(c: &Comparison) -> v1::CompareCyclesResponse {
+    v1::CompareCyclesResponse {
         change_idea: c.change_idea.clone(),
         sites: c
             .sites

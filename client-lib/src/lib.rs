@@ -378,6 +378,25 @@ impl Client {
         .await
     }
 
+    /// Waits until the hub says the initial sync of a subscription made with
+    /// [`Client::subscribe`] is complete on the current connection: this replica then
+    /// holds every document the subscription covered when the hub answered it, at least
+    /// at the hub's heads of that moment (`CaughtUp` in `sync.proto`). Changes made since
+    /// keep arriving as usual. After a reconnect the subscription is made again and this
+    /// waits for the new answer; offline, it waits until the timeout. The same news
+    /// comes as a [`nic_sync::Notification::CaughtUp`] on [`Client::events`].
+    pub async fn wait_caught_up(
+        &self,
+        target: Target,
+        timeout: Duration,
+    ) -> Result<(), ClientError> {
+        self.wait(timeout, || {
+            let target = target.clone();
+            async move { self.call(|reply| Cmd::CaughtUp(target, reply)).await }
+        })
+        .await
+    }
+
     async fn wait<F, Fut>(&self, timeout: Duration, check: F) -> Result<(), ClientError>
     where
         F: Fn() -> Fut,

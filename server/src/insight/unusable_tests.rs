@@ -25,11 +25,22 @@ fn network() -> NetworkId {
 }
 
 fn put(store: &MemStore, n: u8, site: &str, vis: Visibility, bytes: Vec<u8>) -> DocumentId {
+    put_kind(store, n, DocKind::PdsaCycle, Some(site), vis, bytes)
+}
+
+fn put_kind(
+    store: &MemStore,
+    n: u8,
+    kind: DocKind,
+    site: Option<&str>,
+    vis: Visibility,
+    bytes: Vec<u8>,
+) -> DocumentId {
     let meta = DocMeta {
         id: DocumentId::from_bytes([n; 16]),
-        kind: DocKind::PdsaCycle,
+        kind,
         network: network(),
-        site: Some(SiteId::new(site).unwrap()),
+        site: site.map(|s| SiteId::new(s).unwrap()),
         visibility: vis,
         title: format!("cycle {n}"),
         created_at_ms: 0,
@@ -147,4 +158,59 @@ fn nothing_is_listed_when_every_document_reads() {
             .unusable_documents
             .is_empty()
     );
+}
+
+/// Every site's measure data feeds a series (others see it suppressed), so the hub reads
+/// documents the caller may not: those never show among the unusable ones either.
+#[test]
+fn a_series_lists_broken_measure_data_of_the_callers_site_only() {
+    use nic_model::schema::measure::{MeasureData, MeasureDefinition};
+    let store = Arc::new(MemStore::new());
+    let def = MeasureDefinition::default();
+    let measure = put_kind(
+        &store,
+        10,
+        DocKind::MeasureDefinition,
+        None,
+        Visibility::Network,
+        schema::new_document(DocKind::MeasureDefinition, &def)
+            .unwrap()
+            .save(),
+    );
+    let broken_data = |n: u8, site: &str| {
+        let data = MeasureData {
+            measure_id: measure.to_string(),
+            ..MeasureData::default()
+        };
+        let mut am = automerge::Automerge::load(
+            &schema::new_document(DocKind::MeasureData, &data)
+                .unwrap()
+                .save(),
+        )
+        .unwrap();
+        am.transact::<_, _, automerge::AutomergeError>(|tx| {
+            tx.put(ROOT, "measure_id", 7).map(|_| ())
+        })
+        .unwrap();
+        put_kind(
+            &store,
+            n,
+            DocKind::MeasureData,
+            Some(site),
+            Visibility::Site,
+            am.save(),
+        )
+    };
+    let ours = broken_data(11, "lincoln");
+    let theirs = broken_data(12, "adams");
+    let ctx = sam(store);
+    ctx.measure(
+        &measure.to_string(),
+        nic_insight::RuleSet::Ihi,
+        "",
+        nic_insight::series::Reference::All,
+    )
+    .unwrap();
+    let listed: Vec<String> = ctx.unusable(None).into_iter().map(|u| u.doc_id).collect();
+    assert_eq!(listed, vec![ours.to_string()], "not {theirs}");
 }

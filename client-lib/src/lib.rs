@@ -10,7 +10,9 @@
 //!   measures; [`Client::get`] reads them as `nic-model` values and [`Client::change`]
 //!   changes them in a closure that becomes one Automerge change with a message.
 //! - **Status and events.** [`Client::status`] and [`Client::doc_status`] say what is
-//!   synced, pending or offline; [`Client::changes`] streams every change with its author.
+//!   synced, pending or offline; [`Client::changes`] streams every change with its author;
+//!   [`Client::wait_caught_up`] waits until the hub says a subscription's initial sync is
+//!   complete (every document it covered held at the hub's heads of that moment).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), nic_client::ClientError> {

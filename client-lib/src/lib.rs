@@ -10,7 +10,9 @@
 //!   measures; [`Client::get`] reads them as `nic-model` values and [`Client::change`]
 //!   changes them in a closure that becomes one Automerge change with a message.
 //! - **Status and events.** [`Client::status`] and [`Client::doc_status`] say what is
-//!   synced, pending or offline; [`Client::changes`] streams every change with its author.
+//!   synced, pending or offline; [`Client::changes`] streams every change with its author;
+//!   [`Client::wait_caught_up`] waits until the hub says a subscription's initial sync is
+//!   complete (every document it covered held at the hub's heads of that moment).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), nic_client::ClientError> {
@@ -375,6 +377,25 @@ impl Client {
             timeout,
             || async move { Ok(self.status().await?.up_to_date) },
         )
+        .await
+    }
+
+    /// Waits until the hub says the initial sync of a subscription made with
+    /// [`Client::subscribe`] is complete on the current connection: this replica then
+    /// holds every document the subscription covered when the hub answered it, at least
+    /// at the hub's heads of that moment (`CaughtUp` in `sync.proto`). Changes made since
+    /// keep arriving as usual. After a reconnect the subscription is made again and this
+    /// waits for the new answer; offline, it waits until the timeout. The same news
+    /// comes as a [`nic_sync::Notification::CaughtUp`] on [`Client::events`].
+    pub async fn wait_caught_up(
+        &self,
+        target: Target,
+        timeout: Duration,
+    ) -> Result<(), ClientError> {
+        self.wait(timeout, || {
+            let target = target.clone();
+            async move { self.call(|reply| Cmd::CaughtUp(target, reply)).await }
+        })
         .await
     }
 

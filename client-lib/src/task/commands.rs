@@ -67,6 +67,9 @@ impl Task {
             Cmd::Status(reply) => {
                 let _ = reply.send(self.status());
             }
+            Cmd::CaughtUp(target, reply) => {
+                let _ = reply.send(self.caught_up.contains(&target));
+            }
             Cmd::Stats(reply) => {
                 let _ = reply.send(self.rt.engine().stats());
             }

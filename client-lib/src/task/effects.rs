@@ -146,6 +146,9 @@ impl Task {
                 self.problems.insert(*doc, message.clone());
             }
             Notification::DocError { .. } => {}
+            Notification::CaughtUp { target, .. } => {
+                self.caught_up.insert(target.clone());
+            }
         }
         let _ = self.events.send(n);
     }

@@ -50,6 +50,8 @@ pub(crate) enum Cmd {
     Pending(DocumentId, Reply<Option<usize>>),
     DocStatus(DocumentId, Reply<Option<DocStatus>>),
     Status(Reply<Status>),
+    /// Whether the hub said the subscription has caught up on this connection.
+    CaughtUp(Target, Reply<bool>),
     Stats(Reply<nic_sync::EngineStats>),
     Wire(Reply<WireStats>),
     Offline(Reply<()>),
@@ -96,6 +98,8 @@ pub(crate) struct Task {
     connect_waiters: Vec<Reply<Result<(), ClientError>>>,
     /// Documents being created on the hub right now.
     creating: BTreeSet<DocumentId>,
+    /// Subscriptions the hub said have caught up on the current connection.
+    caught_up: BTreeSet<Target>,
     last_heads: HashMap<DocumentId, Vec<ChangeHash>>,
     last_ack: BTreeMap<DocumentId, SystemTime>,
     save_error: Option<StoreError>,
@@ -167,6 +171,7 @@ pub(crate) async fn start(setup: Setup) -> Result<mpsc::Sender<Cmd>, ClientError
         last_error: None,
         connect_waiters: Vec::new(),
         creating: BTreeSet::new(),
+        caught_up: BTreeSet::new(),
         last_heads: HashMap::new(),
         last_ack: BTreeMap::new(),
         save_error: None,
@@ -252,6 +257,8 @@ impl Task {
             }
         }
         self.conn = Some(conn);
+        // Each connection subscribes afresh: its catch-up is told anew.
+        self.caught_up.clear();
         self.failures = 0;
         self.last_error = None;
         let mut subscriptions = Vec::new();
@@ -321,6 +328,7 @@ impl Task {
         self.status_stale = true;
         if self.conn.is_some() {
             self.conn = None;
+            self.caught_up.clear();
             let t = self.now();
             // Saves every link's sync state, so the next connection resumes.
             self.rt

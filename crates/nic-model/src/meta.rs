@@ -194,6 +194,36 @@ mod tests {
         assert!(err.contains("pdsa_cycle"), "{err}");
     }
 
+    /// The test vectors `sync.proto` (`KnownDoc.meta_digest`) and
+    /// `tests/js/meta_digest.test.mjs` state: a client in any language builds the same
+    /// digest from the proto's recipe. A change here breaks every stored replica's
+    /// `known` list: change the recipe only with a new protocol version.
+    #[test]
+    fn fingerprint_matches_the_published_test_vectors() {
+        let with_site = DocMeta {
+            id: DocumentId::from_bytes([1; 16]),
+            kind: DocKind::PdsaCycle,
+            network: NetworkId::new("riverside").unwrap(),
+            site: Some(SiteId::new("lincoln-high").unwrap()),
+            visibility: Visibility::Site,
+            title: "Exit tickets \u{2014} cycle 2".into(),
+            created_at_ms: 1_767_225_600_000,
+            archived: false,
+        };
+        assert_eq!(with_site.id.to_string(), "p3u5PhN9wrNpsGCwfkeef2LzF9");
+        assert_eq!(with_site.fingerprint(), 0x3c08_0930_6cad_1591);
+        let network_level = DocMeta {
+            kind: DocKind::Aim,
+            site: None,
+            visibility: Visibility::Network,
+            title: String::new(),
+            created_at_ms: -1,
+            archived: true,
+            ..with_site
+        };
+        assert_eq!(network_level.fingerprint(), 0x0b04_2eea_53b1_1b56);
+    }
+
     #[test]
     fn site_visibility_needs_a_site() {
         let meta = DocMeta {

@@ -459,6 +459,12 @@ pub fn to_client(frame: Frame) -> Option<v1::HubFrame> {
             }),
             doc_ids: docs.iter().map(ToString::to_string).collect(),
         }),
+        Frame::CaughtUp { target } => F::CaughtUp(v1::CaughtUp {
+            subscription: Some(v1::Subscribe {
+                target: target_to_wire(&target),
+                known: Vec::new(),
+            }),
+        }),
         Frame::Subscribe { .. } | Frame::Unsubscribe(_) => return None,
     };
     Some(v1::HubFrame { frame: Some(frame) })
@@ -507,6 +513,13 @@ pub fn from_hub(frame: v1::HubFrame) -> Result<FromHub, ConvertError> {
                     .ok_or(ConvertError::Missing("subscribed.subscription"))?,
             )?,
             docs: doc_ids("subscribed.doc_ids", &s.doc_ids)?,
+        },
+        F::CaughtUp(c) => Frame::CaughtUp {
+            target: subscribe_target(
+                c.subscription
+                    .as_ref()
+                    .ok_or(ConvertError::Missing("caught_up.subscription"))?,
+            )?,
         },
     };
     Ok(FromHub::Frame(frame))
@@ -590,6 +603,12 @@ mod tests {
             Frame::Subscribed {
                 target: Target::Network(NetworkId::new("n1").unwrap()),
                 docs: vec![doc],
+            },
+            Frame::CaughtUp {
+                target: Target::Docs(vec![doc]),
+            },
+            Frame::CaughtUp {
+                target: Target::Network(NetworkId::new("n1").unwrap()),
             },
         ];
         for f in frames {

@@ -31,6 +31,7 @@ pub(crate) fn describe(frame: &Frame) -> String {
         }
         Frame::Unsubscribe(t) => format!("unsubscribe {t:?}"),
         Frame::Subscribed { docs, .. } => format!("subscribed to {} docs", docs.len()),
+        Frame::CaughtUp { target } => format!("caught up with {target:?}"),
         Frame::Error { doc, code, message } => {
             format!("error {:?} {code:?} {message}", doc.as_ref().map(short))
         }

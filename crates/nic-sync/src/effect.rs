@@ -98,6 +98,14 @@ pub enum Notification {
         /// The heads now durable there.
         heads: Vec<ChangeHash>,
     },
+    /// A peer says the initial sync of our subscription to `target` is complete
+    /// ([`Frame::CaughtUp`]): we hold every document it covered as of the subscription.
+    CaughtUp {
+        /// The peer (the hub).
+        peer: PeerId,
+        /// The subscription's target.
+        target: crate::Target,
+    },
     /// A document became ready in memory.
     Ready {
         /// The document.

@@ -66,6 +66,15 @@ pub enum Frame {
         /// The documents now syncing under it.
         docs: Vec<DocumentId>,
     },
+    /// The initial sync of a subscription is complete: the recipient holds every document
+    /// the [`Frame::Subscribed`] for it listed, at least at the heads the sender held when
+    /// it answered (a document that left the subscription meanwhile, with an error or
+    /// a refusal, counts too). Sent once per `Subscribed`, after it; later changes and
+    /// documents created later are not waited for.
+    CaughtUp {
+        /// The target as subscribed.
+        target: Target,
+    },
     /// An Automerge sync message for one document.
     Sync {
         /// The document.

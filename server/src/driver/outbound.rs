@@ -93,7 +93,7 @@ fn frame_bytes(frame: &Frame) -> usize {
             Frame::Announce(meta) => meta.title.len() + 128,
             Frame::Error { message, .. } => message.len(),
             Frame::Subscribe { known, .. } => known.len() * 80,
-            Frame::Unsubscribe(_) => 0,
+            Frame::Unsubscribe(_) | Frame::CaughtUp { .. } => 0,
         }
 }
 

@@ -1,6 +1,9 @@
 //! Reading a network's documents from the store as typed values, for insight. Only durable
 //! state is read (a hub's store holds exactly what it has acknowledged).
 
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
 use autosurgeon::Hydrate;
 use nic_model::schema::{self, aim::Aim, driver::ChangeIdea, measure};
 use nic_model::schema::{pdsa::PdsaCycle, site_work::RootCauseAnalysis};
@@ -16,7 +19,13 @@ use crate::status::ApiError;
 pub(crate) struct Src<'a> {
     pub(crate) store: &'a dyn Store,
     pub(crate) loads: &'a DocLoads,
+    /// Where documents that could not be used are noted, for the response to list.
+    pub(crate) unusable: &'a Unusable,
 }
+
+/// The documents one request could not use, by id: their metadata and why. Noted whether
+/// or not the caller may read them; the response lists only those it may.
+pub(crate) type Unusable = RefCell<BTreeMap<DocumentId, (DocMeta, String)>>;
 
 /// A typed document with its metadata.
 pub(crate) type Typed<T> = (DocMeta, T);
@@ -34,15 +43,16 @@ pub(crate) fn metas(
     })?)
 }
 
-/// A document's content as a `T`; `None` (logged) if it does not read as one — a document
-/// mid-edit, from a newer schema or beyond the document limits must not take an overview
-/// down. Only a hub too busy to decode it now is an error.
+/// A document's content as a `T`; `None` (logged, and noted in `src.unusable`) if it does
+/// not read as one — a document mid-edit, from a newer schema or beyond the document
+/// limits must not take an overview down. Only a hub too busy to decode it now is an error.
 pub(crate) fn typed<T: Hydrate>(src: Src<'_>, meta: &DocMeta) -> Result<Option<T>, ApiError> {
     let loaded = match src.loads.load(src.store, meta.id) {
         Ok((_, loaded)) => loaded,
         Err(e @ ApiError::Busy(_)) => return Err(e),
         Err(e) => {
             tracing::warn!(doc = %meta.id, error = %e, "skipping a document that cannot be opened");
+            note(src, meta, format!("it could not be opened: {e}"));
             return Ok(None);
         }
     };
@@ -50,9 +60,22 @@ pub(crate) fn typed<T: Hydrate>(src: Src<'_>, meta: &DocMeta) -> Result<Option<T
         Ok(value) => Ok(Some(value)),
         Err(e) => {
             tracing::warn!(doc = %meta.id, error = %e, "skipping a document that does not read as its kind");
+            note(
+                src,
+                meta,
+                format!("it does not read as a {}: {e}", meta.kind.as_str()),
+            );
             Ok(None)
         }
     }
+}
+
+/// Notes a document the request could not use (the first reason found stays).
+fn note(src: Src<'_>, meta: &DocMeta, reason: String) {
+    src.unusable
+        .borrow_mut()
+        .entry(meta.id)
+        .or_insert_with(|| (meta.clone(), reason));
 }
 
 /// Every readable document of `kind` in the network that passes `keep`.

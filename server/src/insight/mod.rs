@@ -8,6 +8,8 @@ mod export_tests;
 mod load;
 mod series_export;
 mod target;
+#[cfg(test)]
+mod unusable_tests;
 mod wire;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -43,6 +45,8 @@ struct Ctx {
     directory: Arc<dyn Directory>,
     loads: Arc<DocLoads>,
     caller: Caller,
+    /// Documents this request could not use.
+    unusable: load::Unusable,
 }
 
 /// A measure's series as the caller may see them.
@@ -65,7 +69,23 @@ impl Ctx {
         load::Src {
             store: self.store.as_ref(),
             loads: &self.loads,
+            unusable: &self.unusable,
         }
+    }
+
+    /// The documents this request could not use that the caller may read (of one network,
+    /// or of all), by id.
+    fn unusable(&self, network: Option<&NetworkId>) -> Vec<v1::UnusableDocument> {
+        self.unusable
+            .borrow()
+            .values()
+            .filter(|(m, _)| self.may_read(m) && network.is_none_or(|n| m.network == *n))
+            .map(|(m, reason)| v1::UnusableDocument {
+                doc_id: m.id.to_string(),
+                kind: convert::kind_to_wire(m.kind).into(),
+                reason: reason.clone(),
+            })
+            .collect()
     }
 
     fn may_read(&self, meta: &DocMeta) -> bool {
@@ -244,6 +264,7 @@ impl Ctx {
             change_ideas,
             measures,
             cycles: u32::try_from(cycles.len()).unwrap_or(u32::MAX),
+            unusable_documents: self.unusable(Some(network)),
         })
     }
 
@@ -267,6 +288,7 @@ impl Ctx {
         Ok(v1::DistrictOverviewResponse {
             networks,
             equity_codes,
+            unusable_documents: self.unusable(None),
         })
     }
 
@@ -429,12 +451,14 @@ impl Ctx {
                 content_type: "application/json".into(),
                 data: json_text.into_bytes(),
                 filename: format!("{stem}.json"),
+                unusable_documents: self.unusable(None),
             }
         } else {
             v1::ExportResponse {
                 content_type: "text/csv".into(),
                 data: csv.into_bytes(),
                 filename: format!("{stem}.csv"),
+                unusable_documents: self.unusable(None),
             }
         })
     }
@@ -519,6 +543,7 @@ impl InsightService {
             directory: self.directory.clone(),
             loads: self.loads.clone(),
             caller,
+            unusable: load::Unusable::default(),
         };
         Ok(blocking(move || f(&ctx)).await?)
     }
@@ -535,10 +560,12 @@ impl insight_server::Insight for InsightService {
         let c = self
             .run(caller, move |ctx| {
                 let network = ctx.network(&r.network_id)?;
-                ctx.compare(&network.id, &r.change_idea)
+                let mut c = wire::comparison(&ctx.compare(&network.id, &r.change_idea)?);
+                c.unusable_documents = ctx.unusable(None);
+                Ok(c)
             })
             .await?;
-        Ok(Response::new(wire::comparison(&c)))
+        Ok(Response::new(c))
     }
 
     async fn measure_series(
@@ -548,14 +575,15 @@ impl insight_server::Insight for InsightService {
         let caller = auth::caller(&request)?;
         let r = request.into_inner();
         let group = r.group.clone();
-        let view = self
+        let (view, unusable_documents) = self
             .run(caller, move |ctx| {
-                ctx.measure(
+                let view = ctx.measure(
                     &r.measure_id,
                     wire::rule_set(r.rule_set),
                     &r.focal_group,
                     wire::reference(r.gap_reference),
-                )
+                )?;
+                Ok((view, ctx.unusable(None)))
             })
             .await?;
         Ok(Response::new(v1::MeasureSeriesResponse {
@@ -575,6 +603,7 @@ impl insight_server::Insight for InsightService {
                 .map(wire::series)
                 .collect(),
             gaps: view.gaps.iter().map(wire::gap).collect(),
+            unusable_documents,
         }))
     }
 
@@ -607,8 +636,13 @@ impl insight_server::Insight for InsightService {
     ) -> Result<Response<v1::ChartResponse>, Status> {
         let caller = auth::caller(&request)?;
         let r = request.into_inner();
-        let svg = self.run(caller, move |ctx| ctx.chart(&r)).await?;
-        Ok(Response::new(v1::ChartResponse { svg }))
+        let (svg, unusable_documents) = self
+            .run(caller, move |ctx| Ok((ctx.chart(&r)?, ctx.unusable(None))))
+            .await?;
+        Ok(Response::new(v1::ChartResponse {
+            svg,
+            unusable_documents,
+        }))
     }
 
     async fn export(

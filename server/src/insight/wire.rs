@@ -78,6 +78,8 @@ pub(crate) fn comparison(c: &Comparison) -> v1::CompareCyclesResponse {
             })
             .collect(),
         decisions: Some(counts(c.decisions)),
+        // Filled in by the caller, which knows what the request read.
+        unusable_documents: Vec::new(),
     }
 }
 

@@ -22,6 +22,14 @@ impl Engine {
                 }
             }
             Frame::Unsubscribe(target) => self.unsubscribe(peer, target),
+            Frame::CaughtUp { target } => {
+                if self.config.role == Role::Replica {
+                    self.outbox.push(Effect::Notify(Notification::CaughtUp {
+                        peer: peer.clone(),
+                        target,
+                    }));
+                }
+            }
             Frame::Sync { doc, message } => match Message::decode(&message) {
                 Ok(message) => self.receive_sync_frame(ctx, doc, peer, message),
                 Err(e) => self.send_error(
@@ -151,13 +159,15 @@ impl Engine {
         self.send(
             peer,
             Frame::Subscribed {
-                target,
-                docs: covered,
+                target: target.clone(),
+                docs: covered.clone(),
             },
         );
+        self.start_catch_up(peer, target, &covered);
     }
 
     fn unsubscribe(&mut self, peer: &PeerId, target: Target) {
+        self.cancel_catch_up(peer, &target);
         let docs: Vec<DocumentId> = match target {
             Target::Docs(docs) => docs,
             Target::Network(network) => {

@@ -251,6 +251,7 @@ impl Engine {
         {
             self.unsettled.insert(key);
         }
+        self.check_caught_up(doc, peer);
     }
 
     /// Stops syncing a document with a peer who may no longer read it, and says why.
@@ -260,13 +261,15 @@ impl Engine {
             .get(&doc)
             .is_some_and(|e| e.links.contains_key(peer));
         if linked {
-            self.drop_link(doc, peer, false);
+            // The error first: dropping the link may complete a subscription's catch-up,
+            // and the peer should learn why before it hears that.
             self.send_error(
                 peer,
                 Some(doc),
                 ErrorCode::PermissionDenied,
                 format!("you may no longer read document {doc}"),
             );
+            self.drop_link(doc, peer, false);
         }
     }
 
@@ -286,6 +289,7 @@ impl Engine {
                 state: link.sync.encode(),
             });
         }
+        self.check_caught_up(doc, peer);
     }
 }
 

@@ -2,6 +2,7 @@
 
 mod apply;
 mod batch;
+mod caught_up;
 mod incoming;
 mod limits;
 mod links;
@@ -92,6 +93,8 @@ pub struct Engine {
     retry_persist: BTreeSet<DocumentId>,
     /// Subscriptions we sent and the peer has not yet answered, with when we last sent them.
     pending_subscriptions: BTreeMap<(PeerId, Target), u64>,
+    /// On a hub: answered subscriptions whose initial sync is under way, per peer.
+    catching_up: BTreeMap<PeerId, Vec<caught_up::CatchUp>>,
     outbox: Vec<Effect>,
     stats: EngineStats,
 }
@@ -109,6 +112,7 @@ impl Engine {
             unsettled: BTreeSet::new(),
             retry_persist: BTreeSet::new(),
             pending_subscriptions: BTreeMap::new(),
+            catching_up: BTreeMap::new(),
             outbox: Vec::new(),
             stats: EngineStats::default(),
         }
@@ -409,6 +413,7 @@ impl Engine {
             return;
         };
         self.pending_subscriptions.retain(|(p, _), _| p != peer);
+        self.catching_up.remove(peer);
         for doc in entry.docs {
             self.drop_link(doc, peer, true);
         }
@@ -670,6 +675,8 @@ impl Engine {
                 p.docs.remove(&doc);
             }
             self.send_error(peer, Some(doc), code, message.clone());
+            // After the error: the peer learns why before it hears it is caught up.
+            self.check_caught_up(doc, peer);
         }
         self.retry_persist.remove(&doc);
         self.outbox.push(Effect::Notify(Notification::DocError {

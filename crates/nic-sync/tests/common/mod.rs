@@ -19,12 +19,14 @@ use nic_sync::{
 #[derive(Default)]
 pub struct Rights {
     pub no_read: RefCell<HashSet<String>>,
+    /// Documents no peer may read.
+    pub no_read_docs: RefCell<HashSet<DocumentId>>,
     pub no_write: RefCell<HashSet<String>>,
 }
 
 impl Policy for Rights {
-    fn can_read(&self, peer: &PeerId, _: &DocumentId, _: Option<&DocMeta>) -> bool {
-        !self.no_read.borrow().contains(peer.as_str())
+    fn can_read(&self, peer: &PeerId, doc: &DocumentId, _: Option<&DocMeta>) -> bool {
+        !self.no_read.borrow().contains(peer.as_str()) && !self.no_read_docs.borrow().contains(doc)
     }
     fn can_write(&self, peer: &PeerId, _: &DocumentId, _: Option<&DocMeta>) -> bool {
         !self.no_write.borrow().contains(peer.as_str())

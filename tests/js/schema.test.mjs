@@ -154,6 +154,7 @@ test("every kind written from the JSON Schema alone is accepted and read back", 
     });
     const ids = compared.sites.flatMap((s) => s.cycles.map((c) => c.doc_id));
     assert.ok(ids.includes(cycle.id), `the cycle is compared: ${JSON.stringify(compared)}`);
+    assert.deepEqual(compared.unusable_documents, [], "every cycle written from the schema is usable");
   } finally {
     rmSync(home, { recursive: true, force: true });
     assert.equal(await hub.stop(), 0);

@@ -15,7 +15,7 @@ use nic_load::workload::{Edit, worksheet};
 use nic_model::fixtures::{self, peer};
 use nic_model::{DocMeta, DocumentId, PeerId};
 use nic_sync::automerge::{Automerge, Change};
-use nic_sync::{AllowAll, Ctx, Effect, Engine, EngineConfig, Frame, LoadResult, Target};
+use nic_sync::{AllowAll, Ctx, Effect, Engine, EngineConfig, Frame, LoadResult, Policy, Target};
 use rand::SeedableRng;
 
 const EDITS: usize = 100;
@@ -23,6 +23,31 @@ const DOC: DocumentId = DocumentId::from_bytes([7; 16]);
 
 fn ctx() -> Ctx<'static> {
     Ctx::new(0, &AllowAll)
+}
+
+/// Allows everything, but checks content as the hub does: every message with new changes
+/// costs a projection (a copy of the document with them applied) and the schema check.
+struct SchemaChecked;
+
+impl Policy for SchemaChecked {
+    fn can_read(&self, _: &PeerId, _: &DocumentId, _: Option<&DocMeta>) -> bool {
+        true
+    }
+    fn can_write(&self, _: &PeerId, _: &DocumentId, _: Option<&DocMeta>) -> bool {
+        true
+    }
+    fn checks_content(&self) -> bool {
+        true
+    }
+    fn check_content(
+        &self,
+        _: &DocumentId,
+        meta: Option<&DocMeta>,
+        after: &Automerge,
+    ) -> Result<(), String> {
+        let kind = meta.map_or(nic_model::DocKind::PdsaCycle, |m| m.kind);
+        nic_model::schema::check::check(after, kind).map_err(|e| e.to_string())
+    }
 }
 
 /// The benchmark's document, `DOC`.
@@ -145,9 +170,9 @@ fn record(base: &Automerge, readers: usize) -> (Vec<(PeerId, Frame)>, Vec<Change
     (inputs, changes)
 }
 
-fn replay(mut net: Net, inputs: Vec<(PeerId, Frame)>) -> Net {
+fn replay(mut net: Net, inputs: Vec<(PeerId, Frame)>, policy: &dyn Policy) -> Net {
     for (from, frame) in inputs {
-        net.hub.receive(ctx(), &from, frame);
+        net.hub.receive(Ctx::new(0, policy), &from, frame);
         black_box(drain(&mut net.hub));
     }
     net
@@ -187,7 +212,7 @@ fn bench(c: &mut Criterion) {
     for readers in [1, 8] {
         let (inputs, _) = record(&base, readers);
         // The replay must reproduce the recorded run exactly, or it measures something else.
-        let check = replay(Net::new(&base, readers), inputs.clone());
+        let check = replay(Net::new(&base, readers), inputs.clone(), &SchemaChecked);
         assert_eq!(
             check
                 .hub
@@ -200,10 +225,21 @@ fn bench(c: &mut Criterion) {
         group.bench_function(format!("hub_engine_{readers}_readers"), |b| {
             b.iter_batched(
                 || (Net::new(&base, readers), inputs.clone()),
-                |(net, inputs)| replay(net, inputs),
+                |(net, inputs)| replay(net, inputs, &AllowAll),
                 BatchSize::PerIteration,
             )
         });
+        // The hub's real policy checks content; its price per edit, beside the above.
+        group.bench_function(
+            format!("hub_engine_{readers}_readers_schema_checked"),
+            |b| {
+                b.iter_batched(
+                    || (Net::new(&base, readers), inputs.clone()),
+                    |(net, inputs)| replay(net, inputs, &SchemaChecked),
+                    BatchSize::PerIteration,
+                )
+            },
+        );
     }
     group.finish();
 }

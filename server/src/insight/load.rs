@@ -59,11 +59,15 @@ pub(crate) fn typed<T: Hydrate>(src: Src<'_>, meta: &DocMeta) -> Result<Option<T
     match schema::read::<T, _>(&loaded.doc, meta.kind) {
         Ok(value) => Ok(Some(value)),
         Err(e) => {
-            tracing::warn!(doc = %meta.id, error = %e, "skipping a document that does not read as its kind");
+            // The content check names the field; the typed read's own error does not.
+            let why = schema::check::check(&loaded.doc, meta.kind)
+                .err()
+                .map_or_else(|| e.to_string(), |invalid| invalid.to_string());
+            tracing::warn!(doc = %meta.id, error = %why, "skipping a document that does not read as its kind");
             note(
                 src,
                 meta,
-                format!("it does not read as a {}: {e}", meta.kind.as_str()),
+                format!("it does not read as a {}: {why}", meta.kind.as_str()),
             );
             Ok(None)
         }

@@ -21,6 +21,24 @@ fn framed(encoded: &[u8]) -> Vec<u8> {
     out
 }
 
+/// A `DocSync` frame for the check's document carrying `am`'s last change.
+fn last_change_frame(check: &FrameCheck, am: &automerge::Automerge) -> Vec<u8> {
+    let message = automerge::sync::Message {
+        heads: am.get_heads(),
+        need: Vec::new(),
+        have: Vec::new(),
+        changes: automerge::sync::ChunkList::from(vec![
+            am.get_last_local_change().unwrap().raw_bytes().to_vec(),
+        ]),
+        flags: None,
+        version: automerge::sync::MessageVersion::V1,
+    };
+    encode(C::DocSync(v1::DocSync {
+        doc_id: check.doc().to_string(),
+        message: message.encode(),
+    }))
+}
+
 #[test]
 fn a_valid_change_is_stored_so_the_checks_below_mean_something() {
     let mut check = FrameCheck::new();
@@ -32,20 +50,7 @@ fn a_valid_change_is_stored_so_the_checks_below_mean_something() {
         tx.put(automerge::ROOT, "k", 1).map(|_| ())
     })
     .unwrap();
-    let message = automerge::sync::Message {
-        heads: am.get_heads(),
-        need: Vec::new(),
-        have: Vec::new(),
-        changes: automerge::sync::ChunkList::from(vec![
-            am.get_last_local_change().unwrap().raw_bytes().to_vec(),
-        ]),
-        flags: None,
-        version: automerge::sync::MessageVersion::V1,
-    };
-    let bytes = encode(C::DocSync(v1::DocSync {
-        doc_id: check.doc().to_string(),
-        message: message.encode(),
-    }));
+    let bytes = last_change_frame(&check, &am);
     let mut outcome = nic_hub::frame_check::Outcome::default();
     check.feed_one(&bytes, &mut outcome);
     assert_eq!(outcome.stored.len(), 1);
@@ -61,20 +66,7 @@ fn a_change_leaving_unreadable_content_is_not_stored() {
         tx.put(automerge::ROOT, "cycle_number", "two").map(|_| ())
     })
     .unwrap();
-    let message = automerge::sync::Message {
-        heads: am.get_heads(),
-        need: Vec::new(),
-        have: Vec::new(),
-        changes: automerge::sync::ChunkList::from(vec![
-            am.get_last_local_change().unwrap().raw_bytes().to_vec(),
-        ]),
-        flags: None,
-        version: automerge::sync::MessageVersion::V1,
-    };
-    let bytes = encode(C::DocSync(v1::DocSync {
-        doc_id: check.doc().to_string(),
-        message: message.encode(),
-    }));
+    let bytes = last_change_frame(&check, &am);
     let mut outcome = nic_hub::frame_check::Outcome::default();
     check.feed_one(&bytes, &mut outcome);
     assert!(

@@ -155,6 +155,9 @@ test("every kind written from the JSON Schema alone is accepted and read back", 
     const ids = compared.sites.flatMap((s) => s.cycles.map((c) => c.doc_id));
     assert.ok(ids.includes(cycle.id), `the cycle is compared: ${JSON.stringify(compared)}`);
     assert.deepEqual(compared.unusable_documents, [], "every cycle written from the schema is usable");
+    // The network overview reads every kind it uses, and could use every document.
+    const overview = await hub.rpc("Insight", "NetworkOverview", { network_id: "schema-net" });
+    assert.deepEqual(overview.unusable_documents, [], JSON.stringify(overview.unusable_documents));
   } finally {
     rmSync(home, { recursive: true, force: true });
     assert.equal(await hub.stop(), 0);

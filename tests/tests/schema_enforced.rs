@@ -52,6 +52,16 @@ fn create(kind: DocKind, initial: Option<&Automerge>) -> v1::CreateDocumentReque
     }
 }
 
+/// The next `DocError` the stream gets for `id`.
+async fn doc_error(raw: &mut RawStream, id: nic_model::DocumentId) -> v1::DocError {
+    raw.until(|f| match f {
+        H::DocError(e) if e.doc_id == id.to_string() => Some(e.clone()),
+        _ => None,
+    })
+    .await
+    .unwrap()
+}
+
 #[tokio::test]
 async fn create_refuses_content_that_does_not_read_as_its_kind_and_names_the_field() {
     let dir = tempfile::tempdir().unwrap();
@@ -108,13 +118,7 @@ async fn sync_refuses_a_change_that_leaves_unreadable_content_and_stores_nothing
         // A bad first write.
         let (doc, field) = bad(kind);
         raw.send_sync(id, changes_message(&doc, &[])).await;
-        let e = raw
-            .until(|f| match f {
-                H::DocError(e) if e.doc_id == id.to_string() => Some(e.clone()),
-                _ => None,
-            })
-            .await
-            .unwrap();
+        let e = doc_error(&mut raw, id).await;
         assert_eq!(
             e.code,
             v1::ErrorCode::InvalidArgument as i32,
@@ -156,13 +160,7 @@ async fn sync_refuses_a_change_that_leaves_unreadable_content_and_stores_nothing
             })
             .unwrap();
         raw.send_sync(id, changes_message(&broken, &before)).await;
-        let e = raw
-            .until(|f| match f {
-                H::DocError(e) if e.doc_id == id.to_string() => Some(e.clone()),
-                _ => None,
-            })
-            .await
-            .unwrap();
+        let e = doc_error(&mut raw, id).await;
         assert!(
             e.message.contains(&format!("field {field}:")),
             "{}",

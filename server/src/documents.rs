@@ -126,12 +126,10 @@ impl documents_server::Documents for DocumentsService {
             let doc = initial.as_ref().map_or(&empty, |l| &l.doc);
             // Content the product could not read is refused before anything is bound or
             // stored; an empty document is a document not yet written.
-            if !schema::check::is_empty(doc) {
-                schema::check::check(doc, stored.kind).map_err(|invalid| ApiError::Content {
-                    kind: stored.kind,
-                    invalid,
-                })?;
-            }
+            schema::check::accepted(doc, stored.kind).map_err(|invalid| ApiError::Content {
+                kind: stored.kind,
+                invalid,
+            })?;
             if store.meta(&stored.id)?.is_some() {
                 // Cheap early answer; the create below is what decides.
                 return Err(ApiError::AlreadyExists(stored.id));

@@ -46,7 +46,7 @@ impl Policy for SchemaChecked {
         after: &Automerge,
     ) -> Result<(), String> {
         let kind = meta.map_or(nic_model::DocKind::PdsaCycle, |m| m.kind);
-        nic_model::schema::check::check(after, kind).map_err(|e| e.to_string())
+        nic_model::schema::check::accepted(after, kind).map_err(|e| e.to_string())
     }
 }
 

@@ -137,10 +137,7 @@ impl Policy for Rights {
         let Some(meta) = meta else {
             return Ok(());
         };
-        if nic_model::schema::check::is_empty(after) {
-            return Ok(());
-        }
-        nic_model::schema::check::check(after, meta.kind)
+        nic_model::schema::check::accepted(after, meta.kind)
             .map_err(|invalid| format!("as a {}, {invalid}", meta.kind))
     }
 }

@@ -33,6 +33,16 @@ pub fn check<D: ReadDoc + autosurgeon::ReadDoc>(doc: &D, kind: DocKind) -> Resul
     })
 }
 
+/// What the hub accepts as a document's content: nothing yet (a document created empty),
+/// or content that reads as `kind` ([`check`]). The one rule for `Documents.Create` and
+/// for every change through sync.
+pub fn accepted<D: ReadDoc + autosurgeon::ReadDoc>(doc: &D, kind: DocKind) -> Result<(), Invalid> {
+    if is_empty(doc) {
+        return Ok(());
+    }
+    check(doc, kind)
+}
+
 /// The envelope and shape walk alone, without the typed read: what names the field. Tests
 /// hold its verdict to the typed read's; [`check`] runs both.
 pub fn walk(doc: &impl ReadDoc, kind: DocKind) -> Result<(), Invalid> {

@@ -182,8 +182,10 @@ mod tests {
     #[test]
     fn stop_returns_what_it_printed_after_listening() {
         let hub = ChildHub::spawn(sh(
-            // The trap is set before the line, so the SIGTERM cannot come first.
-            "trap 'exit 0' TERM; echo 'nic-hub listening on [::1]:7'; echo bye; \
+            // The trap is set before the line, so the SIGTERM cannot come first; both lines
+            // come from one printf, since sh runs the trap between commands and a separate
+            // `echo bye` could lose the race with the SIGTERM.
+            "trap 'exit 0' TERM; printf 'nic-hub listening on [::1]:7\\nbye\\n'; \
              while :; do sleep 0.05; done",
         ))
         .unwrap();

@@ -83,10 +83,6 @@ pub enum CycleCmd {
     },
 }
 
-fn doc(s: &str) -> Result<DocumentId, CliError> {
-    Ok(s.parse()?)
-}
-
 /// `nic cycle …`
 pub async fn cycle(out: Out, network: Option<&str>, c: CycleCmd) -> Result<(), CliError> {
     let session = Session::load()?;
@@ -135,7 +131,7 @@ pub async fn cycle(out: Out, network: Option<&str>, c: CycleCmd) -> Result<(), C
                 what,
                 not_as_planned,
             } => {
-                let id = doc(&cycle)?;
+                let id = super::names::doc(&handle, &cycle).await?;
                 wait_for(&client, id).await;
                 client
                     .change::<PdsaCycle>(id, "Do: what happened", move |c| {
@@ -150,7 +146,7 @@ pub async fn cycle(out: Out, network: Option<&str>, c: CycleCmd) -> Result<(), C
                 result,
                 learning,
             } => {
-                let id = doc(&cycle)?;
+                let id = super::names::doc(&handle, &cycle).await?;
                 wait_for(&client, id).await;
                 client
                     .change::<PdsaCycle>(id, "Study: results", move |c| {
@@ -173,7 +169,7 @@ pub async fn cycle(out: Out, network: Option<&str>, c: CycleCmd) -> Result<(), C
                 decision,
                 rationale,
             } => {
-                let id = doc(&cycle)?;
+                let id = super::names::doc(&handle, &cycle).await?;
                 wait_for(&client, id).await;
                 let decision = match decision {
                     DecisionArg::Adopt => Decision::Adopt,

@@ -6,6 +6,7 @@ pub mod directory;
 pub mod docs;
 pub mod import;
 pub mod insight;
+pub mod names;
 pub mod phasing;
 pub mod status;
 pub mod watch;

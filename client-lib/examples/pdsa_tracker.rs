@@ -165,38 +165,23 @@ fn doc(s: &str) -> anyhow::Result<DocumentId> {
 /// Creates the network and site through the hub's Directory service (a hub admin's token),
 /// unless they exist: the one step that needs the hub, not the replica.
 async fn init(network: &str, site: &str) -> anyhow::Result<()> {
-    use nic_proto::v1::{self, directory_client::DirectoryClient};
-    let channel = tonic::transport::Channel::from_shared(common::hub())?
-        .connect()
-        .await
-        .context("cannot reach the hub; is it running?")?;
-    let mut directory = DirectoryClient::with_interceptor(
-        channel,
-        nic_proto::auth::Bearer::new(&common::token()?)?,
-    );
-    let made = directory
-        .create_network(v1::CreateNetworkRequest {
-            network_id: network.into(),
-            name: network.into(),
-            ..Default::default()
-        })
-        .await;
-    if let Err(s) = made
-        && s.code() != tonic::Code::AlreadyExists
-    {
-        bail!("cannot create network {network}: {}", s.message());
+    use nic_client::{Hub, Refusal};
+    let hub = Hub::new(&common::hub(), &common::token()?, None)?;
+    let network_id = NetworkId::new(network)?;
+    match hub.create_network(&network_id, network, "", 0).await {
+        Err(e) if e.refusal() != Some(Refusal::AlreadyExists) => {
+            bail!("cannot create network {network}: {e}")
+        }
+        _ => {}
     }
-    let made = directory
-        .create_site(v1::CreateSiteRequest {
-            network_id: network.into(),
-            site_id: site.into(),
-            name: site.into(),
-        })
-        .await;
-    if let Err(s) = made
-        && s.code() != tonic::Code::AlreadyExists
+    match hub
+        .create_site(&network_id, &SiteId::new(site)?, site)
+        .await
     {
-        bail!("cannot create site {site}: {}", s.message());
+        Err(e) if e.refusal() != Some(Refusal::AlreadyExists) => {
+            bail!("cannot create site {site}: {e}")
+        }
+        _ => {}
     }
     println!("network {network} with site {site} is ready");
     Ok(())

@@ -1,16 +1,32 @@
 //! How a replica is set up: where its hub is, how it proves who it is, where it keeps its
 //! documents, and how patiently it reconnects.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use nic_model::PeerId;
 
+use crate::ClientError;
+
 /// How to check the hub's certificate, and this client's own for mutual TLS.
-#[derive(Clone, Debug, Default)]
+///
+/// The default trusts the system's certificate authorities, which is what a hub with a
+/// public certificate needs; a hub with a certificate from a private CA adds that CA
+/// ([`Tls::ca_file`]).
+///
+/// ```no_run
+/// # fn demo() -> Result<(), nic_client::ClientError> {
+/// use nic_client::{ReplicaConfig, Tls};
+///
+/// let tls = Tls::default().ca_file("district-ca.pem")?;
+/// let config = ReplicaConfig::new("https://hub.district.example:50051", "the-token").tls(tls);
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
 pub struct Tls {
-    /// The CA certificate(s) to trust for the hub, PEM; `None` trusts nothing extra (the
-    /// connection then fails unless the hub's certificate is otherwise trusted).
+    /// Whether to trust the certificate authorities of this machine (the system store).
+    pub system_roots: bool,
+    /// More CA certificates to trust for the hub, PEM (a private CA).
     pub ca_pem: Option<Vec<u8>>,
     /// The name to check the hub's certificate against, if not the address's host.
     pub domain: Option<String>,
@@ -19,10 +35,51 @@ pub struct Tls {
     pub identity: Option<(Vec<u8>, Vec<u8>)>,
 }
 
+impl Default for Tls {
+    fn default() -> Self {
+        Self {
+            system_roots: true,
+            ca_pem: None,
+            domain: None,
+            identity: None,
+        }
+    }
+}
+
 impl Tls {
+    /// Also trusts the CA certificate(s) in the PEM file at `path`. Fails if the file
+    /// cannot be read or holds no certificate.
+    pub fn ca_file(mut self, path: impl AsRef<Path>) -> Result<Self, ClientError> {
+        let pem = read_pem(path.as_ref(), "CERTIFICATE")?;
+        self.ca_pem = Some(pem);
+        Ok(self)
+    }
+
+    /// Presents the certificate chain and private key in these PEM files to a hub that
+    /// asks for client certificates.
+    pub fn identity_files(
+        mut self,
+        cert: impl AsRef<Path>,
+        key: impl AsRef<Path>,
+    ) -> Result<Self, ClientError> {
+        let cert = read_pem(cert.as_ref(), "CERTIFICATE")?;
+        let key = read_pem(key.as_ref(), "PRIVATE KEY")?;
+        self.identity = Some((cert, key));
+        Ok(self)
+    }
+
+    /// Trusts only the CAs given here, not the system's (for a closed network).
+    pub fn without_system_roots(mut self) -> Self {
+        self.system_roots = false;
+        self
+    }
+
     /// The transport's TLS settings.
-    pub fn client_config(&self) -> tonic::transport::ClientTlsConfig {
+    pub(crate) fn client_config(&self) -> tonic::transport::ClientTlsConfig {
         let mut config = tonic::transport::ClientTlsConfig::new();
+        if self.system_roots {
+            config = config.with_native_roots();
+        }
         if let Some(ca) = &self.ca_pem {
             config = config.ca_certificate(tonic::transport::Certificate::from_pem(ca));
         }
@@ -34,6 +91,27 @@ impl Tls {
         }
         config
     }
+}
+
+/// Reads a PEM file and checks it holds a block whose label ends with `label` (so a key
+/// file given as a certificate is caught here, not as a vague handshake failure).
+fn read_pem(path: &Path, label: &str) -> Result<Vec<u8>, ClientError> {
+    let bad = |reason: String| ClientError::BadTls {
+        path: path.to_owned(),
+        reason,
+    };
+    let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+    let text = String::from_utf8_lossy(&pem);
+    let found = text.lines().any(|l| {
+        l.trim()
+            .strip_prefix("-----BEGIN ")
+            .and_then(|l| l.strip_suffix("-----"))
+            .is_some_and(|l| l.ends_with(label))
+    });
+    if !found {
+        return Err(bad(format!("it holds no PEM block labelled ...{label}")));
+    }
+    Ok(pem)
 }
 
 /// Where a replica keeps its documents.

@@ -23,9 +23,25 @@ pub enum ClientError {
         /// What the transport said.
         reason: String,
     },
-    /// The hub refused or ended the stream.
-    #[error("the hub refused: {}: {}", .0.code(), .0.message())]
-    Refused(Box<tonic::Status>),
+    /// The token cannot be sent (tokens are printable ASCII).
+    #[error("the token is not printable ASCII; copy it again from the file it was issued in")]
+    BadToken,
+    /// A TLS file could not be used.
+    #[error("cannot use {path} for TLS: {reason}")]
+    BadTls {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The hub refused the call or ended the stream, saying why.
+    #[error("the hub refused ({refusal}): {message}")]
+    Refused {
+        /// The kind of refusal, for a program to act on.
+        refusal: Refusal,
+        /// The hub's words, for a person.
+        message: String,
+    },
     /// The hub broke the protocol.
     #[error("protocol error: {0}")]
     Protocol(String),
@@ -77,8 +93,107 @@ pub enum ClientError {
     Timeout(std::time::Duration),
 }
 
+/// Why the hub refused a call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// The token is unknown, expired or revoked: sign in again.
+    Unauthenticated,
+    /// The member's role does not allow it.
+    PermissionDenied,
+    /// Something named does not exist (or is not visible to the member).
+    NotFound,
+    /// The request is malformed or breaks a rule (bad id, content that does not read as
+    /// its kind, a site member without a site, …).
+    Invalid,
+    /// It exists already.
+    AlreadyExists,
+    /// The hub is busy or out of a limit; try again later.
+    Busy,
+    /// The hub failed; its log says more.
+    Internal,
+    /// Any other answer.
+    Other,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Refusal::Unauthenticated => "not signed in",
+            Refusal::PermissionDenied => "not allowed",
+            Refusal::NotFound => "not found",
+            Refusal::Invalid => "invalid",
+            Refusal::AlreadyExists => "already exists",
+            Refusal::Busy => "busy",
+            Refusal::Internal => "hub error",
+            Refusal::Other => "refused",
+        })
+    }
+}
+
+impl From<tonic::Code> for Refusal {
+    fn from(code: tonic::Code) -> Self {
+        use tonic::Code;
+        match code {
+            Code::Unauthenticated => Refusal::Unauthenticated,
+            Code::PermissionDenied => Refusal::PermissionDenied,
+            Code::NotFound => Refusal::NotFound,
+            Code::InvalidArgument | Code::FailedPrecondition | Code::OutOfRange => Refusal::Invalid,
+            Code::AlreadyExists => Refusal::AlreadyExists,
+            Code::ResourceExhausted | Code::Aborted => Refusal::Busy,
+            Code::Internal | Code::DataLoss => Refusal::Internal,
+            _ => Refusal::Other,
+        }
+    }
+}
+
+impl ClientError {
+    /// A failed call to the hub at `addr`: a transport failure (the hub is down, the
+    /// address is wrong, the TLS handshake failed) is [`ClientError::Unreachable`] with the
+    /// transport's reasons; any other status is the hub's [`ClientError::Refused`].
+    pub(crate) fn from_status(addr: &str, status: tonic::Status) -> Self {
+        // A status the hub sent never carries a source error; one made here from a
+        // transport failure (refused connection, failed handshake, a TLS hub spoken to in
+        // plain text) does, under Unknown or Internal as often as Unavailable.
+        let transport = std::error::Error::source(&status).is_some()
+            && matches!(
+                status.code(),
+                tonic::Code::Unknown | tonic::Code::Internal | tonic::Code::Unavailable
+            );
+        if status.code() == tonic::Code::Unavailable || transport {
+            // The useful part (refused connection, unknown certificate issuer) is in the
+            // source chain, not the message.
+            let mut reason = status.message().to_owned();
+            let mut source = std::error::Error::source(&status);
+            while let Some(e) = source {
+                let text = e.to_string();
+                if !reason.contains(&text) {
+                    reason = format!("{reason}: {text}");
+                }
+                source = e.source();
+            }
+            ClientError::Unreachable {
+                addr: addr.to_owned(),
+                reason,
+            }
+        } else {
+            status.into()
+        }
+    }
+
+    /// Whether the hub refused for this reason.
+    pub fn refusal(&self) -> Option<Refusal> {
+        match self {
+            ClientError::Refused { refusal, .. } => Some(*refusal),
+            _ => None,
+        }
+    }
+}
+
 impl From<tonic::Status> for ClientError {
     fn from(status: tonic::Status) -> Self {
-        ClientError::Refused(Box::new(status))
+        ClientError::Refused {
+            refusal: status.code().into(),
+            message: status.message().to_owned(),
+        }
     }
 }

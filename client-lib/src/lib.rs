@@ -78,6 +78,7 @@ mod config;
 mod device;
 mod error;
 mod events;
+pub mod hub;
 mod status;
 mod task;
 mod typed;
@@ -94,8 +95,9 @@ use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
 pub use config::{Backoff, ReplicaConfig, Storage, Tls};
-pub use error::ClientError;
+pub use error::{ClientError, Refusal};
 pub use events::{ChangeEvent, ChangeInfo, Missed, Origin};
+pub use hub::Hub;
 pub use nic_store::ListFilter;
 pub use nic_sync::Target;
 pub use nic_sync::automerge;
@@ -114,6 +116,7 @@ pub struct Client {
     status: watch::Receiver<Status>,
     peer: PeerId,
     actor: ActorId,
+    hub: Hub,
 }
 
 impl Client {
@@ -150,7 +153,7 @@ impl Client {
     }
 
     async fn start(config: ReplicaConfig, connect: bool) -> Result<Client, ClientError> {
-        let hub = task::Hub::new(&config.hub, &config.token, config.tls.as_ref())?;
+        let hub = task::Link::new(&config.hub, &config.token, config.tls.as_ref())?;
         // Opening sled (and reading the device file) blocks: not on an async worker.
         let (storage, peer) = (config.storage.clone(), config.peer.clone());
         let (store, device) = tokio::task::spawn_blocking(move || open_storage(&storage, peer))
@@ -169,6 +172,7 @@ impl Client {
         });
         let peer = device.peer.clone();
         let actor = device.actor.clone();
+        let hub_api = Hub::from_link(hub.clone());
         let cmds = task::start(task::Setup {
             store,
             device,
@@ -187,7 +191,14 @@ impl Client {
             status,
             peer,
             actor,
+            hub: hub_api,
         })
+    }
+
+    /// The hub's Directory, Documents and Insight services, signed in as this replica
+    /// (same address, TLS settings and token; the same connection as the sync stream).
+    pub fn hub(&self) -> &Hub {
+        &self.hub
     }
 
     /// This replica's peer id.

@@ -4,66 +4,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
-use std::path::Path;
 use std::time::Duration;
 
 use nic_client::{Client, Target, Tls};
 use nic_e2e::TestHub;
-use nic_hub::config::TlsFiles;
+use nic_e2e::certs::{Ca, hub_files};
 use nic_model::PeerId;
 use nic_proto::auth::Bearer;
 use nic_proto::v1::{self, directory_client::DirectoryClient};
 use nic_sync::automerge::{ROOT, ReadDoc};
-use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
-
-/// A CA: its certificate (PEM) and what signs with it.
-struct Ca {
-    pem: String,
-    cert: rcgen::Certificate,
-    key: KeyPair,
-}
-
-fn ca(name: &str) -> Ca {
-    let key = KeyPair::generate().unwrap();
-    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, name);
-    let cert = params.self_signed(&key).unwrap();
-    Ca {
-        pem: cert.pem(),
-        cert,
-        key,
-    }
-}
-
-/// A certificate for `names` signed by `ca`: (certificate PEM, key PEM).
-fn leaf(ca: &Ca, names: &[&str]) -> (String, String) {
-    let key = KeyPair::generate().unwrap();
-    let params =
-        CertificateParams::new(names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>()).unwrap();
-    let cert = params.signed_by(&key, &ca.cert, &ca.key).unwrap();
-    (cert.pem(), key.serialize_pem())
-}
-
-/// Writes the hub's certificate files into `dir`.
-fn hub_files(dir: &Path, server_ca: &Ca, client_ca: Option<&Ca>) -> TlsFiles {
-    let (cert, key) = leaf(server_ca, &["localhost"]);
-    std::fs::write(dir.join("hub.pem"), cert).unwrap();
-    std::fs::write(dir.join("hub.key"), key).unwrap();
-    let client_ca = client_ca.map(|ca| {
-        let path = dir.join("clients-ca.pem");
-        std::fs::write(&path, &ca.pem).unwrap();
-        path
-    });
-    TlsFiles {
-        cert: dir.join("hub.pem"),
-        key: dir.join("hub.key"),
-        client_ca,
-    }
-}
 
 fn https(hub: &TestHub) -> String {
     hub.url.replace("http://", "https://")
@@ -139,14 +89,14 @@ async fn create_worksheet(hub: &TestHub, ca: &Ca) -> nic_model::DocumentId {
 #[tokio::test]
 async fn tls_serves_those_who_trust_the_hub_and_refuses_the_rest() {
     let dir = tempfile::tempdir().unwrap();
-    let server_ca = ca("hub CA");
+    let server_ca = Ca::new("hub CA");
     let files = hub_files(dir.path(), &server_ca, None);
     let data = dir.path().join("data");
     let hub = TestHub::start_with(&data, |c| c.tls = Some(files)).await;
 
     assert_eq!(who_am_i(&hub, &server_ca, None).await.unwrap(), "admin");
     // A client trusting another CA does not get through.
-    let stranger = ca("someone else's CA");
+    let stranger = Ca::new("someone else's CA");
     assert!(who_am_i(&hub, &stranger, None).await.is_err());
     // Nor does a client speaking plain text.
     let plain = Channel::from_shared(hub.url.clone())
@@ -165,7 +115,7 @@ async fn tls_serves_those_who_trust_the_hub_and_refuses_the_rest() {
     let tls = Tls {
         ca_pem: Some(server_ca.pem.clone().into_bytes()),
         domain: Some("localhost".into()),
-        identity: None,
+        ..Tls::default()
     };
     let client = Client::connect_with(
         &https(&hub),
@@ -189,13 +139,13 @@ async fn tls_serves_those_who_trust_the_hub_and_refuses_the_rest() {
 #[tokio::test]
 async fn mutual_tls_needs_a_client_certificate_from_the_clients_ca() {
     let dir = tempfile::tempdir().unwrap();
-    let server_ca = ca("hub CA");
-    let clients_ca = ca("clients CA");
+    let server_ca = Ca::new("hub CA");
+    let clients_ca = Ca::new("clients CA");
     let files = hub_files(dir.path(), &server_ca, Some(&clients_ca));
     let data = dir.path().join("data");
     let hub = TestHub::start_with(&data, |c| c.tls = Some(files)).await;
 
-    let laptop = leaf(&clients_ca, &["lincoln-laptop"]);
+    let laptop = clients_ca.leaf(&["lincoln-laptop"]);
     assert_eq!(
         who_am_i(&hub, &server_ca, Some(&laptop)).await.unwrap(),
         "admin"
@@ -204,7 +154,7 @@ async fn mutual_tls_needs_a_client_certificate_from_the_clients_ca() {
         who_am_i(&hub, &server_ca, None).await.is_err(),
         "no client certificate"
     );
-    let forged = leaf(&ca("another CA"), &["lincoln-laptop"]);
+    let forged = Ca::new("another CA").leaf(&["lincoln-laptop"]);
     assert!(
         who_am_i(&hub, &server_ca, Some(&forged)).await.is_err(),
         "a client certificate from another CA"
@@ -216,7 +166,7 @@ async fn mutual_tls_needs_a_client_certificate_from_the_clients_ca() {
 async fn stalled_tls_handshakes_are_closed_and_do_not_keep_clients_out() {
     use tokio::io::AsyncReadExt;
     let dir = tempfile::tempdir().unwrap();
-    let server_ca = ca("hub CA");
+    let server_ca = Ca::new("hub CA");
     let files = hub_files(dir.path(), &server_ca, None);
     let data = dir.path().join("data");
     let hub = TestHub::start_with(&data, |c| {

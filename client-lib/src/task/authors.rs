@@ -9,8 +9,8 @@ use nic_proto::v1::{self, documents_client::DocumentsClient};
 use nic_sync::automerge::ActorId;
 use tokio::sync::{broadcast, mpsc};
 
-use super::conn::Hub;
 use crate::events::ChangeEvent;
+use crate::hub::link::Link;
 
 /// What the resolver is told.
 pub(crate) enum Resolve {
@@ -22,7 +22,7 @@ pub(crate) enum Resolve {
 
 /// Runs until the replica stops: events go out in the order they came in.
 pub(crate) async fn run(
-    hub: Hub,
+    hub: Link,
     mut input: mpsc::UnboundedReceiver<Resolve>,
     out: broadcast::Sender<ChangeEvent>,
 ) {
@@ -51,7 +51,7 @@ pub(crate) async fn run(
 
 /// Reads the document's history for the members its actors are bound to.
 async fn learn(
-    hub: &Hub,
+    hub: &Link,
     doc: DocumentId,
     known: &mut HashMap<ActorId, MemberId>,
 ) -> Result<(), tonic::Status> {

@@ -1,57 +1,15 @@
-//! Opening the sync stream: Hello, Welcome, and the channel every call shares.
-
-use std::time::Duration;
+//! Opening the sync stream: Hello, then the hub's Welcome.
 
 use nic_model::{Member, PeerId};
-use nic_proto::auth::Bearer;
 use nic_proto::convert::{self, FromHub};
 use nic_proto::v1::{self, sync_client::SyncClient};
 use prost::Message;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::Streaming;
-use tonic::transport::{Channel, Endpoint};
 
-use crate::{ClientError, Tls};
-
-/// How long a connection attempt may take before it counts as failed.
-const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The hub's address and the caller's credentials; the channel connects lazily and
-/// reconnects by itself underneath.
-#[derive(Clone)]
-pub(crate) struct Hub {
-    pub(crate) addr: String,
-    pub(crate) channel: Channel,
-    pub(crate) bearer: Bearer,
-}
-
-impl Hub {
-    /// Checks the address, TLS settings and token; connects nothing yet.
-    pub(crate) fn new(addr: &str, token: &str, tls: Option<&Tls>) -> Result<Hub, ClientError> {
-        let bearer = Bearer::new(token).map_err(ClientError::from)?;
-        let bad_address = |reason: String| ClientError::BadAddress {
-            addr: addr.to_owned(),
-            reason,
-        };
-        let mut endpoint =
-            Endpoint::from_shared(addr.to_owned()).map_err(|e| bad_address(e.to_string()))?;
-        if let Some(tls) = tls {
-            endpoint = endpoint
-                .tls_config(tls.client_config())
-                .map_err(|e| bad_address(format!("TLS settings: {e}")))?;
-        }
-        let channel = endpoint
-            .connect_timeout(ATTEMPT_TIMEOUT)
-            .tcp_nodelay(true)
-            .connect_lazy();
-        Ok(Hub {
-            addr: addr.to_owned(),
-            channel,
-            bearer,
-        })
-    }
-}
+use crate::ClientError;
+use crate::hub::link::{ATTEMPT_TIMEOUT, Link};
 
 /// An open sync stream.
 pub(crate) struct Conn {
@@ -64,7 +22,7 @@ pub(crate) struct Conn {
 }
 
 /// Opens the stream and waits for the hub's Welcome.
-pub(crate) async fn open(hub: Hub, peer: PeerId) -> Result<Conn, ClientError> {
+pub(crate) async fn open(hub: Link, peer: PeerId) -> Result<Conn, ClientError> {
     match tokio::time::timeout(ATTEMPT_TIMEOUT, open_inner(hub.clone(), peer)).await {
         Ok(result) => result,
         Err(_) => Err(ClientError::Unreachable {
@@ -74,7 +32,7 @@ pub(crate) async fn open(hub: Hub, peer: PeerId) -> Result<Conn, ClientError> {
     }
 }
 
-async fn open_inner(hub: Hub, peer: PeerId) -> Result<Conn, ClientError> {
+async fn open_inner(hub: Link, peer: PeerId) -> Result<Conn, ClientError> {
     let (out, rx) = mpsc::channel(1024);
     let hello = v1::ClientFrame {
         frame: Some(v1::client_frame::Frame::Hello(v1::Hello {
@@ -90,12 +48,12 @@ async fn open_inner(hub: Hub, peer: PeerId) -> Result<Conn, ClientError> {
         .max_decoding_message_size(64 * 1024 * 1024)
         .connect(ReceiverStream::new(rx))
         .await
-        .map_err(|status| unreachable_or_refused(&hub.addr, status))?
+        .map_err(|status| hub.failed(status))?
         .into_inner();
     let first = inbound
         .message()
         .await
-        .map_err(|status| unreachable_or_refused(&hub.addr, status))?;
+        .map_err(|status| hub.failed(status))?;
     let received = first.as_ref().map_or(0, |f| f.encoded_len() as u64);
     match first.map(convert::from_hub) {
         Some(Ok(FromHub::Welcome(welcome))) => Ok(Conn {
@@ -107,17 +65,5 @@ async fn open_inner(hub: Hub, peer: PeerId) -> Result<Conn, ClientError> {
         other => Err(ClientError::Protocol(format!(
             "expected Welcome, got {other:?}"
         ))),
-    }
-}
-
-/// A transport failure reads better as "cannot reach"; anything else is the hub's answer.
-fn unreachable_or_refused(addr: &str, status: tonic::Status) -> ClientError {
-    if status.code() == tonic::Code::Unavailable {
-        ClientError::Unreachable {
-            addr: addr.to_owned(),
-            reason: status.message().to_owned(),
-        }
-    } else {
-        ClientError::from(status)
     }
 }

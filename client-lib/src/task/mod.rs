@@ -25,7 +25,7 @@ use nic_sync::automerge::{Automerge, ChangeHash};
 use nic_sync::{EngineConfig, Notification, Target};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
-pub(crate) use conn::Hub;
+pub(crate) use crate::hub::link::Link;
 
 use crate::device::Device;
 use crate::events::ChangeEvent;
@@ -81,7 +81,7 @@ pub(crate) struct Task {
     /// Only ever called on the blocking pool (`effects.rs`), never on an async worker.
     store: Arc<dyn Store>,
     device: Device,
-    hub: Hub,
+    hub: Link,
     backoff: Backoff,
     conn: Option<Conn>,
     /// The last problem the hub reported per document (a refused change, say), until it
@@ -121,7 +121,7 @@ pub(crate) struct Task {
 pub(crate) struct Setup {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) device: Device,
-    pub(crate) hub: Hub,
+    pub(crate) hub: Link,
     pub(crate) backoff: Backoff,
     pub(crate) events: broadcast::Sender<Notification>,
     pub(crate) changes: broadcast::Sender<ChangeEvent>,

@@ -18,6 +18,57 @@ pub struct Config {
     /// The network commands use when none is given.
     #[serde(default)]
     pub network: Option<String>,
+    /// TLS settings for an `https://` hub.
+    #[serde(default, skip_serializing_if = "TlsFiles::is_empty")]
+    pub tls: TlsFiles,
+}
+
+/// Where the TLS files are, as `nic login` was given them (made absolute). Without any, an
+/// `https://` hub is checked against the system's certificate authorities.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TlsFiles {
+    /// A CA certificate (PEM) to trust as well: the hub's private CA.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
+    /// This device's certificate (PEM), for a hub that asks for one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert_file: Option<PathBuf>,
+    /// Its private key (PEM).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_file: Option<PathBuf>,
+    /// The name on the hub's certificate, if not the address's host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+}
+
+impl TlsFiles {
+    /// Whether nothing is set.
+    pub fn is_empty(&self) -> bool {
+        *self == TlsFiles::default()
+    }
+
+    /// The library's TLS settings: `None` when nothing is set (an `https://` hub then uses
+    /// the system's CAs).
+    pub fn settings(&self) -> Result<Option<nic_client::Tls>, CliError> {
+        if self.is_empty() {
+            return Ok(None);
+        }
+        let mut tls = nic_client::Tls::default();
+        if let Some(ca) = &self.ca_file {
+            tls = tls.ca_file(ca)?;
+        }
+        match (&self.cert_file, &self.key_file) {
+            (Some(cert), Some(key)) => tls = tls.identity_files(cert, key)?,
+            (None, None) => {}
+            _ => {
+                return Err(CliError::invalid(
+                    "a client certificate needs both --cert FILE and --key FILE",
+                ));
+            }
+        }
+        tls.domain = self.domain.clone();
+        Ok(Some(tls))
+    }
 }
 
 /// Where the config lives: `$NIC_CONFIG`, else `$XDG_CONFIG_HOME/nic/config.toml`, else

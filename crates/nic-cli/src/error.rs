@@ -54,38 +54,48 @@ impl CliError {
     }
 }
 
-impl From<tonic::Status> for CliError {
-    fn from(s: tonic::Status) -> Self {
-        use tonic::Code;
-        let exit = match s.code() {
-            Code::Unauthenticated => Exit::Unauthenticated,
-            Code::NotFound => Exit::NotFound,
-            Code::PermissionDenied => Exit::PermissionDenied,
-            Code::InvalidArgument | Code::AlreadyExists | Code::FailedPrecondition => Exit::Invalid,
-            Code::Unavailable => Exit::Unreachable,
-            _ => Exit::Failure,
-        };
-        let hint = match exit {
-            Exit::Unauthenticated => {
-                "; sign in again with `nic login --hub URL --token-file FILE` (ask a lead for a token)"
-            }
-            Exit::Unreachable => "; is the hub running, and is the address in `nic whoami` right?",
-            _ => "",
-        };
-        CliError::new(exit, format!("{}{hint}", s.message()))
-    }
-}
-
 impl From<nic_client::ClientError> for CliError {
     fn from(e: nic_client::ClientError) -> Self {
-        use nic_client::ClientError as C;
+        use nic_client::{ClientError as C, Refusal};
         let exit = match &e {
+            C::Unreachable { addr, reason }
+                if addr.starts_with("https://") && reason.contains("certificate") =>
+            {
+                return CliError::new(
+                    Exit::Unreachable,
+                    format!(
+                        "{e}\nThe TLS handshake failed over a certificate: if the hub's certificate comes from a private CA, sign in with `nic login --hub {addr} --ca-file CA.pem` (and `--cert FILE --key FILE` if the hub asks for this device's certificate)"
+                    ),
+                );
+            }
             C::Unreachable { .. } => Exit::Unreachable,
-            C::BadAddress { .. } => Exit::Config,
+            C::BadAddress { addr, reason } => {
+                return CliError::new(
+                    Exit::Config,
+                    format!(
+                        "{addr:?} is not a hub address ({reason}); use e.g. http://127.0.0.1:50051, or https://… for a hub with TLS"
+                    ),
+                );
+            }
+            C::BadToken => Exit::Config,
+            C::BadTls { .. } => Exit::Config,
             C::UnknownDocument(_) => Exit::NotFound,
             C::NotAllowed(_) => Exit::PermissionDenied,
             C::EditRefused { .. } | C::InvalidMeta(_) | C::Schema { .. } => Exit::Invalid,
-            C::Refused(s) => return CliError::from((**s).clone()),
+            C::Refused { refusal, message } => {
+                let (exit, hint) = match refusal {
+                    Refusal::Unauthenticated => (
+                        Exit::Unauthenticated,
+                        "; sign in again with `nic login --hub URL --token-file FILE` (ask a lead for a token)",
+                    ),
+                    Refusal::NotFound => (Exit::NotFound, ""),
+                    Refusal::PermissionDenied => (Exit::PermissionDenied, ""),
+                    Refusal::Invalid | Refusal::AlreadyExists => (Exit::Invalid, ""),
+                    Refusal::Busy => (Exit::Failure, "; the hub is busy: try again shortly"),
+                    Refusal::Internal | Refusal::Other => (Exit::Failure, ""),
+                };
+                return CliError::new(exit, format!("{message}{hint}"));
+            }
             C::Timeout(_) => Exit::NotYetSynced,
             C::BadReplica { .. } => Exit::Config,
             _ => Exit::Failure,

@@ -51,7 +51,7 @@ struct Cli {
 enum Command {
     /// Sign in to a hub: checks the token, then saves the address and token.
     Login {
-        /// The hub's address, e.g. http://127.0.0.1:50051.
+        /// The hub's address, e.g. http://127.0.0.1:50051, or https://… for a hub with TLS.
         #[arg(long)]
         hub: String,
         /// The access token. Prefer --token-file or the NIC_TOKEN variable: a token given
@@ -66,6 +66,8 @@ enum Command {
         /// A file holding the token, e.g. nic-data/admin-token.
         #[arg(long, value_name = "FILE")]
         token_file: Option<PathBuf>,
+        #[command(flatten)]
+        tls: cmd::directory::TlsArgs,
     },
     /// Show who you are signed in as, on which hub.
     Whoami,
@@ -218,7 +220,8 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             hub,
             token,
             token_file,
-        } => cmd::directory::login(out, hub, token, token_file).await,
+            tls,
+        } => cmd::directory::login(out, hub, token, token_file, tls).await,
         Command::Whoami => cmd::directory::whoami(out).await,
         Command::Use { network } => cmd::directory::use_network(out, &network).await,
         Command::Networks(c) => cmd::directory::networks(out, c).await,

@@ -78,3 +78,41 @@ impl Out {
         }
     }
 }
+
+/// A time in milliseconds since the Unix epoch as `YYYY-MM-DD HH:MM` (UTC); empty for 0.
+pub fn time(ms: i64) -> String {
+    if ms == 0 {
+        return String::new();
+    }
+    let secs = ms.div_euclid(1000);
+    let (days, day_secs) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Days to a civil date (H. Hinnant's algorithm), so no date crate is needed.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}",
+        day_secs / 3600,
+        (day_secs % 3600) / 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::time;
+
+    #[test]
+    fn times_read_as_utc_dates() {
+        assert_eq!(time(0), "");
+        assert_eq!(time(1), "1970-01-01 00:00");
+        assert_eq!(time(951_782_400_000), "2000-02-29 00:00");
+        assert_eq!(time(1_796_083_200_000 + 3_660_000), "2026-12-01 01:01");
+        assert_eq!(time(-86_400_000), "1969-12-31 00:00");
+    }
+}

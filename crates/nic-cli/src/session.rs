@@ -1,14 +1,10 @@
-//! A signed-in session: the hub's gRPC services for directory and insight calls, and the
-//! local replica (on disk, so edits survive the hub being away) for documents.
+//! A signed-in session: the hub's typed services (through the client library) for
+//! directory, document and insight calls, and the local replica (on disk, so edits survive
+//! the hub being away) for documents.
 
 use std::time::Duration;
 
-use nic_client::{Client, ReplicaConfig, Storage};
-use nic_proto::auth::{AuthedChannel, Bearer};
-use nic_proto::v1::{
-    directory_client::DirectoryClient, documents_client::DocumentsClient,
-    insight_client::InsightClient,
-};
+use nic_client::{Client, Hub, ReplicaConfig, Storage};
 
 use crate::config::{self, Config};
 use crate::error::{CliError, Exit};
@@ -20,7 +16,7 @@ pub const WAIT: Duration = Duration::from_secs(30);
 pub struct Session {
     /// The saved config.
     pub config: Config,
-    channel: Option<AuthedChannel>,
+    hub: Option<Hub>,
 }
 
 impl Session {
@@ -28,75 +24,31 @@ impl Session {
     pub fn load() -> Result<Session, CliError> {
         Ok(Session {
             config: Config::load()?,
-            channel: None,
+            hub: None,
         })
     }
 
     /// A session for these credentials (before they are saved).
     pub fn with(config: Config) -> Session {
-        Session {
-            config,
-            channel: None,
+        Session { config, hub: None }
+    }
+
+    /// The hub's Directory, Documents and Insight services. Connects on the first call.
+    pub fn hub(&mut self) -> Result<Hub, CliError> {
+        if let Some(hub) = &self.hub {
+            return Ok(hub.clone());
         }
-    }
-
-    async fn channel(&mut self) -> Result<AuthedChannel, CliError> {
-        if let Some(c) = &self.channel {
-            return Ok(c.clone());
-        }
-        let endpoint =
-            tonic::transport::Channel::from_shared(self.config.hub.clone()).map_err(|e| {
-                CliError::new(
-                    Exit::Config,
-                    format!(
-                        "{:?} is not a hub address ({e}); use e.g. http://127.0.0.1:50051",
-                        self.config.hub
-                    ),
-                )
-            })?;
-        let channel = endpoint
-            .connect_timeout(Duration::from_secs(10))
-            .connect()
-            .await
-            .map_err(|e| {
-                CliError::new(
-                    Exit::Unreachable,
-                    format!(
-                        "cannot reach the hub at {} ({e}); is it running? (start one with `cargo run --release -p nic-hub -- serve`)",
-                        self.config.hub
-                    ),
-                )
-            })?;
-        let bearer = Bearer::new(&self.config.token).map_err(|_| {
-            CliError::new(
-                Exit::Config,
-                "the saved token is not valid text; sign in again with `nic login`",
-            )
-        })?;
-        let authed = bearer.on(channel);
-        self.channel = Some(authed.clone());
-        Ok(authed)
-    }
-
-    /// The Directory service.
-    pub async fn directory(&mut self) -> Result<DirectoryClient<AuthedChannel>, CliError> {
-        Ok(DirectoryClient::new(self.channel().await?))
-    }
-
-    /// The Documents service.
-    pub async fn documents(&mut self) -> Result<DocumentsClient<AuthedChannel>, CliError> {
-        Ok(DocumentsClient::new(self.channel().await?))
-    }
-
-    /// The Insight service.
-    pub async fn insight(&mut self) -> Result<InsightClient<AuthedChannel>, CliError> {
-        Ok(InsightClient::new(self.channel().await?))
+        let tls = self.config.tls.settings()?;
+        let hub = Hub::new(&self.config.hub, &self.config.token, tls.as_ref())?;
+        self.hub = Some(hub.clone());
+        Ok(hub)
     }
 
     /// The local replica (created on first use).
     pub async fn replica(&self) -> Result<Client, CliError> {
-        let config = ReplicaConfig::new(&self.config.hub, &self.config.token)
+        let mut config = ReplicaConfig::new(&self.config.hub, &self.config.token)
             .storage(Storage::Dir(config::replica_dir()));
+        config.tls = self.config.tls.settings()?;
         Ok(Client::open(config).await?)
     }
 }

@@ -86,14 +86,14 @@ async fn main() -> anyhow::Result<()> {
     })
     .await?;
     let access = hub.access();
-    DirectoryClient::new(access.channel().await?)
+    DirectoryClient::new(access.raw_channel().await?)
         .create_network(v1::CreateNetworkRequest {
             network_id: "bombs".into(),
             name: "bombs".into(),
             ..Default::default()
         })
         .await?;
-    let mut docs = DocumentsClient::new(access.channel().await?)
+    let mut docs = DocumentsClient::new(access.raw_channel().await?)
         .max_decoding_message_size(usize::MAX)
         .max_encoding_message_size(usize::MAX);
     println!("hub started: peak {}", mib(hub.peak_rss_bytes()));

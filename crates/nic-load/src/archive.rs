@@ -11,8 +11,6 @@ use anyhow::Context;
 use nic_client::Target;
 use nic_client::automerge::ReadDoc;
 use nic_model::DocumentId;
-use nic_proto::auth::AuthedChannel;
-use nic_proto::v1::{self, documents_client::DocumentsClient};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
@@ -113,21 +111,18 @@ fn mib(bytes: u64) -> f64 {
 
 /// Stores `count` worksheets, [`IN_FLIGHT`] at a time; returns their ids in creation order.
 async fn populate(access: &Access, count: usize) -> anyhow::Result<Vec<DocumentId>> {
-    let channel = access.channel().await?;
-    scenario::ensure_network(channel.clone(), NETWORK, SITES).await?;
+    let hub = access.hub()?;
+    scenario::ensure_network(&hub, NETWORK, SITES).await?;
     // One worksheet's bytes serve for all: building 100,000 Automerge documents here would
     // measure this tool, not the hub.
     let initial = worksheet(0)?.save();
-    let created = crate::create::create_many(channel, count, IN_FLIGHT, move |n| {
-        Ok(v1::CreateDocumentRequest {
-            kind: v1::DocKind::PdsaCycle as i32,
-            network_id: NETWORK.into(),
-            site_id: scenario::site_name(NETWORK, n % SITES),
-            visibility: v1::Visibility::Network as i32,
-            title: format!("Warm-up routine, cycle {n}"),
-            initial: Some(initial.clone()),
-            doc_id: String::new(),
-        })
+    let created = crate::create::create_many(hub, count, IN_FLIGHT, move |n| {
+        let meta = crate::create::cycle_meta(
+            NETWORK,
+            &scenario::site_name(NETWORK, n % SITES),
+            format!("Warm-up routine, cycle {n}"),
+        )?;
+        Ok((meta, initial.clone()))
     })
     .await?;
     Ok(created.into_iter().map(|(id, _)| id).collect())
@@ -138,20 +133,16 @@ async fn serving(
     access: &Access,
     probe: DocumentId,
     timeout: Duration,
-) -> anyhow::Result<AuthedChannel> {
+) -> anyhow::Result<nic_client::Hub> {
     let deadline = Instant::now() + timeout;
     loop {
         let attempt = async {
-            let channel = access.channel().await?;
-            DocumentsClient::new(channel.clone())
-                .get(v1::GetDocumentRequest {
-                    doc_id: probe.to_string(),
-                })
-                .await?;
-            anyhow::Ok(channel)
+            let hub = access.hub()?;
+            hub.get_document(probe).await?;
+            anyhow::Ok(hub)
         };
         match attempt.await {
-            Ok(channel) => return Ok(channel),
+            Ok(hub) => return Ok(hub),
             Err(e) if Instant::now() >= deadline => {
                 return Err(e.context("the restarted hub never served"));
             }
@@ -162,19 +153,13 @@ async fn serving(
 }
 
 /// Times `Documents.Get` of each document in turn, ms.
-async fn get_each(channel: AuthedChannel, docs: &[DocumentId]) -> anyhow::Result<Summary> {
-    let mut client = DocumentsClient::new(channel);
+async fn get_each(hub: nic_client::Hub, docs: &[DocumentId]) -> anyhow::Result<Summary> {
     let mut samples = Vec::with_capacity(docs.len());
     for doc in docs {
         let started = Instant::now();
-        let reply = client
-            .get(v1::GetDocumentRequest {
-                doc_id: doc.to_string(),
-            })
-            .await?
-            .into_inner();
+        let got = hub.get_document(*doc).await?;
         samples.push(started.elapsed().as_secs_f64() * 1000.0);
-        anyhow::ensure!(!reply.heads.is_empty(), "document {doc} came back empty");
+        anyhow::ensure!(!got.heads.is_empty(), "document {doc} came back empty");
     }
     Ok(Summary::of(samples))
 }

@@ -74,13 +74,25 @@ pub struct Access {
 }
 
 impl Access {
-    /// A channel whose calls carry the token.
-    pub async fn channel(&self) -> anyhow::Result<nic_proto::auth::AuthedChannel> {
-        let mut endpoint = tonic::transport::Channel::from_shared(self.url.clone())?;
-        if let Some(tls) = &self.tls {
-            endpoint = endpoint.tls_config(tls.client_config())?;
-        }
-        let channel = endpoint
+    /// The hub's Directory, Documents and Insight services through the client library
+    /// (connects on the first call).
+    pub fn hub(&self) -> anyhow::Result<nic_client::Hub> {
+        Ok(nic_client::Hub::new(
+            &self.url,
+            &self.token,
+            self.tls.as_ref(),
+        )?)
+    }
+
+    /// A raw gRPC channel carrying the token, for the attacks only (the slow reader, the
+    /// decompression bombs): they must misuse the protocol in ways the client library never
+    /// would. They run against a hub this tool started, so plain text on loopback.
+    pub async fn raw_channel(&self) -> anyhow::Result<nic_proto::auth::AuthedChannel> {
+        anyhow::ensure!(
+            self.tls.is_none(),
+            "the attacks run against a local hub without TLS"
+        );
+        let channel = tonic::transport::Channel::from_shared(self.url.clone())?
             .connect()
             .await
             .with_context(|| format!("cannot reach the hub at {}", self.url))?;

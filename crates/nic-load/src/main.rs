@@ -248,21 +248,15 @@ async fn main() -> anyhow::Result<()> {
 
 /// TLS settings from the flags, if a CA was given.
 fn tls_settings(args: &Args) -> anyhow::Result<Option<nic_client::Tls>> {
-    let read = |path: &PathBuf| {
-        std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
-    };
     let Some(ca) = &args.tls_ca else {
         return Ok(None);
     };
-    let identity = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => Some((read(cert)?, read(key)?)),
-        _ => None,
-    };
-    Ok(Some(nic_client::Tls {
-        ca_pem: Some(read(ca)?),
-        domain: args.tls_domain.clone(),
-        identity,
-    }))
+    let mut tls = nic_client::Tls::default().ca_file(ca)?;
+    if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        tls = tls.identity_files(cert, key)?;
+    }
+    tls.domain = args.tls_domain.clone();
+    Ok(Some(tls))
 }
 
 fn print_table(r: &Report) {

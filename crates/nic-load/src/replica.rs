@@ -15,7 +15,6 @@ use nic_client::{Client, ReplicaConfig, Storage, Target, WireStats};
 use nic_model::schema::pdsa::{LearningQuestion, PdsaCycle, Purpose};
 use nic_model::schema::{self, Text};
 use nic_model::{DocKind, DocumentId, NetworkId};
-use nic_proto::v1;
 use nic_sync::Notification;
 use serde::Serialize;
 
@@ -90,9 +89,9 @@ fn cycle(n: usize) -> PdsaCycle {
 
 /// Runs the replica scenario against the hub at `access`.
 pub async fn run(access: &Access, r: &ReplicaRun) -> anyhow::Result<ReplicaReport> {
-    let channel = access.channel().await?;
-    scenario::ensure_network(channel.clone(), NETWORK, SITES).await?;
-    let ids = populate(channel, r.docs).await?;
+    let hub = access.hub()?;
+    scenario::ensure_network(&hub, NETWORK, SITES).await?;
+    let ids = populate(hub, r.docs).await?;
     let folder = tempfile::tempdir()?;
     let dir = folder.path().join("replica");
     let config = |url: &str| {
@@ -216,20 +215,17 @@ async fn up_to_date(client: &Client) -> anyhow::Result<()> {
 }
 
 /// Stores `count` cycles, [`IN_FLIGHT`] at a time; returns their ids, sorted.
-async fn populate(
-    channel: nic_proto::auth::AuthedChannel,
-    count: usize,
-) -> anyhow::Result<Vec<DocumentId>> {
-    let created = crate::create::create_many(channel, count, IN_FLIGHT, |n| {
-        Ok(v1::CreateDocumentRequest {
-            kind: v1::DocKind::PdsaCycle as i32,
-            network_id: NETWORK.into(),
-            site_id: scenario::site_name(NETWORK, n % SITES),
-            visibility: v1::Visibility::Network as i32,
-            title: format!("Number talks, cycle {n}"),
-            initial: Some(schema::new_document(DocKind::PdsaCycle, &cycle(n))?.save()),
-            doc_id: String::new(),
-        })
+async fn populate(hub: nic_client::Hub, count: usize) -> anyhow::Result<Vec<DocumentId>> {
+    let created = crate::create::create_many(hub, count, IN_FLIGHT, |n| {
+        let meta = crate::create::cycle_meta(
+            NETWORK,
+            &scenario::site_name(NETWORK, n % SITES),
+            format!("Number talks, cycle {n}"),
+        )?;
+        Ok((
+            meta,
+            schema::new_document(DocKind::PdsaCycle, &cycle(n))?.save(),
+        ))
     })
     .await?;
     let mut ids: Vec<DocumentId> = created.into_iter().map(|(id, _)| id).collect();

@@ -7,10 +7,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use nic_client::automerge::{Automerge, ChangeHash, ReadDoc};
-use nic_client::{Client, Target};
-use nic_model::{DocumentId, NetworkId};
-use nic_proto::auth::AuthedChannel;
-use nic_proto::v1::{self, directory_client::DirectoryClient, documents_client::DocumentsClient};
+use nic_client::{Client, Refusal, Target};
+use nic_model::{DocumentId, Grant, MemberId, NetworkId, SiteId};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
@@ -97,39 +95,31 @@ pub fn site_name(network: &str, n: usize) -> String {
 /// fresh token for each: a person per laptop, as in a real network (and within the hub's
 /// streams-per-member limit).
 pub async fn member_tokens(
-    channel: AuthedChannel,
+    hub: &nic_client::Hub,
     network: &str,
     clients: usize,
 ) -> anyhow::Result<Vec<String>> {
-    let mut directory = DirectoryClient::new(channel);
+    let network = NetworkId::new(network)?;
     let mut tokens = Vec::with_capacity(clients);
     for i in 0..clients {
-        let id = format!("{network}-member-{i}");
-        let added = directory
-            .add_member(v1::AddMemberRequest {
-                member: Some(v1::Member {
-                    member_id: id.clone(),
-                    display_name: format!("Load client {i}"),
-                    role: v1::Role::NetworkLead as i32,
-                    network_ids: vec![network.into()],
-                    site_id: String::new(),
-                }),
-            })
-            .await;
-        match added {
-            Ok(_) => {}
-            Err(status) if status.code() == tonic::Code::AlreadyExists => {}
-            Err(status) => return Err(status).context("cannot add the load test's members"),
+        let id = MemberId::new(format!("{network}-member-{i}"))?;
+        let grant = Grant::NetworkLead {
+            network: network.clone(),
+        };
+        match hub
+            .add_member(&id, &format!("Load client {i}"), vec![grant])
+            .await
+        {
+            Err(e) if e.refusal() != Some(Refusal::AlreadyExists) => {
+                return Err(e).context("cannot add the load test's members");
+            }
+            _ => {}
         }
-        let issued = directory
-            .issue_token(v1::IssueTokenRequest {
-                member_id: id,
-                label: "nic-load".into(),
-                expires_at_ms: 0,
-            })
+        let issued = hub
+            .issue_token(&id, "nic-load", None)
             .await
             .context("cannot issue the load test's tokens")?;
-        tokens.push(issued.into_inner().secret);
+        tokens.push(issued.secret);
     }
     Ok(tokens)
 }
@@ -137,35 +127,27 @@ pub async fn member_tokens(
 /// Creates `network` and its first `sites` schools through the Directory service (as the
 /// hub admin), unless they exist.
 pub async fn ensure_network(
-    channel: AuthedChannel,
+    hub: &nic_client::Hub,
     network: &str,
     sites: usize,
 ) -> anyhow::Result<()> {
-    let mut directory = DirectoryClient::new(channel);
-    let made = directory
-        .create_network(v1::CreateNetworkRequest {
-            network_id: network.into(),
-            name: format!("{network} (load test)"),
-            ..Default::default()
-        })
-        .await;
-    match made {
-        Ok(_) => {}
-        Err(status) if status.code() == tonic::Code::AlreadyExists => {}
-        Err(status) => return Err(status).context("cannot create the load test's network"),
+    let id = NetworkId::new(network)?;
+    match hub
+        .create_network(&id, &format!("{network} (load test)"), "", 0)
+        .await
+    {
+        Err(e) if e.refusal() != Some(Refusal::AlreadyExists) => {
+            return Err(e).context("cannot create the load test's network");
+        }
+        _ => {}
     }
     for n in 0..sites {
-        let made = directory
-            .create_site(v1::CreateSiteRequest {
-                network_id: network.into(),
-                site_id: site_name(network, n),
-                name: format!("School {n}"),
-            })
-            .await;
-        match made {
-            Ok(_) => {}
-            Err(status) if status.code() == tonic::Code::AlreadyExists => {}
-            Err(status) => return Err(status).context("cannot create the load test's schools"),
+        let site = SiteId::new(site_name(network, n))?;
+        match hub.create_site(&id, &site, &format!("School {n}")).await {
+            Err(e) if e.refusal() != Some(Refusal::AlreadyExists) => {
+                return Err(e).context("cannot create the load test's schools");
+            }
+            _ => {}
         }
     }
     Ok(())
@@ -179,10 +161,10 @@ pub async fn run(hub: &Hub, s: &Scenario) -> anyhow::Result<Report> {
     let cpu_before = hub.cpu_seconds();
     let own_cpu_before = procfs::cpu_seconds(std::process::id());
     let access = hub.access();
-    let channel = access.channel().await?;
+    let channel = access.hub()?;
 
-    ensure_network(channel.clone(), NETWORK, SITES).await?;
-    let tokens = member_tokens(channel.clone(), NETWORK, s.clients).await?;
+    ensure_network(&channel, NETWORK, SITES).await?;
+    let tokens = member_tokens(&channel, NETWORK, s.clients).await?;
     let started = Instant::now();
     let created = create_docs(channel.clone(), s.docs).await?;
     let create_s = started.elapsed().as_secs_f64();
@@ -285,19 +267,16 @@ fn network() -> anyhow::Result<NetworkId> {
 
 /// Creates M worksheets, 16 requests in flight; returns each one's heads.
 async fn create_docs(
-    channel: AuthedChannel,
+    hub: nic_client::Hub,
     count: usize,
 ) -> anyhow::Result<HashMap<DocumentId, Vec<ChangeHash>>> {
-    let created = crate::create::create_many(channel, count, 16, |n| {
-        Ok(v1::CreateDocumentRequest {
-            kind: v1::DocKind::PdsaCycle as i32,
-            network_id: NETWORK.into(),
-            site_id: site_name(NETWORK, n % SITES),
-            visibility: v1::Visibility::Network as i32,
-            title: format!("Warm-up routine, cycle {n}"),
-            initial: Some(worksheet(n)?.save()),
-            doc_id: String::new(),
-        })
+    let created = crate::create::create_many(hub, count, 16, |n| {
+        let meta = crate::create::cycle_meta(
+            NETWORK,
+            &site_name(NETWORK, n % SITES),
+            format!("Warm-up routine, cycle {n}"),
+        )?;
+        Ok((meta, worksheet(n)?.save()))
     })
     .await?;
     Ok(created.into_iter().collect())
@@ -305,19 +284,12 @@ async fn create_docs(
 
 /// The heads the hub has saved for each document.
 async fn saved_heads(
-    channel: AuthedChannel,
+    hub: nic_client::Hub,
     ids: &[DocumentId],
 ) -> anyhow::Result<HashMap<DocumentId, Vec<ChangeHash>>> {
-    let mut docs = DocumentsClient::new(channel);
     let mut out = HashMap::with_capacity(ids.len());
     for id in ids {
-        let reply = docs
-            .get(v1::GetDocumentRequest {
-                doc_id: id.to_string(),
-            })
-            .await?
-            .into_inner();
-        out.insert(*id, nic_proto::convert::heads("heads", &reply.heads)?);
+        out.insert(*id, hub.get_document(*id).await?.heads);
     }
     Ok(out)
 }

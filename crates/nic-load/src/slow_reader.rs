@@ -47,7 +47,7 @@ fn mb(bytes: Option<u64>) -> f64 {
 /// Runs the attack against `hub` (which must be a hub whose memory the tool can read).
 pub async fn run(hub: &Hub, run: &SlowReaderRun) -> anyhow::Result<SlowReaderReport> {
     let access = hub.access();
-    let channel = access.channel().await?;
+    let channel = access.raw_channel().await?;
     let mut directory = v1::directory_client::DirectoryClient::new(channel.clone());
     directory
         .create_network(v1::CreateNetworkRequest {
@@ -134,7 +134,7 @@ pub async fn run(hub: &Hub, run: &SlowReaderRun) -> anyhow::Result<SlowReaderRep
             })))
             .await?;
         }
-        let response = v1::sync_client::SyncClient::new(reader_access.channel().await?)
+        let response = v1::sync_client::SyncClient::new(reader_access.raw_channel().await?)
             .connect(tokio_stream::wrappers::ReceiverStream::new(rx))
             .await?;
         // Never read: HTTP/2 flow control stops the hub's sending.

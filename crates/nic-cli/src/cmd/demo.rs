@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use nic_client::Client;
+use nic_client::Refusal;
 use nic_model::schema::Text;
 use nic_model::schema::aim::Aim;
 use nic_model::schema::driver::{ChangeIdea, DriverDiagram, Level, Link, Node};
@@ -12,7 +13,6 @@ use nic_model::schema::measure::{Direction, MeasureDefinition, OperationalDefini
 use nic_model::schema::network::NetworkProfile;
 use nic_model::schema::pdsa::{Decision, LearningQuestion, PdsaCycle, Purpose, QuestionResult};
 use nic_model::{NetworkId, SiteId};
-use nic_proto::v1;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -157,19 +157,19 @@ pub async fn demo(out: Out) -> Result<(), CliError> {
     let demo: Demo = serde_json::from_str(NETWORK_JSON)
         .map_err(|e| CliError::new(Exit::Failure, format!("the demo data is damaged: {e}")))?;
     let mut session = Session::load()?;
-    let mut directory = session.directory().await?;
-    let made = directory
-        .create_network(v1::CreateNetworkRequest {
-            network_id: demo.network.id.clone(),
-            name: demo.network.name.clone(),
-            description: demo.network.description.clone(),
-            min_cell_size: demo.network.min_cell_size,
-        })
-        .await;
+    let hub = session.hub()?;
     let network = NetworkId::new(demo.network.id.clone())?;
+    let made = hub
+        .create_network(
+            &network,
+            &demo.network.name,
+            &demo.network.description,
+            demo.network.min_cell_size,
+        )
+        .await;
     match made {
         Ok(_) => {}
-        Err(s) if s.code() == tonic::Code::AlreadyExists => {
+        Err(e) if e.refusal() == Some(Refusal::AlreadyExists) => {
             session.config.network = Some(network.to_string());
             session.config.save()?;
             out.value(
@@ -178,21 +178,16 @@ pub async fn demo(out: Out) -> Result<(), CliError> {
             );
             return Ok(());
         }
-        Err(s) if s.code() == tonic::Code::PermissionDenied => {
+        Err(e) if e.refusal() == Some(Refusal::PermissionDenied) => {
             return Err(CliError::new(
                 Exit::PermissionDenied,
                 "the demo creates a network, which takes a hub admin's token: sign in with the token in the hub's nic-data/admin-token",
             ));
         }
-        Err(s) => return Err(s.into()),
+        Err(e) => return Err(e.into()),
     }
     for site in &demo.sites {
-        directory
-            .create_site(v1::CreateSiteRequest {
-                network_id: network.to_string(),
-                site_id: site.id.clone(),
-                name: site.name.clone(),
-            })
+        hub.create_site(&network, &SiteId::new(site.id.clone())?, &site.name)
             .await?;
     }
     let client = session.replica().await?;

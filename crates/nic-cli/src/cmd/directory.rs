@@ -1,12 +1,14 @@
 //! Signing in, and the directory: networks, sites, members, tokens.
 
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use clap::{Subcommand, ValueEnum};
-use nic_proto::v1;
+use nic_client::hub::Role;
+use nic_model::{Grant, Member, MemberId, NetworkId, SiteId, TokenId};
 use serde_json::json;
 
-use crate::config::Config;
+use crate::config::{Config, TlsFiles};
 use crate::error::{CliError, Exit};
 use crate::output::Out;
 use crate::session::Session;
@@ -92,24 +94,113 @@ pub enum MembersCmd {
         /// The token's public id.
         token_id: String,
     },
-    /// Issue a token for a member and print it (give it to them; it is shown once).
+    /// Issue a token for a member (give it to them; it is shown once). With --to-file it
+    /// goes into a new file only you can read, to hand over without it passing through a
+    /// terminal, chat or shell history.
     Token {
         /// The member's id.
         id: String,
         /// A label, e.g. the device it is for.
         #[arg(long, default_value = "nic")]
         label: String,
+        /// Write the token into this new file (readable by its owner only) instead of
+        /// printing it.
+        #[arg(long, value_name = "FILE")]
+        to_file: Option<PathBuf>,
+    },
+    /// Change a member's role in their networks (network leads, hub admins).
+    Role {
+        /// Their id.
+        id: String,
+        /// The new role.
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// Their site (for site members).
+        #[arg(long)]
+        site: Option<String>,
+    },
+    /// The audit log: who added, removed, changed or issued what, and when (hub admins:
+    /// the whole hub; leads: the network's).
+    Audit {
+        /// Only entries after this number (from a previous page).
+        #[arg(long, default_value_t = 0)]
+        after: u64,
+        /// At most this many entries.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
     },
 }
 
-fn role_name(role: i32) -> &'static str {
-    match v1::Role::try_from(role) {
-        Ok(v1::Role::HubAdmin) => "hub admin",
-        Ok(v1::Role::NetworkLead) => "network lead",
-        Ok(v1::Role::SiteMember) => "site member",
-        Ok(v1::Role::Observer) => "observer",
-        _ => "unknown",
+/// How `nic login` reaches a hub over TLS.
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct TlsArgs {
+    /// A CA certificate (PEM) to trust for the hub, when its certificate comes from a
+    /// private CA (an https:// hub is otherwise checked against this machine's CAs).
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// This device's certificate (PEM), for a hub that asks for client certificates.
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub cert: Option<PathBuf>,
+    /// The private key (PEM) of --cert.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
+    /// The name on the hub's certificate, if not the address's host.
+    #[arg(long, value_name = "NAME")]
+    pub tls_domain: Option<String>,
+}
+
+impl TlsArgs {
+    /// The files, made absolute so the saved sign-in works from any folder.
+    fn files(self) -> Result<TlsFiles, CliError> {
+        let absolute = |p: Option<PathBuf>| -> Result<Option<PathBuf>, CliError> {
+            p.map(|p| {
+                std::path::absolute(&p).map_err(|e| {
+                    CliError::invalid(format!("cannot use the path {}: {e}", p.display()))
+                })
+            })
+            .transpose()
+        };
+        Ok(TlsFiles {
+            ca_file: absolute(self.ca_file)?,
+            cert_file: absolute(self.cert)?,
+            key_file: absolute(self.key)?,
+            domain: self.tls_domain,
+        })
     }
+}
+
+/// The kind of a member's roles, as people say it.
+fn role_name(member: &Member) -> &'static str {
+    member
+        .grants
+        .0
+        .first()
+        .map_or("no role", |g| Role::of(g).name())
+}
+
+/// The networks a member has a role in.
+fn networks_of(member: &Member) -> Vec<String> {
+    let mut networks: Vec<String> = member
+        .grants
+        .0
+        .iter()
+        .filter_map(|g| g.network().map(ToString::to_string))
+        .collect();
+    networks.dedup();
+    networks
+}
+
+/// A member's site, if they are a site member.
+fn site_of(member: &Member) -> String {
+    member
+        .grants
+        .0
+        .iter()
+        .find_map(|g| match g {
+            Grant::SiteMember { site, .. } => Some(site.to_string()),
+            _ => None,
+        })
+        .unwrap_or_default()
 }
 
 /// `nic login`
@@ -118,6 +209,7 @@ pub async fn login(
     hub: String,
     token: Option<String>,
     token_file: Option<PathBuf>,
+    tls: TlsArgs,
 ) -> Result<(), CliError> {
     let token = match (token, token_file) {
         (Some(t), _) => t,
@@ -140,23 +232,18 @@ pub async fn login(
         network: previous
             .filter(|p| p.hub == hub.trim_end_matches('/'))
             .and_then(|p| p.network),
+        tls: tls.files()?,
     };
     let mut session = Session::with(config.clone());
-    let me = session
-        .directory()
-        .await?
-        .who_am_i(v1::WhoAmIRequest {})
-        .await?
-        .into_inner();
-    let member = me.member.unwrap_or_default();
+    let me = session.hub()?.who_am_i().await?;
     let path = config.save()?;
     out.value(
-        json!({"hub": config.hub, "member": member.member_id, "role": role_name(member.role), "config": path}),
+        json!({"hub": config.hub, "member": me.member.id, "role": role_name(&me.member), "config": path}),
         &format!(
             "signed in to {} as {} ({}); saved to {}",
             config.hub,
-            member.member_id,
-            role_name(member.role),
+            me.member.id,
+            role_name(&me.member),
             path.display()
         ),
     );
@@ -166,36 +253,34 @@ pub async fn login(
 /// `nic whoami`
 pub async fn whoami(out: Out) -> Result<(), CliError> {
     let mut session = Session::load()?;
-    let me = session
-        .directory()
-        .await?
-        .who_am_i(v1::WhoAmIRequest {})
-        .await?
-        .into_inner();
-    let member = me.member.unwrap_or_default();
+    let me = session.hub()?.who_am_i().await?;
+    let member = &me.member;
+    let site = site_of(member);
     out.value(
         json!({
             "hub": session.config.hub,
-            "member": member.member_id,
-            "role": role_name(member.role),
-            "networks": member.network_ids,
-            "site": member.site_id,
+            "member": member.id,
+            "name": member.name,
+            "role": role_name(member),
+            "networks": networks_of(member),
+            "site": site,
             "default_network": session.config.network,
+            "hub_version": me.hub_version,
         }),
         &format!(
             "{} ({}) on {}\nnetworks: {}{}\ndefault network: {}",
-            member.member_id,
-            role_name(member.role),
+            member.id,
+            role_name(member),
             session.config.hub,
-            if member.role == v1::Role::HubAdmin as i32 {
+            if member.grants.is_hub_admin() {
                 "all (hub admin)".to_owned()
             } else {
-                member.network_ids.join(", ")
+                networks_of(member).join(", ")
             },
-            if member.site_id.is_empty() {
+            if site.is_empty() {
                 String::new()
             } else {
-                format!("\nsite: {}", member.site_id)
+                format!("\nsite: {site}")
             },
             session
                 .config
@@ -210,14 +295,9 @@ pub async fn whoami(out: Out) -> Result<(), CliError> {
 /// `nic use`
 pub async fn use_network(out: Out, network: &str) -> Result<(), CliError> {
     let mut session = Session::load()?;
-    let id = nic_model::NetworkId::new(network)?;
-    let listed = session
-        .directory()
-        .await?
-        .list_networks(v1::ListNetworksRequest::default())
-        .await?
-        .into_inner();
-    if !listed.networks.iter().any(|n| n.network_id == id.as_str()) {
+    let id = NetworkId::new(network)?;
+    let listed = session.hub()?.networks().await?;
+    if !listed.iter().any(|n| n.id == id) {
         return Err(CliError::new(
             Exit::NotFound,
             format!(
@@ -237,19 +317,16 @@ pub async fn use_network(out: Out, network: &str) -> Result<(), CliError> {
 /// `nic networks …`
 pub async fn networks(out: Out, c: NetworksCmd) -> Result<(), CliError> {
     let mut session = Session::load()?;
-    let mut d = session.directory().await?;
+    let hub = session.hub()?;
     match c {
         NetworksCmd::List => {
-            let listed = d
-                .list_networks(v1::ListNetworksRequest::default())
+            let rows: Vec<Vec<String>> = hub
+                .networks()
                 .await?
-                .into_inner();
-            let rows: Vec<Vec<String>> = listed
-                .networks
                 .iter()
                 .map(|n| {
                     vec![
-                        n.network_id.clone(),
+                        n.id.to_string(),
                         n.name.clone(),
                         n.min_cell_size.to_string(),
                     ]
@@ -263,13 +340,9 @@ pub async fn networks(out: Out, c: NetworksCmd) -> Result<(), CliError> {
             description,
             min_cell_size,
         } => {
-            d.create_network(v1::CreateNetworkRequest {
-                network_id: id.clone(),
-                name,
-                description,
-                min_cell_size,
-            })
-            .await?;
+            let id = NetworkId::new(id)?;
+            hub.create_network(&id, &name, &description, min_cell_size)
+                .await?;
             out.value(json!({"network": id}), &format!("created network {id}"));
         }
     }
@@ -280,29 +353,20 @@ pub async fn networks(out: Out, c: NetworksCmd) -> Result<(), CliError> {
 pub async fn sites(out: Out, network: Option<&str>, c: SitesCmd) -> Result<(), CliError> {
     let mut session = Session::load()?;
     let network = session.config.network(network)?;
-    let mut d = session.directory().await?;
+    let hub = session.hub()?;
     match c {
         SitesCmd::List => {
-            let listed = d
-                .list_sites(v1::ListSitesRequest {
-                    network_id: network.to_string(),
-                })
+            let rows: Vec<Vec<String>> = hub
+                .sites(&network)
                 .await?
-                .into_inner();
-            let rows: Vec<Vec<String>> = listed
-                .sites
                 .iter()
-                .map(|s| vec![s.site_id.clone(), s.name.clone()])
+                .map(|s| vec![s.id.to_string(), s.name.clone()])
                 .collect();
             out.table(&["site", "name"], &rows);
         }
         SitesCmd::Create { id, name } => {
-            d.create_site(v1::CreateSiteRequest {
-                network_id: network.to_string(),
-                site_id: id.clone(),
-                name,
-            })
-            .await?;
+            let id = SiteId::new(id)?;
+            hub.create_site(&network, &id, &name).await?;
             out.value(
                 json!({"site": id}),
                 &format!("added site {id} to {network}"),
@@ -312,40 +376,36 @@ pub async fn sites(out: Out, network: Option<&str>, c: SitesCmd) -> Result<(), C
     Ok(())
 }
 
+fn role_arg(role: RoleArg) -> Role {
+    match role {
+        RoleArg::Lead => Role::NetworkLead,
+        RoleArg::SiteMember => Role::SiteMember,
+        RoleArg::Observer => Role::Observer,
+    }
+}
+
 /// `nic members …`
 pub async fn members(out: Out, network: Option<&str>, c: MembersCmd) -> Result<(), CliError> {
     let mut session = Session::load()?;
     // Listing and adding are about a network; removing and tokens are not.
     let network = session.config.network(network);
-    let mut d = session.directory().await?;
+    let hub = session.hub()?;
     match c {
         MembersCmd::List => {
             let network = network?;
-            let mut rows = Vec::new();
-            let mut page_token = String::new();
-            loop {
-                let page = d
-                    .list_members(v1::ListMembersRequest {
-                        network_id: network.to_string(),
-                        page_size: 1000,
-                        page_token,
-                        ..Default::default()
-                    })
-                    .await?
-                    .into_inner();
-                for m in page.members {
-                    rows.push(vec![
-                        m.member_id,
-                        m.display_name,
-                        role_name(m.role).to_owned(),
-                        m.site_id,
-                    ]);
-                }
-                if page.next_page_token.is_empty() {
-                    break;
-                }
-                page_token = page.next_page_token;
-            }
+            let rows: Vec<Vec<String>> = hub
+                .members(&network, None)
+                .await?
+                .iter()
+                .map(|m| {
+                    vec![
+                        m.id.to_string(),
+                        m.name.clone(),
+                        role_name(m).to_owned(),
+                        site_of(m),
+                    ]
+                })
+                .collect();
             out.table(&["member", "name", "role", "site"], &rows);
         }
         MembersCmd::Add {
@@ -354,51 +414,50 @@ pub async fn members(out: Out, network: Option<&str>, c: MembersCmd) -> Result<(
             site,
             name,
         } => {
-            let role = match role {
-                RoleArg::Lead => v1::Role::NetworkLead,
-                RoleArg::SiteMember => v1::Role::SiteMember,
-                RoleArg::Observer => v1::Role::Observer,
-            };
             let network = network?;
-            if role == v1::Role::SiteMember && site.is_none() {
-                return Err(CliError::invalid("a site member needs --site SITE"));
-            }
-            d.add_member(v1::AddMemberRequest {
-                member: Some(v1::Member {
-                    member_id: id.clone(),
-                    display_name: name.unwrap_or_else(|| id.clone()),
-                    role: role as i32,
-                    network_ids: vec![network.to_string()],
-                    site_id: site.unwrap_or_default(),
-                }),
-            })
-            .await?;
+            let id = MemberId::new(id)?;
+            let grant = match (role_arg(role), site) {
+                (Role::SiteMember, Some(site)) => Grant::SiteMember {
+                    network: network.clone(),
+                    site: SiteId::new(site)?,
+                },
+                (Role::SiteMember, None) => {
+                    return Err(CliError::invalid("a site member needs --site SITE"));
+                }
+                (_, Some(_)) => {
+                    return Err(CliError::invalid(
+                        "only a site member has a site: drop --site, or use --role site-member",
+                    ));
+                }
+                (Role::NetworkLead, None) => Grant::NetworkLead {
+                    network: network.clone(),
+                },
+                (_, None) => Grant::Observer {
+                    network: network.clone(),
+                },
+            };
+            let name = name.unwrap_or_else(|| id.to_string());
+            hub.add_member(&id, &name, vec![grant]).await?;
             out.value(json!({"member": id}), &format!("added {id} to {network}"));
         }
         MembersCmd::Remove { id } => {
-            d.remove_member(v1::RemoveMemberRequest {
-                member_id: id.clone(),
-            })
-            .await?;
+            let id = MemberId::new(id)?;
+            hub.remove_member(&id).await?;
             out.value(
                 json!({"removed": id}),
                 &format!("removed {id}; their tokens no longer work"),
             );
         }
         MembersCmd::Tokens { id } => {
-            let listed = d
-                .list_tokens(v1::ListTokensRequest {
-                    member_id: id.unwrap_or_default(),
-                })
+            let id = id.map(MemberId::new).transpose()?;
+            let rows: Vec<Vec<String>> = hub
+                .tokens(id.as_ref())
                 .await?
-                .into_inner();
-            let rows: Vec<Vec<String>> = listed
-                .tokens
                 .iter()
                 .map(|t| {
                     vec![
-                        t.token_id.clone(),
-                        t.member_id.clone(),
+                        t.id.to_string(),
+                        t.member.to_string(),
                         t.label.clone(),
                         if t.revoked {
                             "revoked".into()
@@ -411,32 +470,103 @@ pub async fn members(out: Out, network: Option<&str>, c: MembersCmd) -> Result<(
             out.table(&["token", "member", "label", "state"], &rows);
         }
         MembersCmd::Revoke { token_id } => {
-            d.revoke_token(v1::RevokeTokenRequest {
-                token_id: token_id.clone(),
-            })
-            .await?;
+            let id = TokenId::new(token_id)?;
+            hub.revoke_token(&id).await?;
+            out.value(json!({"revoked": id}), &format!("revoked token {id}"));
+        }
+        MembersCmd::Token { id, label, to_file } => {
+            let id = MemberId::new(id)?;
+            // Checked before the token exists, so a bad path does not leave a token
+            // nobody holds.
+            if let Some(file) = &to_file
+                && file.exists()
+            {
+                return Err(CliError::invalid(format!(
+                    "{} exists already; give a new file (a token never overwrites one)",
+                    file.display()
+                )));
+            }
+            let issued = hub.issue_token(&id, &label, None).await?;
+            let login = format!("nic login --hub {} --token-file FILE", session.config.hub);
+            match to_file {
+                Some(file) => {
+                    write_owner_only(&file, &issued.secret)?;
+                    out.value(
+                        json!({"member": id, "token_id": issued.token.id, "file": file}),
+                        &format!(
+                            "wrote the token for {id} to {} (readable by you only); hand the file to them: they sign in with `{login}` and delete it",
+                            file.display()
+                        ),
+                    );
+                }
+                None => out.value(
+                    json!({"member": id, "token_id": issued.token.id, "token": issued.secret}),
+                    &format!(
+                        "{}\n(the token for {id}; it is shown only now: they save it in a file only they can read and sign in with `{login}`)",
+                        issued.secret
+                    ),
+                ),
+            }
+        }
+        MembersCmd::Role { id, role, site } => {
+            let id = MemberId::new(id)?;
+            let role = role_arg(role);
+            let site = site.map(SiteId::new).transpose()?;
+            if role == Role::SiteMember && site.is_none() {
+                return Err(CliError::invalid("a site member needs --site SITE"));
+            }
+            let member = hub.set_role(&id, role, site.as_ref()).await?;
             out.value(
-                json!({"revoked": token_id}),
-                &format!("revoked token {token_id}"),
+                json!({"member": id, "role": Role::of(member.grants.0.first().unwrap_or(&Grant::HubAdmin)), "site": site_of(&member)}),
+                &format!("{id} is now {}", role_name(&member)),
             );
         }
-        MembersCmd::Token { id, label } => {
-            let issued = d
-                .issue_token(v1::IssueTokenRequest {
-                    member_id: id.clone(),
-                    label,
-                    expires_at_ms: 0,
+        MembersCmd::Audit { after, limit } => {
+            // A hub admin without a network reads the whole hub's log.
+            let network = network.ok();
+            let page = hub.audit_log(network.as_ref(), after, limit).await?;
+            let rows: Vec<Vec<String>> = page
+                .entries
+                .iter()
+                .map(|e| {
+                    vec![
+                        e.seq.to_string(),
+                        crate::output::time(e.at_ms),
+                        e.by.to_string(),
+                        e.action.clone(),
+                        e.target.clone(),
+                        e.detail.clone(),
+                    ]
                 })
-                .await?
-                .into_inner();
-            out.value(
-                json!({"member": id, "token": issued.secret}),
-                &format!(
-                    "{}\n(the token for {id}; it is shown only now: they save it in a file only they can read and sign in with `nic login --hub {} --token-file FILE`)",
-                    issued.secret, session.config.hub
-                ),
+                .collect();
+            out.table(
+                &["#", "when (UTC)", "by", "action", "target", "detail"],
+                &rows,
             );
+            if let (Some(next), false) = (page.next_after, out.json) {
+                crate::output::line(&format!("(more: --after {next})"));
+            }
         }
     }
+    Ok(())
+}
+
+/// Writes `secret` into a new file readable and writable by its owner only.
+fn write_owner_only(path: &Path, secret: &str) -> Result<(), CliError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).map_err(|e| {
+        CliError::invalid(format!(
+            "cannot create {}: {e}; the token was issued but not saved: revoke it with `nic members revoke`",
+            path.display()
+        ))
+    })?;
+    writeln!(file, "{secret}")?;
+    file.sync_all()?;
     Ok(())
 }

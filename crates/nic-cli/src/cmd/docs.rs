@@ -5,10 +5,9 @@ use nic_client::automerge::Automerge;
 use nic_model::schema::{self, Text};
 use nic_model::schema::{aim::Aim, driver::ChangeIdea, measure, pdsa::PdsaCycle};
 use nic_model::{DocKind, DocumentId};
-use nic_proto::{convert, v1};
 use serde_json::json;
 
-use crate::error::{CliError, Exit};
+use crate::error::CliError;
 use crate::output::Out;
 use crate::session::{Session, settle_writes};
 
@@ -159,60 +158,31 @@ fn kind(s: &str) -> Result<DocKind, CliError> {
 /// `nic docs …`
 pub async fn docs(out: Out, network: Option<&str>, c: DocsCmd) -> Result<(), CliError> {
     let mut session = Session::load()?;
+    let hub = session.hub()?;
     match c {
         DocsCmd::List { kind: k } => {
             let network = session.config.network(network)?;
             let filter = k.as_deref().map(kind).transpose()?;
-            let mut rows = Vec::new();
-            let mut page_token = String::new();
-            let mut docs = session.documents().await?;
-            loop {
-                let page = docs
-                    .list(v1::ListDocumentsRequest {
-                        network_id: network.to_string(),
-                        kind: filter.map_or(0, |k| convert::kind_to_wire(k) as i32),
-                        page_size: 1000,
-                        page_token,
-                        ..Default::default()
-                    })
-                    .await?
-                    .into_inner();
-                for m in page.documents {
-                    let meta = convert::meta(&m)
-                        .map_err(|e| CliError::new(Exit::Failure, e.to_string()))?;
-                    rows.push(vec![
+            let rows: Vec<Vec<String>> = hub
+                .list_documents(&network, None, filter, false)
+                .await?
+                .into_iter()
+                .map(|meta| {
+                    vec![
                         meta.id.to_string(),
                         meta.kind.as_str().to_owned(),
                         meta.site.map(|s| s.to_string()).unwrap_or_default(),
                         meta.title,
-                    ]);
-                }
-                if page.next_page_token.is_empty() {
-                    break;
-                }
-                page_token = page.next_page_token;
-            }
+                    ]
+                })
+                .collect();
             out.table(&["id", "kind", "site", "title"], &rows);
         }
         DocsCmd::Show { doc } => {
-            let id: DocumentId = doc.parse()?;
-            let got = session
-                .documents()
-                .await?
-                .get(v1::GetDocumentRequest {
-                    doc_id: id.to_string(),
-                })
-                .await?
-                .into_inner();
-            let meta = convert::meta(&got.meta.unwrap_or_default())
-                .map_err(|e| CliError::new(Exit::Failure, e.to_string()))?;
-            let am = Automerge::load(&got.document).map_err(|e| {
-                CliError::new(
-                    Exit::Failure,
-                    format!("the hub sent a document that does not load: {e}"),
-                )
-            })?;
-            show(out, &meta, &am)?;
+            let network = session.config.network(network).ok();
+            let id = super::names::doc_on_hub(&hub, network.as_ref(), &doc).await?;
+            let got = hub.get_document(id).await?;
+            show(out, &got.meta, &got.doc)?;
         }
     }
     Ok(())

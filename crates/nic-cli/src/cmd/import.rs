@@ -9,7 +9,6 @@ use clap::Subcommand;
 use nic_client::{Client, NewDocument};
 use nic_model::schema::measure::{MeasureData, MeasureDefinition, Point, Scoring};
 use nic_model::{DocKind, DocumentId, NetworkId, Period, SiteId, Visibility};
-use nic_proto::v1;
 use serde_json::json;
 
 use crate::error::{CliError, Exit};
@@ -230,20 +229,13 @@ pub async fn import(out: Out, network: Option<&str>, c: ImportCmd) -> Result<(),
     let mut session = Session::load()?;
     let network = session.config.network(network)?;
     let measure: DocumentId =
-        super::insight::resolve_measure(&mut session, Some(network.as_str()), &measure)
-            .await?
-            .parse()?;
+        super::insight::resolve_measure(&mut session, Some(network.as_str()), &measure).await?;
     let sites: BTreeSet<String> = session
-        .directory()
+        .hub()?
+        .sites(&network)
         .await?
-        .list_sites(v1::ListSitesRequest {
-            network_id: network.to_string(),
-        })
-        .await?
-        .into_inner()
-        .sites
         .into_iter()
-        .map(|s| s.site_id)
+        .map(|s| s.id.to_string())
         .collect();
     let bytes = std::fs::read(&file)
         .map_err(|e| CliError::invalid(format!("cannot read {}: {e}", file.display())))?;

@@ -3,7 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
-use nic_proto::v1;
+use nic_client::hub::{ExportFormat, ExportTable, RuleSet, Series, SeriesQuery};
+use nic_model::{DocKind, DocumentId};
 use serde_json::json;
 
 use crate::Rules;
@@ -51,31 +52,23 @@ pub struct ExportArgs {
     pub output: Option<PathBuf>,
 }
 
-fn rule_set(r: Rules) -> i32 {
-    (match r {
-        Rules::Ihi => v1::RuleSet::Ihi,
-        Rules::Anhoj => v1::RuleSet::Anhoj,
-        Rules::Xmr => v1::RuleSet::Xmr,
-        Rules::P => v1::RuleSet::P,
-        Rules::PPrime => v1::RuleSet::PPrime,
-        Rules::U => v1::RuleSet::U,
-        Rules::UPrime => v1::RuleSet::UPrime,
-    }) as i32
+fn rule_set(r: Rules) -> RuleSet {
+    match r {
+        Rules::Ihi => RuleSet::Ihi,
+        Rules::Anhoj => RuleSet::Anhoj,
+        Rules::Xmr => RuleSet::Xmr,
+        Rules::P => RuleSet::P,
+        Rules::PPrime => RuleSet::PPrime,
+        Rules::U => RuleSet::U,
+        Rules::UPrime => RuleSet::UPrime,
+    }
 }
 
 /// `nic compare`
 pub async fn compare(out: Out, network: Option<&str>, idea: &str) -> Result<(), CliError> {
     let mut session = Session::load()?;
     let network = session.config.network(network)?;
-    let c = session
-        .insight()
-        .await?
-        .compare_cycles(v1::CompareCyclesRequest {
-            network_id: network.to_string(),
-            change_idea: idea.to_owned(),
-        })
-        .await?
-        .into_inner();
+    let c = session.hub()?.compare_cycles(&network, idea).await?;
     if c.sites.is_empty() {
         return Err(CliError::new(
             crate::error::Exit::NotFound,
@@ -89,7 +82,7 @@ pub async fn compare(out: Out, network: Option<&str>, idea: &str) -> Result<(), 
         for cy in &s.cycles {
             let p = cy.predictions.first();
             rows.push(vec![
-                s.site_id.clone(),
+                s.site.to_string(),
                 cy.number.to_string(),
                 cy.planned_start.clone(),
                 p.map(|p| p.prediction.clone()).unwrap_or_default(),
@@ -120,7 +113,7 @@ pub async fn compare(out: Out, network: Option<&str>, idea: &str) -> Result<(), 
         &rows,
     );
     if !out.json {
-        let d = c.decisions.unwrap_or_default();
+        let d = c.decisions;
         crate::output::line(&format!(
             "\n{idea}: {} adopt, {} adapt, {} abandon, {} open across {} sites",
             d.adopt,
@@ -133,40 +126,39 @@ pub async fn compare(out: Out, network: Option<&str>, idea: &str) -> Result<(), 
     Ok(())
 }
 
-/// A measure by document id, or by its title in the network.
+/// A measure by document id, a unique prefix of its id, or its title in the network.
 pub async fn resolve_measure(
     session: &mut Session,
     network: Option<&str>,
     measure: &str,
-) -> Result<String, CliError> {
-    if measure.parse::<nic_model::DocumentId>().is_ok() {
-        return Ok(measure.to_owned());
+) -> Result<DocumentId, CliError> {
+    if let Ok(id) = measure.parse::<DocumentId>() {
+        return Ok(id);
     }
     let network = session.config.network(network)?;
     let listed = session
-        .documents()
-        .await?
-        .list(v1::ListDocumentsRequest {
-            network_id: network.to_string(),
-            kind: v1::DocKind::MeasureDefinition as i32,
-            page_size: 1000,
-            ..Default::default()
-        })
-        .await?
-        .into_inner();
-    let found: Vec<&v1::DocumentMeta> = listed
-        .documents
+        .hub()?
+        .list_documents(&network, None, Some(DocKind::MeasureDefinition), false)
+        .await?;
+    let found: Vec<DocumentId> = listed
         .iter()
         .filter(|m| m.title.eq_ignore_ascii_case(measure))
+        .map(|m| m.id)
         .collect();
     match found.as_slice() {
-        [one] => Ok(one.doc_id.clone()),
-        [] => Err(CliError::new(
-            crate::error::Exit::NotFound,
-            format!(
-                "no measure called {measure:?} in {network}; `nic docs list --kind measure_definition` lists them"
-            ),
-        )),
+        [one] => Ok(*one),
+        [] => {
+            let known: Vec<(DocumentId, String)> =
+                listed.into_iter().map(|m| (m.id, m.title)).collect();
+            super::names::by_prefix(measure, &known).map_err(|_| {
+                CliError::new(
+                    crate::error::Exit::NotFound,
+                    format!(
+                        "no measure called {measure:?} (or with an id starting so) in {network}; `nic docs list --kind measure_definition` lists them"
+                    ),
+                )
+            })
+        }
         _ => Err(CliError::invalid(format!(
             "several measures are called {measure:?}; give its document id"
         ))),
@@ -186,18 +178,11 @@ pub async fn chart(
 ) -> Result<(), CliError> {
     let mut session = Session::load()?;
     let measure = resolve_measure(&mut session, network, measure).await?;
-    let svg = session
-        .insight()
-        .await?
-        .chart(v1::ChartRequest {
-            measure_id: measure,
-            site_id: site.unwrap_or_default(),
-            group: group.unwrap_or_default(),
-            rule_set: rule_set(rules),
-        })
-        .await?
-        .into_inner()
-        .svg;
+    let site = site.map(nic_model::SiteId::new).transpose()?;
+    let (svg, _) = session
+        .hub()?
+        .chart(measure, site.as_ref(), group.as_deref(), rule_set(rules))
+        .await?;
     std::fs::write(output, &svg).map_err(|e| {
         CliError::new(
             crate::error::Exit::Failure,
@@ -221,38 +206,33 @@ pub async fn export(out: Out, network: Option<&str>, a: ExportArgs) -> Result<()
         v.ok_or_else(|| CliError::invalid(format!("this table needs {flag}")))
     };
     let table = match a.table {
-        Table::Series => v1::export_request::Table::Series(v1::MeasureSeriesRequest {
-            measure_id: resolve_measure(
+        Table::Series => ExportTable::Series {
+            measure: resolve_measure(
                 &mut session,
                 network,
                 &need(a.measure, "--measure MEASURE")?,
             )
             .await?,
-            focal_group: a.focal.unwrap_or_default(),
-            rule_set: rule_set(a.rules),
-            ..Default::default()
-        }),
-        Table::Cycles => v1::export_request::Table::Cycles(v1::CompareCyclesRequest {
-            network_id: session.config.network(network)?.to_string(),
+            query: SeriesQuery {
+                rules: rule_set(a.rules),
+                focal_group: a.focal,
+                ..SeriesQuery::default()
+            },
+        },
+        Table::Cycles => ExportTable::Cycles {
+            network: session.config.network(network)?,
             change_idea: need(a.idea, "--idea CHANGE_IDEA")?,
-        }),
-        Table::Overview => v1::export_request::Table::Overview(v1::NetworkOverviewRequest {
-            network_id: session.config.network(network)?.to_string(),
-        }),
-        Table::District => v1::export_request::Table::District(v1::DistrictOverviewRequest {}),
+        },
+        Table::Overview => ExportTable::Overview {
+            network: session.config.network(network)?,
+        },
+        Table::District => ExportTable::District,
     };
-    let file = session
-        .insight()
-        .await?
-        .export(v1::ExportRequest {
-            table: Some(table),
-            format: (match a.format {
-                Format::Csv => v1::ExportFormat::Csv,
-                Format::Json => v1::ExportFormat::Json,
-            }) as i32,
-        })
-        .await?
-        .into_inner();
+    let format = match a.format {
+        Format::Csv => ExportFormat::Csv,
+        Format::Json => ExportFormat::Json,
+    };
+    let file = session.hub()?.export(&table, format).await?;
     match a.output {
         Some(path) => {
             std::fs::write(&path, &file.data)?;
@@ -286,21 +266,16 @@ pub async fn series(
     let mut session = Session::load()?;
     let measure = resolve_measure(&mut session, network, measure).await?;
     let group = group.unwrap_or_else(|| "all".into());
-    let r = session
-        .insight()
-        .await?
-        .measure_series(v1::MeasureSeriesRequest {
-            measure_id: measure,
-            rule_set: rule_set(rules),
-            group: group.clone(),
-            ..Default::default()
-        })
-        .await?
-        .into_inner();
-    let chosen: Vec<&v1::Series> = r
+    let query = SeriesQuery {
+        rules: rule_set(rules),
+        group: Some(group.clone()),
+        ..SeriesQuery::default()
+    };
+    let r = session.hub()?.measure_series(measure, &query).await?;
+    let chosen: Vec<&Series> = r
         .series
         .iter()
-        .filter(|s| site.as_ref().is_none_or(|site| &s.site_id == site))
+        .filter(|s| site.as_ref().is_none_or(|site| s.site.as_str() == site))
         .collect();
     if chosen.is_empty() {
         return Err(CliError::new(
@@ -313,12 +288,12 @@ pub async fn series(
         ));
     }
     let target = r.target.as_ref().map(
-        |t| json!({"value": t.value, "by_when": t.by_when, "unit": t.unit, "aim_id": t.aim_id}),
+        |t| json!({"value": t.value, "by_when": t.by_when, "unit": t.unit, "aim_id": t.aim.map(|a| a.to_string()).unwrap_or_default()}),
     );
     if out.json {
         let series: Vec<serde_json::Value> = chosen.iter().map(|s| series_json(s)).collect();
         out.value(
-            json!({"measure_id": r.measure_id, "name": r.name, "unit": r.unit,
+            json!({"measure_id": r.measure.to_string(), "name": r.name, "unit": r.unit,
                    "direction": r.direction, "scoring": r.scoring, "target": target,
                    "warnings": r.warnings, "series": series}),
             "",
@@ -337,7 +312,7 @@ pub async fn series(
                 .map(|g| g.rule.as_str())
                 .collect();
             rows.push(vec![
-                s.site_id.clone(),
+                s.site.to_string(),
                 p.period.clone(),
                 if p.suppressed.is_empty() {
                     num(p.value)
@@ -368,7 +343,7 @@ pub async fn series(
         let a = s.analysis.clone().unwrap_or_default();
         crate::output::line(&format!(
             "{} ({}, {} phase{}): {}",
-            s.site_id,
+            s.site,
             a.rule_set,
             a.phases.len(),
             if a.phases.len() == 1 { "" } else { "s" },
@@ -390,7 +365,7 @@ pub async fn series(
             } else {
                 format!(" by {}", t.by_when)
             },
-            t.aim_id
+            t.aim.map(|a| a.to_string()).unwrap_or_default()
         ));
     }
     for w in &r.warnings {
@@ -399,7 +374,7 @@ pub async fn series(
     Ok(())
 }
 
-fn series_json(s: &v1::Series) -> serde_json::Value {
+fn series_json(s: &Series) -> serde_json::Value {
     let a = s.analysis.clone().unwrap_or_default();
     let points: Vec<serde_json::Value> = s
         .points
@@ -427,7 +402,7 @@ fn series_json(s: &v1::Series) -> serde_json::Value {
                    "centre": p.centre})
         })
         .collect();
-    json!({"site": s.site_id, "group": s.group, "rule_set": a.rule_set,
+    json!({"site": s.site, "group": s.group, "rule_set": a.rule_set,
            "verdict": a.verdict, "verdict_detail": a.verdict_detail, "centre": a.centre,
            "points": points, "signals": signals, "phases": phases, "warnings": a.warnings})
 }

@@ -1,8 +1,8 @@
 //! Names people can type for documents: the full id, or any unique prefix of it, looked up
 //! in the local replica. Every command that takes a document goes through [`doc`].
 
-use nic_client::{ListFilter, Network};
-use nic_model::DocumentId;
+use nic_client::{Hub, ListFilter, Network};
+use nic_model::{DocumentId, NetworkId};
 
 use crate::error::{CliError, Exit};
 
@@ -25,6 +25,31 @@ pub async fn doc(network: &Network, text: &str) -> Result<DocumentId, CliError> 
         })
         .await?;
     let ids: Vec<(DocumentId, String)> = metas
+        .into_iter()
+        .map(|m| (m.id, format!("{} ({})", m.title, m.kind)))
+        .collect();
+    by_prefix(text, &ids)
+}
+
+/// The document `text` names: its full id, or (with a network) a unique prefix of one of
+/// the network's documents as the hub lists them for this member.
+pub async fn doc_on_hub(
+    hub: &Hub,
+    network: Option<&NetworkId>,
+    text: &str,
+) -> Result<DocumentId, CliError> {
+    let text = text.trim();
+    if let Ok(id) = text.parse::<DocumentId>() {
+        return Ok(id);
+    }
+    let Some(network) = network else {
+        return Err(CliError::invalid(format!(
+            "{text:?} is not a document id; to name a document by the start of its id, give its network (--network, or `nic use NETWORK`)"
+        )));
+    };
+    let ids: Vec<(DocumentId, String)> = hub
+        .list_documents(network, None, None, true)
+        .await?
         .into_iter()
         .map(|m| (m.id, format!("{} ({})", m.title, m.kind)))
         .collect();

@@ -69,9 +69,7 @@ pub async fn phasing(out: Out, network: Option<&str>, c: MeasureCmd) -> Result<(
         return Err(CliError::invalid("not a baseline or rebase command"));
     };
     let mut session = Session::load()?;
-    let id: DocumentId = super::insight::resolve_measure(&mut session, network, measure)
-        .await?
-        .parse()?;
+    let id: DocumentId = super::insight::resolve_measure(&mut session, network, measure).await?;
     let client = session.replica().await?;
     // The network's documents sync into the replica; the definition edited must be there.
     let _handle = client.network(session.config.network(network)?).await?;

@@ -24,6 +24,32 @@ impl Env {
         Env { hub, dir }
     }
 
+    /// A hub serving TLS with a certificate for `localhost` from `server_ca` (and, if given,
+    /// asking for client certificates from `clients_ca`).
+    pub async fn start_tls(
+        server_ca: &nic_e2e::certs::Ca,
+        clients_ca: Option<&nic_e2e::certs::Ca>,
+    ) -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let files = nic_e2e::certs::hub_files(dir.path(), server_ca, clients_ca);
+        let hub = TestHub::start_with(&dir.path().join("nic-data"), |c| c.tls = Some(files)).await;
+        Env { hub, dir }
+    }
+
+    /// The hub's address as `https://localhost:PORT`, the name on its certificate.
+    pub fn https(&self) -> String {
+        self.hub
+            .url
+            .replace("http://127.0.0.1", "https://localhost")
+    }
+
+    /// Writes `text` into a file of this environment's folder; returns its path.
+    pub fn file(&self, name: &str, text: &str) -> String {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_owned()
+    }
+
     pub fn token_file(&self) -> PathBuf {
         self.dir.path().join("nic-data").join("admin-token")
     }

@@ -4,6 +4,7 @@ pub mod cycle;
 pub mod demo;
 pub mod directory;
 pub mod docs;
+pub mod driver;
 pub mod edit;
 pub mod equity;
 pub mod import;

@@ -1,5 +1,6 @@
 //! The commands, by subject.
 
+pub mod coaching;
 pub mod cycle;
 pub mod demo;
 pub mod directory;
@@ -7,6 +8,7 @@ pub mod docs;
 pub mod driver;
 pub mod edit;
 pub mod equity;
+pub mod feedback;
 pub mod import;
 pub mod insight;
 pub mod measures;

@@ -104,6 +104,8 @@ async fn a_cycle_with_several_questions_observations_pauses_and_voices() {
         "Newcomer students stayed silent; pair them next time",
     ])
     .await;
+    // Do again, after the notes: what happened is replaced, the notes stay.
+    env.ok(&["cycle", "do", short, "Ran it three times"]).await;
     let voices = env
         .json(&["cycle", "voices", short, "Students", "families"])
         .await;
@@ -156,6 +158,7 @@ async fn a_cycle_with_several_questions_observations_pauses_and_voices() {
     assert_eq!(c.plan.questions[2].data_type, DataType::Qualitative);
     assert_eq!(c.plan.population.as_str(), "two 9th-grade sections");
     assert_eq!(c.do_.adjustments.as_str(), "shortened to 4 minutes");
+    assert_eq!(c.do_.what_happened.as_str(), "Ran it three times");
     assert_eq!(c.do_.observations.len(), 1);
     assert!(c.do_.observations[0].at_ms > 0);
     let pause = &c.equity_pauses[0];

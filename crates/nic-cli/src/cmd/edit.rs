@@ -82,12 +82,14 @@ pub fn now_ms() -> i64 {
 /// A fresh id for a list entry (a visit, a thread, an observation): random-looking, so
 /// entries added on two laptops offline never share one, and short enough to type.
 pub fn fresh_id(prefix: &str) -> String {
+    static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
-    // splitmix64 of the time and the process: distinct inputs give unrelated outputs,
-    // so the leading characters differ and a short prefix names the entry.
-    let mut z = (nanos as u64) ^ (u64::from(std::process::id()) << 40);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    // splitmix64 of the time, the process and the call: distinct inputs give unrelated
+    // outputs, so the leading characters differ and a short prefix names the entry.
+    let mut z = (nanos as u64) ^ (u64::from(std::process::id()) << 40) ^ call.rotate_right(7);
     z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
@@ -123,4 +125,21 @@ pub async fn me(session: &mut Session) -> Result<(String, String), CliError> {
         _ => "",
     };
     Ok((me.member_id, role.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fresh_ids_do_not_repeat_and_differ_early() {
+        let ids: Vec<String> = (0..10_000).map(|_| fresh_id("t")).collect();
+        let distinct: std::collections::BTreeSet<&String> = ids.iter().collect();
+        assert_eq!(distinct.len(), ids.len());
+        // Five characters (the prefix and four hex digits) name almost every one: ids made
+        // in a row do not share their start as timestamps would.
+        let starts: std::collections::BTreeSet<&str> = ids.iter().map(|i| &i[..5]).collect();
+        assert!(starts.len() > 8_000, "{}", starts.len());
+        assert!(ids.iter().all(|i| i.len() == 9 && i.starts_with('t')));
+    }
 }

@@ -237,6 +237,24 @@ async fn feedback_requested_answered_and_resolved_through_the_coach_inbox() {
     sam.fails(&["feedback", "request", &cycle, " "], 8).await;
     sam.fails(&["feedback", "reply", "tzzzzzzz", "x"], 6).await;
     sam.fails(&["feedback", "reply", &other, "x"], 6).await;
+    // Feedback on the network's aim (network-level) goes to the asking team's own log.
+    let aim = s(&env.json(&["aim", "create", "70% on track"]).await, "id");
+    let on_aim = sam
+        .json(&["feedback", "request", &aim, "Is June realistic?"])
+        .await;
+    let lincoln_log = s(&asked, "log");
+    assert_eq!(s(&on_aim, "log"), lincoln_log);
+    let inbox = coach.json(&["feedback", "inbox"]).await;
+    assert!(
+        inbox
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| s(r, "thread") == s(&on_aim, "thread")
+                && s(r, "site") == "lincoln"
+                && s(r, "doc").contains("70% on track")),
+        "{inbox}"
+    );
     // An observer reads the network's cycle but may not open a thread on it.
     let ana = Member::add(&env, "ana", "observer", None).await;
     ana.fails(&["feedback", "request", &cycle, "x"], 7).await;

@@ -375,7 +375,7 @@ async fn run(o: &mut Open, c: CycleCmd) -> Result<(serde_json::Value, String), C
             reflection,
         } => {
             let id = o.doc(&cycle).await?;
-            let (by, _) = edit::me(&mut o.session).await?;
+            let by = edit::me(&mut o.session).await?.member;
             let pid = edit::fresh_id("e");
             let entry = EquityPause {
                 id: pid.clone(),

@@ -97,10 +97,20 @@ pub fn fresh_id(prefix: &str) -> String {
     format!("{prefix}{:08x}", z >> 32)
 }
 
-/// The signed-in member's id and the role word comments carry (`coach` for a network
-/// lead or hub admin, else `site_member` or `observer`). Asks the hub; offline, the
-/// member is unknown (empty) rather than the edit refused.
-pub async fn me(session: &mut Session) -> Result<(String, String), CliError> {
+/// Who is signed in, as documents record them.
+#[derive(Default)]
+pub struct Me {
+    /// The member id (empty offline: unknown rather than the edit refused).
+    pub member: String,
+    /// The role word comments carry: `coach` for a network lead or hub admin, else
+    /// `site_member` or `observer`.
+    pub role: String,
+    /// A site member's site.
+    pub site: Option<String>,
+}
+
+/// Who is signed in: asks the hub (offline, [`Me::default`]).
+pub async fn me(session: &mut Session) -> Result<Me, CliError> {
     use nic_proto::v1;
     let asked = async {
         Ok::<_, CliError>(
@@ -115,7 +125,7 @@ pub async fn me(session: &mut Session) -> Result<(String, String), CliError> {
     .await;
     let me = match asked {
         Ok(me) => me.member.unwrap_or_default(),
-        Err(e) if e.exit == Exit::Unreachable => return Ok((String::new(), String::new())),
+        Err(e) if e.exit == Exit::Unreachable => return Ok(Me::default()),
         Err(e) => return Err(e),
     };
     let role = match v1::Role::try_from(me.role) {
@@ -124,7 +134,11 @@ pub async fn me(session: &mut Session) -> Result<(String, String), CliError> {
         Ok(v1::Role::Observer) => "observer",
         _ => "",
     };
-    Ok((me.member_id, role.to_owned()))
+    Ok(Me {
+        member: me.member_id,
+        role: role.to_owned(),
+        site: Some(me.site_id).filter(|s| !s.is_empty()),
+    })
 }
 
 #[cfg(test)]

@@ -16,8 +16,8 @@ use crate::output::Out;
 /// `nic feedback …`
 #[derive(Subcommand)]
 pub enum FeedbackCmd {
-    /// Ask a coach for feedback on a document (it goes to the coaching log of the
-    /// document's site).
+    /// Ask a coach for feedback on a document. The thread goes to the coaching log of the
+    /// document's site (for a network-level document, such as the aim, your own site's).
     Request {
         /// The document (id or unique prefix).
         doc: String,
@@ -108,9 +108,13 @@ async fn run(
                 return Err(CliError::invalid("say what you would like feedback on"));
             }
             let doc = o.doc(&doc).await?;
-            let site = o.client.meta(doc).await?.site;
+            let me = edit::me(&mut o.session).await?;
+            let site = match o.client.meta(doc).await?.site {
+                Some(s) => Some(s),
+                None => me.site.map(nic_model::SiteId::new).transpose()?,
+            };
             let log = log_of(o, site.as_ref()).await?;
-            let (author, role) = edit::me(&mut o.session).await?;
+            let (author, role) = (me.member, me.role);
             let id = edit::fresh_id("t");
             let thread = Thread {
                 id: id.clone(),
@@ -133,8 +137,8 @@ async fn run(
                 return Err(CliError::invalid("a reply needs its text"));
             }
             let (log, t) = find(o, &thread).await?;
-            let (author, role) = edit::me(&mut o.session).await?;
-            let c = comment(author, role, &text);
+            let me = edit::me(&mut o.session).await?;
+            let c = comment(me.member, me.role, &text);
             let target = t.id.clone();
             o.client
                 .change::<CoachingLog>(log, "Feedback reply", move |l| {

@@ -23,7 +23,7 @@ pub enum FeedbackCmd {
         doc: String,
         /// What you would like feedback on.
         text: String,
-        /// Where in it, e.g. plan.questions[q1].prediction, or a phase such as study.
+        /// Where in it, e.g. `plan.questions[q1].prediction`, or a phase such as `study`.
         #[arg(long, default_value = "")]
         anchor: String,
     },

@@ -228,32 +228,118 @@ impl Client {
 }
 
 /// The typed edit inside one transaction: read, apply, check, write back what changed.
+///
+/// The value is read inside the transaction, not before it: text read from a document
+/// remembers the heads it was read at, and writing it back checks them against the
+/// transaction's base heads, which also name this actor's own last change when another
+/// member's change has come after it. Read before, every edit of a document someone else
+/// changed since this replica last did would be refused as stale.
 fn change_in<T: Typed>(
     am: &mut Automerge,
     doc: DocumentId,
     message: &str,
     f: impl FnOnce(&mut T),
 ) -> Result<(), ClientError> {
-    let before: T = schema::read(am, T::KIND).map_err(|source| ClientError::Schema {
+    let schema_error = |source| ClientError::Schema {
         doc,
         source: Box::new(source),
-    })?;
-    let mut after = before.clone();
-    f(&mut after);
-    T::check_edit(&before, &after).map_err(|reason| ClientError::EditRefused { doc, reason })?;
-    am.transact_with::<_, _, schema::SchemaError, _>(
+    };
+    am.transact_with::<_, _, ClientError, _>(
         |_| {
             CommitOptions::default()
                 .with_message(message.to_owned())
                 .with_time(now_ms())
         },
-        |tx| schema::write(tx, T::KIND, &after),
+        |tx| {
+            let before: T = schema::read(tx, T::KIND).map_err(schema_error)?;
+            let mut after = before.clone();
+            f(&mut after);
+            T::check_edit(&before, &after)
+                .map_err(|reason| ClientError::EditRefused { doc, reason })?;
+            schema::write(tx, T::KIND, &after).map_err(schema_error)
+        },
     )
     .map(|_| ())
-    .map_err(|f| ClientError::Schema {
-        doc,
-        source: Box::new(f.error),
-    })
+    .map_err(|f| f.error)
+}
+
+#[cfg(test)]
+mod tests {
+    use nic_model::schema::network::{CoachingLog, Comment, Thread};
+    use nic_model::schema::pdsa::PdsaCycle;
+    use nic_sync::automerge::ActorId;
+
+    use super::*;
+
+    fn comment(id: &str, text: &str) -> Comment {
+        Comment {
+            id: id.into(),
+            text: schema::Text::with_value(text),
+            ..Comment::default()
+        }
+    }
+
+    #[test]
+    fn a_member_edits_after_another_members_change() {
+        // Sam opens a thread; the coach replies on another replica; Sam replies again. The
+        // transaction's base heads then name Sam's own last change beside the coach's.
+        let id = DocumentId::from_bytes([7; 16]);
+        let mut sam = Automerge::new().with_actor(ActorId::from(b"sam".to_vec()));
+        let log = CoachingLog {
+            threads: vec![Thread {
+                id: "t1".into(),
+                ..Thread::default()
+            }],
+            ..CoachingLog::default()
+        };
+        sam.transact::<_, _, schema::SchemaError>(|tx| {
+            schema::write(tx, DocKind::CoachingLog, &log)
+        })
+        .unwrap();
+        change_in::<CoachingLog>(&mut sam, id, "ask", |l| {
+            l.threads[0]
+                .comments
+                .push(comment("c1", "Is this testable?"));
+        })
+        .unwrap();
+        let mut coach = sam.fork().with_actor(ActorId::from(b"coach".to_vec()));
+        change_in::<CoachingLog>(&mut coach, id, "reply", |l| {
+            l.threads[0]
+                .comments
+                .push(comment("c2", "Say how you count"));
+        })
+        .unwrap();
+        sam.merge(&mut coach).unwrap();
+        change_in::<CoachingLog>(&mut sam, id, "reply", |l| {
+            l.threads[0].comments.push(comment("c3", "At the bell"));
+            l.threads[0].resolved = true;
+        })
+        .unwrap();
+        let read: CoachingLog = schema::read(&sam, DocKind::CoachingLog).unwrap();
+        let texts: Vec<&str> = read.threads[0]
+            .comments
+            .iter()
+            .map(|c| c.text.as_str())
+            .collect();
+        assert_eq!(
+            texts,
+            ["Is this testable?", "Say how you count", "At the bell"]
+        );
+        assert!(read.threads[0].resolved);
+
+        // The same for a cycle, whose prose is all text: the refusal of a changed
+        // prediction still holds.
+        let mut a = Automerge::new().with_actor(ActorId::from(b"a".to_vec()));
+        let mut cycle = PdsaCycle::default();
+        cycle.plan.objective = schema::Text::with_value("o");
+        a.transact::<_, _, schema::SchemaError>(|tx| schema::write(tx, DocKind::PdsaCycle, &cycle))
+            .unwrap();
+        change_in::<PdsaCycle>(&mut a, id, "voices", |c| c.voices.push("students".into())).unwrap();
+        let mut b = a.fork().with_actor(ActorId::from(b"b".to_vec()));
+        change_in::<PdsaCycle>(&mut b, id, "do", |c| c.do_.as_planned = Some(true)).unwrap();
+        a.merge(&mut b).unwrap();
+        change_in::<PdsaCycle>(&mut a, id, "voices", |c| c.voices.push("families".into())).unwrap();
+    }
 }
 
 /// One network's documents in this replica. Lists read what is held locally, so they work

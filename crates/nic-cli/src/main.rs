@@ -100,6 +100,18 @@ enum Command {
     /// PDSA cycles: create one, record its Do, Study and Act phases.
     #[command(subcommand)]
     Cycle(cmd::cycle::CycleCmd),
+    /// The driver diagram: show it, add and change drivers, link change ideas to them.
+    #[command(subcommand)]
+    Driver(cmd::driver::DriverCmd),
+    /// Equity lens codes: define them for the network, tag documents with them.
+    #[command(subcommand)]
+    Equity(cmd::equity::EquityCmd),
+    /// Coaching logs: visits to a site, the commitments made, what followed.
+    #[command(subcommand)]
+    Coaching(cmd::coaching::CoachingCmd),
+    /// Feedback threads on any document: request, reply, resolve; a coach's inbox.
+    #[command(subcommand)]
+    Feedback(cmd::feedback::FeedbackCmd),
     /// Compare one change idea's cycles across the network's sites.
     Compare {
         /// The change idea, as the cycles name it.
@@ -232,6 +244,10 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Idea(c) => cmd::docs::idea(out, network, c).await,
         Command::Measure(c) => cmd::docs::measure(out, network, c).await,
         Command::Cycle(c) => cmd::cycle::cycle(out, network, c).await,
+        Command::Driver(c) => cmd::driver::driver(out, network, c).await,
+        Command::Equity(c) => cmd::equity::equity(out, network, c).await,
+        Command::Coaching(c) => cmd::coaching::coaching(out, network, c).await,
+        Command::Feedback(c) => cmd::feedback::feedback(out, network, c).await,
         Command::Compare { change_idea } => cmd::insight::compare(out, network, &change_idea).await,
         Command::Chart {
             measure,

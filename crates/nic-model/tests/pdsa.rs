@@ -191,7 +191,12 @@ fn an_adapt_decision_opens_the_next_cycle_on_the_ramp() {
     let mut c = cycle();
     c.cycle_number = 2;
     c.do_.what_happened = Text::with_value("ran it");
+    c.equity_codes = vec!["changes-the-system".into()];
     let next = c.next_from_adapt("cycle-2").unwrap();
+    assert_eq!(
+        next.equity_codes, c.equity_codes,
+        "the ramp keeps its equity logic"
+    );
     assert_eq!(next.cycle_number, 3);
     assert_eq!(next.previous_cycle_id.as_deref(), Some("cycle-2"));
     assert_eq!(next.change_idea_id, c.change_idea_id);
@@ -208,15 +213,17 @@ fn an_adapt_decision_opens_the_next_cycle_on_the_ramp() {
 
 #[test]
 fn a_document_from_an_older_version_reads_with_defaults_for_new_fields() {
-    // An older client wrote a cycle before `voices`, `equity_pauses` and the plan's
-    // `data_collection` existed.
+    // An older client wrote a cycle before `voices`, `equity_pauses`, `equity_codes` and
+    // the plan's `data_collection` existed.
     let mut doc = schema::new_document(DocKind::PdsaCycle, &cycle()).unwrap();
     doc.delete(ROOT, "voices").unwrap();
     doc.delete(ROOT, "equity_pauses").unwrap();
+    doc.delete(ROOT, "equity_codes").unwrap();
     let plan = doc.get(ROOT, "plan").unwrap().unwrap().1;
     doc.delete(&plan, "data_collection").unwrap();
     let read: PdsaCycle = schema::read(&doc, DocKind::PdsaCycle).unwrap();
     assert!(read.voices.is_empty() && read.equity_pauses.is_empty());
+    assert!(read.equity_codes.is_empty());
     assert_eq!(read.plan.data_collection.as_str(), "");
     assert_eq!(
         read.plan.objective.as_str(),

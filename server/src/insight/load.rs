@@ -139,8 +139,8 @@ pub(crate) fn measure_data(
     )
 }
 
-/// Equity lens codes used by the network's aims, change ideas and root-cause analyses that
-/// `keep` admits.
+/// Equity lens codes used by the network's aims, change ideas, PDSA cycles and root-cause
+/// analyses that `keep` admits.
 pub(crate) fn equity_codes(
     src: Src<'_>,
     network: &NetworkId,
@@ -151,6 +151,9 @@ pub(crate) fn equity_codes(
         codes.extend(a.equity_codes);
     }
     for (_, c) in all::<ChangeIdea>(src, network, DocKind::ChangeIdea, keep)? {
+        codes.extend(c.equity_codes);
+    }
+    for (_, c) in all::<PdsaCycle>(src, network, DocKind::PdsaCycle, keep)? {
         codes.extend(c.equity_codes);
     }
     for (_, r) in all::<RootCauseAnalysis>(src, network, DocKind::RootCauseAnalysis, keep)? {

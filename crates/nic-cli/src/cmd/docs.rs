@@ -53,6 +53,9 @@ pub enum AimCmd {
         /// target as a line when the units agree.
         #[arg(long, value_name = "MEASURE_ID")]
         outcome_measure: Option<String>,
+        /// An equity lens code the network defines (`nic equity list`), repeatable.
+        #[arg(long)]
+        code: Vec<String>,
     },
 }
 
@@ -66,6 +69,9 @@ pub enum IdeaCmd {
         /// What it is and how to try it.
         #[arg(long, default_value = "")]
         description: String,
+        /// An equity lens code the network defines (`nic equity list`), repeatable.
+        #[arg(long)]
+        code: Vec<String>,
     },
 }
 
@@ -113,6 +119,33 @@ pub enum MeasureCmd {
         /// Student-group dimensions it is broken down by, repeatable.
         #[arg(long = "group-dimension")]
         dimensions: Vec<String>,
+        #[command(flatten)]
+        fields: super::measures::MeasureFields,
+    },
+    /// Change a measure definition: only the fields given.
+    Edit {
+        /// The measure (id or unique prefix).
+        measure: String,
+        /// Its name.
+        #[arg(long)]
+        name: Option<String>,
+        /// What is counted on top.
+        #[arg(long)]
+        numerator: Option<String>,
+        /// What it is counted out of.
+        #[arg(long)]
+        denominator: Option<String>,
+        /// How a value is computed.
+        #[arg(long, value_enum)]
+        scoring: Option<ScoringArg>,
+        /// Which way is better.
+        #[arg(long, value_enum)]
+        direction: Option<DirectionArg>,
+        /// Student-group dimensions (replace the old ones), repeatable.
+        #[arg(long = "group-dimension")]
+        dimensions: Vec<String>,
+        #[command(flatten)]
+        fields: super::measures::MeasureFields,
     },
     /// Freeze the baseline: charts compute the centre line and limits from the periods up
     /// to --end and extend them, so later points are judged against the baseline. Stored
@@ -356,6 +389,7 @@ pub async fn aim(out: Out, network: Option<&str>, c: AimCmd) -> Result<(), CliEr
         by_when,
         for_whom,
         outcome_measure,
+        code,
     } = c;
     if let Some(m) = &outcome_measure {
         m.parse::<DocumentId>()?;
@@ -368,27 +402,53 @@ pub async fn aim(out: Out, network: Option<&str>, c: AimCmd) -> Result<(), CliEr
         by_when,
         for_whom,
         outcome_measure_id: outcome_measure,
+        equity_codes: code,
         ..Aim::default()
     };
-    create(out, &session, network, "Aim", &statement, &value).await
+    let codes = value.equity_codes.clone();
+    create(
+        out,
+        &session,
+        network,
+        "Aim",
+        &statement,
+        &value,
+        Some(&codes),
+    )
+    .await
 }
 
 /// `nic idea …`
 pub async fn idea(out: Out, network: Option<&str>, c: IdeaCmd) -> Result<(), CliError> {
     let session = Session::load()?;
     let network = session.config.network(network)?;
-    let IdeaCmd::Create { title, description } = c;
+    let IdeaCmd::Create {
+        title,
+        description,
+        code,
+    } = c;
     let value = ChangeIdea {
         title: Text::with_value(&title),
         description: Text::with_value(&description),
+        equity_codes: code,
         ..ChangeIdea::default()
     };
-    create(out, &session, network, "Change idea", &title, &value).await
+    let codes = value.equity_codes.clone();
+    create(
+        out,
+        &session,
+        network,
+        "Change idea",
+        &title,
+        &value,
+        Some(&codes),
+    )
+    .await
 }
 
 /// `nic measure …`
 pub async fn measure(out: Out, network: Option<&str>, c: MeasureCmd) -> Result<(), CliError> {
-    let (name, numerator, denominator, scoring, direction, dimensions) = match c {
+    let (name, numerator, denominator, scoring, direction, dimensions, fields) = match c {
         MeasureCmd::Create {
             name,
             numerator,
@@ -396,7 +456,38 @@ pub async fn measure(out: Out, network: Option<&str>, c: MeasureCmd) -> Result<(
             scoring,
             direction,
             dimensions,
-        } => (name, numerator, denominator, scoring, direction, dimensions),
+            fields,
+        } => (
+            name,
+            numerator,
+            denominator,
+            scoring,
+            direction,
+            dimensions,
+            fields,
+        ),
+        MeasureCmd::Edit {
+            measure,
+            name,
+            numerator,
+            denominator,
+            scoring,
+            direction,
+            dimensions,
+            fields,
+        } => {
+            let e = super::measures::Edit {
+                measure,
+                name,
+                numerator,
+                denominator,
+                scoring,
+                direction,
+                dimensions,
+                fields,
+            };
+            return super::measures::edit(out, network, e).await;
+        }
         other => return super::phasing::phasing(out, network, other).await,
     };
     let session = Session::load()?;
@@ -407,7 +498,7 @@ pub async fn measure(out: Out, network: Option<&str>, c: MeasureCmd) -> Result<(
         ScoringArg::Count => measure::Scoring::Count,
         ScoringArg::Continuous => measure::Scoring::Continuous,
     };
-    let value = measure::MeasureDefinition {
+    let mut value = measure::MeasureDefinition {
         name: Text::with_value(&name),
         scoring,
         unit: if scoring == measure::Scoring::Proportion {
@@ -427,7 +518,8 @@ pub async fn measure(out: Out, network: Option<&str>, c: MeasureCmd) -> Result<(
         group_dimensions: dimensions,
         ..Default::default()
     };
-    create(out, &session, network, "Measure", &name, &value).await
+    fields.apply(&mut value);
+    create(out, &session, network, "Measure", &name, &value, None).await
 }
 
 async fn create<T: nic_client::Typed>(
@@ -437,9 +529,17 @@ async fn create<T: nic_client::Typed>(
     what: &str,
     title: &str,
     value: &T,
+    codes: Option<&[String]>,
 ) -> Result<(), CliError> {
     let client = session.replica().await?;
     let handle = client.network(network).await?;
+    if let Some(codes) = codes.filter(|c| !c.is_empty()) {
+        crate::session::settle_reads(&client).await;
+        if let Err(e) = super::equity::check(&handle, codes).await {
+            client.close().await?;
+            return Err(e);
+        }
+    }
     let id = handle.create(title, value).await?;
     let synced = settle_writes(&client).await;
     client.close().await?;

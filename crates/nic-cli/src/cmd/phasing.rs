@@ -57,9 +57,11 @@ fn apply(def: &mut MeasureDefinition, c: &MeasureCmd) -> Result<String, CliError
             def.rebases.sort_by(|a, b| a.from.cmp(&b.from));
             Ok(format!("new limits from {from}"))
         }
-        MeasureCmd::Rebase { from: None, .. } | MeasureCmd::Create { .. } => Err(
-            CliError::invalid("say --from YYYY-MM-DD, or --clear to remove every rebase"),
-        ),
+        MeasureCmd::Rebase { from: None, .. }
+        | MeasureCmd::Create { .. }
+        | MeasureCmd::Edit { .. } => Err(CliError::invalid(
+            "say --from YYYY-MM-DD, or --clear to remove every rebase",
+        )),
     }
 }
 

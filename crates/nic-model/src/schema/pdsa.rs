@@ -243,6 +243,9 @@ pub struct PdsaCycle {
     /// Stakeholder groups that took part: `students`, `families`, `teachers`, `community`…
     #[autosurgeon(missing = "Default::default")]
     pub voices: Vec<String>,
+    /// Equity lens codes (ids of the network profile's `equity_codes`).
+    #[autosurgeon(missing = "Default::default")]
+    pub equity_codes: Vec<String>,
 }
 
 /// Why an edit to a cycle was refused.
@@ -456,6 +459,7 @@ impl PdsaCycle {
             act: Act::default(),
             equity_pauses: Vec::new(),
             voices: self.voices.clone(),
+            equity_codes: self.equity_codes.clone(),
         })
     }
 }

@@ -111,33 +111,27 @@ pub struct Me {
 
 /// Who is signed in: asks the hub (offline, [`Me::default`]).
 pub async fn me(session: &mut Session) -> Result<Me, CliError> {
-    use nic_proto::v1;
-    let asked = async {
-        Ok::<_, CliError>(
-            session
-                .directory()
-                .await?
-                .who_am_i(v1::WhoAmIRequest {})
-                .await?
-                .into_inner(),
-        )
-    }
-    .await;
+    use nic_client::hub::Role;
+    let asked: Result<_, CliError> = async { Ok(session.hub()?.who_am_i().await?) }.await;
     let me = match asked {
-        Ok(me) => me.member.unwrap_or_default(),
+        Ok(me) => me.member,
         Err(e) if e.exit == Exit::Unreachable => return Ok(Me::default()),
         Err(e) => return Err(e),
     };
-    let role = match v1::Role::try_from(me.role) {
-        Ok(v1::Role::HubAdmin | v1::Role::NetworkLead) => "coach",
-        Ok(v1::Role::SiteMember) => "site_member",
-        Ok(v1::Role::Observer) => "observer",
-        _ => "",
+    let role = match me.grants.0.first().map(Role::of) {
+        Some(Role::HubAdmin | Role::NetworkLead) => "coach",
+        Some(Role::SiteMember) => "site_member",
+        Some(Role::Observer) => "observer",
+        None => "",
     };
+    let site = me.grants.0.iter().find_map(|g| match g {
+        nic_model::Grant::SiteMember { site, .. } => Some(site.to_string()),
+        _ => None,
+    });
     Ok(Me {
-        member: me.member_id,
+        member: me.id.to_string(),
         role: role.to_owned(),
-        site: Some(me.site_id).filter(|s| !s.is_empty()),
+        site,
     })
 }
 

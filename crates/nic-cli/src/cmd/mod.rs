@@ -8,5 +8,6 @@ pub mod import;
 pub mod insight;
 pub mod names;
 pub mod phasing;
+pub mod render;
 pub mod status;
 pub mod watch;

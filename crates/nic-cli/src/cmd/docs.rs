@@ -26,6 +26,11 @@ pub enum DocsCmd {
         /// The document's id.
         doc: String,
     },
+    /// Who changed a document, what, and when (oldest first).
+    History {
+        /// The document: its id or a unique prefix.
+        doc: String,
+    },
 }
 
 /// `nic aim …`
@@ -158,8 +163,12 @@ fn kind(s: &str) -> Result<DocKind, CliError> {
 
 /// `nic docs …`
 pub async fn docs(out: Out, network: Option<&str>, c: DocsCmd) -> Result<(), CliError> {
+    if let DocsCmd::History { doc } = &c {
+        return super::history::history(out, network, doc).await;
+    }
     let mut session = Session::load()?;
     match c {
+        DocsCmd::History { .. } => {}
         DocsCmd::List { kind: k } => {
             let network = session.config.network(network)?;
             let filter = k.as_deref().map(kind).transpose()?;

@@ -98,6 +98,18 @@ enum Command {
     /// PDSA cycles: create one, record its Do, Study and Act phases.
     #[command(subcommand)]
     Cycle(cmd::cycle::CycleCmd),
+    /// Empathy interviews at your site: record one, add themes, show it.
+    #[command(subcommand)]
+    Interview(cmd::interview::InterviewCmd),
+    /// Root-cause analyses: fishbone causes and 5 whys for a problem of practice.
+    #[command(subcommand)]
+    Rca(cmd::rca::RcaCmd),
+    /// Equity audits: findings by student group in one area.
+    #[command(subcommand)]
+    Audit(cmd::audit::AuditCmd),
+    /// The school improvement plan: problem → root causes → aims → cycles, planned vs. done.
+    #[command(subcommand)]
+    Plan(cmd::plan::PlanCmd),
     /// Compare one change idea's cycles across the network's sites.
     Compare {
         /// The change idea, as the cycles name it.
@@ -229,6 +241,10 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Idea(c) => cmd::docs::idea(out, network, c).await,
         Command::Measure(c) => cmd::docs::measure(out, network, c).await,
         Command::Cycle(c) => cmd::cycle::cycle(out, network, c).await,
+        Command::Interview(c) => cmd::interview::interview(out, network, c).await,
+        Command::Rca(c) => cmd::rca::rca(out, network, c).await,
+        Command::Audit(c) => cmd::audit::audit(out, network, c).await,
+        Command::Plan(c) => cmd::plan::plan(out, network, c).await,
         Command::Compare { change_idea } => cmd::insight::compare(out, network, &change_idea).await,
         Command::Chart {
             measure,

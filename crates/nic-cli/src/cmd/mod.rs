@@ -1,5 +1,6 @@
 //! The commands, by subject.
 
+pub mod audit;
 pub mod cycle;
 pub mod demo;
 pub mod directory;
@@ -7,8 +8,11 @@ pub mod docs;
 pub mod history;
 pub mod import;
 pub mod insight;
+pub mod interview;
 pub mod names;
 pub mod phasing;
+pub mod plan;
+pub mod rca;
 pub mod render;
 pub mod site_docs;
 pub mod status;

@@ -4,10 +4,11 @@
 
 use std::future::Future;
 
-use nic_client::{Connection, Network, Target};
+use nic_client::{Client, Connection, Network, NewDocument, Target, Typed};
+use nic_model::{DocKind, DocumentId, SiteId, Visibility};
 use serde_json::Value;
 
-use crate::error::CliError;
+use crate::error::{CliError, Exit};
 use crate::output::Out;
 use crate::session::{Session, WAIT, settle_writes};
 
@@ -69,4 +70,95 @@ pub async fn caught_up(network: &Network) {
         _ = client.wait_caught_up(Target::Network(network.id().clone()), WAIT) => {}
         () = offline => {}
     }
+}
+
+/// The document `text` names (full id or unique prefix), which must be of `kind`.
+pub async fn named(network: &Network, text: &str, kind: DocKind) -> Result<DocumentId, CliError> {
+    caught_up(network).await;
+    let id = super::names::doc(network, text).await?;
+    let meta = network.client().meta(id).await.map_err(|_| {
+        CliError::new(
+            Exit::NotFound,
+            format!("this replica does not hold {id}; is the network right, and has it synced? (`nic status`)"),
+        )
+    })?;
+    if meta.kind != kind {
+        return Err(CliError::invalid(format!(
+            "{id} ({}) is a {}, not a {}",
+            meta.title,
+            meta.kind.as_str(),
+            kind.as_str()
+        )));
+    }
+    Ok(id)
+}
+
+/// Creates a `T` at `site` in the network, readable as `visibility` says.
+pub async fn create_at<T: Typed>(
+    network: &Network,
+    site: &str,
+    visibility: Visibility,
+    title: String,
+    value: &T,
+) -> Result<DocumentId, CliError> {
+    let new = NewDocument {
+        network: network.id().clone(),
+        site: Some(SiteId::new(site)?),
+        visibility,
+        title,
+    };
+    Ok(network.client().create(new, value).await?)
+}
+
+/// Changes a `T` with `f` as one change carrying `message`.
+pub async fn change<T: Typed>(
+    client: &Client,
+    id: DocumentId,
+    message: &str,
+    f: impl FnOnce(&mut T) + Send + 'static,
+) -> Result<(), CliError> {
+    client.change::<T>(id, message.to_owned(), f).await?;
+    Ok(())
+}
+
+/// Prints a document as `nic docs show` does.
+pub async fn show(out: Out, network: &Network, id: DocumentId) -> Result<Done, CliError> {
+    let client = network.client();
+    let meta = client.meta(id).await?;
+    let am = client
+        .read(id, |am| am.clone())
+        .await?
+        .ok_or(nic_client::ClientError::UnknownDocument(id))?;
+    super::render::show(out, &meta, &am)?;
+    Ok(Done {
+        json: Value::Null,
+        text: String::new(),
+        wrote: false,
+    })
+}
+
+/// Checks a `YYYY-MM-DD` date.
+pub fn date(what: &str, text: Option<String>) -> Result<Option<String>, CliError> {
+    if let Some(d) = &text {
+        nic_model::Period::parse(d)
+            .map_err(|e| CliError::invalid(format!("{what} {d:?} is not a date: {e}")))?;
+    }
+    Ok(text)
+}
+
+/// A short id for a new entry of a list: `prefix` and the next number not yet taken.
+pub fn next_id<'a>(prefix: &str, taken: impl IntoIterator<Item = &'a str>) -> String {
+    let taken: Vec<&str> = taken.into_iter().collect();
+    (1..)
+        .map(|n| format!("{prefix}{n}"))
+        .find(|id| !taken.contains(&id.as_str()))
+        .unwrap_or_else(|| prefix.to_owned())
+}
+
+/// Refuses empty text.
+pub fn not_empty(what: &str, text: &str) -> Result<(), CliError> {
+    if text.trim().is_empty() {
+        return Err(CliError::invalid(format!("{what} is empty: write it out")));
+    }
+    Ok(())
 }

@@ -113,7 +113,11 @@ pub async fn audit(out: Out, network: Option<&str>, c: AuditCmd) -> Result<(), C
                 }
                 let id = site_docs::named(&network, &audit, DocKind::EquityAudit).await?;
                 let current = network.client().get::<EquityAudit>(id).await?.value;
-                let finding_id = next_id("f", current.findings.iter().map(|f| f.id.as_str()));
+                let finding_id = next_id(
+                    network.client(),
+                    "f",
+                    current.findings.iter().map(|f| f.id.as_str()),
+                );
                 let new_id = finding_id.clone();
                 let added = group.is_some();
                 site_docs::change::<EquityAudit>(

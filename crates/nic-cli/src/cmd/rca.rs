@@ -162,7 +162,7 @@ pub async fn rca(out: Out, network: Option<&str>, c: RcaCmd) -> Result<(), CliEr
                         list_or_none(&cause_ids(&current))
                     )));
                 }
-                let cause_id = next_id("c", cause_ids(&current).iter().map(String::as_str));
+                let cause_id = next_id(network.client(), "c", cause_ids(&current).iter().map(String::as_str));
                 let new_id = cause_id.clone();
                 site_docs::change::<RootCauseAnalysis>(
                     network.client(),
@@ -227,7 +227,7 @@ pub async fn rca(out: Out, network: Option<&str>, c: RcaCmd) -> Result<(), CliEr
                         )));
                     }
                     (None, false) if !chains.is_empty() => chains.last().cloned().unwrap_or_default(),
-                    _ => next_id("w", chains.iter().map(String::as_str)),
+                    _ => next_id(network.client(), "w", chains.iter().map(String::as_str)),
                 };
                 let chain_id = target.clone();
                 site_docs::change::<RootCauseAnalysis>(

@@ -146,11 +146,20 @@ pub fn date(what: &str, text: Option<String>) -> Result<Option<String>, CliError
     Ok(text)
 }
 
-/// A short id for a new entry of a list: `prefix` and the next number not yet taken.
-pub fn next_id<'a>(prefix: &str, taken: impl IntoIterator<Item = &'a str>) -> String {
+/// A short id for a new entry of a list: `prefix`, the entry's number (one more than the
+/// entries there), and four hex digits of this replica's actor id. Two replicas adding an entry while apart
+/// see the same list and pick the same number; the actor part keeps their ids apart, so
+/// both entries survive the merge and each can still be named (`c3-1a2b`).
+pub fn next_id<'a>(
+    client: &Client,
+    prefix: &str,
+    taken: impl IntoIterator<Item = &'a str>,
+) -> String {
     let taken: Vec<&str> = taken.into_iter().collect();
-    (1..)
-        .map(|n| format!("{prefix}{n}"))
+    let actor = client.actor().to_hex_string();
+    let tag = actor.get(..4).unwrap_or(&actor);
+    (taken.len() + 1..)
+        .map(|n| format!("{prefix}{n}-{tag}"))
         .find(|id| !taken.contains(&id.as_str()))
         .unwrap_or_else(|| prefix.to_owned())
 }

@@ -31,7 +31,14 @@ pub(super) fn interview(i: &EmpathyInterview) -> String {
         }
     }
     page.field("notes", i.notes.as_str());
-    page.list("themes", &i.themes);
+    // The same theme added on two replicas while apart is one theme.
+    let mut themes: Vec<String> = Vec::new();
+    for t in &i.themes {
+        if !themes.contains(t) {
+            themes.push(t.clone());
+        }
+    }
+    page.list("themes", &themes);
     page.findings(&i.validate());
     page.0
 }
@@ -50,18 +57,31 @@ pub(super) fn rca(r: &RootCauseAnalysis) -> String {
     if !r.categories.is_empty() {
         page.line("fishbone:");
     }
+    // Two people adding the same category while apart leave two entries with its id:
+    // show them as the one category they mean, with every cause of both.
+    let mut seen: Vec<&str> = Vec::new();
     for c in &r.categories {
+        if seen.contains(&c.id.as_str()) {
+            continue;
+        }
+        seen.push(&c.id);
+        let all: Vec<Cause> = r
+            .categories
+            .iter()
+            .filter(|o| o.id == c.id)
+            .flat_map(|o| o.causes.iter().cloned())
+            .collect();
         page.line(format!(
             "  {} [{}]{}",
             c.name,
             c.id,
-            if c.causes.is_empty() {
+            if all.is_empty() {
                 " (no causes yet)"
             } else {
                 ""
             }
         ));
-        causes(&mut page, &c.causes, 2);
+        causes(&mut page, &all, 2);
     }
     for chain in &r.why_chains {
         page.line(format!("5 whys [{}]:", chain.id));

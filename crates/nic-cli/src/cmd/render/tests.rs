@@ -469,3 +469,32 @@ fn an_empty_document_of_every_kind_still_shows() {
         assert!(text.contains("does not read as one"), "{text}");
     }
 }
+
+#[test]
+fn a_category_made_twice_while_apart_shows_once_with_every_cause() {
+    let cause = |id: &str, text: &str| site_work::Cause {
+        id: s(id),
+        text: t(text),
+        ..Default::default()
+    };
+    let home = |c| site_work::Category {
+        id: s("home"),
+        name: s("home"),
+        causes: vec![c],
+    };
+    let rca = site_work::RootCauseAnalysis {
+        problem: t("Homework is rarely turned in"),
+        categories: vec![
+            home(cause("c1-aaaa", "No quiet place")),
+            home(cause("c1-bbbb", "Work goes home unfinished")),
+        ],
+        ..Default::default()
+    };
+    let text = super::site::rca(&rca);
+    assert_eq!(text.matches("home [home]").count(), 1, "{text}");
+    assert!(text.contains("[c1-aaaa]: No quiet place"), "{text}");
+    assert!(
+        text.contains("[c1-bbbb]: Work goes home unfinished"),
+        "{text}"
+    );
+}

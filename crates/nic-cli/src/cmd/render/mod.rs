@@ -17,7 +17,8 @@ use serde_json::{Value, json};
 use crate::error::{CliError, Exit};
 use crate::output::Out;
 
-/// Prints one document: readable text, or (`--json`) its metadata and full content.
+/// Prints one document: readable text, or (`--json`) its metadata and full content. A
+/// document that does not read as its kind is printed (as an outline) and then refused.
 pub fn show(out: Out, meta: &DocMeta, am: &Automerge) -> Result<(), CliError> {
     let json = full_json(meta, am)?;
     let text = if out.json {
@@ -26,7 +27,15 @@ pub fn show(out: Out, meta: &DocMeta, am: &Automerge) -> Result<(), CliError> {
         format!("{}\n{}", head(meta), body(meta.kind, am, &json))
     };
     out.value(json, text.trim_end());
-    Ok(())
+    // Shown all the same, but a script (and the interop tests) must hear that the content
+    // does not read as its kind.
+    schema::hydrates(am, meta.kind).map_err(|e| {
+        CliError::invalid(format!(
+            "{} does not read as a {}: {e} (printed above as it is stored)",
+            meta.id,
+            meta.kind.as_str()
+        ))
+    })
 }
 
 /// The content's root fields (`kind`, `schema` and every field of the kind) with `id` and

@@ -463,8 +463,8 @@ fn an_empty_document_of_every_kind_still_shows() {
             ..fixtures::meta(1, "algebra")
         };
         let json = super::full_json(&meta, &am).unwrap();
-        // Not readable as its kind (no envelope): an outline and a note instead of a
-        // failure, so `nic docs show` never refuses to show what the hub holds.
+        // Not readable as its kind (no envelope): still shown, as an outline with a note
+        // (`show` then exits 8, so a script hears of it).
         let text = super::body(kind, &am, &json);
         assert!(text.contains("does not read as one"), "{text}");
     }

@@ -24,7 +24,11 @@ pub async fn history(out: Out, network: Option<&str>, doc: &str) -> Result<(), C
                     Some(m) => m.to_string(),
                     // Ours, but the hub has not welcomed this replica yet.
                     None if c.actor == own => "you (not yet confirmed by the hub)".into(),
-                    None => format!("unknown (device {})", &c.actor.to_hex_string()[..8]),
+                    None => {
+                        // Actor ids are any bytes a client chose: short ones too.
+                        let hex = c.actor.to_hex_string();
+                        format!("unknown (device {})", hex.get(..8).unwrap_or(&hex))
+                    }
                 };
                 vec![when(c.time_ms), who, c.message.clone().unwrap_or_default()]
             })

@@ -221,7 +221,7 @@ fn cycle_line(id: &str, c: Option<&Document<PdsaCycle>>) -> String {
             let mut line = format!(
                 "  {} [{}]: planned {} to {}; {}",
                 c.meta.title,
-                &id[..id.len().min(8)],
+                id.chars().take(8).collect::<String>(),
                 c.value.planned_start.as_deref().unwrap_or("?"),
                 c.value.planned_end.as_deref().unwrap_or("?"),
                 cycle_state(&c.value)

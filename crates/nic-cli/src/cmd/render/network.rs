@@ -1,5 +1,7 @@
 //! The network's shared documents: its profile, aim, driver diagram and change ideas.
 
+use std::collections::{BTreeSet, HashMap};
+
 use nic_model::schema::aim::Aim;
 use nic_model::schema::driver::{ChangeIdea, DriverDiagram, Level, Node};
 use nic_model::schema::network::NetworkProfile;
@@ -59,9 +61,9 @@ pub(super) fn aim(a: &Aim) -> String {
 pub(super) fn diagram(d: &DriverDiagram) -> String {
     let mut page = Page::default();
     let roots: Vec<&Node> = d.nodes.iter().filter(|n| n.level == Level::Aim).collect();
-    let mut shown = std::collections::BTreeSet::new();
+    let mut shown = BTreeSet::new();
     for root in &roots {
-        tree(d, root, 0, &mut shown, &mut page);
+        tree(d, root, &mut shown, &mut page);
     }
     // Boxes no arrow leads to from the aim's tree still belong on the page.
     let loose: Vec<&Node> = d
@@ -99,26 +101,35 @@ fn node_line(n: &Node) -> String {
     )
 }
 
-fn tree<'a>(
-    d: &'a DriverDiagram,
-    node: &'a Node,
-    depth: usize,
-    shown: &mut std::collections::BTreeSet<&'a str>,
-    page: &mut Page,
-) {
-    let again = !shown.insert(node.id.as_str());
-    page.line(format!(
-        "{}{}{}",
-        "  ".repeat(depth),
-        node_line(node),
-        if again { " (shown above)" } else { "" }
-    ));
-    if again {
-        return;
+/// Deeper than this, boxes are drawn at this indent: a real diagram has four levels, and
+/// a crafted chain of thousands must not print millions of spaces.
+const MAX_INDENT: usize = 8;
+
+/// Each box once under the box it drives (a box reached again says so), walked with a
+/// stack of its own so a crafted deep chain cannot overflow the call stack, and with the
+/// arrows indexed so a large diagram is not read once per box.
+fn tree<'a>(d: &'a DriverDiagram, root: &'a Node, shown: &mut BTreeSet<&'a str>, page: &mut Page) {
+    let by_id: HashMap<&str, &Node> = d.nodes.iter().map(|n| (n.id.as_str(), n)).collect();
+    let mut drivers_of: HashMap<&str, Vec<&Node>> = HashMap::new();
+    for link in &d.links {
+        if let Some(from) = by_id.get(link.from.as_str()) {
+            drivers_of.entry(link.to.as_str()).or_default().push(from);
+        }
     }
-    for link in d.links.iter().filter(|l| l.to == node.id) {
-        if let Some(child) = d.nodes.iter().find(|n| n.id == link.from) {
-            tree(d, child, depth + 1, shown, page);
+    let mut stack = vec![(root, 0usize)];
+    while let Some((node, depth)) = stack.pop() {
+        let again = !shown.insert(node.id.as_str());
+        page.line(format!(
+            "{}{}{}",
+            "  ".repeat(depth.min(MAX_INDENT)),
+            node_line(node),
+            if again { " (shown above)" } else { "" }
+        ));
+        if again {
+            continue;
+        }
+        if let Some(children) = drivers_of.get(node.id.as_str()) {
+            stack.extend(children.iter().rev().map(|c| (*c, depth + 1)));
         }
     }
 }

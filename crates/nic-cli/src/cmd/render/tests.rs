@@ -498,3 +498,45 @@ fn a_category_made_twice_while_apart_shows_once_with_every_cause() {
         "{text}"
     );
 }
+
+/// A crafted diagram: a chain of 20,000 boxes from the aim, each driving the next, and a
+/// loop back. Drawn without overflowing the test thread's stack, each box once, at a
+/// bounded indent.
+#[test]
+fn a_crafted_deep_diagram_is_drawn_without_overflow_or_endless_indent() {
+    use driver::{Level, Link, Node};
+    let n = 20_000;
+    let nodes: Vec<Node> = (0..n)
+        .map(|i| Node {
+            id: format!("n{i}"),
+            level: if i == 0 { Level::Aim } else { Level::Primary },
+            text: t(&format!("box {i}")),
+            description: t(""),
+        })
+        .collect();
+    let mut links: Vec<Link> = (1..n)
+        .map(|i| Link {
+            from: format!("n{i}"),
+            to: format!("n{}", i - 1),
+        })
+        .collect();
+    links.push(Link {
+        from: s("n0"),
+        to: format!("n{}", n - 1),
+    });
+    let d = driver::DriverDiagram { nodes, links };
+    let text = super::network::diagram(&d);
+    let boxes = text.lines().filter(|l| l.contains(": box ")).count();
+    assert_eq!(
+        boxes,
+        n + 1,
+        "each box once, and the aim again as 'shown above'"
+    );
+    assert!(text.contains("(shown above)"));
+    let widest = text
+        .lines()
+        .map(|l| l.len() - l.trim_start().len())
+        .max()
+        .unwrap();
+    assert!(widest <= 16, "indent {widest}");
+}

@@ -537,6 +537,22 @@ async fn interviews_stay_at_their_site_and_errors_keep_the_exit_codes() {
         8,
     )
     .await;
+    // Every new command explains itself, in the words of the people who use it.
+    for (sub, words) in [
+        (vec!["interview", "create"], "never by name"),
+        (vec!["interview", "add"], "theme"),
+        (vec!["rca", "cause"], "evidence"),
+        (vec!["rca", "why"], "new-chain"),
+        (vec!["audit", "add"], "dimension=value"),
+        (vec!["plan", "create"], "problem of practice"),
+        (vec!["plan", "show"], "planned beside what"),
+        (vec!["docs", "history"], "Who changed"),
+    ] {
+        let mut args = sub.clone();
+        args.push("--help");
+        let help = env.ok(&args).await;
+        assert!(help.contains(words), "{sub:?}: {help}");
+    }
     // Usage mistakes are clap's (2): a cause needs a category or a parent.
     assert_eq!(
         env.nic(&["rca", "cause", &rca[..8], "text"])

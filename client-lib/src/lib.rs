@@ -350,6 +350,19 @@ impl Client {
             .map(|item| item.map_err(|BroadcastStreamRecvError::Lagged(n)| Missed(n)))
     }
 
+    /// Who changed what and when: every change of a document held here, oldest first (in
+    /// a causal order), each with its time, commit message and author. The author is the
+    /// member the hub bound the change's actor id to; this asks the hub's history for the
+    /// actors it does not know yet (once each), so offline or for changes the hub has not
+    /// seen, `author` may be `None` — except this replica's own changes, named from the
+    /// member the hub last welcomed it as. Fails with [`ClientError::UnknownDocument`] if
+    /// the document is not held here.
+    ///
+    /// Times are what each author's device recorded, not checked by anyone.
+    pub async fn history(&self, doc: DocumentId) -> Result<Vec<ChangeInfo>, ClientError> {
+        self.call(|reply| Cmd::History(doc, reply)).await?
+    }
+
     /// Waits until `ready` holds for the document (checked now and after every event).
     pub async fn wait_for(
         &self,

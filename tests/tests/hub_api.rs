@@ -173,7 +173,7 @@ async fn documents_and_insight_through_the_library() {
         created_at_ms: 0,
         archived: false,
     };
-    let mut worksheet = nic_e2e::worksheet();
+    let worksheet = nic_e2e::worksheet();
     let (stored, heads) = admin
         .create_document(&meta, Some(&worksheet.save()))
         .await

@@ -7,9 +7,10 @@ use std::collections::HashMap;
 use nic_model::{DocumentId, MemberId};
 use nic_proto::v1::{self, documents_client::DocumentsClient};
 use nic_sync::automerge::ActorId;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
-use crate::events::ChangeEvent;
+use crate::ClientError;
+use crate::events::{ChangeEvent, ChangeInfo};
 use crate::hub::link::Link;
 
 /// What the resolver is told.
@@ -18,6 +19,12 @@ pub(crate) enum Resolve {
     Known(ActorId, MemberId),
     /// Name the authors of this event, then publish it.
     Event(ChangeEvent),
+    /// Name the authors of a document's changes (its history), then answer.
+    Name(
+        DocumentId,
+        Vec<ChangeInfo>,
+        oneshot::Sender<Result<Vec<ChangeInfo>, ClientError>>,
+    ),
 }
 
 /// Runs until the replica stops: events go out in the order they came in.
@@ -44,6 +51,19 @@ pub(crate) async fn run(
                     change.author = known.get(&change.actor).cloned();
                 }
                 let _ = out.send(event);
+            }
+            Resolve::Name(doc, mut changes, reply) => {
+                // Asked for, so worth a call to the hub even for our own changes: the
+                // member behind an actor is only known for sure once the hub has bound it.
+                if changes.iter().any(|c| !known.contains_key(&c.actor))
+                    && let Err(status) = learn(&hub, doc, &mut known).await
+                {
+                    tracing::debug!(%status, %doc, "cannot name authors now");
+                }
+                for change in &mut changes {
+                    change.author = known.get(&change.actor).cloned();
+                }
+                let _ = reply.send(Ok(changes));
             }
         }
     }

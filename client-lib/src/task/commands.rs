@@ -4,6 +4,7 @@ use nic_model::{DocMeta, DocumentId};
 use nic_sync::Target;
 use nic_sync::automerge::{Automerge, ChangeHash};
 
+use super::authors::Resolve;
 use super::{Cmd, EditFn, Task, hub_peer};
 use crate::ClientError;
 use crate::events::Origin;
@@ -101,6 +102,18 @@ impl Task {
                 self.connect_waiters.push(reply);
                 if self.attempt.is_none() {
                     self.start_attempt();
+                }
+            }
+            Cmd::History(doc, reply) => {
+                let held = self.knows(&doc) && self.ensure_loaded(doc).await;
+                match self.rt.engine().doc(&doc) {
+                    Some(am) if held => {
+                        let changes = super::effects::change_infos(am, &[]);
+                        let _ = self.resolver.send(Resolve::Name(doc, changes, reply));
+                    }
+                    _ => {
+                        let _ = reply.send(Err(ClientError::UnknownDocument(doc)));
+                    }
                 }
             }
             Cmd::Close(reply) => {

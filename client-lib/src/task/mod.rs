@@ -28,7 +28,7 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch};
 pub(crate) use crate::hub::link::Link;
 
 use crate::device::Device;
-use crate::events::ChangeEvent;
+use crate::events::{ChangeEvent, ChangeInfo};
 use crate::status::{DocStatus, Status, WireStats};
 use crate::{Backoff, ClientError};
 use authors::Resolve;
@@ -59,6 +59,9 @@ pub(crate) enum Cmd {
     Connect(Reply<Result<(), ClientError>>),
     /// Save sync states and flush, then stop.
     Close(Reply<()>),
+    /// Every change of a document held here, oldest first, authors named (answered by the
+    /// author resolver, which may ask the hub).
+    History(DocumentId, Reply<Result<Vec<ChangeInfo>, ClientError>>),
 }
 
 /// What spawned work reports back.
@@ -153,6 +156,11 @@ pub(crate) async fn start(setup: Setup) -> Result<mpsc::Sender<Cmd>, ClientError
     });
     let (resolver, resolver_rx) = mpsc::unbounded_channel();
     let changes = setup.changes.clone();
+    // Our own actor's member is known from the last Welcome, so our changes are named
+    // before (or without) a connection.
+    if let Some((member, _)) = &setup.device.member {
+        let _ = resolver.send(Resolve::Known(setup.device.actor.clone(), member.clone()));
+    }
     tokio::spawn(authors::run(setup.hub.clone(), resolver_rx, setup.changes));
     let (internal_tx, internal_rx) = mpsc::unbounded_channel();
     let mut task = Task {

@@ -112,6 +112,18 @@ enum Command {
     /// Feedback threads on any document: request, reply, resolve; a coach's inbox.
     #[command(subcommand)]
     Feedback(cmd::feedback::FeedbackCmd),
+    /// Empathy interviews at your site: record one, add themes, show it.
+    #[command(subcommand)]
+    Interview(cmd::interview::InterviewCmd),
+    /// Root-cause analyses: fishbone causes and 5 whys for a problem of practice.
+    #[command(subcommand)]
+    Rca(cmd::rca::RcaCmd),
+    /// Equity audits: findings by student group in one area.
+    #[command(subcommand)]
+    Audit(cmd::audit::AuditCmd),
+    /// The school improvement plan: problem → root causes → aims → cycles, planned vs. done.
+    #[command(subcommand)]
+    Plan(cmd::plan::PlanCmd),
     /// Compare one change idea's cycles across the network's sites.
     Compare {
         /// The change idea, as the cycles name it.
@@ -248,6 +260,10 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Equity(c) => cmd::equity::equity(out, network, c).await,
         Command::Coaching(c) => cmd::coaching::coaching(out, network, c).await,
         Command::Feedback(c) => cmd::feedback::feedback(out, network, c).await,
+        Command::Interview(c) => cmd::interview::interview(out, network, c).await,
+        Command::Rca(c) => cmd::rca::rca(out, network, c).await,
+        Command::Audit(c) => cmd::audit::audit(out, network, c).await,
+        Command::Plan(c) => cmd::plan::plan(out, network, c).await,
         Command::Compare { change_idea } => cmd::insight::compare(out, network, &change_idea).await,
         Command::Chart {
             measure,

@@ -185,8 +185,8 @@ async fn record_a_cycle_compare_chart_export_import_and_status() {
         .to_owned();
 
     let shown = env.json(&["docs", "show", &id]).await;
-    assert_eq!(shown["decision"], "adapt");
-    assert_eq!(shown["learning"], "Quiet students need think time");
+    assert_eq!(shown["act"]["decision"], "adapt");
+    assert_eq!(shown["study"]["learning"], "Quiet students need think time");
     let human = env.ok(&["docs", "show", &id]).await;
     assert!(
         human.contains("predicted: 18 of 28") && human.contains("found: 14 of 28"),

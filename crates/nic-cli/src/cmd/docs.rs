@@ -2,9 +2,9 @@
 
 use clap::{Subcommand, ValueEnum};
 use nic_client::automerge::Automerge;
-use nic_model::schema::{self, Text};
-use nic_model::schema::{aim::Aim, driver::ChangeIdea, measure, pdsa::PdsaCycle};
-use nic_model::{DocKind, DocumentId};
+use nic_model::schema::Text;
+use nic_model::schema::{aim::Aim, driver::ChangeIdea, measure};
+use nic_model::DocKind;
 use serde_json::json;
 
 use crate::error::CliError;
@@ -23,6 +23,11 @@ pub enum DocsCmd {
     /// Show one document in readable form.
     Show {
         /// The document's id.
+        doc: String,
+    },
+    /// Who changed a document, what, and when (oldest first).
+    History {
+        /// The document: its id or a unique prefix.
         doc: String,
     },
 }
@@ -49,7 +54,7 @@ pub enum AimCmd {
         /// For whom (student groups), repeatable.
         #[arg(long = "for")]
         for_whom: Vec<String>,
-        /// The outcome measure that tracks it (its document id): its charts draw the
+        /// The outcome measure that tracks it (its id, id prefix or name): its charts draw the
         /// target as a line when the units agree.
         #[arg(long, value_name = "MEASURE_ID")]
         outcome_measure: Option<String>,
@@ -190,9 +195,13 @@ fn kind(s: &str) -> Result<DocKind, CliError> {
 
 /// `nic docs …`
 pub async fn docs(out: Out, network: Option<&str>, c: DocsCmd) -> Result<(), CliError> {
+    if let DocsCmd::History { doc } = &c {
+        return super::history::history(out, network, doc).await;
+    }
     let mut session = Session::load()?;
     let hub = session.hub()?;
     match c {
+        DocsCmd::History { .. } => {}
         DocsCmd::List { kind: k } => {
             let network = session.config.network(network)?;
             let filter = k.as_deref().map(kind).transpose()?;
@@ -221,165 +230,15 @@ pub async fn docs(out: Out, network: Option<&str>, c: DocsCmd) -> Result<(), Cli
     Ok(())
 }
 
-fn read<T: autosurgeon::Hydrate>(am: &Automerge, kind: DocKind) -> Result<T, CliError> {
-    schema::read(am, kind).map_err(|e| CliError::invalid(e.to_string()))
-}
-
+/// Renders a document (every kind; the whole content with `--json`): see `render`.
 fn show(out: Out, meta: &nic_model::DocMeta, am: &Automerge) -> Result<(), CliError> {
-    let head = format!(
-        "{} — {} ({}{})",
-        meta.title,
-        meta.kind.as_str(),
-        meta.network,
-        meta.site
-            .as_ref()
-            .map(|s| format!(", {s}"))
-            .unwrap_or_default()
-    );
-    match meta.kind {
-        DocKind::PdsaCycle => {
-            let c: PdsaCycle = read(am, meta.kind)?;
-            let mut text = format!(
-                "{head}\nchange idea: {}   cycle {}   purpose: {:?}\nplanned: {} to {}\nplan: {}\n",
-                c.change_idea_id,
-                c.cycle_number,
-                c.purpose,
-                c.planned_start.as_deref().unwrap_or("?"),
-                c.planned_end.as_deref().unwrap_or("?"),
-                c.plan.objective.as_str()
-            );
-            for q in &c.plan.questions {
-                let result = c
-                    .study
-                    .results
-                    .iter()
-                    .find(|r| r.question_id == q.id)
-                    .map_or("", |r| r.result.as_str());
-                text.push_str(&format!(
-                    "  question: {}\n    predicted: {}\n    found: {}\n",
-                    q.question.as_str(),
-                    q.prediction.as_str(),
-                    result
-                ));
-            }
-            text.push_str(&format!(
-                "do: {}\nstudy: {}\nact: {} {}",
-                c.do_.what_happened.as_str(),
-                c.study.learning.as_str(),
-                c.act
-                    .decision
-                    .map(|d| format!("{d:?}").to_lowercase())
-                    .unwrap_or_else(|| "(open)".into()),
-                c.act.rationale.as_str()
-            ));
-            for f in c.validate() {
-                text.push_str(&format!("\nnote: {}: {}", f.field, f.message));
-            }
-            out.value(
-                json!({"id": meta.id.to_string(), "kind": "pdsa_cycle", "change_idea": c.change_idea_id,
-                       "cycle_number": c.cycle_number, "decision": c.act.decision.map(|d| format!("{d:?}").to_lowercase()),
-                       "predictions": c.plan.questions.iter().map(|q| q.prediction.as_str().to_owned()).collect::<Vec<_>>(),
-                       "learning": c.study.learning.as_str()}),
-                &text,
-            );
-        }
-        DocKind::Aim => {
-            let a: Aim = read(am, meta.kind)?;
-            out.value(
-                json!({"id": meta.id.to_string(), "kind": "aim", "statement": a.statement.as_str(),
-                       "baseline": a.baseline, "target": a.target, "by_when": a.by_when,
-                       "outcome_measure_id": a.outcome_measure_id}),
-                &format!(
-                    "{head}\n{}\nbaseline {} → target {} {} by {}; for {}\noutcome measure: {}",
-                    a.statement.as_str(),
-                    a.baseline.map_or("?".into(), |v| v.to_string()),
-                    a.target.map_or("?".into(), |v| v.to_string()),
-                    a.unit,
-                    a.by_when.as_deref().unwrap_or("?"),
-                    a.for_whom.join(", "),
-                    a.outcome_measure_id
-                        .as_deref()
-                        .unwrap_or("none (no chart shows its target)")
-                ),
-            );
-        }
-        DocKind::ChangeIdea => {
-            let c: ChangeIdea = read(am, meta.kind)?;
-            out.value(
-                json!({"id": meta.id.to_string(), "kind": "change_idea", "title": c.title.as_str(), "description": c.description.as_str()}),
-                &format!("{head}\n{}\n{}", c.title.as_str(), c.description.as_str()),
-            );
-        }
-        DocKind::MeasureDefinition => {
-            let m: measure::MeasureDefinition = read(am, meta.kind)?;
-            let mut text = format!(
-                "{head}\n{} ({:?}, {:?} is better, unit {})\nnumerator: {}\ndenominator: {}\ngroups: {}",
-                m.name.as_str(),
-                m.scoring,
-                m.direction,
-                m.unit,
-                m.definition.numerator.as_str(),
-                m.definition.denominator.as_str(),
-                m.group_dimensions.join(", ")
-            );
-            text.push_str(&format!(
-                "\nbaseline: {}",
-                m.baseline_end
-                    .as_deref()
-                    .map_or("every point (not frozen)".to_owned(), |e| format!(
-                        "frozen, up to {e}"
-                    ))
-            ));
-            for r in &m.rebases {
-                text.push_str(&format!(
-                    "\nrebase from {} (baseline {}): {}",
-                    r.from,
-                    r.baseline_end
-                        .as_deref()
-                        .map_or("all of it".to_owned(), |e| format!("up to {e}")),
-                    r.reason.as_str()
-                ));
-            }
-            for f in m.validate() {
-                text.push_str(&format!("\nnote: {}: {}", f.field, f.message));
-            }
-            let rebases: Vec<serde_json::Value> = m
-                .rebases
-                .iter()
-                .map(|r| json!({"from": r.from, "baseline_end": r.baseline_end, "reason": r.reason.as_str()}))
-                .collect();
-            out.value(
-                json!({"id": meta.id.to_string(), "kind": "measure_definition", "name": m.name.as_str(),
-                       "unit": m.unit, "groups": m.group_dimensions,
-                       "baseline_end": m.baseline_end, "rebases": rebases}),
-                &text,
-            );
-        }
-        DocKind::MeasureData => {
-            let d: measure::MeasureData = read(am, meta.kind)?;
-            out.value(
-                json!({"id": meta.id.to_string(), "kind": "measure_data", "measure_id": d.measure_id, "points": d.points.len()}),
-                &format!("{head}\nmeasure {}: {} points", d.measure_id, d.points.len()),
-            );
-        }
-        other => {
-            let (kind, schema_version) = schema::envelope(am);
-            out.value(
-                json!({"id": meta.id.to_string(), "kind": other.as_str()}),
-                &format!(
-                    "{head}\n(a {} document, schema {}; `nic --json docs show` or the client library reads it whole)",
-                    kind.unwrap_or_default(),
-                    schema_version.unwrap_or(0)
-                ),
-            );
-        }
-    }
-    Ok(())
+    super::render::show(out, meta, am)
 }
 
 /// `nic aim …`
 pub async fn aim(out: Out, network: Option<&str>, c: AimCmd) -> Result<(), CliError> {
-    let session = Session::load()?;
+    let mut session = Session::load()?;
+    let given_network = network;
     let network = session.config.network(network)?;
     let AimCmd::Create {
         statement,
@@ -391,9 +250,15 @@ pub async fn aim(out: Out, network: Option<&str>, c: AimCmd) -> Result<(), CliEr
         outcome_measure,
         code,
     } = c;
-    if let Some(m) = &outcome_measure {
-        m.parse::<DocumentId>()?;
-    }
+    // By id, prefix or name, stored as the full id.
+    let outcome_measure = match outcome_measure {
+        Some(m) => Some(
+            super::insight::resolve_measure(&mut session, given_network, &m)
+                .await?
+                .to_string(),
+        ),
+        None => None,
+    };
     let value = Aim {
         statement: Text::with_value(&statement),
         baseline,

@@ -40,6 +40,10 @@ struct Cli {
     /// Print JSON instead of tables, for scripts.
     #[arg(long, global = true)]
     json: bool,
+    /// Print only the id of the document (or feedback thread) the command created or
+    /// changed, for scripts: `cycle=$(nic cycle create … --print-id)`.
+    #[arg(long, global = true, conflicts_with = "json")]
+    print_id: bool,
     /// The network to work in (default: the one chosen with `nic use`).
     #[arg(long, short = 'n', global = true, value_name = "NETWORK")]
     network: Option<String>,
@@ -237,7 +241,10 @@ pub enum Rules {
 }
 
 async fn run(cli: Cli) -> Result<(), CliError> {
-    let out = Out { json: cli.json };
+    let out = Out {
+        json: cli.json,
+        id_only: cli.print_id,
+    };
     let network = cli.network.as_deref();
     match cli.command {
         Command::Login {

@@ -18,6 +18,8 @@ pub fn line(text: &str) {
 pub struct Out {
     /// JSON for scripts.
     pub json: bool,
+    /// Only the id of what was created or changed, for shell variables.
+    pub id_only: bool,
 }
 
 impl Out {
@@ -69,8 +71,18 @@ impl Out {
         }
     }
 
-    /// Prints one value: JSON as is, or `text` for people.
+    /// Prints one value: JSON as is, or `text` for people; with `--print-id`, only the id
+    /// of the document (or feedback thread) the command created or changed.
     pub fn value(&self, json: Value, text: &str) {
+        if self.id_only
+            && let Some(id) = json
+                .get("id")
+                .or_else(|| json.get("thread"))
+                .and_then(Value::as_str)
+        {
+            line(id);
+            return;
+        }
         if self.json {
             line(&json.to_string());
         } else {

@@ -2,9 +2,9 @@
 
 use clap::{Subcommand, ValueEnum};
 use nic_client::automerge::Automerge;
+use nic_model::DocKind;
 use nic_model::schema::Text;
 use nic_model::schema::{aim::Aim, driver::ChangeIdea, measure};
-use nic_model::DocKind;
 use serde_json::json;
 
 use crate::error::CliError;

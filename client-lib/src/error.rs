@@ -153,12 +153,9 @@ impl ClientError {
     pub(crate) fn from_status(addr: &str, status: tonic::Status) -> Self {
         // A status the hub sent never carries a source error; one made here from a
         // transport failure (refused connection, failed handshake, a TLS hub spoken to in
-        // plain text) does, under Unknown or Internal as often as Unavailable.
-        let transport = std::error::Error::source(&status).is_some()
-            && matches!(
-                status.code(),
-                tonic::Code::Unknown | tonic::Code::Internal | tonic::Code::Unavailable
-            );
+        // plain text, a client certificate refused after the handshake) does, under
+        // Unknown, Internal or Cancelled as often as Unavailable.
+        let transport = std::error::Error::source(&status).is_some();
         if status.code() == tonic::Code::Unavailable || transport {
             // The useful part (refused connection, unknown certificate issuer) is in the
             // source chain, not the message.

@@ -4,6 +4,45 @@ use std::io::Write;
 
 use serde_json::Value;
 
+/// Rows under headers as people read them: columns aligned, a rule under the headers, and on
+/// a terminal the widest columns wrapped to fit its width (comfy-table measures it; piped
+/// output is never wrapped, so scripts and `grep` see whole lines).
+pub fn render_table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    use comfy_table::{ColumnConstraint, ContentArrangement, Table, TableComponent, presets};
+    let mut table = Table::new();
+    table
+        .load_preset(presets::NOTHING)
+        .set_style(TableComponent::HeaderLines, '-')
+        .set_style(TableComponent::MiddleHeaderIntersections, ' ')
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(headers.iter().copied());
+    for r in rows {
+        table.add_row(r.iter().map(String::as_str));
+    }
+    // Only the column with the longest text (a title, a statement, a comment) wraps: ids,
+    // dates, counts and short words stay whole, which is what makes a table readable.
+    let width = |i: usize| {
+        rows.iter()
+            .filter_map(|r| r.get(i))
+            .map(|v| v.chars().count())
+            .chain(headers.get(i).map(|h| h.chars().count()))
+            .max()
+            .unwrap_or(0)
+    };
+    let widest = (0..headers.len()).max_by_key(|&i| width(i));
+    for (i, column) in table.column_iter_mut().enumerate() {
+        if Some(i) != widest {
+            column.set_constraint(ColumnConstraint::ContentWidth);
+        }
+    }
+    // Each line without the cell padding at its edges.
+    table
+        .lines()
+        .map(|l| l.strip_prefix(' ').unwrap_or(&l).trim_end().to_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Prints a line to standard output. A reader that went away (`nic … | head`) ends the
 /// program quietly, as command-line tools do.
 pub fn line(text: &str) {
@@ -42,33 +81,7 @@ impl Out {
             line(&Value::Array(items).to_string());
             return;
         }
-        let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
-        for r in rows {
-            for (w, v) in widths.iter_mut().zip(r) {
-                *w = (*w).max(v.chars().count());
-            }
-        }
-        let line = |cells: Vec<&str>| {
-            let padded: Vec<String> = cells
-                .iter()
-                .zip(&widths)
-                .map(|(c, w)| format!("{c:<w$}"))
-                .collect();
-            line(padded.join("  ").trim_end());
-        };
-        line(headers.to_vec());
-        line(
-            widths
-                .iter()
-                .map(|w| "-".repeat(*w))
-                .collect::<Vec<_>>()
-                .iter()
-                .map(String::as_str)
-                .collect(),
-        );
-        for r in rows {
-            line(r.iter().map(String::as_str).collect());
-        }
+        line(render_table(headers, rows).trim_end());
     }
 
     /// Prints one value: JSON as is, or `text` for people; with `--print-id`, only the id
@@ -118,6 +131,27 @@ pub fn time(ms: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::time;
+
+    #[test]
+    fn tables_align_their_columns_under_a_rule() {
+        let text = super::render_table(
+            &["site", "cycles"],
+            &[
+                vec!["lincoln-hs".into(), "3".into()],
+                vec!["adams".into(), "12".into()],
+            ],
+        );
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 4, "{text}");
+        assert!(
+            lines[0].starts_with("site") && lines[1].starts_with("---"),
+            "{text}"
+        );
+        // The second column starts at the same place on every line.
+        let at = lines[0].find("cycles").unwrap();
+        assert_eq!(lines[2].find('3'), Some(at), "{text}");
+        assert_eq!(lines[3].find("12"), Some(at), "{text}");
+    }
 
     #[test]
     fn times_read_as_utc_dates() {

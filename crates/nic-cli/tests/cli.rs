@@ -609,4 +609,6 @@ async fn a_large_import_shows_progress_on_a_terminal() {
         seen.contains("2000/2000 rows") && seen.contains("imported 2000 points"),
         "{seen}"
     );
+    // The rate and the time left, as a long import needs.
+    assert!(seen.contains("/s, ") && seen.contains(" left)"), "{seen}");
 }

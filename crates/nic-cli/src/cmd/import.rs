@@ -2,7 +2,6 @@
 //! imported while any row is bad, unless told to skip bad rows.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
@@ -103,21 +102,13 @@ fn check(
         .collect::<Result<_, _>>()
         .map_err(|e| CliError::invalid(format!("{}: {e}", path.display())))?;
     let total = records.len();
-    let progress = total >= 1000 && std::io::stderr().is_terminal();
+    let progress = bar(total, "checking", "rows");
     let mut good = Vec::new();
     let mut bad = Vec::new();
     let mut seen: BTreeMap<(String, String, String), usize> = BTreeMap::new();
     for (k, record) in records.iter().enumerate() {
         let line = k + 2;
-        if progress && (k % (total / 100).max(1) == 0 || k + 1 == total) {
-            let done = (k + 1) * 40 / total;
-            eprint!(
-                "\rchecking [{}{}] {}/{total} rows",
-                "#".repeat(done),
-                ".".repeat(40 - done),
-                k + 1
-            );
-        }
+        progress.inc(1);
         let get = |name: &str| {
             col(name)
                 .and_then(|i| record.get(i))
@@ -213,10 +204,25 @@ fn check(
             bad.push(format!("line {line}: {}", problems.join("; ")));
         }
     }
-    if progress {
-        eprintln!();
-    }
+    progress.finish();
     Ok((good, bad))
+}
+
+/// A progress bar on standard error with the rate and the time left, for `total` items of
+/// work — shown only for 1,000 or more and only on a terminal (indicatif draws nothing
+/// otherwise), so pipes and logs stay clean.
+fn bar(total: usize, doing: &str, unit: &str) -> indicatif::ProgressBar {
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+    if total < 1000 {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
+    let template =
+        format!("{doing} [{{bar:40}}] {{pos}}/{{len}} {unit} ({{per_sec}}, {{eta}} left)");
+    if let Ok(style) = ProgressStyle::with_template(&template) {
+        bar.set_style(style.progress_chars("#>."));
+    }
+    bar
 }
 
 /// `nic import …`

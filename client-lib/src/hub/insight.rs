@@ -3,45 +3,25 @@
 
 use nic_model::{DocumentId, NetworkId, SiteId};
 use nic_proto::v1::{self, insight_client::InsightClient};
-use serde::Serialize;
 
 use super::insight_views::{self as views, Unusable};
 use super::{Comparison, DistrictOverview, Hub, MeasureSeries, NetworkOverview};
 use crate::ClientError;
 
-/// The chart rules a series is read with (README, "Reading the charts").
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RuleSet {
-    /// Run chart, IHI rules: shift, trend, runs, astronomical points.
-    #[default]
-    Ihi,
-    /// Run chart, Anhøj's rules: longest run, crossings.
-    Anhoj,
-    /// XmR chart.
-    Xmr,
-    /// P chart (a proportion).
-    P,
-    /// Laney's P′ chart.
-    PPrime,
-    /// U chart (a rate).
-    U,
-    /// Laney's U′ chart.
-    UPrime,
-}
+/// The chart rules a series is read with (README, "Reading the charts"): nic-insight's own
+/// enum, so a tool names exactly the rules the hub applies.
+pub use nic_insight::rules::RuleSet;
 
-impl RuleSet {
-    fn to_wire(self) -> i32 {
-        (match self {
-            RuleSet::Ihi => v1::RuleSet::Ihi,
-            RuleSet::Anhoj => v1::RuleSet::Anhoj,
-            RuleSet::Xmr => v1::RuleSet::Xmr,
-            RuleSet::P => v1::RuleSet::P,
-            RuleSet::PPrime => v1::RuleSet::PPrime,
-            RuleSet::U => v1::RuleSet::U,
-            RuleSet::UPrime => v1::RuleSet::UPrime,
-        }) as i32
-    }
+fn rule_set_to_wire(rules: RuleSet) -> i32 {
+    (match rules {
+        RuleSet::Ihi => v1::RuleSet::Ihi,
+        RuleSet::Anhoj => v1::RuleSet::Anhoj,
+        RuleSet::Xmr => v1::RuleSet::Xmr,
+        RuleSet::P => v1::RuleSet::P,
+        RuleSet::PPrime => v1::RuleSet::PPrime,
+        RuleSet::U => v1::RuleSet::U,
+        RuleSet::UPrime => v1::RuleSet::UPrime,
+    }) as i32
 }
 
 /// Which series of a measure to read.
@@ -61,7 +41,7 @@ impl SeriesQuery {
     fn to_wire(&self, measure: DocumentId) -> v1::MeasureSeriesRequest {
         v1::MeasureSeriesRequest {
             measure_id: measure.to_string(),
-            rule_set: self.rules.to_wire(),
+            rule_set: rule_set_to_wire(self.rules),
             group: self.group.clone().unwrap_or_default(),
             focal_group: self.focal_group.clone().unwrap_or_default(),
             gap_reference: if self.focal_group.is_none() {
@@ -204,7 +184,7 @@ impl Hub {
                 measure_id: measure.to_string(),
                 site_id: site.map(ToString::to_string).unwrap_or_default(),
                 group: group.unwrap_or_default().to_owned(),
-                rule_set: rules.to_wire(),
+                rule_set: rule_set_to_wire(rules),
             })
             .await
             .map_err(|s| self.link.failed(s))?

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use nic_client::{Client, Hub, ReplicaConfig, Storage};
+use nic_client::{Client, Connection, Hub, ReplicaConfig, Storage};
 
 use crate::config::{self, Config};
 use crate::error::{CliError, Exit};
@@ -53,21 +53,44 @@ impl Session {
     }
 }
 
-/// Waits until the replica's own changes are on the hub; says so if they are not yet.
+/// Waits until the replica's own changes are on the hub; says so if they are not yet. A
+/// failed connection attempt ends the wait at once: the hub is away, the edit is safe in the
+/// replica, and a person should not sit through the whole timeout to hear it.
 pub async fn settle_writes(client: &Client) -> Result<(), CliError> {
-    match client.wait_synced(WAIT).await {
-        Ok(()) => Ok(()),
-        Err(nic_client::ClientError::Timeout(_)) => {
-            let status = client.status().await?;
-            Err(CliError::new(
-                Exit::NotYetSynced,
-                format!(
-                    "saved in the local replica, but the hub has not confirmed it yet ({:?}); run `nic status` later, or any command once the hub is back",
-                    status.connection
-                ),
-            ))
+    let mut status = client.watch_status();
+    let failed_attempt = async {
+        loop {
+            if let Connection::Offline {
+                reason: Some(reason),
+                ..
+            } = &status.borrow_and_update().connection
+            {
+                return reason.clone();
+            }
+            if status.changed().await.is_err() {
+                // The replica stopped: let the sync wait say so.
+                std::future::pending::<()>().await;
+            }
         }
-        Err(e) => Err(e.into()),
+    };
+    let not_yet = |why: String| {
+        CliError::new(
+            Exit::NotYetSynced,
+            format!(
+                "saved in the local replica, but the hub has not confirmed it yet ({why}); run `nic status` later, or any command once the hub is back"
+            ),
+        )
+    };
+    tokio::select! {
+        synced = client.wait_synced(WAIT) => match synced {
+            Ok(()) => Ok(()),
+            Err(nic_client::ClientError::Timeout(_)) => {
+                let status = client.status().await?;
+                Err(not_yet(format!("{:?}", status.connection)))
+            }
+            Err(e) => Err(e.into()),
+        },
+        reason = failed_attempt => Err(not_yet(reason)),
     }
 }
 

@@ -75,14 +75,7 @@ pub async fn phasing(out: Out, network: Option<&str>, c: MeasureCmd) -> Result<(
     let client = session.replica().await?;
     // The network's documents sync into the replica; the definition edited must be there.
     let _handle = client.network(session.config.network(network)?).await?;
-    let _ = client
-        .wait_for(id, crate::session::WAIT, |am| {
-            nic_client::automerge::ReadDoc::get(am, nic_client::automerge::ROOT, "kind")
-                .ok()
-                .flatten()
-                .is_some()
-        })
-        .await;
+    super::edit::wait_for(&client, id).await;
     let result: Result<(MeasureDefinition, String, Vec<String>), CliError> = async {
         let mut def = client.get::<MeasureDefinition>(id).await?.value;
         let said = apply(&mut def, &c)?;

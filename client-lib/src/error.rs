@@ -173,7 +173,7 @@ impl ClientError {
                 reason,
             }
         } else {
-            status.into()
+            ClientError::refused(status)
         }
     }
 
@@ -186,8 +186,9 @@ impl ClientError {
     }
 }
 
-impl From<tonic::Status> for ClientError {
-    fn from(status: tonic::Status) -> Self {
+impl ClientError {
+    /// The hub's answer as a refusal. Not a public `From`: tonic stays out of the API.
+    pub(crate) fn refused(status: tonic::Status) -> Self {
         ClientError::Refused {
             refusal: status.code().into(),
             message: status.message().to_owned(),

@@ -300,6 +300,36 @@ async fn credentials_are_required_and_a_ticket_opens_one_socket() {
 }
 
 #[tokio::test]
+async fn sockets_and_streams_count_together_against_the_members_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start_with(dir.path(), |c| c.max_streams_per_member = 2).await;
+    let mut first = open(&hub, &hub.token).await;
+    join(&mut first, "tab-1").await;
+    let doc = hub.create_worksheet("algebra").await;
+    let _replica = hub.replica("laptop", &hub.token, doc).await;
+    let url = ws_url(&hub, &format!("?ticket={}", ticket(&hub, &hub.token).await));
+    assert_eq!(
+        refused_with(tokio_tungstenite::connect_async(url).await),
+        429
+    );
+    // Closing one frees its place.
+    first.close(None).await.unwrap();
+    let _ = closed(&mut first).await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let url = ws_url(&hub, &format!("?ticket={}", ticket(&hub, &hub.token).await));
+        match tokio_tungstenite::connect_async(url).await {
+            Ok(_) => break,
+            Err(_) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Err(e) => panic!("the place was never freed: {e}"),
+        }
+    }
+    hub.stop().await;
+}
+
+#[tokio::test]
 async fn a_document_syncs_both_ways_with_a_grpc_replica() {
     let dir = tempfile::tempdir().unwrap();
     let hub = TestHub::start(dir.path()).await;
@@ -520,6 +550,52 @@ async fn revoking_the_token_closes_the_socket() {
     let (code, reason, _) = closed(&mut ws).await;
     assert_eq!(code, 4401, "{reason}");
     assert!(reason.contains("revoked"), "{reason}");
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn a_narrower_role_makes_a_document_unavailable_on_a_live_socket() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start(dir.path()).await;
+    let (_, sam, _) = network(&hub).await;
+    let lincoln = hub
+        .create_doc(
+            "algebra",
+            "lincoln",
+            v1::Visibility::Site,
+            &nic_e2e::worksheet(),
+        )
+        .await;
+    let mut ws = open(&hub, &sam).await;
+    let hub_id = join(&mut ws, "sam-tab").await;
+    let mut tab = Replica::new(lincoln, "sam-tab", &hub_id);
+    tab.fetch(&mut ws, &hub).await;
+
+    // sam moves to adams: lincoln's own documents are no longer his to read.
+    hub.directory()
+        .await
+        .set_role(v1::SetRoleRequest {
+            member_id: "sam".into(),
+            role: v1::Role::SiteMember as i32,
+            site_id: "adams".into(),
+        })
+        .await
+        .unwrap();
+    until(&mut ws, |m| match m {
+        Message::DocUnavailable { document, .. } if *document == lincoln => Some(()),
+        Message::Sync { document, .. } if *document == lincoln => None,
+        _ => None,
+    })
+    .await;
+    // Asking again changes nothing.
+    let mut again = Replica::new(lincoln, "sam-tab", &hub_id);
+    again.say(&mut ws, true).await;
+    until(&mut ws, |m| match m {
+        Message::DocUnavailable { document, .. } if *document == lincoln => Some(()),
+        Message::Sync { document, .. } if *document == lincoln => panic!("served after the move"),
+        _ => None,
+    })
+    .await;
     hub.stop().await;
 }
 

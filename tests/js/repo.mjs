@@ -111,21 +111,69 @@ export function tryUpgrade(url) {
   );
 }
 
+/**
+ * What a hostile client gets with `url`: `{ status }` for an HTTP refusal; else it sends
+ * `join` (and, once answered, a `request` for `documentId`) and resolves, once the socket
+ * closes, with the types of the messages it was sent and the close code and reason.
+ */
+export function trySession(url, documentId) {
+  return within(
+    new Promise((resolve) => {
+      const ws = new WebSocket(url);
+      const received = [];
+      ws.on("unexpected-response", (_req, res) => {
+        resolve({ status: res.statusCode });
+        res.resume();
+        ws.terminate();
+      });
+      const senderId = "hostile-client";
+      ws.on("open", () => ws.send(cbor.encode({ type: "join", senderId, peerMetadata: {}, supportedProtocolVersions: ["1"] })));
+      ws.on("message", (bytes) => {
+        const message = cbor.decode(new Uint8Array(bytes));
+        received.push(message.type);
+        if (message.type !== "peer") return;
+        const [, data] = Automerge.generateSyncMessage(Automerge.init(), Automerge.initSyncState());
+        ws.send(cbor.encode({ type: "request", senderId, targetId: message.senderId, documentId, data }));
+      });
+      ws.on("close", (code, reason) => resolve({ received, close: [code, String(reason)] }));
+      ws.on("error", () => {});
+    }),
+    "a session on a ticket to end",
+  );
+}
+
 const s = (v) => new Automerge.ImmutableString(v);
 
-/** A PDSA cycle as docs/schema/ describes it (the README's worked example). */
+/**
+ * A PDSA cycle as docs/schema/ describes it, every field present as the product writes it:
+ * `nic` writes a field's default where a document lacks it, and a client's concurrent value
+ * for that field could then lose to it.
+ */
 export function pdsaCycle(objective) {
   return Automerge.change(Automerge.init(), (d) => {
     d.kind = s("pdsa_cycle");
     d.schema = new Automerge.Uint(1);
     d.change_idea_id = s("number-talks");
     d.cycle_number = new Automerge.Uint(1);
+    d.previous_cycle_id = null;
     d.purpose = s("test");
     d.planned_start = s("2026-11-30");
+    d.planned_end = null;
     d.plan = {
       objective,
       questions: [{ id: s("q1"), question: "How many finish?", prediction: "20 of 28", data_type: s("quantitative") }],
+      who: "",
+      what: "",
+      when: "",
+      where: "",
+      population: "",
+      data_collection: "",
     };
+    d.do = { as_planned: null, what_happened: "", observations: [], adjustments: "" };
+    d.study = { results: [], learning: "" };
+    d.act = { decision: null, rationale: "", next_cycle_id: null };
+    d.equity_pauses = [];
+    d.equity_codes = [];
     d.voices = [s("students"), s("teachers")];
   });
 }

@@ -529,6 +529,8 @@ async fn revoking_the_token_closes_the_socket() {
     let hub_id = join(&mut ws, "lena-tab").await;
     let mut tab = Replica::new(doc, "lena-tab", &hub_id);
     tab.fetch(&mut ws, &hub).await;
+    // A ticket issued before the revocation and used after it.
+    let unspent = ticket(&hub, &lena).await;
 
     let mut directory = hub.directory().await;
     let tokens = directory
@@ -550,6 +552,27 @@ async fn revoking_the_token_closes_the_socket() {
     let (code, reason, _) = closed(&mut ws).await;
     assert_eq!(code, 4401, "{reason}");
     assert!(reason.contains("revoked"), "{reason}");
+
+    // The older ticket opens a socket, but the hub never answers its join.
+    let url = ws_url(&hub, &format!("?ticket={unspent}"));
+    let mut late = tokio_tungstenite::connect_async(url).await.unwrap().0;
+    send(
+        &mut late,
+        &Message::Join {
+            sender: "late".into(),
+            supported_versions: vec!["1".into()],
+            metadata: None,
+        },
+    )
+    .await;
+    match next(&mut late).await {
+        Got::Message(Message::Error { message }) => {
+            assert!(message.contains("revoked"), "{message}")
+        }
+        other => panic!("expected the refusal, got {other:?}"),
+    }
+    let (code, _, _) = closed(&mut late).await;
+    assert_eq!(code, 4401);
     hub.stop().await;
 }
 

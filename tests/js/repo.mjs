@@ -81,9 +81,9 @@ export async function openRepo(url, peerId) {
   const peer = next(adapter, "peer-candidate", `the server's peer message (${peerId})`);
   const repo = new Repo({ network: [adapter], peerId });
   const { peerId: serverPeerId } = await peer;
-  // A ticket is good for one connection: the adapter would retry the same URL after a close,
-  // and the Node adapter throws (uncaught) on the HTTP 401 that answers it. An app fetches a
-  // fresh ticket and sets `adapter.url` first; these tests never reconnect.
+  // A ticket is good for one connection: the adapter would retry the same URL after a close
+  // and be closed with 4401 every time. An app fetches a fresh ticket and sets `adapter.url`
+  // first; these tests never reconnect.
   adapter.retryInterval = 0;
   return { repo, adapter, serverPeerId, close: () => repo.shutdown() };
 }

@@ -1,0 +1,174 @@
+//! samod over a WebSocket this tool opens itself with `tokio-tungstenite` (plain `ws://` on
+//! loopback): the dialing side, which can present a bearer token on the upgrade request, and
+//! the accepting side of the reference samod hub (`samod-hub`). samod's own `tungstenite`
+//! feature would pull OpenSSL and cannot set the `Authorization` header.
+
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use futures::{SinkExt, StreamExt};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+
+/// What a tapped connection saw, in order: for tests that look at the hub's own messages.
+#[derive(Clone, Debug)]
+pub enum Seen {
+    /// A binary message (one automerge-repo protocol message, CBOR).
+    Message(Vec<u8>),
+    /// The hub's close frame: its code and reason.
+    Closed {
+        /// The WebSocket close code (e.g. 4401).
+        code: u16,
+        /// Its reason.
+        reason: String,
+    },
+}
+
+/// A samod [`samod::Dialer`] that opens a WebSocket to `url`, with `Authorization: Bearer`
+/// when given a token.
+pub struct WsDialer {
+    url: samod::Url,
+    bearer: Option<String>,
+    tap: Option<tokio::sync::mpsc::UnboundedSender<Seen>>,
+}
+
+impl WsDialer {
+    /// Dials `url` (`ws://…`), presenting `bearer` if given.
+    pub fn new(url: &str, bearer: Option<String>) -> anyhow::Result<WsDialer> {
+        Ok(WsDialer {
+            url: samod::Url::parse(url)?,
+            bearer,
+            tap: None,
+        })
+    }
+
+    /// Also sends everything each connection receives to `tap`.
+    pub fn tapped(mut self, tap: tokio::sync::mpsc::UnboundedSender<Seen>) -> WsDialer {
+        self.tap = Some(tap);
+        self
+    }
+}
+
+/// The hub refused the upgrade (e.g. 401 for a missing, bad or revoked token): retrying
+/// with the same credentials cannot help.
+#[derive(Debug)]
+pub struct Refused {
+    /// The HTTP status of the refusal.
+    pub status: u16,
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the hub refused the WebSocket upgrade (HTTP {})",
+            self.status
+        )
+    }
+}
+
+impl std::error::Error for Refused {}
+
+/// A connection that failed after the upgrade: a WebSocket error, or a text message (the
+/// protocol is binary CBOR).
+#[derive(Debug)]
+pub struct StreamError(String);
+
+impl std::fmt::Display for StreamError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StreamError {}
+
+impl samod::Dialer for WsDialer {
+    type Error = Refused;
+
+    fn url(&self) -> samod::Url {
+        self.url.clone()
+    }
+
+    fn connect(&self) -> BoxFuture<'static, Result<samod::Transport, samod::DialError<Refused>>> {
+        let (url, bearer, tap) = (self.url.clone(), self.bearer.clone(), self.tap.clone());
+        Box::pin(async move {
+            let mut request = url
+                .as_str()
+                .into_client_request()
+                .map_err(samod::DialError::transient)?;
+            if let Some(token) = bearer {
+                let value = HeaderValue::from_str(&format!("Bearer {token}"))
+                    .map_err(samod::DialError::transient)?;
+                request.headers_mut().insert("authorization", value);
+            }
+            match tokio_tungstenite::connect_async(request).await {
+                Ok((ws, _)) => Ok(transport(ws, tap)),
+                Err(WsError::Http(response)) if response.status().is_client_error() => {
+                    Err(samod::DialError::PermanentFailure(Refused {
+                        status: response.status().as_u16(),
+                    }))
+                }
+                Err(e) => Err(samod::DialError::transient(e)),
+            }
+        })
+    }
+}
+
+/// Accepts a WebSocket on `io` (the server side of the handshake) as a samod transport.
+pub async fn accept<S>(io: S) -> Result<samod::Transport, WsError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    Ok(transport(tokio_tungstenite::accept_async(io).await?, None))
+}
+
+/// Binary messages in and out; a close frame ends the stream (reported to `tap`), pings
+/// and pongs are tungstenite's business, text is a protocol error.
+fn transport<S>(
+    ws: tokio_tungstenite::WebSocketStream<S>,
+    tap: Option<tokio::sync::mpsc::UnboundedSender<Seen>>,
+) -> samod::Transport
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (sink, stream) = ws.split();
+    let tap = tap.map(Arc::new);
+    let stream = stream
+        .filter_map(move |msg| {
+            let tap = tap.clone();
+            async move {
+                let seen = |s: Seen| {
+                    if let Some(tap) = &tap {
+                        let _ = tap.send(s);
+                    }
+                };
+                match msg {
+                    Ok(Message::Binary(bytes)) => {
+                        let bytes = bytes.to_vec();
+                        seen(Seen::Message(bytes.clone()));
+                        Some(Ok(bytes))
+                    }
+                    Ok(Message::Close(frame)) => {
+                        if let Some(frame) = frame {
+                            seen(Seen::Closed {
+                                code: frame.code.into(),
+                                reason: frame.reason.to_string(),
+                            });
+                        }
+                        None
+                    }
+                    Ok(Message::Text(_)) => Some(Err(StreamError(
+                        "a text message on an automerge-repo socket (it speaks binary CBOR)".into(),
+                    ))),
+                    Ok(_) => None,
+                    Err(e) => Some(Err(StreamError(format!("WebSocket: {e}")))),
+                }
+            }
+        })
+        .boxed();
+    let sink = sink
+        .with(|bytes: Vec<u8>| futures::future::ready(Ok::<_, WsError>(Message::binary(bytes))));
+    samod::Transport::new(stream, sink)
+}

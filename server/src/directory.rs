@@ -34,6 +34,8 @@ pub struct DirectoryService {
     pub(crate) max_token_lifetime_days: u32,
     /// The lifetime of a token issued without an expiry.
     pub(crate) default_token_lifetime_days: u32,
+    /// WebSocket tickets, redeemed by the `/automerge` endpoint.
+    pub(crate) tickets: Arc<crate::auth::ticket::Tickets>,
 }
 
 fn denied(what: &str) -> ApiError {
@@ -765,6 +767,29 @@ impl directory_server::Directory for DirectoryService {
             member: Some(convert::member_to_wire(&caller.member)),
             token: record.as_ref().map(convert::token_to_wire),
             hub_version: env!("CARGO_PKG_VERSION").into(),
+        }))
+    }
+
+    async fn issue_socket_ticket(
+        &self,
+        request: Request<v1::IssueSocketTicketRequest>,
+    ) -> Result<Response<v1::IssueSocketTicketResponse>, Status> {
+        let caller = caller(&request)?;
+        let holder = crate::auth::ticket::TicketHolder {
+            member: caller.member.id.clone(),
+            token: caller.token.clone(),
+        };
+        let ticket = self
+            .tickets
+            .issue(holder, std::time::Instant::now())
+            .map_err(|e| ApiError::ResourceExhausted(e.to_string()))?;
+        let lifetime =
+            i64::try_from(crate::auth::ticket::TICKET_LIFETIME.as_millis()).unwrap_or(i64::MAX);
+        let expires_at_ms =
+            u64::try_from(crate::auth::now_ms().saturating_add(lifetime)).unwrap_or_default();
+        Ok(Response::new(v1::IssueSocketTicketResponse {
+            ticket,
+            expires_at_ms,
         }))
     }
 

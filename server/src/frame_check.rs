@@ -3,7 +3,7 @@
 //! policy, actor binding and storage commit) holding one document, exactly as the sync
 //! service and the engine task do. The fuzz target
 //! (`fuzz/fuzz_targets/client_frames.rs`) and the property test (`tests/frames.rs`) drive
-//! it with arbitrary bytes; neither may panic, and whatever the hub would store must be
+//! it with arbitrary bytes, and `repo_messages.rs` with automerge-repo WebSocket messages; neither may panic, and whatever the hub would store must be
 //! valid Automerge changes.
 
 use nic_model::{DocKind, DocMeta, DocumentId, Grant, Grants, Member, MemberId, NetworkId};
@@ -35,6 +35,9 @@ pub struct Outcome {
     pub frames: usize,
     /// Chunks the hub stored.
     pub stored: Vec<Vec<u8>>,
+    /// automerge-repo messages that did not decode back to themselves once encoded (must
+    /// stay 0: the endpoint's decoder and encoder agree).
+    pub roundtrip_failures: usize,
 }
 
 impl Default for FrameCheck {
@@ -137,6 +140,44 @@ impl FrameCheck {
             self.rt.receive(t, &self.peer, frame);
             self.settle(outcome);
         }
+    }
+
+    /// Feeds `bytes` as a sequence of automerge-repo WebSocket messages (two bytes of
+    /// length, little-endian, then that many bytes), decoded as the `/automerge` endpoint
+    /// decodes them: `request` and `sync` reach the runtime as sync frames, as a socket's do.
+    pub fn feed_repo(&mut self, bytes: &[u8]) -> Outcome {
+        let limits = nic_repo_wire::Limits {
+            max_message_bytes: 64 * 1024,
+            ..nic_repo_wire::Limits::default()
+        };
+        let mut outcome = Outcome::default();
+        let mut rest = bytes;
+        while rest.len() >= 2 {
+            let len = usize::from(u16::from_le_bytes([rest[0], rest[1]])).min(rest.len() - 2);
+            let (message, tail) = rest[2..].split_at(len);
+            rest = tail;
+            let Ok(message) = nic_repo_wire::decode(message, &limits) else {
+                continue;
+            };
+            outcome.frames += 1;
+            let again = nic_repo_wire::decode(&nic_repo_wire::encode(&message), &limits);
+            if again.as_ref() != Ok(&message) {
+                outcome.roundtrip_failures += 1;
+            }
+            if let nic_repo_wire::Message::Request { document, data, .. }
+            | nic_repo_wire::Message::Sync { document, data, .. } = message
+            {
+                self.now += 1;
+                let t = self.time();
+                let frame = nic_sync::Frame::Sync {
+                    doc: document,
+                    message: data,
+                };
+                self.rt.receive(t, &self.peer, frame);
+                self.settle(&mut outcome);
+            }
+        }
+        outcome
     }
 
     fn time(&self) -> Time {

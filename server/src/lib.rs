@@ -11,7 +11,9 @@
 //!   memory budget;
 //! - [`metrics`] — counters served for Prometheus;
 //! - `conn` — accepted connections: the cap, handshake and sign-in deadlines, accept back-off;
-//!   `fdlimit` — the open-file limit checked against the cap at start-up;
+//!   `fdlimit` — the open-file limit checked against the cap at start-up; `listen` — the
+//!   one listener: TLS, then HTTP/2 and HTTP/1.1 (gRPC, gRPC-web, WebSocket) on one port;
+//! - `repo_ws` — the automerge-repo WebSocket endpoint (`/automerge`), an engine peer;
 //! - [`frame_check`] — the frame handling without a network, for fuzzing and property tests;
 //!   [`doc_check`] the same for the document loader under limits;
 //! - [`testing`] — a hub in a child process, for tests and `nic-load`.
@@ -26,8 +28,10 @@ mod driver;
 mod fdlimit;
 pub mod frame_check;
 mod insight;
+mod listen;
 mod loads;
 pub mod metrics;
+mod repo_ws;
 mod status;
 mod sync_service;
 pub mod testing;
@@ -80,6 +84,14 @@ pub enum ServeError {
         path: std::path::PathBuf,
         /// Why.
         source: std::io::Error,
+    },
+    /// A TLS file could not be used.
+    #[error("cannot use TLS file {path}: {why}")]
+    TlsConfig {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        why: String,
     },
     /// The gRPC server failed.
     #[error("gRPC server error: {0}")]
@@ -266,12 +278,26 @@ pub async fn serve_bound(
         hub: hub.clone(),
         durability,
     };
+    let tickets = Arc::new(auth::ticket::Tickets::default());
+    let repo = Arc::new(repo_ws::RepoEndpoint {
+        hub: hub.clone(),
+        auth: authenticator.clone(),
+        tickets: tickets.clone(),
+        connections: connections.clone(),
+        metrics: metrics.clone(),
+        queue: sync.queue,
+        max_streams_per_member: config.max_streams_per_member,
+        streams: sync.streams.clone(),
+        max_message_bytes: config.max_message_bytes,
+        hub_peer: repo_ws::RepoEndpoint::new_peer_id(),
+    });
     let directory = directory::DirectoryService {
         store: directory_store,
         hub: hub.clone(),
         durability,
         max_token_lifetime_days: config.max_token_lifetime_days,
         default_token_lifetime_days: config.default_token_lifetime_days,
+        tickets,
     };
     let (health_reporter, health) = tonic_health::server::health_reporter();
     health_reporter
@@ -317,21 +343,18 @@ pub async fn serve_bound(
             let _ = rx.await;
         }
     };
-    let mut server = tonic::transport::Server::builder();
-    if let Some(files) = &config.tls {
-        server = server.tls_config(tls_config(files)?)?;
-    }
-    let mut server = server.layer(InterceptorLayer::new(connections.handshake_done()));
+    let tls = config.tls.as_ref().map(listen::tls_acceptor).transpose()?;
     let gate = auth::Gate::new(authenticator, connections.clone());
     tracing::info!(
         addr = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(),
         data = %config.data_dir.display(),
         tls = config.tls.is_some(),
         mutual_tls = config.tls.as_ref().is_some_and(|t| t.client_ca.is_some()),
+        websocket = repo_ws::PATH,
         "nic-hub serving"
     );
-    server
-        .add_service(health)
+    let mut grpc = tonic::service::Routes::builder();
+    grpc.add_service(health)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(
@@ -349,9 +372,24 @@ pub async fn serve_bound(
                     .max_encoding_message_size(max),
             ),
         )
-        .add_service(gate.guard(InsightServer::new(insight).max_encoding_message_size(max)))
-        .serve_with_incoming_shutdown(conn::Incoming::new(listener, connections), graceful)
-        .await?;
+        .add_service(gate.guard(InsightServer::new(insight).max_encoding_message_size(max)));
+    let grpc = grpc
+        .routes()
+        .into_axum_router()
+        // gRPC-web (unary calls from a browser) beside gRPC on the same paths.
+        .layer(tonic_web::GrpcWebLayer::new());
+    let app = axum::Router::new()
+        .route(repo_ws::PATH, axum::routing::get(repo_ws::upgrade))
+        .with_state(repo)
+        .merge(grpc)
+        .layer(InterceptorLayer::new(connections.handshake_done()));
+    listen::serve(
+        conn::Incoming::new(listener, connections),
+        tls,
+        app,
+        graceful,
+    )
+    .await;
     drop(hub);
     let _ = engine_task.await;
     if let Some(task) = metrics_task {
@@ -365,22 +403,6 @@ pub async fn serve_bound(
 /// store guard tells those apart by `nic_store::guard::may_block`).
 fn on_async_thread() -> bool {
     tokio::runtime::Handle::try_current().is_ok()
-}
-
-/// The server's TLS settings from the certificate, key and (for mutual TLS) client CA files.
-fn tls_config(files: &config::TlsFiles) -> Result<tonic::transport::ServerTlsConfig, ServeError> {
-    let read = |path: &std::path::Path| {
-        std::fs::read(path).map_err(|source| ServeError::Tls {
-            path: path.to_owned(),
-            source,
-        })
-    };
-    let identity = tonic::transport::Identity::from_pem(read(&files.cert)?, read(&files.key)?);
-    let mut tls = tonic::transport::ServerTlsConfig::new().identity(identity);
-    if let Some(ca) = &files.client_ca {
-        tls = tls.client_ca_root(tonic::transport::Certificate::from_pem(read(ca)?));
-    }
-    Ok(tls)
 }
 
 /// The connection cap and deadlines, the cap fitted under the open-file limit.

@@ -50,6 +50,10 @@ pub struct Metrics {
     pub queued_bytes: Arc<AtomicU64>,
     /// Sync streams authenticated and waiting for their Hello now.
     pub awaiting_hello: AtomicU64,
+    /// automerge-repo WebSocket sessions open now (also counted in `peers` once joined).
+    pub websockets: AtomicU64,
+    /// Ephemeral messages dropped: over the size or rate a WebSocket session may send.
+    pub ephemeral_dropped: AtomicU64,
     /// Connections: open, accepted, closed by deadline or to make room.
     pub conns: ConnCounters,
     /// Security events: failed sign-ins, throttling, lockouts, denials.
@@ -71,8 +75,20 @@ impl Metrics {
 
     /// The counters in the Prometheus text exposition format.
     pub fn render(&self) -> String {
-        let rows: [(&str, &str, &str, &AtomicU64); 19] = [
+        let rows: [(&str, &str, &str, &AtomicU64); 21] = [
             ("nic_hub_peers", "gauge", "Sync streams open.", &self.peers),
+            (
+                "nic_hub_websockets",
+                "gauge",
+                "automerge-repo WebSocket sessions open.",
+                &self.websockets,
+            ),
+            (
+                "nic_hub_ephemeral_dropped_total",
+                "counter",
+                "Ephemeral messages dropped for size or rate.",
+                &self.ephemeral_dropped,
+            ),
             (
                 "nic_hub_streams_awaiting_hello",
                 "gauge",

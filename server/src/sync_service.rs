@@ -43,19 +43,20 @@ pub(crate) struct MemberStreams {
     inbound: Option<Arc<Semaphore>>,
 }
 
-/// One of a member's open streams; gives its place back when dropped (the stream ended).
-struct StreamSlot {
+/// One of a member's open streams (a `Sync.Connect` or a WebSocket: both count against
+/// `max_streams_per_member`); gives its place back when dropped (the stream ended).
+pub(crate) struct StreamSlot {
     streams: Arc<Mutex<HashMap<MemberId, MemberStreams>>>,
     member: MemberId,
     /// The bytes queued for all of the member's streams.
-    bytes: MemberBytes,
+    pub(crate) bytes: MemberBytes,
     /// Permits for the bytes of the member's frames waiting for the engine task.
-    inbound: Arc<Semaphore>,
+    pub(crate) inbound: Arc<Semaphore>,
 }
 
 impl StreamSlot {
     /// Takes a place for `member`, or says which limit refuses it.
-    fn take(
+    pub(crate) fn take(
         streams: &Arc<Mutex<HashMap<MemberId, MemberStreams>>>,
         member: &MemberId,
         max: usize,

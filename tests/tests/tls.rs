@@ -197,3 +197,66 @@ async fn stalled_tls_handshakes_are_closed_and_do_not_keep_clients_out() {
     }
     hub.stop().await;
 }
+
+#[tokio::test]
+async fn the_websocket_endpoint_is_served_over_the_same_tls_port() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_rustls::rustls;
+    use tokio_rustls::rustls::pki_types::pem::PemObject as _;
+    let dir = tempfile::tempdir().unwrap();
+    let server_ca = Ca::new("hub CA");
+    let files = hub_files(dir.path(), &server_ca, None);
+    let hub = TestHub::start_with(&dir.path().join("data"), |c| c.tls = Some(files)).await;
+    let ticket = DirectoryClient::new(authed(&hub, &server_ca).await)
+        .issue_socket_ticket(v1::IssueSocketTicketRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .ticket;
+
+    let mut roots = rustls::RootCertStore::empty();
+    let ca = rustls::pki_types::CertificateDer::from_pem_slice(server_ca.pem.as_bytes());
+    roots.add(ca.unwrap()).unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let addr = hub.url.trim_start_matches("http://").to_owned();
+    let tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
+        .connect(name, tcp)
+        .await
+        .unwrap();
+    let port = addr.rsplit(':').next().unwrap();
+    let url = format!("wss://localhost:{port}/automerge?ticket={ticket}");
+    let (mut ws, _) = tokio_tungstenite::client_async(url, tls).await.unwrap();
+    let join = nic_repo_wire::Message::Join {
+        sender: "tls-tab".into(),
+        supported_versions: vec!["1".into()],
+        metadata: None,
+    };
+    ws.send(tokio_tungstenite::tungstenite::Message::Binary(
+        nic_repo_wire::encode(&join).into(),
+    ))
+    .await
+    .unwrap();
+    let answer = tokio::time::timeout(Duration::from_secs(20), ws.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let peer = nic_repo_wire::decode(&answer.into_data(), &nic_repo_wire::Limits::default());
+    assert!(
+        matches!(peer, Ok(nic_repo_wire::Message::Peer { ref target, .. }) if target == "tls-tab"),
+        "{peer:?}"
+    );
+
+    // Plain text to the TLS port gets no WebSocket.
+    let plain = format!("ws://{addr}/automerge?ticket=whatever");
+    assert!(tokio_tungstenite::connect_async(plain).await.is_err());
+    hub.stop().await;
+}

@@ -64,6 +64,27 @@ pub struct WhoAmI {
     pub hub_version: String,
 }
 
+/// A ticket for the hub's automerge-repo WebSocket endpoint: opens one socket, within a
+/// minute. Its `Debug` hides the ticket.
+#[derive(Clone, Serialize)]
+pub struct SocketTicket {
+    /// The ticket, for `?ticket=` in the socket's URL.
+    pub ticket: String,
+    /// The socket's URL with the ticket: `ws[s]://host:port/automerge?ticket=...`.
+    pub url: String,
+    /// When the hub stops accepting it, in milliseconds since the Unix epoch.
+    pub expires_at_ms: u64,
+}
+
+impl std::fmt::Debug for SocketTicket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SocketTicket")
+            .field("ticket", &"<hidden>")
+            .field("expires_at_ms", &self.expires_at_ms)
+            .finish()
+    }
+}
+
 /// A token's public description (never its secret).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Token {
@@ -129,6 +150,30 @@ impl Hub {
             member: convert::member(&member, 0).map_err(bad_answer)?,
             token: r.token.as_ref().map(token).transpose()?,
             hub_version: r.hub_version,
+        })
+    }
+
+    /// A ticket for the hub's automerge-repo WebSocket endpoint, standing for this token:
+    /// what a browser or an automerge-repo adapter puts in the socket's URL, since it cannot
+    /// send the token in a header. Single use, valid for 60 s; revoking the token ends the
+    /// socket it opened.
+    pub async fn socket_ticket(&self) -> Result<SocketTicket, ClientError> {
+        let r = self
+            .directory()
+            .issue_socket_ticket(v1::IssueSocketTicketRequest {})
+            .await
+            .map_err(|s| self.link.failed(s))?
+            .into_inner();
+        let base = self.link.addr.trim_end_matches('/');
+        let base = match base.split_once("://") {
+            Some(("https", rest)) => format!("wss://{rest}"),
+            Some((_, rest)) => format!("ws://{rest}"),
+            None => format!("ws://{base}"),
+        };
+        Ok(SocketTicket {
+            url: format!("{base}/automerge?ticket={}", r.ticket),
+            ticket: r.ticket,
+            expires_at_ms: r.expires_at_ms,
         })
     }
 

@@ -12,7 +12,7 @@ mod insight;
 mod insight_views;
 pub(crate) mod link;
 
-pub use directory::{AuditPage, Issued, Role, Token, WhoAmI};
+pub use directory::{AuditPage, Issued, Role, SocketTicket, Token, WhoAmI};
 pub use documents::{HistoryEntry, HubDocument};
 pub use insight::{ExportFormat, ExportTable, Exported, RuleSet, SeriesQuery};
 pub use insight_views::{

@@ -79,14 +79,36 @@ impl HubRuntime {
     /// found its rights good. A stream already open under the same peer id must have been
     /// disconnected first.
     pub fn connect(&mut self, t: Time, peer: PeerId, token: TokenId, current: Current) {
+        self.connect_as(t, peer, token, current, false);
+    }
+
+    /// [`HubRuntime::connect`] for a peer whose sync states are not stored (see
+    /// [`nic_sync::Engine::ephemeral_peer_connected`]): a WebSocket peer, which comes back
+    /// under a new id every time.
+    pub fn connect_ephemeral(&mut self, t: Time, peer: PeerId, token: TokenId, current: Current) {
+        self.connect_as(t, peer, token, current, true);
+    }
+
+    fn connect_as(
+        &mut self,
+        t: Time,
+        peer: PeerId,
+        token: TokenId,
+        current: Current,
+        ephemeral: bool,
+    ) {
         let auth = PeerAuth {
             member: current.member.id.clone(),
             token,
             expires_at_ms: current.expires_at_ms,
         };
         self.rights.connect(peer.clone(), &current.member, auth);
-        self.engine
-            .peer_connected(Ctx::new(t.engine_ms, &self.rights), peer);
+        let ctx = Ctx::new(t.engine_ms, &self.rights);
+        if ephemeral {
+            self.engine.ephemeral_peer_connected(ctx, peer);
+        } else {
+            self.engine.peer_connected(ctx, peer);
+        }
         self.drain(t);
     }
 

@@ -5,10 +5,13 @@
 //! - `gate.rs` — the check as an async step in front of each gRPC service, so the directory
 //!   is read on the blocking pool and not on the async worker that carries the request;
 //! - `token.rs` — issuing tokens and hashing presented ones;
-//! - `bootstrap.rs` — the hub admin's first token, written to a file only its owner reads.
+//! - `bootstrap.rs` — the hub admin's first token, written to a file only its owner reads;
+//! - `ticket.rs` — short-lived, single-use tickets that stand for a token in a WebSocket's
+//!   URL, where a browser cannot set a header.
 
 mod bootstrap;
 mod gate;
+pub mod ticket;
 pub mod token;
 
 use std::collections::HashMap;

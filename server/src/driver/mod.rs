@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use nic_model::{DocMeta, PeerId};
+use nic_model::{DocMeta, DocumentId, PeerId};
 use nic_model::{Member, MemberId, TokenId, TokenRecord};
 use nic_proto::convert;
 use nic_proto::v1;
@@ -72,6 +72,14 @@ pub(crate) enum Command {
         conn: u64,
         status: Status,
     },
+    /// A WebSocket peer's ephemeral message about `doc`, to relay to the document's other
+    /// WebSocket peers: only if the sender syncs the document now, and only to peers that do
+    /// (a link exists only while its peer may read the document).
+    Ephemeral {
+        peer: PeerId,
+        conn: u64,
+        message: Box<outbound::EphemeralOut>,
+    },
     /// Flush, acknowledge what can be, close every stream, stop.
     Shutdown(oneshot::Sender<()>),
 }
@@ -84,6 +92,7 @@ impl Command {
             Command::Disconnect { peer, conn }
             | Command::Frame { peer, conn, .. }
             | Command::BadFrame { peer, conn, .. }
+            | Command::Ephemeral { peer, conn, .. }
             | Command::Close { peer, conn, .. } => Some((peer, *conn)),
             Command::Connect { .. } | Command::Shutdown(_) => None,
         }
@@ -378,6 +387,15 @@ impl Driver {
                     self.drop_peer(&peer, Some(status));
                 }
             }
+            Command::Ephemeral {
+                peer,
+                conn,
+                message,
+            } => {
+                if self.is_current(&peer, conn) {
+                    self.relay_ephemeral(&peer, *message);
+                }
+            }
             Command::Shutdown(_) => {}
         }
     }
@@ -442,9 +460,14 @@ impl Driver {
         }
         welcome.member = Some(convert::member_to_wire(&current.member));
         outbound.welcome(welcome);
+        let websocket = outbound.is_websocket();
         self.peers.insert(peer.clone(), (conn, outbound));
         let t = self.now();
-        self.runtime.connect(t, peer, token, current);
+        if websocket {
+            self.runtime.connect_ephemeral(t, peer, token, current);
+        } else {
+            self.runtime.connect(t, peer, token, current);
+        }
         for command in held {
             self.on_command(command);
         }
@@ -549,6 +572,31 @@ impl Driver {
         }
     }
 
+    /// Relays a WebSocket peer's ephemeral message to the document's other WebSocket peers.
+    /// Best effort, as the protocol has it: a peer whose queue is full misses it.
+    fn relay_ephemeral(&mut self, sender: &PeerId, message: outbound::EphemeralOut) {
+        let engine = self.runtime.engine();
+        if !engine.is_linked(&message.doc, sender) {
+            return;
+        }
+        let to: Vec<PeerId> = engine
+            .linked_peers(&message.doc)
+            .filter(|p| *p != sender)
+            .cloned()
+            .collect();
+        let now = Instant::now();
+        for peer in to {
+            if let Some((_, out)) = self.peers.get_mut(&peer)
+                && out.is_websocket()
+                && out
+                    .push_item(outbound::Item::Ephemeral(Box::new(message.clone())), now)
+                    .is_ok()
+            {
+                Metrics::add(&self.metrics.frames_out, 1);
+            }
+        }
+    }
+
     /// Queues a frame for a client; a client whose queue is full is cut off so it cannot
     /// stall the hub or hold its memory (it reconnects and resumes from its sync state).
     fn send(&mut self, peer: &PeerId, frame: Frame) {
@@ -556,10 +604,27 @@ impl Driver {
             Frame::Sync { message, .. } => message.len() as u64,
             _ => 0,
         };
+        let unlinked = |doc: &DocumentId| !self.runtime.engine().is_linked(doc, peer);
+        // A WebSocket peer hears one answer for a document it cannot sync, whether it does
+        // not exist, may not be read or may no longer be: automerge-repo's doc-unavailable.
+        let unavailable = match &frame {
+            Frame::Error {
+                doc: Some(doc),
+                code: nic_sync::ErrorCode::NotFound | nic_sync::ErrorCode::PermissionDenied,
+                ..
+            } if unlinked(doc) => Some(*doc),
+            _ => None,
+        };
         let Some((_, out)) = self.peers.get_mut(peer) else {
             return;
         };
-        match out.push(frame, Instant::now()) {
+        let pushed = match unavailable {
+            Some(doc) if out.is_websocket() => {
+                out.push_item(outbound::Item::Unavailable(doc), Instant::now())
+            }
+            _ => out.push(frame, Instant::now()),
+        };
+        match pushed {
             Ok(()) => {
                 Metrics::add(&self.metrics.frames_out, 1);
                 Metrics::add(&self.metrics.bytes_out, bytes);

@@ -55,7 +55,7 @@ pub(crate) type MemberBytes = Arc<AtomicUsize>;
 
 /// What waits to go out on one stream.
 struct Queue {
-    items: VecDeque<HubFrameOrFrame>,
+    items: VecDeque<Item>,
     bytes: usize,
     /// Where each document's last waiting sync message is, as `popped + index`.
     pending_sync: HashMap<DocumentId, u64>,
@@ -69,9 +69,32 @@ struct Queue {
     hub_bytes: Arc<AtomicU64>,
 }
 
-enum HubFrameOrFrame {
+/// What waits in a queue.
+pub(crate) enum Item {
+    /// A frame already in wire form (the Welcome).
     Wire(Box<HubFrame>),
+    /// A frame of the engine's.
     Frame(Frame),
+    /// For a WebSocket peer: the document is unavailable to it (it does not exist, or the
+    /// peer may not read it, or may no longer: the engine has no link for it).
+    Unavailable(DocumentId),
+    /// For a WebSocket peer: another peer's ephemeral message about a document it syncs.
+    Ephemeral(Box<EphemeralOut>),
+}
+
+/// An ephemeral message relayed to one WebSocket peer.
+#[derive(Clone, Debug)]
+pub(crate) struct EphemeralOut {
+    /// The document it is about.
+    pub(crate) doc: DocumentId,
+    /// The automerge-repo peer id of its sender, as that peer joined (never as it claimed
+    /// in the message).
+    pub(crate) sender: String,
+    /// The sender's session and its message number there.
+    pub(crate) session: String,
+    pub(crate) count: u64,
+    /// Its content, as sent.
+    pub(crate) data: Vec<u8>,
 }
 
 impl Drop for Queue {
@@ -79,6 +102,16 @@ impl Drop for Queue {
         self.member.fetch_sub(self.bytes, Ordering::Relaxed);
         self.hub_bytes
             .fetch_sub(self.bytes as u64, Ordering::Relaxed);
+    }
+}
+
+/// The memory a queued item stands for (the Welcome counts for nothing: it always fits).
+fn item_bytes(item: &Item) -> usize {
+    match item {
+        Item::Wire(_) => 0,
+        Item::Frame(frame) => frame_bytes(frame),
+        Item::Unavailable(_) => 64,
+        Item::Ephemeral(e) => 64 + e.sender.len() + e.session.len() + e.data.len(),
     }
 }
 
@@ -109,9 +142,23 @@ pub(crate) struct Outbound {
     limits: QueueLimits,
     close: Option<oneshot::Sender<Status>>,
     alive: Option<watch::Sender<()>>,
+    /// The client is an automerge-repo WebSocket peer, not a `Sync.Connect` stream.
+    websocket: bool,
 }
 
 impl Outbound {
+    /// Marks the queue as a WebSocket peer's: its sync states are not kept, and refusals to
+    /// read reach it as [`Item::Unavailable`].
+    pub(crate) fn for_websocket(mut self) -> Self {
+        self.websocket = true;
+        self
+    }
+
+    /// Whether the client is a WebSocket peer.
+    pub(crate) fn is_websocket(&self) -> bool {
+        self.websocket
+    }
+
     /// Ends the client's stream with this status (once), and frees what waited for it at
     /// once: a client that does not read may never let the transport take the status.
     pub(crate) fn close(&mut self, status: Status) {
@@ -134,7 +181,7 @@ impl Outbound {
             frame: Some(v1::hub_frame::Frame::Welcome(welcome)),
         };
         let mut q = lock(&self.queue);
-        q.items.push_back(HubFrameOrFrame::Wire(Box::new(frame)));
+        q.items.push_back(Item::Wire(Box::new(frame)));
         if let Some(waker) = q.waker.take() {
             waker.wake();
         }
@@ -155,7 +202,7 @@ impl Outbound {
                 .get(doc)
                 .and_then(|&at| at.checked_sub(q.popped))
                 .and_then(|i| usize::try_from(i).ok())
-            && let Some(HubFrameOrFrame::Frame(Frame::Sync {
+            && let Some(Item::Frame(Frame::Sync {
                 message: waiting, ..
             })) = q.items.get(index)
             && let Some(merged) = merge(waiting, message, limits)
@@ -163,7 +210,7 @@ impl Outbound {
             let grown = merged.len().saturating_sub(waiting.len());
             let shrunk = waiting.len().saturating_sub(merged.len());
             check(q, limits, grown, 0)?;
-            if let Some(HubFrameOrFrame::Frame(Frame::Sync {
+            if let Some(Item::Frame(Frame::Sync {
                 message: waiting, ..
             })) = q.items.get_mut(index)
             {
@@ -181,7 +228,30 @@ impl Outbound {
         if let Frame::Sync { doc, .. } = &frame {
             q.pending_sync.insert(*doc, q.popped + q.items.len() as u64);
         }
-        q.items.push_back(HubFrameOrFrame::Frame(frame));
+        q.items.push_back(Item::Frame(frame));
+        q.bytes += size;
+        q.member.fetch_add(size, Ordering::Relaxed);
+        q.hub_bytes.fetch_add(size as u64, Ordering::Relaxed);
+        if q.owed_since.is_none() {
+            q.owed_since = Some(now);
+        }
+        if let Some(waker) = q.waker.take() {
+            waker.wake();
+        }
+        Ok(())
+    }
+
+    /// Queues a WebSocket peer's [`Item::Unavailable`] or [`Item::Ephemeral`], within the
+    /// same limits as frames.
+    pub(crate) fn push_item(&mut self, item: Item, now: Instant) -> Result<(), Refused> {
+        if self.close.is_none() || self.alive.is_none() {
+            return Err(Refused::Closed);
+        }
+        let mut q = lock(&self.queue);
+        let q = &mut *q;
+        let size = item_bytes(&item);
+        check(q, self.limits, size, 1)?;
+        q.items.push_back(item);
         q.bytes += size;
         q.member.fetch_add(size, Ordering::Relaxed);
         q.hub_bytes.fetch_add(size as u64, Ordering::Relaxed);
@@ -302,6 +372,7 @@ pub(crate) fn channel(
             limits,
             close: Some(close_tx),
             alive: Some(alive_tx),
+            websocket: false,
         },
         OutboundStream {
             queue,
@@ -317,6 +388,27 @@ impl Stream for OutboundStream {
     type Item = Result<HubFrame, Status>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        loop {
+            return match self.poll_item(cx) {
+                Poll::Ready(Some(Ok(Item::Wire(frame)))) => Poll::Ready(Some(Ok(*frame))),
+                Poll::Ready(Some(Ok(Item::Frame(frame)))) => match convert::to_client(frame) {
+                    Some(wire) => Poll::Ready(Some(Ok(wire))),
+                    None => continue,
+                },
+                // Never queued for a gRPC stream.
+                Poll::Ready(Some(Ok(Item::Unavailable(_) | Item::Ephemeral(_)))) => continue,
+                Poll::Ready(Some(Err(status))) => Poll::Ready(Some(Err(status))),
+                Poll::Ready(None) => Poll::Ready(None),
+                Poll::Pending => Poll::Pending,
+            };
+        }
+    }
+}
+
+impl OutboundStream {
+    /// The next item as queued: what a WebSocket session translates itself. `Err` once,
+    /// when the hub ends the stream with a status; `None` after the hub let go of it.
+    pub(crate) fn poll_item(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Item, Status>>> {
         if self.done {
             return Poll::Ready(None);
         }
@@ -331,50 +423,38 @@ impl Stream for OutboundStream {
                 Poll::Pending => {}
             }
         }
-        loop {
-            let next = {
-                let mut q = lock(&self.queue);
-                let q = &mut *q;
-                match q.items.pop_front() {
-                    Some(item) => {
-                        let size = match &item {
-                            HubFrameOrFrame::Wire(_) => 0,
-                            HubFrameOrFrame::Frame(frame) => frame_bytes(frame),
-                        };
-                        if let HubFrameOrFrame::Frame(Frame::Sync { doc, .. }) = &item
-                            && q.pending_sync.get(doc) == Some(&q.popped)
-                        {
-                            q.pending_sync.remove(doc);
-                        }
-                        q.popped += 1;
-                        q.bytes = q.bytes.saturating_sub(size);
-                        q.member.fetch_sub(size, Ordering::Relaxed);
-                        q.hub_bytes.fetch_sub(size as u64, Ordering::Relaxed);
-                        q.owed_since = (!q.items.is_empty()).then(Instant::now);
-                        Some(item)
+        let next = {
+            let mut q = lock(&self.queue);
+            let q = &mut *q;
+            match q.items.pop_front() {
+                Some(item) => {
+                    let size = item_bytes(&item);
+                    if let Item::Frame(Frame::Sync { doc, .. }) = &item
+                        && q.pending_sync.get(doc) == Some(&q.popped)
+                    {
+                        q.pending_sync.remove(doc);
                     }
-                    None => {
-                        q.waker = Some(cx.waker().clone());
-                        None
-                    }
-                }
-            };
-            match next {
-                Some(HubFrameOrFrame::Wire(frame)) => return Poll::Ready(Some(Ok(*frame))),
-                Some(HubFrameOrFrame::Frame(frame)) => {
-                    if let Some(wire) = convert::to_client(frame) {
-                        return Poll::Ready(Some(Ok(wire)));
-                    }
+                    q.popped += 1;
+                    q.bytes = q.bytes.saturating_sub(size);
+                    q.member.fetch_sub(size, Ordering::Relaxed);
+                    q.hub_bytes.fetch_sub(size as u64, Ordering::Relaxed);
+                    q.owed_since = (!q.items.is_empty()).then(Instant::now);
+                    Some(item)
                 }
                 None => {
-                    // Nothing waits: the stream ends once the hub has let go of it.
-                    if self.close.is_none() && self.alive.has_changed().is_err() {
-                        self.done = true;
-                        return Poll::Ready(None);
-                    }
-                    return Poll::Pending;
+                    q.waker = Some(cx.waker().clone());
+                    None
                 }
             }
+        };
+        match next {
+            Some(item) => Poll::Ready(Some(Ok(item))),
+            // Nothing waits: the stream ends once the hub has let go of it.
+            None if self.close.is_none() && self.alive.has_changed().is_err() => {
+                self.done = true;
+                Poll::Ready(None)
+            }
+            None => Poll::Pending,
         }
     }
 }

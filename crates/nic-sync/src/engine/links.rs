@@ -69,7 +69,7 @@ impl Engine {
             }
             return true;
         }
-        let persist_state = self.config.persist_sync_state;
+        let persist_state = self.keeps_state(peer);
         if !self.docs.contains_key(&doc) {
             self.outbox.push(Effect::Load { doc });
         }
@@ -282,7 +282,7 @@ impl Engine {
         let Some(link) = self.docs.get_mut(&doc).and_then(|e| e.links.remove(peer)) else {
             return;
         };
-        if save_state && self.config.persist_sync_state && !link.awaiting_state {
+        if save_state && self.keeps_state(peer) && !link.awaiting_state {
             self.outbox.push(Effect::SaveSyncState {
                 peer: peer.clone(),
                 doc,

@@ -73,6 +73,9 @@ struct PeerEntry {
     networks: BTreeSet<NetworkId>,
     /// Networks we subscribed to at this peer.
     local_networks: BTreeSet<NetworkId>,
+    /// Its sync states are neither loaded nor saved: a peer that comes back under a new id
+    /// every time (a browser tab) would otherwise leave a stored state per document behind.
+    ephemeral: bool,
 }
 
 /// The sans-IO sync engine. See the crate documentation.
@@ -384,10 +387,44 @@ impl Engine {
     /// A peer connected. A peer that was connected already is treated as having
     /// reconnected: its old links are closed first.
     pub fn peer_connected(&mut self, ctx: Ctx<'_>, peer: PeerId) {
+        self.connect_peer(ctx, peer, false);
+    }
+
+    /// [`Engine::peer_connected`] for a peer whose sync states are not kept: every link
+    /// starts with a full exchange and nothing about it is stored when it closes.
+    pub fn ephemeral_peer_connected(&mut self, ctx: Ctx<'_>, peer: PeerId) {
+        self.connect_peer(ctx, peer, true);
+    }
+
+    fn connect_peer(&mut self, ctx: Ctx<'_>, peer: PeerId, ephemeral: bool) {
         if self.peers.contains_key(&peer) {
             self.peer_disconnected(ctx, &peer);
         }
-        self.peers.insert(peer, PeerEntry::default());
+        self.peers.insert(
+            peer,
+            PeerEntry {
+                ephemeral,
+                ..PeerEntry::default()
+            },
+        );
+    }
+
+    /// Whether `peer` and this engine sync `doc` now. On a hub a link exists only while the
+    /// peer may read the document: a refused read or a revoked right closes it.
+    pub fn is_linked(&self, doc: &DocumentId, peer: &PeerId) -> bool {
+        self.docs
+            .get(doc)
+            .is_some_and(|e| e.links.contains_key(peer))
+    }
+
+    /// The peers syncing `doc` now.
+    pub fn linked_peers(&self, doc: &DocumentId) -> impl Iterator<Item = &PeerId> {
+        self.docs.get(doc).into_iter().flat_map(|e| e.links.keys())
+    }
+
+    /// Whether `peer`'s sync states are stored between its connections.
+    fn keeps_state(&self, peer: &PeerId) -> bool {
+        self.config.persist_sync_state && !self.peers.get(peer).is_some_and(|p| p.ephemeral)
     }
 
     /// A peer's rights changed (per `ctx.policy`): documents it may no longer read stop
@@ -414,8 +451,9 @@ impl Engine {
         };
         self.pending_subscriptions.retain(|(p, _), _| p != peer);
         self.catching_up.remove(peer);
+        // The entry is gone already, so drop_link cannot ask it whether to keep states.
         for doc in entry.docs {
-            self.drop_link(doc, peer, true);
+            self.drop_link(doc, peer, !entry.ephemeral);
         }
         for network in entry.networks {
             if let Some(set) = self.network_subscribers.get_mut(&network) {

@@ -140,7 +140,9 @@ struct Args {
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
+            // samod warns of every dialer it closes when a repo stops.
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("warn,samod=error,samod_core=error")),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -390,7 +392,7 @@ fn print_comparison(r: &Comparison) {
     row("clients' CPU until converged", &|h| {
         opt(h.clients_cpu_s, "s")
     });
-    if let Some(ratio) = r.cpu_ratio {
+    if let Some(ratio) = r.cpu_ratio.filter(|r| r.is_finite()) {
         println!(
             "nic-hub's CPU per delivered change is {ratio:.3} of samod's (target: at most 0.1)"
         );

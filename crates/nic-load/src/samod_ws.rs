@@ -3,8 +3,6 @@
 //! the accepting side of the reference samod hub (`samod-hub`). samod's own `tungstenite`
 //! feature would pull OpenSSL and cannot set the `Authorization` header.
 
-use std::sync::Arc;
-
 use futures_util::future::BoxFuture;
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -160,8 +158,10 @@ where
     Ok(transport(tokio_tungstenite::accept_async(io).await?, None))
 }
 
-/// Binary messages in and out; a close frame ends the stream (reported to `tap`), pings
-/// and pongs are tungstenite's business, text is a protocol error.
+/// Binary messages in and out; a close frame ends the stream, pings and pongs are
+/// tungstenite's business, text is a protocol error. With a tap, a task reads the socket
+/// and reports everything, so the hub's close frame is seen even after samod has stopped
+/// reading (it hangs up on the `error` message the hub sends before closing).
 fn transport<S>(
     ws: tokio_tungstenite::WebSocketStream<S>,
     tap: Option<tokio::sync::mpsc::UnboundedSender<Seen>>,
@@ -169,43 +169,64 @@ fn transport<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let (sink, stream) = ws.split();
-    let tap = tap.map(Arc::new);
-    let stream = stream
-        .filter_map(move |msg| {
-            let tap = tap.clone();
-            async move {
-                let seen = |s: Seen| {
-                    if let Some(tap) = &tap {
-                        let _ = tap.send(s);
-                    }
-                };
-                match msg {
-                    Ok(Message::Binary(bytes)) => {
-                        let bytes = bytes.to_vec();
-                        seen(Seen::Message(bytes.clone()));
-                        Some(Ok(bytes))
-                    }
-                    Ok(Message::Close(frame)) => {
-                        if let Some(frame) = frame {
-                            seen(Seen::Closed {
-                                code: frame.code.into(),
-                                reason: frame.reason.to_string(),
-                            });
-                        }
-                        None
-                    }
-                    Ok(Message::Text(_)) => Some(Err(StreamError(
-                        "a text message on an automerge-repo socket (it speaks binary CBOR)".into(),
-                    ))),
-                    Ok(_) => None,
-                    Err(e) => Some(Err(StreamError(format!("WebSocket: {e}")))),
-                }
-            }
-        })
-        .boxed();
+    let (sink, mut stream) = ws.split();
     let sink = sink.with(|bytes: Vec<u8>| {
         futures_util::future::ready(Ok::<_, WsError>(Message::binary(bytes)))
     });
-    samod::Transport::new(stream, sink)
+    let Some(tap) = tap else {
+        let stream = stream.filter_map(|msg| async move { read(msg, None) });
+        return samod::Transport::new(stream.boxed(), sink);
+    };
+    let (tx, rx) = tokio::sync::mpsc::channel(64);
+    tokio::spawn(async move {
+        loop {
+            let msg = tokio::select! {
+                msg = stream.next() => msg,
+                // samod let go: stop reading, so the socket closes.
+                () = tx.closed() => return,
+            };
+            let Some(msg) = msg else { return };
+            if let Some(item) = read(
+                msg,
+                Some(&|seen| {
+                    let _ = tap.send(seen);
+                }),
+            ) && tx.send(item).await.is_err()
+            {
+                return;
+            }
+        }
+    });
+    samod::Transport::new(tokio_stream::wrappers::ReceiverStream::new(rx), sink)
+}
+
+/// What samod gets of one WebSocket message; `tap`, if any, is told of binary messages and
+/// close frames.
+fn read(
+    msg: Result<Message, WsError>,
+    tap: Option<&dyn Fn(Seen)>,
+) -> Option<Result<Vec<u8>, StreamError>> {
+    match msg {
+        Ok(Message::Binary(bytes)) => {
+            let bytes = bytes.to_vec();
+            if let Some(seen) = tap {
+                seen(Seen::Message(bytes.clone()));
+            }
+            Some(Ok(bytes))
+        }
+        Ok(Message::Close(frame)) => {
+            if let (Some(frame), Some(seen)) = (frame, tap) {
+                seen(Seen::Closed {
+                    code: frame.code.into(),
+                    reason: frame.reason.to_string(),
+                });
+            }
+            None
+        }
+        Ok(Message::Text(_)) => Some(Err(StreamError(
+            "a text message on an automerge-repo socket (it speaks binary CBOR)".into(),
+        ))),
+        Ok(_) => None,
+        Err(e) => Some(Err(StreamError(format!("WebSocket: {e}")))),
+    }
 }

@@ -46,11 +46,13 @@ export async function startHub() {
     return code;
   };
   const token = readFileSync(join(dataDir, "admin-token"), "utf8").trim();
-  /** Calls `method` of `service` (e.g. "Documents", "Create") as the hub admin. */
-  const rpc = (service, method, request) => {
+  /** Calls `method` of `service` (e.g. "Documents", "Create") as the hub admin, or as `as`'s token. */
+  const rpc = (service, method, request, as = token) => {
     const client = new nic[service](address, grpc.credentials.createInsecure());
+    const md = new grpc.Metadata();
+    md.set("authorization", `Bearer ${as}`);
     return new Promise((resolve, reject) =>
-      client[method](request, metadata, (err, reply) => (err ? reject(err) : resolve(reply))),
+      client[method](request, md, (err, reply) => (err ? reject(err) : resolve(reply))),
     );
   };
   return { address, metadata, token, dataDir, rpc, stop };

@@ -75,6 +75,8 @@ async fn concurrent_creates_of_one_id_from_two_networks_never_both_succeed() {
             .await
             .list(v1::ListDocumentsRequest {
                 network_id: winner.into(),
+                // One network may win every race: more than a default page of 100.
+                page_size: 1000,
                 ..Default::default()
             })
             .await

@@ -63,7 +63,7 @@ const WRITE: [[bool; 7]; 4] = [
 ];
 
 /// Who may do each directory action aimed at network algebra, by role.
-const DIRECTORY: [(&str, [bool; 7]); 13] = [
+const DIRECTORY: [(&str, [bool; 7]); 14] = [
     (
         "CreateNetwork",
         [true, false, false, false, false, false, false],
@@ -90,6 +90,7 @@ const DIRECTORY: [(&str, [bool; 7]); 13] = [
         [true, true, false, false, false, false, false],
     ), // another member's
     ("WhoAmI", [true; 7]),
+    ("IssueSocketTicket", [true; 7]), // for oneself; the socket's rights are the member's
     (
         "ListAuditLog",
         [true, true, false, false, false, false, false],
@@ -525,6 +526,10 @@ async fn directory_matrix() {
                 ),
                 "WhoAmI" => outcome(
                     d.who_am_i(v1::WhoAmIRequest {}).await,
+                    Code::PermissionDenied,
+                ),
+                "IssueSocketTicket" => outcome(
+                    d.issue_socket_ticket(v1::IssueSocketTicketRequest {}).await,
                     Code::PermissionDenied,
                 ),
                 "ListAuditLog" => outcome(

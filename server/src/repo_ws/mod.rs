@@ -75,7 +75,16 @@ pub(crate) async fn upgrade(State(ep): State<Arc<RepoEndpoint>>, request: Reques
     let headers = request.headers().clone();
     let (member, token) = match authenticate(&ep, ticket.as_deref(), headers, remote).await {
         Ok(who) => who,
-        Err(refused) => return refused,
+        Err(Refused::Http(refused)) => return refused,
+        // automerge-repo's adapters reconnect on the same URL, and its Node adapter throws
+        // (ending the app's process) on an HTTP refusal: a ticket that no longer opens
+        // anything is told so on an upgraded socket, closed at once with 4401.
+        Err(Refused::Ticket(why)) => {
+            return match WebSocketUpgrade::from_request(request, &()).await {
+                Ok(ws) => ws.on_upgrade(move |socket| session::refuse(socket, why)),
+                Err(rejection) => rejection.into_response(),
+            };
+        }
     };
     ep.connections.authenticated(remote);
     let slot = match StreamSlot::take(
@@ -99,14 +108,22 @@ pub(crate) async fn upgrade(State(ep): State<Arc<RepoEndpoint>>, request: Reques
         .on_upgrade(move |socket| session::run(ep, socket, member, token, slot))
 }
 
+/// Why an upgrade request was not authenticated.
+enum Refused {
+    /// No credentials, or a bad token: a 401 before the upgrade.
+    Http(Response),
+    /// A ticket that is unknown, spent or expired: said on the socket (see `upgrade`).
+    Ticket(String),
+}
+
 /// Who the upgrade request stands for: the ticket in its query, else its bearer token. A
-/// refusal is a 401 that says what to present; it never echoes what was presented.
+/// refusal says what to present; it never echoes what was presented.
 async fn authenticate(
     ep: &RepoEndpoint,
     ticket: Option<&str>,
     headers: axum::http::HeaderMap,
     remote: Option<SocketAddr>,
-) -> Result<(MemberId, TokenId), Response> {
+) -> Result<(MemberId, TokenId), Refused> {
     let unauthorized = |why: &str| {
         (
             StatusCode::UNAUTHORIZED,
@@ -122,7 +139,9 @@ async fn authenticate(
             Some(holder) => Ok((holder.member, holder.token)),
             None => {
                 tracing::info!(target: "security", event = "ticket_refused", remote = ?remote, "a WebSocket ticket was unknown, spent or expired");
-                Err(unauthorized("the ticket is unknown, spent or expired"))
+                Err(Refused::Ticket(
+                    "the ticket is unknown, spent or expired: get a fresh one from Directory.IssueSocketTicket (each opens one socket, within 60 s)".into(),
+                ))
             }
         };
     }
@@ -134,10 +153,12 @@ async fn authenticate(
             .await
         {
             Ok(caller) => Ok((caller.member.id, caller.token)),
-            Err(e) => Err(unauthorized(tonic::Status::from(e).message())),
+            Err(e) => Err(Refused::Http(unauthorized(
+                tonic::Status::from(e).message(),
+            ))),
         };
     }
-    Err(unauthorized("no credentials"))
+    Err(Refused::Http(unauthorized("no credentials")))
 }
 
 /// The `ticket` parameter of a query string, if any (tickets are URL-safe: no decoding).

@@ -81,6 +81,19 @@ pub(super) async fn run(
         .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
 }
 
+/// Tells a socket opened with a ticket that opens nothing why, and closes it (4401).
+pub(super) async fn refuse(mut socket: WebSocket, why: String) {
+    let error = nic_repo_wire::encode(&Message::Error {
+        message: why.clone(),
+    });
+    let _ = socket.send(WsMessage::Binary(error.into())).await;
+    let frame = CloseFrame {
+        code: CLOSE_UNAUTHENTICATED,
+        reason: close_reason(&why).into(),
+    };
+    let _ = socket.send(WsMessage::Close(Some(frame))).await;
+}
+
 /// Why a session ends, and what the client is told.
 struct End {
     code: u16,

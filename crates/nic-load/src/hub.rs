@@ -161,6 +161,11 @@ impl Hub {
         }
     }
 
+    /// The measured process, if any.
+    pub fn pid(&self) -> Option<u32> {
+        self.pid
+    }
+
     /// How to reach it.
     pub fn access(&self) -> Access {
         Access {

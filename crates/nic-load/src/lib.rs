@@ -15,7 +15,9 @@
 //! - [`latency`] — timing each edit's arrival at every other client;
 //! - [`procfs`] — CPU, memory and disk figures of a process;
 //! - [`slow_reader`] — the slow-reader attack: the hub's memory under readers that ask and
-//!   never read.
+//!   never read;
+//! - [`samod_bench`] — the same samod clients driving nic-hub's automerge-repo endpoint and
+//!   a samod hub ([`samod_hub`]), over WebSockets this tool opens itself ([`samod_ws`]).
 
 pub mod archive;
 pub mod baseline;
@@ -24,6 +26,9 @@ pub mod hub;
 pub mod latency;
 pub mod procfs;
 pub mod replica;
+pub mod samod_bench;
+pub mod samod_hub;
+pub mod samod_ws;
 pub mod scenario;
 pub mod slow_reader;
 pub mod workload;

@@ -10,6 +10,7 @@ use nic_load::archive::{self, Archive, ArchiveReport};
 use nic_load::baseline::{self, BaselineReport};
 use nic_load::hub::{Hub, HubSpec};
 use nic_load::replica::{self, ReplicaReport, ReplicaRun};
+use nic_load::samod_bench::{self, Comparison};
 use nic_load::scenario::{self, Report, Scenario};
 use nic_load::slow_reader::{self, SlowReaderRun};
 use tracing_subscriber::EnvFilter;
@@ -113,6 +114,23 @@ struct Args {
     /// With --replica: documents changed on the hub while the replica is offline.
     #[arg(long, default_value_t = 5, requires = "replica")]
     replica_changed: usize,
+    /// samod comparison instead: K samod 0.16 clients (this process) find the M worksheets,
+    /// make E edits each and wait for everyone's, against nic-hub's automerge-repo endpoint
+    /// and then against a samod hub (`samod-hub`, pinned like the hub); side by side.
+    #[arg(long, conflicts_with_all = ["hub", "archive", "baseline", "replica", "slow_readers"])]
+    samod: bool,
+    /// With --samod: which hubs to drive.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "nic-hub,samod",
+        requires = "samod"
+    )]
+    samod_hubs: Vec<samod_bench::Which>,
+    /// With --samod: the `samod-hub` binary (default: the one beside this tool).
+    #[arg(long, requires = "samod")]
+    samod_hub_bin: Option<PathBuf>,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -122,7 +140,9 @@ struct Args {
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
+            // samod warns of every dialer it closes when a repo stops.
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("warn,samod=error,samod_core=error")),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -173,6 +193,28 @@ async fn main() -> anyhow::Result<()> {
             durability: args.durability,
         }
     };
+    if args.samod {
+        let samod_bin = match args.samod_hub_bin.clone() {
+            Some(bin) => bin,
+            None => std::env::current_exe()
+                .context("cannot find this tool's own path")?
+                .with_file_name("samod-hub"),
+        };
+        let report = samod_bench::compare(
+            &spec,
+            &samod_bin,
+            args.hub_cpus.as_deref(),
+            &args.samod_hubs,
+            &run,
+        )
+        .await?;
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        } else {
+            print_comparison(&report);
+        }
+        return Ok(());
+    }
     let mut hub = Hub::start(&spec).await?;
     if let Some(readers) = args.slow_readers {
         let run = SlowReaderRun {
@@ -296,6 +338,65 @@ fn print_table(r: &Report) {
     println!("CPU (load tool, K clients)  {}", opt(r.clients_cpu_s, "s"));
     println!("peak memory            {}", opt(r.hub_peak_rss_mib, "MiB"));
     println!("hub data on disk       {}", opt(r.hub_disk_mib, "MiB"));
+}
+
+fn print_comparison(r: &Comparison) {
+    println!(
+        "samod 0.16 clients: K={}, M={} documents, E={} edits each (seed {}, rate {})",
+        r.clients,
+        r.docs,
+        r.edits_per_client,
+        r.seed,
+        r.rate
+            .map_or("unthrottled".into(), |r| format!("{r}/s per client"))
+    );
+    let runs = [("nic-hub", &r.nic_hub), ("samod hub", &r.samod)];
+    let row = |what: &str, f: &dyn Fn(&samod_bench::HubRun) -> String| {
+        let cells: Vec<String> = runs
+            .iter()
+            .map(|(_, run)| run.as_ref().map_or("—".to_owned(), f))
+            .collect();
+        println!("{what:<34} {:>22} {:>22}", cells[0], cells[1]);
+    };
+    let opt = |v: Option<f64>, unit: &str| v.map_or("n/a".to_owned(), |v| format!("{v:.2} {unit}"));
+    println!("{:<34} {:>22} {:>22}", "", runs[0].0, runs[1].0);
+    row("documents on the hub", &|h| {
+        format!("{:.2} s", h.docs_ready_s)
+    });
+    row("initial sync (K find M)", &|h| {
+        format!("{:.2} s", h.initial_sync_s)
+    });
+    row("all clients converged", &|h| {
+        format!("{:.2} s", h.converged_s)
+    });
+    row("propagation p50 / p99", &|h| {
+        format!(
+            "{:.1} / {:.1} ms",
+            h.propagation.p50_ms, h.propagation.p99_ms
+        )
+    });
+    row("deliveries timed", &|h| {
+        format!("{} of {}", h.propagation.samples, h.delivered)
+    });
+    row("hub CPU, edits until converged", &|h| {
+        opt(h.hub_cpu_converged_s, "s")
+    });
+    row("hub CPU, edits until quiet", &|h| {
+        opt(h.hub_cpu_settled_s, "s")
+    });
+    row("hub CPU per delivered change", &|h| {
+        opt(h.hub_cpu_per_delivery_us, "µs")
+    });
+    row("hub CPU, whole run", &|h| opt(h.hub_cpu_total_s, "s"));
+    row("hub peak memory", &|h| opt(h.hub_peak_rss_mib, "MiB"));
+    row("clients' CPU until converged", &|h| {
+        opt(h.clients_cpu_s, "s")
+    });
+    if let Some(ratio) = r.cpu_ratio.filter(|r| r.is_finite()) {
+        println!(
+            "nic-hub's CPU per delivered change is {ratio:.3} of samod's (target: at most 0.1)"
+        );
+    }
 }
 
 #[allow(clippy::cast_precision_loss)]

@@ -82,9 +82,10 @@ pub struct Report {
     pub hub_disk_mib: Option<f64>,
 }
 
-const NETWORK: &str = "load-nic";
+/// The load test's network.
+pub const NETWORK: &str = "load-nic";
 /// Schools in the network; worksheets are spread over them.
-const SITES: usize = 8;
+pub const SITES: usize = 8;
 
 /// The id of a network's `n`th school (site ids are unique in a hub).
 pub fn site_name(network: &str, n: usize) -> String {
@@ -266,7 +267,7 @@ fn network() -> anyhow::Result<NetworkId> {
 }
 
 /// Creates M worksheets, 16 requests in flight; returns each one's heads.
-async fn create_docs(
+pub async fn create_docs(
     hub: nic_client::Hub,
     count: usize,
 ) -> anyhow::Result<HashMap<DocumentId, Vec<ChangeHash>>> {

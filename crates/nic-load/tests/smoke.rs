@@ -210,3 +210,39 @@ fn tiny_replica_run_reopens_and_reconnects() {
     let again = report["reconnect"]["bytes_received"].as_u64().unwrap();
     assert!(again < cold, "{again} >= {cold}");
 }
+
+#[test]
+fn tiny_samod_comparison_drives_both_hubs() {
+    // nic-hub in this process, the samod hub as a child (built beside the tool).
+    let out = nic_load()
+        .args([
+            "--samod",
+            "--in-process",
+            "--json",
+            "-k",
+            "2",
+            "-m",
+            "2",
+            "-e",
+            "3",
+            "--timeout-secs",
+            "60",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "nic-load failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for hub in ["nic_hub", "samod"] {
+        let run = &report[hub];
+        // Every edit reached the other client and was timed: 2 clients × 3 edits × 1 other.
+        assert_eq!(run["delivered"], 6, "{hub}");
+        assert_eq!(run["propagation"]["samples"], 6, "{hub}");
+        assert!(run["converged_s"].as_f64().unwrap() > 0.0, "{hub}");
+        assert!(run["hub_cpu_settled_s"].as_f64().unwrap() >= 0.0, "{hub}");
+    }
+    // Tiny loads may cost the hubs less than one clock tick: no ratio is asserted.
+}

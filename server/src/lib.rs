@@ -14,6 +14,7 @@
 //!   `fdlimit` — the open-file limit checked against the cap at start-up; `listen` — the
 //!   one listener: TLS, then HTTP/2 and HTTP/1.1 (gRPC, gRPC-web, WebSocket) on one port;
 //! - `repo_ws` — the automerge-repo WebSocket endpoint (`/automerge`), an engine peer;
+//! - `web_app` — the web app's files (`web/dist`, embedded at build time), served at `/`;
 //! - [`frame_check`] — the frame handling without a network, for fuzzing and property tests;
 //!   [`doc_check`] the same for the document loader under limits;
 //! - [`testing`] — a hub in a child process, for tests and `nic-load`.
@@ -35,6 +36,7 @@ mod repo_ws;
 mod status;
 mod sync_service;
 pub mod testing;
+mod web_app;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -381,6 +383,7 @@ pub async fn serve_bound(
     let app = axum::Router::new()
         .route(repo_ws::PATH, axum::routing::get(repo_ws::upgrade))
         .with_state(repo)
+        .merge(web_app::router())
         .merge(grpc)
         .layer(InterceptorLayer::new(connections.handshake_done()));
     listen::serve(

@@ -75,6 +75,12 @@ async fn main() -> anyhow::Result<()> {
         listener.local_addr()?,
         config.data_dir.display()
     );
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    println!("web app: {scheme}://{}/", listener.local_addr()?);
     let metrics = std::sync::Arc::new(nic_hub::Metrics::default());
     nic_hub::serve_bound(
         config,

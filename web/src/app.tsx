@@ -1,0 +1,119 @@
+// The app's shell: sign-in, then the member's replica, a header with the connection's
+// state, and the page the URL names.
+
+import { useEffect, useState } from "preact/hooks";
+import { signOut, storedSession, type Session } from "./session";
+import { forgetDevice, openReplica, type Replica } from "./repo";
+import type { SocketState } from "./hubsocket";
+import { useRoute, href } from "./route";
+import { SignIn } from "./pages/SignIn";
+import { Networks } from "./pages/Networks";
+import { NetworkHome } from "./pages/NetworkHome";
+import { DocPage } from "./pages/Doc";
+import { NewCycle } from "./pages/NewCycle";
+import { t } from "./i18n";
+import { Role } from "./gen/nic/v1/common_pb";
+
+const ROLE_KEYS = {
+  [Role.HUB_ADMIN]: "role.hub_admin",
+  [Role.NETWORK_LEAD]: "role.network_lead",
+  [Role.SITE_MEMBER]: "role.site_member",
+  [Role.OBSERVER]: "role.observer",
+} as const;
+
+function Pages({ session, replica }: { session: Session; replica: Replica }) {
+  const route = useRoute();
+  useEffect(() => {
+    document.getElementById("main")?.focus();
+  }, [route]);
+  switch (route.page) {
+    case "networks":
+      return <Networks session={session} />;
+    case "network":
+      return <NetworkHome session={session} replica={replica} networkId={route.networkId} />;
+    case "new-cycle":
+      return <NewCycle session={session} replica={replica} networkId={route.networkId} />;
+    case "doc":
+      return <DocPage session={session} replica={replica} docId={route.docId} />;
+    default:
+      return (
+        <section>
+          <h1>{t("notfound.title")}</h1>
+          <a href={href({ page: "networks" })}>{t("notfound.home")}</a>
+        </section>
+      );
+  }
+}
+
+/** The whole app. */
+export function App() {
+  const [session, setSession] = useState<Session | null>(() => storedSession());
+  const [replica, setReplica] = useState<Replica | null>(null);
+  const [state, setState] = useState<SocketState>("connecting");
+  useEffect(() => {
+    if (!session) return;
+    let live = true;
+    let opened: Replica | null = null;
+    let unsubscribe = () => {};
+    openReplica(session).then((r) => {
+      if (!live) return r.repo.shutdown();
+      opened = r;
+      unsubscribe = r.socket.onState(setState);
+      setReplica(r);
+    });
+    return () => {
+      live = false;
+      unsubscribe();
+      void opened?.repo.shutdown();
+    };
+  }, [session]);
+  const leave = async () => {
+    const database = replica?.database;
+    signOut();
+    setSession(null);
+    setReplica(null);
+    if (database) await forgetDevice(database);
+  };
+  return (
+    <>
+      <a class="skip" href="#main">
+        {t("skip")}
+      </a>
+      <header>
+        <a class="brand" href={href({ page: "networks" })}>
+          {t("app.name")}
+        </a>
+        {session && (
+          <nav aria-label={t("nav.label")}>
+            <span class={`conn conn-${state}`} role="status" data-testid="connection">
+              {t(`conn.${state}`)}
+            </span>
+            <span class="who">
+              {session.displayName} ({t(ROLE_KEYS[session.role as keyof typeof ROLE_KEYS] ?? "role.observer")})
+            </span>
+            <button type="button" onClick={leave}>
+              {t("signout")}
+            </button>
+          </nav>
+        )}
+      </header>
+      <main id="main" tabIndex={-1}>
+        {!session ? (
+          <SignIn onSignedIn={setSession} />
+        ) : state === "signed-out" ? (
+          <section>
+            <h1>{t("conn.signed-out")}</h1>
+            <p>{t("signedout.text")}</p>
+            <button type="button" onClick={leave}>
+              {t("signin.again")}
+            </button>
+          </section>
+        ) : !replica ? (
+          <p role="status">{t("loading")}</p>
+        ) : (
+          <Pages session={session} replica={replica} />
+        )}
+      </main>
+    </>
+  );
+}

@@ -104,6 +104,10 @@ settings! {
             "handshake-timeout", "NIC_HUB_HANDSHAKE_TIMEOUT";
         /// Seconds a connection may stay open before one of its requests carries a valid token.
         auth_timeout: Duration = Duration::from_secs(30), "auth-timeout", "NIC_HUB_AUTH_TIMEOUT";
+        /// The web app's files: "embedded" (built into this binary), or a folder to serve
+        /// them from instead, read on every request (for working on the app: `npm run
+        /// build` in web/, then reload).
+        web_dir: Option<PathBuf> = None, "web-dir", "NIC_HUB_WEB_DIR";
     }
     parts {
         /// Serve TLS with this certificate chain (PEM); needs --tls-key.

@@ -383,7 +383,7 @@ pub async fn serve_bound(
     let app = axum::Router::new()
         .route(repo_ws::PATH, axum::routing::get(repo_ws::upgrade))
         .with_state(repo)
-        .merge(web_app::router())
+        .merge(web_app::router(config.web_dir.clone()))
         .merge(grpc)
         .layer(InterceptorLayer::new(connections.handshake_done()));
     listen::serve(

@@ -11,6 +11,14 @@ import { Networks } from "./pages/Networks";
 import { NetworkHome } from "./pages/NetworkHome";
 import { DocPage } from "./pages/Doc";
 import { NewCycle } from "./pages/NewCycle";
+import { MeasuresPage } from "./pages/Measures";
+import { MeasurePage } from "./pages/Measure";
+import { DataEntryPage } from "./pages/DataEntry";
+import { ComparePage } from "./pages/Compare";
+import { DistrictPage } from "./pages/District";
+import { CoachingPage } from "./pages/Coaching";
+import { NewDocPage } from "./pages/NewDoc";
+import { PublicPage } from "./pages/Public";
 import { t } from "./i18n";
 import { Role } from "./gen/nic/v1/common_pb";
 
@@ -35,6 +43,20 @@ function Pages({ session, replica }: { session: Session; replica: Replica }) {
       return <NewCycle session={session} replica={replica} networkId={route.networkId} />;
     case "doc":
       return <DocPage session={session} replica={replica} docId={route.docId} />;
+    case "measures":
+      return <MeasuresPage session={session} replica={replica} networkId={route.networkId} />;
+    case "measure":
+      return <MeasurePage session={session} replica={replica} measureId={route.measureId} />;
+    case "data-entry":
+      return <DataEntryPage session={session} replica={replica} networkId={route.networkId} />;
+    case "compare":
+      return <ComparePage session={session} networkId={route.networkId} idea={route.idea} />;
+    case "district":
+      return <DistrictPage session={session} />;
+    case "coaching":
+      return <CoachingPage session={session} replica={replica} networkId={route.networkId} />;
+    case "new-doc":
+      return <NewDocPage session={session} replica={replica} networkId={route.networkId} kind={route.kind} />;
     default:
       return (
         <section>
@@ -45,8 +67,20 @@ function Pages({ session, replica }: { session: Session; replica: Replica }) {
   }
 }
 
-/** The whole app. */
+/** The whole app: the public dashboard needs no sign-in; every other page does. */
 export function App() {
+  const route = useRoute();
+  if (route.page === "public") {
+    return (
+      <main id="main" tabIndex={-1}>
+        <PublicPage networkId={route.networkId} />
+      </main>
+    );
+  }
+  return <SignedInApp />;
+}
+
+function SignedInApp() {
   const [session, setSession] = useState<Session | null>(() => storedSession());
   const [replica, setReplica] = useState<Replica | null>(null);
   const [state, setState] = useState<SocketState>("connecting");

@@ -9,6 +9,14 @@ export type Route =
   | { page: "network"; networkId: string }
   | { page: "doc"; docId: string }
   | { page: "new-cycle"; networkId: string }
+  | { page: "measures"; networkId: string }
+  | { page: "measure"; measureId: string }
+  | { page: "data-entry"; networkId: string }
+  | { page: "compare"; networkId: string; idea: string }
+  | { page: "district" }
+  | { page: "coaching"; networkId: string }
+  | { page: "new-doc"; networkId: string; kind: string }
+  | { page: "public"; networkId: string }
   | { page: "not-found"; path: string };
 
 /** Reads a fragment such as `#/n/algebra`. */
@@ -18,6 +26,14 @@ export function parse(hash: string): Route {
   if (parts[0] === "n" && parts.length === 2) return { page: "network", networkId: parts[1] };
   if (parts[0] === "n" && parts.length === 3 && parts[2] === "new-cycle") return { page: "new-cycle", networkId: parts[1] };
   if (parts[0] === "d" && parts.length === 2) return { page: "doc", docId: parts[1] };
+  if (parts[0] === "n" && parts.length === 3 && parts[2] === "measures") return { page: "measures", networkId: parts[1] };
+  if (parts[0] === "n" && parts.length === 3 && parts[2] === "data") return { page: "data-entry", networkId: parts[1] };
+  if (parts[0] === "n" && parts.length === 4 && parts[2] === "compare") return { page: "compare", networkId: parts[1], idea: parts[3] };
+  if (parts[0] === "n" && parts.length === 3 && parts[2] === "coaching") return { page: "coaching", networkId: parts[1] };
+  if (parts[0] === "n" && parts.length === 4 && parts[2] === "new") return { page: "new-doc", networkId: parts[1], kind: parts[3] };
+  if (parts[0] === "m" && parts.length === 2) return { page: "measure", measureId: parts[1] };
+  if (parts[0] === "district" && parts.length === 1) return { page: "district" };
+  if (parts[0] === "public" && parts.length === 2) return { page: "public", networkId: parts[1] };
   return { page: "not-found", path: hash };
 }
 
@@ -32,6 +48,22 @@ export function href(route: Route): string {
       return `#/n/${encodeURIComponent(route.networkId)}/new-cycle`;
     case "doc":
       return `#/d/${encodeURIComponent(route.docId)}`;
+    case "measures":
+      return `#/n/${encodeURIComponent(route.networkId)}/measures`;
+    case "data-entry":
+      return `#/n/${encodeURIComponent(route.networkId)}/data`;
+    case "compare":
+      return `#/n/${encodeURIComponent(route.networkId)}/compare/${encodeURIComponent(route.idea)}`;
+    case "coaching":
+      return `#/n/${encodeURIComponent(route.networkId)}/coaching`;
+    case "new-doc":
+      return `#/n/${encodeURIComponent(route.networkId)}/new/${encodeURIComponent(route.kind)}`;
+    case "measure":
+      return `#/m/${encodeURIComponent(route.measureId)}`;
+    case "district":
+      return "#/district";
+    case "public":
+      return `#/public/${encodeURIComponent(route.networkId)}`;
     default:
       return "#/";
   }

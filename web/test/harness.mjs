@@ -25,7 +25,9 @@ export async function startHub() {
   const dataDir = join(dir, "data");
   const home = join(dir, "home");
   mkdirSync(home);
-  const child = spawn(hubBin, ["serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--metrics-listen", "off"], {
+  // NIC_WEB_DIR serves a freshly built app without rebuilding the hub (CI tests the embedded one).
+  const web = process.env.NIC_WEB_DIR ? ["--web-dir", process.env.NIC_WEB_DIR] : [];
+  const child = spawn(hubBin, ["serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--metrics-listen", "off", ...web], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   const lines = createInterface({ input: child.stdout });

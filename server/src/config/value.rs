@@ -108,6 +108,28 @@ impl Value for PathBuf {
     }
 }
 
+/// The web app's files: "embedded" (those built into the binary) or a folder.
+impl Value for Option<PathBuf> {
+    fn parse(text: &str) -> Result<Self, String> {
+        match text {
+            "embedded" => Ok(None),
+            "" => Err("an empty path (say \"embedded\" for the built-in app)".into()),
+            path => Ok(Some(PathBuf::from(path))),
+        }
+    }
+    fn show(&self) -> String {
+        self.as_ref()
+            .map_or_else(|| "embedded".into(), |p| p.display().to_string())
+    }
+    fn arg(arg: Arg) -> Arg {
+        arg.value_name("PATH|embedded")
+    }
+    #[cfg(test)]
+    fn samples(_default: Option<&Self>) -> [Self; 2] {
+        [Some("web-1".into()), None]
+    }
+}
+
 /// Whole seconds (every duration setting is in seconds).
 impl Value for Duration {
     fn parse(text: &str) -> Result<Self, String> {

@@ -1,7 +1,12 @@
 // English: every text the app shows. A translation is a file beside this one with the same
 // keys (`Partial<Messages>`; a missing key falls back to English). `{name}` is filled in.
 
-export const en = {
+import { enMeasures } from "./en-measures";
+import { enInsight } from "./en-insight";
+import { enForms } from "./en-forms";
+import { enPublic } from "./en-public";
+
+const core = {
   "app.name": "NIC hub",
   skip: "Skip to the content",
   loading: "Loading…",
@@ -161,7 +166,19 @@ export const en = {
 
   "notfound.title": "No such page",
   "notfound.home": "Go to your networks",
+  "todo.title": "Not built yet",
+  "todo.text": "This page is planned but not built yet. The nic command does this today.",
+  "home.nav": "Network pages",
+  "home.nav_measures": "Measures and charts",
+  "home.nav_data": "Enter measure data",
+  "home.nav_coaching": "Coaching feedback",
+  "home.nav_district": "District view",
+  "home.nav_public": "Public dashboard",
+  "home.compare": "compare across sites",
 };
+
+/** Every text, each area's in its own file. */
+export const en = { ...core, ...enMeasures, ...enInsight, ...enForms, ...enPublic };
 
 /** The keys and texts of a language. */
 export type Messages = typeof en;

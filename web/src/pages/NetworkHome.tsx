@@ -87,6 +87,13 @@ export function NetworkHome({ session, replica, networkId }: Props) {
   return (
     <div class="home">
       <h1>{t("home.title", { network: networkId })}</h1>
+      <nav aria-label={t("home.nav")} class="subnav">
+        <a href={href({ page: "measures", networkId })}>{t("home.nav_measures")}</a>
+        {session.role !== Role.OBSERVER && <a href={href({ page: "data-entry", networkId })}>{t("home.nav_data")}</a>}
+        <a href={href({ page: "coaching", networkId })}>{t("home.nav_coaching")}</a>
+        <a href={href({ page: "district" })}>{t("home.nav_district")}</a>
+        <a href={href({ page: "public", networkId })}>{t("home.nav_public")}</a>
+      </nav>
       {listError && !docs && <p role="alert">{listError}</p>}
       {listError && docs && <p class="notice">{t("home.offline_list")}</p>}
       <div class="grid">
@@ -119,7 +126,10 @@ export function NetworkHome({ session, replica, networkId }: Props) {
               <tbody>
                 {overview.value.changeIdeas.map((c) => (
                   <tr key={c.changeIdea}>
-                    <th scope="row">{c.title || c.changeIdea}</th>
+                    <th scope="row">
+                      {c.title || c.changeIdea}{" "}
+                      <a href={href({ page: "compare", networkId, idea: c.changeIdea })}>({t("home.compare")})</a>
+                    </th>
                     {sites.map((s) => {
                       const status = c.sites.find((x) => x.siteId === s)?.status ?? "";
                       return (

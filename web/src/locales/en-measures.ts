@@ -1,0 +1,3 @@
+// English texts for measures, charts and data entry.
+
+export const enMeasures = {};

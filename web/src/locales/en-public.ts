@@ -1,0 +1,3 @@
+// English texts for the public family and community dashboard.
+
+export const enPublic = {};

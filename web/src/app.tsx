@@ -29,16 +29,17 @@ const ROLE_KEYS = {
   [Role.OBSERVER]: "role.observer",
 } as const;
 
-function Pages({ session, replica }: { session: Session; replica: Replica }) {
+/** The page the route names. Pages that start with hub calls draw before the replica (and
+ * Automerge's wasm) is ready; pages that open documents wait for it. */
+function Pages({ session, replica }: { session: Session; replica: Replica | null }) {
   const route = useRoute();
   useEffect(() => {
     document.getElementById("main")?.focus();
   }, [route]);
+  if (route.page === "networks") return <Networks session={session} />;
+  if (route.page === "network") return <NetworkHome session={session} replica={replica} networkId={route.networkId} />;
+  if (!replica) return <p role="status">{t("loading")}</p>;
   switch (route.page) {
-    case "networks":
-      return <Networks session={session} />;
-    case "network":
-      return <NetworkHome session={session} replica={replica} networkId={route.networkId} />;
     case "new-cycle":
       return <NewCycle session={session} replica={replica} networkId={route.networkId} />;
     case "doc":
@@ -142,8 +143,6 @@ function SignedInApp() {
               {t("signin.again")}
             </button>
           </section>
-        ) : !replica ? (
-          <p role="status">{t("loading")}</p>
         ) : (
           <Pages session={session} replica={replica} />
         )}

@@ -152,3 +152,19 @@ test("an observer reads a cycle but cannot edit it", async () => {
   assert.deepEqual(await axe(otto.page), []);
   await otto.context.close();
 });
+
+test("the pages fit a phone-sized screen without sideways scrolling", async () => {
+  const ana = await signedIn(browser, hub, "ana", { viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true });
+  const fits = () => ana.page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1);
+  assert.ok(await fits(), "networks page");
+  await shot(ana.page, "phone-networks");
+  await openNetwork(ana.page);
+  assert.ok(await fits(), "network home (its wide table scrolls inside its own region)");
+  await shot(ana.page, "phone-home");
+  assert.deepEqual(await axe(ana.page), []);
+  await openCycle(ana.page, "lincoln-hs");
+  assert.ok(await fits(), "worksheet");
+  await shot(ana.page, "phone-cycle");
+  assert.deepEqual(await axe(ana.page), []);
+  await ana.context.close();
+});

@@ -72,12 +72,13 @@ export function launch() {
 
 /** A new browser context signed in as `who`, on the networks page. */
 export async function signedIn(browser, hub, who, options = {}) {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 900 }, ...options });
+  const { remember, ...contextOptions } = options;
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 }, ...contextOptions });
   const page = await context.newPage();
   page.on("pageerror", (e) => console.error(`[${who}] page error: ${e.message}`));
   await page.goto(hub.url);
   await page.fill("#token", hub.tokens[who]);
-  if (options.remember) await page.check("text=Keep me signed in on this device");
+  if (remember) await page.check("text=Keep me signed in on this device");
   await page.click("button[type=submit]");
   await page.waitForSelector("h1:has-text('Your networks')");
   return { context, page };

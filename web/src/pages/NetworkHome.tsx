@@ -15,7 +15,8 @@ import { textAt } from "../components/CollabText";
 
 interface Props {
   session: Session;
-  replica: Replica;
+  /** Null until the replica is open: the page draws its lists first. */
+  replica: Replica | null;
   networkId: string;
 }
 
@@ -97,8 +98,15 @@ export function NetworkHome({ session, replica, networkId }: Props) {
       {listError && !docs && <p role="alert">{listError}</p>}
       {listError && docs && <p class="notice">{t("home.offline_list")}</p>}
       <div class="grid">
-        {aim ? <Aim replica={replica} docId={aim.docId} /> : <section><h2>{t("home.aim")}</h2><p>{t("home.aim_empty")}</p></section>}
-        {diagram && <DriverDiagram replica={replica} docId={diagram.docId} />}
+        {aim && replica ? (
+          <Aim replica={replica} docId={aim.docId} />
+        ) : (
+          <section>
+            <h2>{t("home.aim")}</h2>
+            <p>{aim ? t("loading") : t("home.aim_empty")}</p>
+          </section>
+        )}
+        {diagram && replica && <DriverDiagram replica={replica} docId={diagram.docId} />}
       </div>
       <section aria-labelledby="ideas-h">
         <h2 id="ideas-h">{t("home.ideas")}</h2>

@@ -11,7 +11,7 @@ const str = (s: string) => new Automerge.ImmutableString(s);
 export interface PdsaCycle {
   kind?: string;
   change_idea_id?: string;
-  cycle_number?: number;
+  cycle_number?: number | bigint;
   previous_cycle_id?: string | null;
   purpose?: string;
   planned_start?: string | null;
@@ -97,7 +97,7 @@ export function writeNextCycle(d: any, from: PdsaCycle, fromId: string) {
   d.kind = str("pdsa_cycle");
   d.schema = new Automerge.Uint(1);
   d.change_idea_id = str(s(from.change_idea_id));
-  d.cycle_number = new Automerge.Uint((from.cycle_number ?? 0) + 1);
+  d.cycle_number = new Automerge.Uint(Number(from.cycle_number ?? 0) + 1);
   d.previous_cycle_id = str(fromId);
   d.purpose = str(s(from.purpose) || "develop");
   const p = from.plan ?? {};

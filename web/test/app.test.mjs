@@ -168,3 +168,48 @@ test("the pages fit a phone-sized screen without sideways scrolling", async () =
   assert.deepEqual(await axe(ana.page), []);
   await ana.context.close();
 });
+
+test("predictions lock once Do has data; an adapt decision starts the next cycle, linked both ways; times in the viewer's zone", async () => {
+  const ana = await signedIn(browser, hub, "ana", { timezoneId: "Asia/Tokyo", locale: "en-US" });
+  await openNetwork(ana.page);
+  await ana.page.click("text=Start a PDSA cycle");
+  await ana.page.fill("#idea", "exit-tickets");
+  await ana.page.fill("textarea#objective", "Exit tickets in Algebra I");
+  await ana.page.click("text=Create the cycle");
+  await ana.page.waitForSelector("h2#plan-h");
+  const firstUrl = ana.page.url();
+  await ana.page.fill("#new-question", "How many of 30 tickets show the misconception?");
+  await ana.page.click("text=Add question");
+  const prediction = await ana.page.waitForSelector("textarea[id^=p-]");
+  await prediction.type("10 of 30");
+  assert.equal(await prediction.evaluate((el) => el.readOnly), false, "a prediction is open before Do");
+  // Do gets data: an observation. The prediction is now fixed.
+  await ana.page.fill("#new-observation", "Collected 28 tickets");
+  await ana.page.click("text=Add observation");
+  await ana.page.waitForSelector("text=predictions are fixed");
+  assert.equal(await ana.page.$eval("textarea[id^=p-]", (el) => el.readOnly), true, "the prediction is fixed once Do has data");
+  // The observation's time is shown in the viewer's zone (Tokyo here).
+  const shown = await ana.page.textContent("section[aria-labelledby=do-h] li .muted");
+  const hourNow = new Intl.DateTimeFormat("en-US", { timeZone: "Asia/Tokyo", hour: "numeric" }).format(new Date());
+  assert.ok(shown.includes(hourNow.replace(/\s?[AP]M/, "")), `observation time ${shown} in Tokyo time (hour ${hourNow})`);
+
+  await ana.page.selectOption("#decision", "adapt");
+  await ana.page.click("text=Start the next cycle from this adaptation");
+  await ana.page.waitForFunction(() => /#\/d\//.test(location.href) && (document.querySelector("[role=alert]") || true));
+  const problem = await ana.page.$("section[aria-labelledby=act-h] [role=alert]");
+  if (problem) assert.fail(`starting the next cycle failed: ${await problem.textContent()}`);
+  await ana.page.waitForFunction((first) => location.href !== first && /#\/d\//.test(location.href), firstUrl);
+  await ana.page.waitForSelector("h2#plan-h");
+  assert.match(await ana.page.textContent(".worksheet"), /cycle 2/);
+  // The question carried over, its prediction empty and open again.
+  assert.equal(await ana.page.$eval("textarea[id^=q-]", (el) => el.value), "How many of 30 tickets show the misconception?");
+  assert.equal(await ana.page.$eval("textarea[id^=p-]", (el) => el.value), "");
+  // Linked both ways, on the hub.
+  const nextId = ana.page.url().split("/d/")[1];
+  const firstId = firstUrl.split("/d/")[1];
+  await ana.page.click("text=previous cycle");
+  await ana.page.waitForSelector("text=The next cycle");
+  assert.match(hub.nic("docs", "show", nextId, "--json"), new RegExp(firstId));
+  assert.match(hub.nic("docs", "show", firstId, "--json"), new RegExp(nextId));
+  await ana.context.close();
+});

@@ -41,7 +41,7 @@ export function CycleWorksheet({ session, replica, meta, handle, doc, readOnly }
   const startNext = async () => {
     setProblem("");
     try {
-      const title = `${M.sv(doc.change_idea_id)} — ${t("cycle.number", { n: (doc.cycle_number ?? 0) + 1 })}`;
+      const title = `${M.sv(doc.change_idea_id)} — ${t("cycle.number", { n: Number(doc.cycle_number ?? 0) + 1 })}`;
       const nextId = await createDocument(session, replica, {
         kind: meta.kind,
         networkId: meta.networkId,
@@ -60,7 +60,7 @@ export function CycleWorksheet({ session, replica, meta, handle, doc, readOnly }
   return (
     <div class="worksheet">
       <p class="muted">
-        {t("cycle.idea")}: <strong>{M.sv(doc.change_idea_id) || t("cycle.no_idea")}</strong> · {t("cycle.number", { n: doc.cycle_number ?? 0 })}
+        {t("cycle.idea")}: <strong>{M.sv(doc.change_idea_id) || t("cycle.no_idea")}</strong> · {t("cycle.number", { n: Number(doc.cycle_number ?? 0) })}
         {previous && (
           <>
             {" · "}

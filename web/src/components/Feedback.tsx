@@ -189,7 +189,7 @@ export function Feedback({ session, replica, meta }: Props) {
               </select>
             </div>
           )}
-          <button type="submit" disabled={busy}>
+          <button type="submit" disabled={busy || !logs.metas}>
             {t("feedback.ask")}
           </button>
         </form>

@@ -127,6 +127,15 @@ test("the district page lists the demo network and its equity codes with their l
   await page.click(`section[data-network=${NETWORK}] h2 a`);
   await page.waitForSelector("h2#ideas-h");
   await context.close();
+
+  // On a phone the page does not scroll sideways (wide tables scroll in their own region).
+  const phone = await signedIn(browser, hub, "otto", { viewport: { width: 375, height: 800 } });
+  await phone.page.goto(`${hub.url}#/district`);
+  await phone.page.waitForSelector('tr[data-code="el-access"] td:has-text("English learners")');
+  assert.ok(await phone.page.evaluate(() => document.documentElement.scrollWidth <= 375), "no sideways scrolling at 375 px");
+  await shot(phone.page, "district-375-observer");
+  assert.deepEqual(await axe(phone.page), [], "axe on the district page at 375 px");
+  await phone.context.close();
 });
 
 test("feedback: a site member asks in the browser, the coach answers in the browser, `nic feedback` sees both ways", async () => {

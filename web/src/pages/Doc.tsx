@@ -11,6 +11,7 @@ import type { Replica } from "../repo";
 import { DocKind } from "../gen/nic/v1/common_pb";
 import { Presence } from "../components/Presence";
 import { History } from "../components/History";
+import { Feedback } from "../components/Feedback";
 import { CycleWorksheet } from "./Cycle";
 import { GenericDoc } from "./GenericDoc";
 import { t, kindName } from "../i18n";
@@ -64,6 +65,7 @@ export function DocPage({ session, replica, docId }: Props) {
       ) : (
         <GenericDoc doc={doc} />
       )}
+      <Feedback session={session} replica={replica} meta={meta} />
       <History session={session} docId={docId} networkId={meta.networkId} version={version} />
     </article>
   );

@@ -13,7 +13,7 @@ import { t } from "../i18n";
 import { errorText } from "../api";
 import { readDef } from "../measures/def";
 
-function Row({ replica, meta, status }: { replica: Replica; meta: Meta; status?: MeasureStatus }) {
+function Row({ replica, meta, status, loading }: { replica: Replica; meta: Meta; status?: MeasureStatus; loading: boolean }) {
   const { doc } = useDoc<any>(replica, meta.docId);
   const def = doc ? readDef(doc) : null;
   const cell = (v: string | null | undefined) => (def ? v || "—" : t("loading"));
@@ -26,8 +26,8 @@ function Row({ replica, meta, status }: { replica: Replica; meta: Meta; status?:
       <td>{cell(def && t(`measure.scoring.${def.scoring}` as any))}</td>
       <td>{cell(def?.unit)}</td>
       <td>{cell(def && t(`measure.direction.${def.direction}` as any))}</td>
-      <td>{status ? status.improvementSites.join(", ") || t("measures.no_sites") : "—"}</td>
-      <td>{status ? status.concernSites.join(", ") || t("measures.no_sites") : "—"}</td>
+      <td>{loading ? t("loading") : status ? status.improvementSites.join(", ") || t("measures.no_sites") : "—"}</td>
+      <td>{loading ? t("loading") : status ? status.concernSites.join(", ") || t("measures.no_sites") : "—"}</td>
     </tr>
   );
 }
@@ -78,7 +78,7 @@ export function MeasuresPage({ session, replica, networkId }: { session: Session
             </thead>
             <tbody>
               {measures.map((m) => (
-                <Row key={m.docId} replica={replica} meta={m} status={overview.value?.measures.find((s) => s.measureId === m.docId)} />
+                <Row key={m.docId} replica={replica} meta={m} status={overview.value?.measures.find((s) => s.measureId === m.docId)} loading={overview.loading} />
               ))}
             </tbody>
           </table>

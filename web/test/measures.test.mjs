@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startHub, launch, signedIn, axe, shot, chromiumBin, until } from "./harness.mjs";
+import { startHub, launch, signedIn, axe, shot, shots, chromiumBin, until } from "./harness.mjs";
 
 let hub;
 let browser;
@@ -51,8 +51,12 @@ async function chartShown(page) {
 
 /** Picks an option of a select and waits for the page to settle on it. */
 async function choose(page, select, value) {
+  const before = await page.getAttribute("article.measure", "data-choice");
   await page.selectOption(select, value);
-  await page.waitForFunction(() => !document.querySelector("#findings-h ~ [role=status], #chart-h ~ [role=status]"));
+  await page.waitForFunction((b) => {
+    const a = document.querySelector("article.measure");
+    return a.dataset.choice !== b && a.dataset.ready === "true";
+  }, before);
   await chartShown(page);
 }
 
@@ -146,6 +150,10 @@ test("suppressed points show as suppressed with the hub's reason, and a focal gr
   // Narrow screens.
   await page.setViewportSize({ width: 375, height: 800 });
   await shot(page, "measure-375");
+  await page.evaluate(() => scrollTo(0, 0));
+  await page.screenshot({ path: join(shots, "measure-375-top.png") });
+  await page.evaluate(() => document.querySelector("table.points").scrollIntoView());
+  await page.screenshot({ path: join(shots, "measure-375-table.png") });
   assert.deepEqual(await axe(page), [], "axe at 375 px");
   await context.close();
 });

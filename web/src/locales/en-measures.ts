@@ -62,7 +62,7 @@ export const enMeasures = {
   "measure.centre": "Centre",
   "measure.lower": "Lower limit",
   "measure.upper": "Upper limit",
-  "measure.signals": "Signals",
+  "measure.signals": "Rules that single out this point",
   "measure.suppressed": "suppressed: {why}",
   "measure.no_value": "no value",
   "measure.gaps": "Gap of {group}",

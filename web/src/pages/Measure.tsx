@@ -25,6 +25,8 @@ function svgUrl(svg: string): string {
   return `data:image/svg+xml;base64,${btoa(bin)}`;
 }
 
+const WHOLE_SERIES = ["too_few_runs", "too_many_runs", "few_crossings"];
+
 const groupName = (g: string) => (g === "all" || g === "" ? t("measure.group_all") : g);
 const ruleName = (r: string) => t(`rule.${r}` as any);
 const labelName = (l: string) => t(`signal.${l || "neutral"}` as any);
@@ -70,9 +72,11 @@ function PointsTable({ s, id, open }: { s: Series; id: string; open: boolean }) 
   const a = s.analysis;
   const lines = a?.lines ?? [];
   const hasLimits = lines.some((l) => l.lower !== undefined || l.upper !== undefined);
+  // Whole-series rules (runs, crossings) mark every point of their phase: the findings
+  // above name them; the table names the rules that single points out.
   const signalsAt = (i: number) =>
     (a?.signals ?? [])
-      .filter((g) => g.points.includes(i))
+      .filter((g) => !WHOLE_SERIES.includes(g.rule) && g.points.includes(i))
       .map((g) => `${ruleName(g.rule)} (${labelName(g.label)})`)
       .join("; ");
   return (
@@ -158,11 +162,23 @@ export function MeasurePage({ session, replica, measureId }: { session: Session;
   const sets = ruleSetsFor(def?.scoring ?? "");
   // Every group and site with data (one request, all groups), for the choices.
   const all = useCall(() => session.api.insight.measureSeries({ measureId, ruleSet: RuleSet.IHI }), [measureId]);
-  const series = useCall(
-    () => session.api.insight.measureSeries({ measureId, ruleSet: rules, group, focalGroup: focal, gapReference: focal ? reference : GapReference.UNSPECIFIED }),
-    [measureId, rules, group, focal, reference],
+  // Each answer carries the choice it answers, so a stale one is never shown as the new.
+  const choice = JSON.stringify([rules, site, group, focal, reference]);
+  const seriesCall = useCall(
+    async () => ({
+      choice,
+      r: await session.api.insight.measureSeries({ measureId, ruleSet: rules, group, focalGroup: focal, gapReference: focal ? reference : GapReference.UNSPECIFIED }),
+    }),
+    [measureId, choice],
   );
-  const chart = useCall(() => session.api.insight.chart({ measureId, siteId: site, group: group === "all" ? "" : group, ruleSet: rules }), [measureId, site, group, rules]);
+  const chartCall = useCall(async () => ({ choice, r: await session.api.insight.chart({ measureId, siteId: site, group: group === "all" ? "" : group, ruleSet: rules }) }), [measureId, choice]);
+  const fresh = <T,>(c: { value?: { choice: string; r: T }; error?: unknown; loading: boolean }) => ({
+    value: !c.loading && c.value?.choice === choice ? c.value.r : undefined,
+    error: c.loading ? undefined : c.error,
+  });
+  const series = fresh(seriesCall);
+  const chart = fresh(chartCall);
+  const ready = !!(series.value || series.error) && !!(chart.value || chart.error);
   const sites = [...new Set((all.value?.series ?? []).map((s) => s.siteId))].sort();
   const groups = [...new Set((all.value?.series ?? []).map((s) => s.group))].sort((a, b) => (a === "all" ? -1 : b === "all" ? 1 : a.localeCompare(b)));
   const shown = (series.value?.series ?? []).filter((s) => !site || s.siteId === site);
@@ -179,7 +195,7 @@ export function MeasurePage({ session, replica, measureId }: { session: Session;
     );
   }
   return (
-    <article class="measure" aria-labelledby="measure-h">
+    <article class="measure" aria-labelledby="measure-h" data-ready={String(ready)} data-choice={choice}>
       {meta && (
         <p class="crumbs">
           <a href={href({ page: "measures", networkId: meta.networkId })}>{t("measure.back")}</a>
@@ -253,7 +269,7 @@ export function MeasurePage({ session, replica, measureId }: { session: Session;
         <h2 id="chart-h">{t("measure.chart_title", { kind: t(`chart.${kind}` as any), scope, group: groupName(group) })}</h2>
         {chart.error ? (
           <p role="alert">{t("measure.chart_unavailable", { why: errorText(chart.error) })}</p>
-        ) : !chart.value || chart.loading ? (
+        ) : !chart.value ? (
           <p role="status">{t("loading")}</p>
         ) : (
           <img class={site ? "chart" : "chart multiples"} src={svgUrl(chart.value.svg)} alt={t("measure.chart_alt", { kind: t(`chart.${kind}` as any), name, scope, group: groupName(group) })} />

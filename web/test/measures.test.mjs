@@ -254,6 +254,9 @@ test("a lead enters one period for a site with the form", async () => {
     const s = JSON.parse(hub.nic("series", measureId, "--site", "roosevelt-hs", "--json")).series.find((x) => x.group === "all");
     return s.points.find((p) => p.period === "2027-05-17" && p.value === 50);
   }, 20000, "the lead's point at the hub");
+  // Written into each site's existing document for the measure, not into new ones.
+  const data = JSON.parse(hub.nic("docs", "list", "--kind", "measure_data", "--json"));
+  assert.deepEqual(data.map((d) => d.site).sort(), ["adams-ms", "jefferson-ms", "lincoln-hs", "roosevelt-hs"]);
   await context.close();
 });
 

@@ -198,10 +198,15 @@ test("data entry refuses a bad row by name and writes nothing; a bad CSV is refu
     "2027-05-24,lincoln-hs,english_learner=yes,30,24,24,too many",
     "2027-05-24,lincoln-hs,english_learner=no,50,96,96,",
     "2027-02-30,lincoln-hs,grade=9,5,10,ten,\"quoted, with a comma\"",
+    "2027-05-24,nowhere,english_learner,1,0,+5,",
+    " 2027-05-24 , lincoln-hs ,all,0x10,1e2,7",
+    "2026-13-01,lincoln-hs,all,,,",
   ].join("\n");
   await upload(page, "bad.csv", badCsv);
-  await page.waitForSelector("form[aria-labelledby=upload-h] [data-testid=entry-error]:has-text('2 of 4 rows are bad')");
+  await page.waitForSelector("form[aria-labelledby=upload-h] [data-testid=entry-error]:has-text('5 of 7 rows are bad')");
   const webLines = await page.$$eval("form[aria-labelledby=upload-h] [data-testid=entry-error] li", (lis) => lis.map((l) => l.textContent));
+  await shot(page, "data-entry-csv-refused");
+  assert.deepEqual(await axe(page), [], "axe with the file's refusal shown");
   const file = join(tmp, "bad.csv");
   writeFileSync(file, badCsv);
   let cliOut = "";
@@ -215,6 +220,10 @@ test("data entry refuses a bad row by name and writes nothing; a bad CSV is refu
   assert.match(webLines[1], /^line 5: period "2027-02-30" is not a date: February 2027 has no day 30/);
   const after = lincolnSeries();
   assert.ok(!after.points.some((p) => p.period === bad || p.period === "2027-05-24"), "nothing was written");
+
+  // A header the CLI would refuse is refused as a whole, naming the column.
+  await upload(page, "colour.csv", "period,site,group,n,colour\n2027-05-24,lincoln-hs,all,5,red\n");
+  await page.waitForSelector(`form[aria-labelledby=upload-h] [data-testid=entry-error]:has-text('colour.csv: unknown column(s) ["colour"]')`);
 
   // A good CSV: written, confirmed, and in the hub's series.
   const good = [

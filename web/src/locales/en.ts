@@ -24,7 +24,7 @@ const core = {
   "role.hub_admin": "hub admin",
   "role.network_lead": "network lead",
   "role.site_member": "site member",
-  "role.observer": "observer (read only)",
+  "role.observer": "observer, read only",
 
   "signin.title": "Sign in",
   "signin.intro": "Sign in with the member token your network lead gave you (a token file, or its text).",

@@ -166,7 +166,7 @@ export function NetworkHome({ session, replica, networkId }: Props) {
             <ul>
               {overview.value.measures.map((m) => (
                 <li key={m.measureId}>
-                  <a href={href({ page: "doc", docId: m.measureId })}>{m.name || m.measureId}</a>
+                  <a href={href({ page: "measure", measureId: m.measureId })}>{m.name || m.measureId}</a>
                   {": "}
                   {t("home.measure_signals", {
                     up: m.improvementSites.join(", ") || "—",

@@ -153,6 +153,9 @@ test("a site-visible interview is hidden from observers and from other schools",
   const otto = await signedIn(browser, hub, "otto");
   await openNetwork(otto.page);
   assert.equal(await otto.page.$("text=Record an empathy interview"), null);
+  await otto.page.goto(`${hub.url}#/n/algebra-readiness/new/empathy_interview`);
+  await otto.page.waitForSelector("[role=alert]:has-text('do not write them')");
+  assert.equal(await otto.page.$("form"), null, "no form for an observer");
   await otto.context.close();
 });
 

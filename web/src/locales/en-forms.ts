@@ -85,7 +85,9 @@ export const enForms = {
   "rca.category_n": "Category: {name}",
   "rca.category_name": "Category name",
   "rca.no_causes": "No causes in this category yet.",
-  "rca.cause_n": "{name} cause {n}",
+  "rca.cause_n": "Cause {n} ({name})",
+  "rca.confirm_remove_cause": "Remove {label} and the deeper causes under it?",
+  "rca.confirm_remove_category": "Remove the category {name} and all its causes?",
   "rca.cause_text": "Cause",
   "rca.evidence": "Evidence",
   "rca.evidence_hint": "A cause without evidence is flagged: name the data that grounds it.",
@@ -135,6 +137,7 @@ export const enForms = {
   "audit.finding_removed": "finding removed",
   "audit.finding_gone": "Someone removed this finding meanwhile.",
   "audit.sources": "Sources consulted",
+  "audit.sources_h": "Sources",
   "audit.sources_hint": "Data sets, reports, observations, conversations.",
 
   "plan.problem_h": "The problem and its data",

@@ -133,7 +133,10 @@ export function EquityAuditForm({ session, replica, meta, handle, doc, readOnly 
           </div>
         )}
       </section>
-      <CollabText id="sources" handle={handle} doc={doc} path={["sources"]} label={t("audit.sources")} hint={t("audit.sources_hint")} message={t("forms.changed", { field: t("audit.sources") })} readOnly={readOnly} rows={4} />
+      <section aria-labelledby="sources-h">
+        <h2 id="sources-h">{t("audit.sources_h")}</h2>
+        <CollabText id="sources" handle={handle} doc={doc} path={["sources"]} label={t("audit.sources")} hint={t("audit.sources_hint")} message={t("forms.changed", { field: t("audit.sources") })} readOnly={readOnly} rows={4} />
+      </section>
     </div>
   );
 }

@@ -38,8 +38,9 @@ function causeAt(d: any, trail: string[]): (string | number)[] {
   return [...list, i];
 }
 
-function CauseEditor(p: { handle: DocHandle<any>; doc: any; cause: any; path: (string | number)[]; trail: string[]; label: string; readOnly: boolean; change: Change }) {
-  const { handle, doc, cause, path, trail, label, readOnly, change } = p;
+function CauseEditor(p: { handle: DocHandle<any>; doc: any; cause: any; path: (string | number)[]; trail: string[]; number: string; category: string; readOnly: boolean; change: Change }) {
+  const { handle, doc, cause, path, trail, number, category, readOnly, change } = p;
+  const label = t("rca.cause_n", { n: number, name: category });
   const id = sv(cause.id);
   const dom = `cause-${id}`;
   const deeper: any[] = cause.causes ?? [];
@@ -63,7 +64,7 @@ function CauseEditor(p: { handle: DocHandle<any>; doc: any; cause: any; path: (s
         {deeper.length > 0 && (
           <ul class="causes">
             {deeper.map((c, i) => (
-              <CauseEditor key={sv(c.id)} handle={handle} doc={doc} cause={c} path={[...path, "causes", i]} trail={[...trail, sv(c.id)]} label={`${label}.${i + 1}`} readOnly={readOnly} change={change} />
+              <CauseEditor key={sv(c.id)} handle={handle} doc={doc} cause={c} path={[...path, "causes", i]} trail={[...trail, sv(c.id)]} number={`${number}.${i + 1}`} category={category} readOnly={readOnly} change={change} />
             ))}
           </ul>
         )}
@@ -73,7 +74,7 @@ function CauseEditor(p: { handle: DocHandle<any>; doc: any; cause: any; path: (s
               {t("rca.add_deeper")}
               <span class="sr-only"> {label}</span>
             </button>{" "}
-            <button type="button" class="link" onClick={() => change(t("rca.cause_removed"), (d) => F.removeById(d, causeAt(d, trail).slice(0, -1), id))}>
+            <button type="button" class="link" onClick={() => (deeper.length === 0 || confirm(t("rca.confirm_remove_cause", { label }))) && change(t("rca.cause_removed"), (d) => F.removeById(d, causeAt(d, trail).slice(0, -1), id))}>
               {t("forms.remove")}
               <span class="sr-only"> {label}</span>
             </button>
@@ -125,7 +126,7 @@ export function RootCauseAnalysisForm({ session, replica, meta, handle, doc, rea
               ) : (
                 <ul class="causes">
                   {causes.map((c, i) => (
-                    <CauseEditor key={sv(c.id)} handle={handle} doc={doc} cause={c} path={["categories", ci, "causes", i]} trail={[cid, sv(c.id)]} label={t("rca.cause_n", { name, n: i + 1 })} readOnly={readOnly} change={change} />
+                    <CauseEditor key={sv(c.id)} handle={handle} doc={doc} cause={c} path={["categories", ci, "causes", i]} trail={[cid, sv(c.id)]} number={String(i + 1)} category={name} readOnly={readOnly} change={change} />
                   ))}
                 </ul>
               )}
@@ -135,7 +136,7 @@ export function RootCauseAnalysisForm({ session, replica, meta, handle, doc, rea
                     {t("rca.add_cause")}
                     <span class="sr-only"> {name}</span>
                   </button>{" "}
-                  <button type="button" class="link" onClick={() => change(t("rca.category_removed"), (d) => F.removeById(d, ["categories"], cid))}>
+                  <button type="button" class="link" onClick={() => (causes.length === 0 || confirm(t("rca.confirm_remove_category", { name }))) && change(t("rca.category_removed"), (d) => F.removeById(d, ["categories"], cid))}>
                     {t("rca.remove_category")}
                     <span class="sr-only"> {name}</span>
                   </button>

@@ -228,7 +228,7 @@ export function RootCauseAnalysisForm({ session, replica, meta, handle, doc, rea
         <TagList
           id="equity-codes"
           legend={t("rca.codes_legend")}
-          hint={codes.length ? t("rca.codes_hint") : t("rca.codes_none")}
+          hint={codes.length ? t("rca.codes_hint") : readOnly ? undefined : t("rca.codes_none")}
           addLabel={t("rca.add_code")}
           values={strings(doc.equity_codes)}
           suggestions={codes.map((c) => c.id)}

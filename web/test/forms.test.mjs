@@ -318,3 +318,29 @@ test("a site member writes an improvement plan linked to its analysis, aim, driv
   await shot(otto.page, "forms-plan-observer");
   await otto.context.close();
 });
+
+test("a network lead starts a site-only audit for a school of their choice; observers do not see it", async () => {
+  const lena = await signedIn(browser, hub, "lena");
+  await openNetwork(lena.page);
+  await lena.page.click("text=Start an equity audit");
+  await lena.page.waitForSelector("#site option[value=roosevelt-hs]", { state: "attached" });
+  // No site chosen yet: refused in words.
+  await lena.page.fill("#area", "discipline");
+  await lena.page.click("button[type=submit]");
+  assert.match(await lena.page.textContent("form [role=alert]"), /Choose the site/);
+  await lena.page.selectOption("#site", "roosevelt-hs");
+  await lena.page.check("text=Only this site's team and the network's leads");
+  await lena.page.click("button[type=submit]");
+  await lena.page.waitForSelector("h2#findings-h");
+  const id = docIdOf(lena.page);
+  assert.match(await lena.page.textContent("article.doc"), /site roosevelt-hs/);
+  assert.equal(await editable(lena.page, "#sources"), true, "the lead may write it");
+  await lena.context.close();
+  await hubShows(["audit", "show", id], [/discipline/]);
+  assert.match(hub.nic("docs", "list"), /Equity audit: discipline/);
+
+  const otto = await signedIn(browser, hub, "otto");
+  await otto.page.goto(`${hub.url}#/d/${id}`);
+  await otto.page.waitForSelector("h1:has-text('This document is not available')");
+  await otto.context.close();
+});

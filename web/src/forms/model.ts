@@ -31,7 +31,7 @@ export const INTERVIEWEE_ROLES = ["student", "parent", "teacher", "counselor", "
 export const COMMON_GROUPS = ["english_learner=yes", "iep=yes", "low_income=yes", "newcomer=yes", "all"];
 
 /** Fishbone categories a team often starts from. */
-export const RCA_CATEGORIES = ["instruction", "policies", "relationships", "curriculum", "resources", "student_experience"];
+export const RCA_CATEGORIES = ["instruction", "policies", "relationships", "curriculum", "resources", "student experience"];
 
 /** Areas an equity audit often looks at. */
 export const AUDIT_AREAS = ["access", "discipline", "course enrolment", "attendance", "achievement", "advanced coursework", "family engagement"];

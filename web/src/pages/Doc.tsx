@@ -14,6 +14,10 @@ import { History } from "../components/History";
 import { Feedback } from "../components/Feedback";
 import { CycleWorksheet } from "./Cycle";
 import { GenericDoc } from "./GenericDoc";
+import { EmpathyInterviewForm } from "./forms/EmpathyInterview";
+import { RootCauseAnalysisForm } from "./forms/RootCauseAnalysis";
+import { EquityAuditForm } from "./forms/EquityAudit";
+import { ImprovementPlanForm } from "./forms/ImprovementPlan";
 import { t, kindName } from "../i18n";
 import { href } from "../route";
 import { errorText } from "../api";
@@ -62,6 +66,14 @@ export function DocPage({ session, replica, docId }: Props) {
       </p>
       {meta.kind === DocKind.PDSA_CYCLE ? (
         <CycleWorksheet session={session} replica={replica} meta={meta} handle={handle} doc={doc} readOnly={readOnly} />
+      ) : meta.kind === DocKind.EMPATHY_INTERVIEW ? (
+        <EmpathyInterviewForm session={session} replica={replica} meta={meta} handle={handle} doc={doc} readOnly={readOnly} />
+      ) : meta.kind === DocKind.ROOT_CAUSE_ANALYSIS ? (
+        <RootCauseAnalysisForm session={session} replica={replica} meta={meta} handle={handle} doc={doc} readOnly={readOnly} />
+      ) : meta.kind === DocKind.EQUITY_AUDIT ? (
+        <EquityAuditForm session={session} replica={replica} meta={meta} handle={handle} doc={doc} readOnly={readOnly} />
+      ) : meta.kind === DocKind.IMPROVEMENT_PLAN ? (
+        <ImprovementPlanForm session={session} replica={replica} meta={meta} handle={handle} doc={doc} readOnly={readOnly} />
       ) : (
         <GenericDoc doc={doc} />
       )}

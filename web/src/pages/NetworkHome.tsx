@@ -12,6 +12,7 @@ import { href } from "../route";
 import { kindName, t, when } from "../i18n";
 import { errorText } from "../api";
 import { textAt } from "../components/CollabText";
+import { NewInquiryLinks } from "./forms/NewLinks";
 
 interface Props {
   session: Session;
@@ -191,6 +192,7 @@ export function NetworkHome({ session, replica, networkId }: Props) {
       </section>
       <section aria-labelledby="docs-h">
         <h2 id="docs-h">{t("home.documents", { n: others.length })}</h2>
+        {canStart && <NewInquiryLinks networkId={networkId} />}
         <DocList docs={others} showKind />
       </section>
     </div>

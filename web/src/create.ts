@@ -21,7 +21,7 @@ export interface NewDoc {
 /** Creates the document on the hub and returns its id. Needs the hub (not offline). */
 export async function createDocument(s: Session, replica: Replica, n: NewDoc): Promise<string> {
   const { documentId } = parseAutomergeUrl(generateAutomergeUrl());
-  const initial = Automerge.save(Automerge.change(Automerge.init<any>(), { message: "created" }, n.write));
+  const initial = Automerge.save(Automerge.change(Automerge.init<any>(), { message: "created", time: Date.now() }, n.write));
   const created = await s.api.documents.create({
     kind: n.kind,
     networkId: n.networkId,

@@ -2,10 +2,22 @@
 // edits offline, and those edits sync on reconnect) and the hub's WebSocket endpoint. One
 // IndexedDB database per member, so two people who share a browser keep separate copies.
 
-import { Repo, initializeWasm, type AutomergeUrl, type DocHandle, type PeerId } from "@automerge/automerge-repo/slim";
+import { DocHandle, Repo, initializeWasm, type AutomergeUrl, type PeerId } from "@automerge/automerge-repo/slim";
 import { IndexedDBStorageAdapter } from "@automerge/automerge-repo-storage-indexeddb";
 import { HubSocketAdapter } from "./hubsocket";
 import type { Session } from "./session";
+
+// Every change records its time in milliseconds, as the product's other clients do and as
+// `Documents.History` reports it: Automerge's JavaScript library would write seconds.
+type ChangeOptions = { message?: string; time?: number };
+const change = DocHandle.prototype.change;
+const changeAt = DocHandle.prototype.changeAt;
+DocHandle.prototype.change = function (this: DocHandle<unknown>, callback: any, options: ChangeOptions = {}) {
+  return change.call(this, callback, { time: Date.now(), ...options });
+} as typeof change;
+DocHandle.prototype.changeAt = function (this: DocHandle<unknown>, heads: any, callback: any, options: ChangeOptions = {}) {
+  return changeAt.call(this, heads, callback, { time: Date.now(), ...options });
+} as typeof changeAt;
 
 let wasm: Promise<void> | null = null;
 

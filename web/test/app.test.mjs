@@ -99,6 +99,9 @@ test("a site member creates a cycle; two people co-edit its study notes live and
   await ana.page.waitForFunction((v) => document.querySelector("#learning").value === v, await agreed(ben.page));
   // Who changed what names both.
   await ana.page.waitForSelector("section.history >> text=Ben Lincoln");
+  // Edits are stamped in milliseconds, as History reads them: this year, not 1970.
+  assert.match(await ana.page.textContent("section.history"), new RegExp(String(new Date().getFullYear())));
+  assert.doesNotMatch(await ana.page.textContent("section.history"), /1970/);
   await shot(ana.page, "cycle-worksheet");
   assert.deepEqual(await axe(ana.page), [], "axe on the worksheet");
   await ana.context.close();

@@ -125,3 +125,29 @@ export function useSavedLocally(replica: Replica, handle?: DocHandle<unknown>): 
   }, [replica, handle]);
   return saved;
 }
+
+/**
+ * A hub call whose last answer is kept on this device (`localStorage`, under `key`): the
+ * page draws the kept answer at once — offline too — and the fresh one when it comes.
+ * For answers that are plain data (no 64-bit integers).
+ */
+export function useKeptCall<T>(key: string, call: () => Promise<T>, deps: unknown[]): { value?: T; error?: unknown; loading: boolean } {
+  const kept = () => {
+    try {
+      const text = localStorage.getItem(key);
+      return text ? (JSON.parse(text) as T) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const fresh = useCall(async () => {
+    const value = await call();
+    try {
+      localStorage.setItem(key, JSON.stringify(value));
+    } catch {
+      // A full storage only costs the next visit its head start.
+    }
+    return value;
+  }, deps);
+  return fresh.value !== undefined ? fresh : { ...fresh, value: kept() };
+}

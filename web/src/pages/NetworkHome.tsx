@@ -2,7 +2,7 @@
 // site (the Insight service's overview), its measures' signals, and its documents.
 
 import { useEffect, useState } from "preact/hooks";
-import { useCall, useDoc } from "../hooks";
+import { useDoc, useKeptCall } from "../hooks";
 import { cachedCatalog, fetchCatalog, type Meta } from "../catalog";
 import { DocKind } from "../gen/nic/v1/common_pb";
 import { Role } from "../gen/nic/v1/common_pb";
@@ -78,7 +78,7 @@ export function NetworkHome({ session, replica, networkId }: Props) {
     setDocs(cachedCatalog(session, networkId));
     fetchCatalog(session, networkId).then(setDocs, (e) => setListError(errorText(e)));
   }, [networkId]);
-  const overview = useCall(() => session.api.insight.networkOverview({ networkId }), [networkId]);
+  const overview = useKeptCall(`nic-hub.overview.${session.memberId}.${networkId}`, () => session.api.insight.networkOverview({ networkId }), [networkId]);
   const first = (kind: DocKind) => docs?.find((d) => d.kind === kind && !d.siteId) ?? docs?.find((d) => d.kind === kind);
   const aim = first(DocKind.AIM);
   const diagram = first(DocKind.DRIVER_DIAGRAM);
@@ -111,7 +111,7 @@ export function NetworkHome({ session, replica, networkId }: Props) {
       </div>
       <section aria-labelledby="ideas-h">
         <h2 id="ideas-h">{t("home.ideas")}</h2>
-        {overview.error ? (
+        {overview.error && !overview.value ? (
           <p>{t("home.overview_unavailable", { why: errorText(overview.error) })}</p>
         ) : !overview.value ? (
           <p role="status">{t("loading")}</p>

@@ -12,6 +12,7 @@ import { href } from "../route";
 import { kindName, t, when } from "../i18n";
 import { errorText } from "../api";
 import { textAt } from "../components/CollabText";
+import { PublicToggle } from "../public/PublicToggle";
 
 interface Props {
   session: Session;
@@ -185,6 +186,7 @@ export function NetworkHome({ session, replica, networkId }: Props) {
         <h2 id="docs-h">{t("home.documents", { n: others.length })}</h2>
         <DocList docs={others} showKind />
       </section>
+      <PublicToggle session={session} networkId={networkId} />
     </div>
   );
 }

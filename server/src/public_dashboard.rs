@@ -389,6 +389,9 @@ fn dashboard(src: load::Src<'_>, net: &nic_model::Network) -> Result<Dashboard, 
     })
 }
 
+/// The source name of network-level data (as Insight names it).
+const NETWORK: &str = "network";
+
 /// (source, period, group): a source is a site id, or `network` for network-level data.
 type Key = (String, String, String);
 
@@ -420,7 +423,7 @@ pub fn aggregate(def: &MeasureDefinition, sites: &[SiteData<'_>], min: MinCell) 
     let mut cells: BTreeMap<(String, String), BTreeMap<String, u32>> = BTreeMap::new();
     for s in sites {
         let source = if s.network_level {
-            "network".to_owned()
+            NETWORK.to_owned()
         } else {
             s.site.clone()
         };
@@ -465,8 +468,8 @@ pub fn aggregate(def: &MeasureDefinition, sites: &[SiteData<'_>], min: MinCell) 
                 continue;
             };
             // The network's own figure when it reported one, else the sites'.
-            let sources: Vec<&String> = if by_source.contains_key("network") {
-                vec![by_source.keys().find(|s| *s == "network").expect("present")]
+            let sources: Vec<&String> = if by_source.contains_key(NETWORK) {
+                by_source.keys().filter(|s| s.as_str() == NETWORK).collect()
             } else {
                 by_source.keys().collect()
             };
@@ -551,7 +554,7 @@ pub fn aggregate(def: &MeasureDefinition, sites: &[SiteData<'_>], min: MinCell) 
         }
     }
     let mut order: Vec<&String> = groups.into_iter().collect();
-    order.sort_by_key(|g| (g.as_str() != ALL, g.as_str()));
+    order.sort_by(|a, b| (a.as_str() != ALL, a.as_str()).cmp(&(b.as_str() != ALL, b.as_str())));
     order
         .into_iter()
         .map(|g| PublicSeries {

@@ -36,6 +36,8 @@ export const enPublic = {
   "public.findings_none": "No values for all students can be shown yet.",
   "public.table_caption": "{measure}, all schools together, by period",
   "public.period": "Period",
+  "public.chart_gaps": "An × on the chart marks a period whose number is not shown to protect student privacy.",
+  "public.never": "Numbers for these groups are not shown to protect student privacy: {groups}.",
   "public.students": "{value} ({n} students)",
   "public.toggle_title": "Public dashboard",
   "public.toggle_text": "Share this network's progress with families and the community: a page anyone can open without signing in. It shows only numbers for all schools together that pass the network's privacy rules, never a school's own numbers or any document.",

@@ -12,13 +12,14 @@ type State = { kind: "loading" } | { kind: "missing" } | { kind: "error" } | { k
 
 const number = new Intl.NumberFormat(lang, { maximumFractionDigits: 1 });
 const dateFormat = new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeZone: "UTC" });
+const shortDate = new Intl.DateTimeFormat(lang, { month: "short", day: "numeric", timeZone: "UTC" });
 
-/** A period for people: a date when it is one, else as written. */
-export function periodText(period: string): string {
+/** A period for people: a date when it is one, else as written (`short`: without the year). */
+export function periodText(period: string, short = false): string {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(period);
   if (!m) return period;
   const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
-  return Number.isNaN(d.getTime()) ? period : dateFormat.format(d);
+  return Number.isNaN(d.getTime()) ? period : (short ? shortDate : dateFormat).format(d);
 }
 
 /** A value with its unit. */
@@ -76,6 +77,10 @@ function Cell({ m, p, group }: { m: PublicMeasure; p?: PublicPoint; group: strin
 function Measure({ m, index }: { m: PublicMeasure; index: number }) {
   const periods = [...new Set(m.series.flatMap((s) => s.points.map((p) => p.period)))].sort();
   const all = m.series.find((s) => s.group === "all");
+  // Groups withheld in every period are named in a sentence rather than a column of gaps.
+  const never = m.series.filter((s) => s.points.every((p) => p.withheld));
+  const columns = m.series.filter((s) => !never.includes(s));
+  const gaps = all?.points.some((p) => p.withheld) ?? false;
   const found = findings(m);
   const id = `pub-m${index}`;
   return (
@@ -90,17 +95,19 @@ function Measure({ m, index }: { m: PublicMeasure; index: number }) {
           format={(v) => valueText(m, v)}
           points={periods.map((period) => {
             const p = all.points.find((x) => x.period === period);
-            return { label: periodText(period), value: p && !p.withheld ? p.value : null };
+            return { label: periodText(period, true), value: p && !p.withheld ? p.value : null };
           })}
         />
       )}
+      {gaps && <p class="muted">{t("public.chart_gaps")}</p>}
+      {never.length > 0 && <p>{t("public.never", { groups: never.map((s) => groupText(s.group)).join("; ") })}</p>}
       <div class="scroll" tabIndex={0} role="region" aria-labelledby={`${id}-c`}>
         <table class="pub-table" data-measure={m.name}>
           <caption id={`${id}-c`}>{t("public.table_caption", { measure: m.name })}</caption>
           <thead>
             <tr>
               <th scope="col">{t("public.period")}</th>
-              {m.series.map((s) => (
+              {columns.map((s) => (
                 <th scope="col" key={s.group}>
                   {groupText(s.group)}
                 </th>
@@ -111,7 +118,7 @@ function Measure({ m, index }: { m: PublicMeasure; index: number }) {
             {periods.map((period) => (
               <tr key={period}>
                 <th scope="row">{periodText(period)}</th>
-                {m.series.map((s) => (
+                {columns.map((s) => (
                   <Cell key={s.group} m={m} group={s.group} p={s.points.find((p) => p.period === period)} />
                 ))}
               </tr>

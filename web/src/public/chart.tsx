@@ -9,7 +9,7 @@ export interface ChartPoint {
 
 const W = 560;
 const H = 200;
-const PAD = { left: 48, right: 16, top: 12, bottom: 32 };
+const PAD = { left: 64, right: 16, top: 12, bottom: 34 };
 
 /** A line chart of `points`; `format` writes axis values; `label` is the text alternative. */
 export function LineChart({ points, format, label }: { points: ChartPoint[]; format: (v: number) => string; label: string }) {
@@ -41,7 +41,7 @@ export function LineChart({ points, format, label }: { points: ChartPoint[]; for
   });
   if (run.length > 0) runs.push(run.join(" "));
   const ticks = [lo + (hi - lo) * 0.1, (lo + hi) / 2, hi - (hi - lo) * 0.1];
-  const labelEvery = Math.max(1, Math.ceil(points.length / 6));
+  const labelEvery = Math.max(1, Math.ceil(points.length / 5));
   return (
     <svg class="pub-chart" viewBox={`0 0 ${W} ${H}`} role="img" aria-label={label} preserveAspectRatio="xMidYMid meet">
       <rect x={PAD.left} y={PAD.top} width={W - PAD.left - PAD.right} height={H - PAD.top - PAD.bottom} class="pub-chart-bg" />
@@ -54,8 +54,8 @@ export function LineChart({ points, format, label }: { points: ChartPoint[]; for
         </g>
       ))}
       {points.map((p, i) =>
-        i % labelEvery === 0 || i === points.length - 1 ? (
-          <text key={p.label} x={x(i)} y={H - 10} text-anchor="middle" class="pub-chart-text">
+        i % labelEvery === 0 ? (
+          <text key={p.label} x={x(i)} y={H - 12} text-anchor={i === 0 ? "start" : i === points.length - 1 ? "end" : "middle"} class="pub-chart-text">
             {p.label}
           </text>
         ) : null,

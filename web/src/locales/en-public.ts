@@ -19,6 +19,7 @@ export const enPublic = {
   "public.adapted": "Changing it, then trying again",
   "public.abandoned": "Stopped",
   "public.idea_sentence": "{title}: {testing} still trying it, {adopted} keeping it, {adapted} changing it, {abandoned} stopped.",
+  "public.idea_untried": "{title}: no school has tried it yet.",
   "public.schools": "{n} schools",
   "public.school": "1 school",
   "public.measures": "How we measure progress",

@@ -184,7 +184,7 @@ export function PublicPage({ networkId }: { networkId: string }) {
             <ul>
               {d.change_ideas.map((i) => (
                 <li key={i.title}>
-                  {t("public.idea_sentence", {
+                  {i.testing + i.adopted + i.adapted + i.abandoned === 0 ? t("public.idea_untried", { title: i.title }) : t("public.idea_sentence", {
                     title: i.title,
                     testing: schools(i.testing),
                     adopted: schools(i.adopted),

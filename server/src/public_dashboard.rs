@@ -413,7 +413,11 @@ fn shown(series: &[Series]) -> BTreeMap<Key, &nic_insight::series::SeriesPoint> 
 /// shows every one of them to an outsider and to each site's members; then suppressed again
 /// over the groups' lines so nothing withheld can be had by subtraction. All students first,
 /// then the groups in order; periods in order.
-pub fn aggregate(def: &MeasureDefinition, sites: &[SiteData<'_>], min: MinCell) -> Vec<PublicSeries> {
+pub fn aggregate(
+    def: &MeasureDefinition,
+    sites: &[SiteData<'_>],
+    min: MinCell,
+) -> Vec<PublicSeries> {
     let site_ids: BTreeSet<String> = sites
         .iter()
         .filter(|s| !s.network_level)
@@ -453,7 +457,9 @@ pub fn aggregate(def: &MeasureDefinition, sites: &[SiteData<'_>], min: MinCell) 
     };
     let seen = shown(&outsider);
     let insider_seen: Vec<_> = insiders.iter().map(|v| shown(v)).collect();
-    let safe = |k: &Key| !too_many && seen.contains_key(k) && insider_seen.iter().all(|v| v.contains_key(k));
+    let safe = |k: &Key| {
+        !too_many && seen.contains_key(k) && insider_seen.iter().all(|v| v.contains_key(k))
+    };
     let counted = matches!(def.scoring, Scoring::Proportion | Scoring::Ratio);
     let periods: BTreeSet<&String> = cells.keys().map(|(p, _)| p).collect();
     let groups: BTreeSet<&String> = cells.keys().map(|(_, g)| g).collect();
@@ -484,17 +490,25 @@ pub fn aggregate(def: &MeasureDefinition, sites: &[SiteData<'_>], min: MinCell) 
             if publishable {
                 // Only values Insight shows go in.
                 let points: Vec<_> = keys.iter().filter_map(|k| seen.get(k)).collect();
-                let n: u32 = points.iter().fold(0u32, |t, p| t.saturating_add(p.n.unwrap_or(0)));
+                let n: u32 = points
+                    .iter()
+                    .fold(0u32, |t, p| t.saturating_add(p.n.unwrap_or(0)));
                 let value = if counted {
                     let (num, den) = points.iter().fold((0.0, 0.0), |(a, b), p| {
-                        (a + p.numerator.unwrap_or(0.0), b + p.denominator.unwrap_or(0.0))
+                        (
+                            a + p.numerator.unwrap_or(0.0),
+                            b + p.denominator.unwrap_or(0.0),
+                        )
                     });
                     (den > 0.0).then(|| num / den * scale(def))
                 } else if def.scoring == Scoring::Count {
                     points.iter().map(|p| p.value).sum::<Option<f64>>()
                 } else {
                     let (sum, w) = points.iter().fold((0.0, 0.0), |(a, b), p| match p.value {
-                        Some(v) => (a + v * f64::from(p.n.unwrap_or(0)), b + f64::from(p.n.unwrap_or(0))),
+                        Some(v) => (
+                            a + v * f64::from(p.n.unwrap_or(0)),
+                            b + f64::from(p.n.unwrap_or(0)),
+                        ),
                         None => (a, b),
                     });
                     (w > 0.0).then(|| sum / w)
@@ -526,7 +540,9 @@ pub fn aggregate(def: &MeasureDefinition, sites: &[SiteData<'_>], min: MinCell) 
                 }
             };
             for (_, mut parts) in dims {
-                let held = parts.iter().fold(0u32, |t, c| t.saturating_add(block.n[*c]));
+                let held = parts
+                    .iter()
+                    .fold(0u32, |t, c| t.saturating_add(block.n[*c]));
                 let short = block.n[total].saturating_sub(held);
                 if short > 0 {
                     parts.push(block.cell(short, false, true));

@@ -223,14 +223,17 @@ async fn the_public_dashboard_is_opt_in_and_shows_nothing_insight_suppresses() {
     )
     .await;
     // Lincoln's 9 English learners are below the network's minimum of 10.
-    for ((site, el, rate), decisions) in [("lincoln", 9, 40.0), ("adams", 25, 50.0), ("jefferson", 30, 45.0)]
-        .into_iter()
-        .zip([
-            vec![Some(Decision::Adapt), Some(Decision::Adopt)],
-            vec![Some(Decision::Adapt), None],
-            vec![Some(Decision::Abandon)],
-        ])
-    {
+    for ((site, el, rate), decisions) in [
+        ("lincoln", 9, 40.0),
+        ("adams", 25, 50.0),
+        ("jefferson", 30, 45.0),
+    ]
+    .into_iter()
+    .zip([
+        vec![Some(Decision::Adapt), Some(Decision::Adopt)],
+        vec![Some(Decision::Adapt), None],
+        vec![Some(Decision::Abandon)],
+    ]) {
         create(
             &mut docs,
             DocKind::MeasureData,
@@ -247,10 +250,7 @@ async fn the_public_dashboard_is_opt_in_and_shows_nothing_insight_suppresses() {
                 site,
                 v1::Visibility::Site,
                 &format!("cycle {site} {i}"),
-                doc!(
-                    DocKind::PdsaCycle,
-                    &cycle(u32::try_from(i).unwrap() + 1, d),
-                ),
+                doc!(DocKind::PdsaCycle, &cycle(u32::try_from(i).unwrap() + 1, d),),
             )
             .await;
         }
@@ -288,7 +288,12 @@ async fn the_public_dashboard_is_opt_in_and_shows_nothing_insight_suppresses() {
         .await
         .unwrap()
         .into_inner();
-    assert!(listed.networks.iter().any(|n| n.network_id == "algebra" && n.public_dashboard));
+    assert!(
+        listed
+            .networks
+            .iter()
+            .any(|n| n.network_id == "algebra" && n.public_dashboard)
+    );
     let audit = hub
         .directory_as(&lena)
         .await
@@ -325,7 +330,11 @@ async fn the_public_dashboard_is_opt_in_and_shows_nothing_insight_suppresses() {
         .into_inner();
     assert!(listed.documents.len() >= 10);
     for d in &listed.documents {
-        assert!(!text.contains(&d.doc_id), "document id {} in {text}", d.doc_id);
+        assert!(
+            !text.contains(&d.doc_id),
+            "document id {} in {text}",
+            d.doc_id
+        );
     }
     for site in SITES {
         assert!(!text.contains(site), "site {site} in {text}");
@@ -367,7 +376,10 @@ async fn the_public_dashboard_is_opt_in_and_shows_nothing_insight_suppresses() {
                 let key = (p.period.clone(), s.group.clone());
                 if p.suppressed.is_empty() {
                     if i == 0 {
-                        shown.entry(key).or_default().push((p.value.unwrap(), p.n.unwrap()));
+                        shown
+                            .entry(key)
+                            .or_default()
+                            .push((p.value.unwrap(), p.n.unwrap()));
                     }
                 } else {
                     hidden.insert(key);
@@ -390,7 +402,10 @@ async fn the_public_dashboard_is_opt_in_and_shows_nothing_insight_suppresses() {
                 assert!(p["value"].is_null() && p["n"].is_null(), "{p}");
                 continue;
             }
-            assert!(!hidden.contains(&key), "{key:?} is suppressed by Insight but published: {p}");
+            assert!(
+                !hidden.contains(&key),
+                "{key:?} is suppressed by Insight but published: {p}"
+            );
             // The value is the outsider's shown values, all sites together.
             let cells = &shown[&key];
             let n: u32 = cells.iter().map(|c| c.1).sum();
@@ -403,7 +418,13 @@ async fn the_public_dashboard_is_opt_in_and_shows_nothing_insight_suppresses() {
             published += 1;
         }
         if group == "english_learner=yes" {
-            assert!(s["points"].as_array().unwrap().iter().all(|p| p["withheld"] == true));
+            assert!(
+                s["points"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|p| p["withheld"] == true)
+            );
         }
     }
     assert!(published >= 6, "all students are published: {m}");
@@ -412,11 +433,16 @@ async fn the_public_dashboard_is_opt_in_and_shows_nothing_insight_suppresses() {
     for p in 0..6 {
         let at = |g: usize| m["series"][g]["points"][p]["withheld"] == true;
         let withheld = (0..3).filter(|g| at(*g)).count();
-        assert_ne!(withheld, 1, "period {p}: one withheld cell is a difference: {m}");
+        assert_ne!(
+            withheld, 1,
+            "period {p}: one withheld cell is a difference: {m}"
+        );
     }
 
     // Off again: the 404 once more, at once.
-    set_public(&hub, &hub.token.clone(), "algebra", false).await.unwrap();
+    set_public(&hub, &hub.token.clone(), "algebra", false)
+        .await
+        .unwrap();
     let (status, head, body) = get(&hub, "/public/algebra/dashboard.json").await;
     assert_eq!(status, 404);
     assert_eq!(stable(&head), stable(&off_head));
@@ -503,7 +529,10 @@ fn period() -> impl Strategy<Value = Vec<(String, u32, f64)>> {
             let all: u32 = race.iter().sum();
             let mut out = vec![("all".to_owned(), all)];
             for (i, n) in race.iter().enumerate() {
-                out.push((format!("race={}", (b'a' + u8::try_from(i).unwrap()) as char), *n));
+                out.push((
+                    format!("race={}", (b'a' + u8::try_from(i).unwrap()) as char),
+                    *n,
+                ));
             }
             if let Some(split) = split {
                 let yes = all * split / 100;

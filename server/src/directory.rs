@@ -36,6 +36,8 @@ pub struct DirectoryService {
     pub(crate) default_token_lifetime_days: u32,
     /// WebSocket tickets, redeemed by the `/automerge` endpoint.
     pub(crate) tickets: Arc<crate::auth::ticket::Tickets>,
+    /// The public dashboards' cache, told when a network's dashboard is turned on or off.
+    pub(crate) public: Arc<crate::public_dashboard::Dashboards>,
 }
 
 fn denied(what: &str) -> ApiError {
@@ -228,6 +230,7 @@ impl directory_server::Directory for DirectoryService {
             description: text("description", &r.description, 0, 2000)?,
             min_cell_size,
             created_at_ms: auth::now_ms(),
+            public_dashboard: false,
         };
         let (store, durability, hub) = (self.store.clone(), self.durability, self.hub.clone());
         let network = blocking(move || {
@@ -879,6 +882,49 @@ impl directory_server::Directory for DirectoryService {
                 })
                 .collect(),
             next_after_seq,
+        }))
+    }
+
+    async fn set_public_dashboard(
+        &self,
+        request: Request<v1::SetPublicDashboardRequest>,
+    ) -> Result<Response<v1::SetPublicDashboardResponse>, Status> {
+        let caller = caller(&request)?;
+        let r = request.into_inner();
+        let id = convert::network_id("network_id", &r.network_id).map_err(ApiError::from)?;
+        if !caller.member.grants.may_manage(&id) {
+            return Err(denied(&format!(
+                "only network {id}'s leads may publish or withdraw its public dashboard"
+            ))
+            .into());
+        }
+        let (store, durability, hub) = (self.store.clone(), self.durability, self.hub.clone());
+        let public = self.public.clone();
+        let network = blocking(move || {
+            let mut network = store
+                .network(&id)?
+                .ok_or_else(|| ApiError::NotFoundWhat(format!("network {id} does not exist")))?;
+            network.public_dashboard = r.enabled;
+            DirectoryService::commit(
+                store.as_ref(),
+                durability,
+                &hub,
+                &caller,
+                &[DirOp::PutNetwork(network.clone())],
+                Audit {
+                    action: "set_public_dashboard",
+                    target: network.id.as_str(),
+                    network: Some(&network.id),
+                    detail: format!("enabled {}", r.enabled),
+                },
+            )?;
+            // The dashboard follows at once, not when its cached copy expires.
+            public.forget(&network.id);
+            Ok(network)
+        })
+        .await?;
+        Ok(Response::new(v1::SetPublicDashboardResponse {
+            network: Some(convert::network_to_wire(&network)),
         }))
     }
 }

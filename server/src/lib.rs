@@ -15,6 +15,8 @@
 //!   one listener: TLS, then HTTP/2 and HTTP/1.1 (gRPC, gRPC-web, WebSocket) on one port;
 //! - `repo_ws` — the automerge-repo WebSocket endpoint (`/automerge`), an engine peer;
 //! - `web_app` — the web app's files (`web/dist`, embedded at build time), served at `/`;
+//! - [`public_dashboard`] — a network's public dashboard (`/public/{network}/dashboard.json`,
+//!   no sign-in, opt-in by its lead), only values that pass the privacy rules;
 //! - [`frame_check`] — the frame handling without a network, for fuzzing and property tests;
 //!   [`doc_check`] the same for the document loader under limits;
 //! - [`testing`] — a hub in a child process, for tests and `nic-load`.
@@ -32,6 +34,7 @@ mod insight;
 mod listen;
 mod loads;
 pub mod metrics;
+pub mod public_dashboard;
 mod repo_ws;
 mod status;
 mod sync_service;
@@ -268,6 +271,11 @@ pub async fn serve_bound(
         limits,
         streams: Arc::default(),
     };
+    let public = Arc::new(public_dashboard::Dashboards::new(
+        store.clone(),
+        directory_store.clone(),
+        loads.clone(),
+    ));
     let insight = insight::InsightService {
         store: store.clone(),
         directory: directory_store.clone(),
@@ -300,6 +308,7 @@ pub async fn serve_bound(
         max_token_lifetime_days: config.max_token_lifetime_days,
         default_token_lifetime_days: config.default_token_lifetime_days,
         tickets,
+        public: public.clone(),
     };
     let (health_reporter, health) = tonic_health::server::health_reporter();
     health_reporter
@@ -384,6 +393,7 @@ pub async fn serve_bound(
         .route(repo_ws::PATH, axum::routing::get(repo_ws::upgrade))
         .with_state(repo)
         .merge(web_app::router(config.web_dir.clone()))
+        .merge(public_dashboard::router(public))
         .merge(grpc)
         .layer(InterceptorLayer::new(connections.handshake_done()));
     listen::serve(

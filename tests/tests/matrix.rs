@@ -63,7 +63,7 @@ const WRITE: [[bool; 7]; 4] = [
 ];
 
 /// Who may do each directory action aimed at network algebra, by role.
-const DIRECTORY: [(&str, [bool; 7]); 14] = [
+const DIRECTORY: [(&str, [bool; 7]); 15] = [
     (
         "CreateNetwork",
         [true, false, false, false, false, false, false],
@@ -95,6 +95,10 @@ const DIRECTORY: [(&str, [bool; 7]); 14] = [
         "ListAuditLog",
         [true, true, false, false, false, false, false],
     ), // algebra's entries
+    (
+        "SetPublicDashboard",
+        [true, true, false, false, false, false, false],
+    ),
     // Last: it takes the target away.
     (
         "RemoveMember",
@@ -536,6 +540,14 @@ async fn directory_matrix() {
                     d.list_audit_log(v1::ListAuditLogRequest {
                         network_id: "algebra".into(),
                         ..Default::default()
+                    })
+                    .await,
+                    Code::PermissionDenied,
+                ),
+                "SetPublicDashboard" => outcome(
+                    d.set_public_dashboard(v1::SetPublicDashboardRequest {
+                        network_id: "algebra".into(),
+                        enabled: false,
                     })
                     .await,
                     Code::PermissionDenied,

@@ -224,6 +224,25 @@ impl Hub {
         network(r.network.as_ref().ok_or_else(|| missing("network"))?)
     }
 
+    /// Turns a network's public family and community dashboard on or off (its leads and
+    /// hub admins); it is then read without signing in at `/public/{network}/dashboard.json`.
+    pub async fn set_public_dashboard(
+        &self,
+        id: &NetworkId,
+        enabled: bool,
+    ) -> Result<Network, ClientError> {
+        let r = self
+            .directory()
+            .set_public_dashboard(v1::SetPublicDashboardRequest {
+                network_id: id.to_string(),
+                enabled,
+            })
+            .await
+            .map_err(|s| self.link.failed(s))?
+            .into_inner();
+        network(r.network.as_ref().ok_or_else(|| missing("network"))?)
+    }
+
     /// The sites of a network.
     pub async fn sites(&self, network: &NetworkId) -> Result<Vec<Site>, ClientError> {
         let r = self
@@ -434,6 +453,7 @@ fn network(n: &v1::Network) -> Result<Network, ClientError> {
         description: n.description.clone(),
         min_cell_size: n.min_cell_size,
         created_at_ms: n.created_at_ms,
+        public_dashboard: n.public_dashboard,
     })
 }
 

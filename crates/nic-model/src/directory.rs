@@ -20,6 +20,10 @@ pub struct Network {
     pub min_cell_size: u32,
     /// When it was created, milliseconds since the Unix epoch.
     pub created_at_ms: i64,
+    /// Whether its lead has published its public family and community dashboard (off
+    /// unless turned on; records written before it existed read as off).
+    #[serde(default)]
+    pub public_dashboard: bool,
 }
 
 /// A site (school) in a network.

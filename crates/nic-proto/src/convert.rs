@@ -165,6 +165,7 @@ pub fn network_to_wire(n: &Network) -> v1::Network {
         description: n.description.clone(),
         created_at_ms: n.created_at_ms,
         min_cell_size: n.min_cell_size,
+        public_dashboard: n.public_dashboard,
     }
 }
 

@@ -15,6 +15,7 @@ fn network(id: &str) -> Network {
         description: String::new(),
         min_cell_size: 10,
         created_at_ms: 1,
+        public_dashboard: false,
     }
 }
 

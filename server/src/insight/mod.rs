@@ -5,7 +5,7 @@
 
 #[cfg(test)]
 mod export_tests;
-mod load;
+pub(crate) mod load;
 mod series_export;
 mod target;
 #[cfg(test)]

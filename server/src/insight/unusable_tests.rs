@@ -81,6 +81,7 @@ fn sam(store: Arc<MemStore>) -> Ctx {
         description: String::new(),
         min_cell_size: 10,
         created_at_ms: 0,
+        public_dashboard: false,
     };
     store
         .write_directory(&[DirOp::PutNetwork(algebra)], None)

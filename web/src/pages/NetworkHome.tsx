@@ -13,6 +13,7 @@ import { kindName, t, when } from "../i18n";
 import { errorText } from "../api";
 import { textAt } from "../components/CollabText";
 import { NewInquiryLinks } from "./forms/NewLinks";
+import { PublicToggle } from "../public/PublicToggle";
 
 interface Props {
   session: Session;
@@ -195,6 +196,7 @@ export function NetworkHome({ session, replica, networkId }: Props) {
         {canStart && <NewInquiryLinks networkId={networkId} />}
         <DocList docs={others} showKind />
       </section>
+      <PublicToggle session={session} networkId={networkId} />
     </div>
   );
 }

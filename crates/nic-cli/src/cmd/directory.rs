@@ -32,6 +32,16 @@ pub enum NetworksCmd {
         #[arg(long, default_value_t = 10)]
         min_cell_size: u32,
     },
+    /// Turn a network's public family and community dashboard on or off (network leads):
+    /// served without sign-in at /public/NETWORK/dashboard.json, in the web app at
+    /// #/public/NETWORK.
+    Public {
+        /// The network's id.
+        id: String,
+        /// `on` or `off`.
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+    },
 }
 
 /// `nic sites …`
@@ -344,6 +354,19 @@ pub async fn networks(out: Out, c: NetworksCmd) -> Result<(), CliError> {
             hub.create_network(&id, &name, &description, min_cell_size)
                 .await?;
             out.value(json!({"network": id}), &format!("created network {id}"));
+        }
+        NetworksCmd::Public { id, state } => {
+            let id = NetworkId::new(id)?;
+            let on = state == "on";
+            hub.set_public_dashboard(&id, on).await?;
+            out.value(
+                json!({"network": id, "public_dashboard": on}),
+                &if on {
+                    format!("network {id}'s public dashboard is on: /public/{id}/dashboard.json")
+                } else {
+                    format!("network {id}'s public dashboard is off")
+                },
+            );
         }
     }
     Ok(())

@@ -25,7 +25,56 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file nic/v1/directory.proto.
  */
 export const file_nic_v1_directory: GenFile = /*@__PURE__*/
-  fileDesc("ChZuaWMvdjEvZGlyZWN0b3J5LnByb3RvEgZuaWMudjEiGgoYSXNzdWVTb2NrZXRUaWNrZXRSZXF1ZXN0IkIKGUlzc3VlU29ja2V0VGlja2V0UmVzcG9uc2USDgoGdGlja2V0GAEgASgJEhUKDWV4cGlyZXNfYXRfbXMYAiABKAQifwoKQXVkaXRFbnRyeRILCgNzZXEYASABKAQSDQoFYXRfbXMYAiABKAMSEQoJbWVtYmVyX2lkGAMgASgJEg4KBmFjdGlvbhgEIAEoCRIOCgZ0YXJnZXQYBSABKAkSEgoKbmV0d29ya19pZBgGIAEoCRIOCgZkZXRhaWwYByABKAkiTwoTTGlzdEF1ZGl0TG9nUmVxdWVzdBISCgpuZXR3b3JrX2lkGAEgASgJEhEKCWFmdGVyX3NlcRgCIAEoBBIRCglwYWdlX3NpemUYAyABKA0iUwoUTGlzdEF1ZGl0TG9nUmVzcG9uc2USIwoHZW50cmllcxgBIAMoCzISLm5pYy52MS5BdWRpdEVudHJ5EhYKDm5leHRfYWZ0ZXJfc2VxGAIgASgEIm4KB05ldHdvcmsSEgoKbmV0d29ya19pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEhUKDWNyZWF0ZWRfYXRfbXMYBCABKAMSFQoNbWluX2NlbGxfc2l6ZRgFIAEoDSI5CgRTaXRlEg8KB3NpdGVfaWQYASABKAkSEgoKbmV0d29ya19pZBgCIAEoCRIMCgRuYW1lGAMgASgJIn4KCVRva2VuSW5mbxIQCgh0b2tlbl9pZBgBIAEoCRIRCgltZW1iZXJfaWQYAiABKAkSDQoFbGFiZWwYAyABKAkSFQoNY3JlYXRlZF9hdF9tcxgEIAEoAxIVCg1leHBpcmVzX2F0X21zGAUgASgDEg8KB3Jldm9rZWQYBiABKAgiZAoUQ3JlYXRlTmV0d29ya1JlcXVlc3QSEgoKbmV0d29ya19pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEhUKDW1pbl9jZWxsX3NpemUYBCABKA0iOQoVQ3JlYXRlTmV0d29ya1Jlc3BvbnNlEiAKB25ldHdvcmsYASABKAsyDy5uaWMudjEuTmV0d29yayI8ChNMaXN0TmV0d29ya3NSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoDRISCgpwYWdlX3Rva2VuGAIgASgJIlIKFExpc3ROZXR3b3Jrc1Jlc3BvbnNlEiEKCG5ldHdvcmtzGAEgAygLMg8ubmljLnYxLk5ldHdvcmsSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIkYKEUNyZWF0ZVNpdGVSZXF1ZXN0EhIKCm5ldHdvcmtfaWQYASABKAkSDwoHc2l0ZV9pZBgCIAEoCRIMCgRuYW1lGAMgASgJIjAKEkNyZWF0ZVNpdGVSZXNwb25zZRIaCgRzaXRlGAEgASgLMgwubmljLnYxLlNpdGUiJgoQTGlzdFNpdGVzUmVxdWVzdBISCgpuZXR3b3JrX2lkGAEgASgJIjAKEUxpc3RTaXRlc1Jlc3BvbnNlEhsKBXNpdGVzGAEgAygLMgwubmljLnYxLlNpdGUiMgoQQWRkTWVtYmVyUmVxdWVzdBIeCgZtZW1iZXIYASABKAsyDi5uaWMudjEuTWVtYmVyIjMKEUFkZE1lbWJlclJlc3BvbnNlEh4KBm1lbWJlchgBIAEoCzIOLm5pYy52MS5NZW1iZXIiYAoSTGlzdE1lbWJlcnNSZXF1ZXN0EhIKCm5ldHdvcmtfaWQYASABKAkSDwoHc2l0ZV9pZBgCIAEoCRIRCglwYWdlX3NpemUYAyABKA0SEgoKcGFnZV90b2tlbhgEIAEoCSJPChNMaXN0TWVtYmVyc1Jlc3BvbnNlEh8KB21lbWJlcnMYASADKAsyDi5uaWMudjEuTWVtYmVyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIoChNSZW1vdmVNZW1iZXJSZXF1ZXN0EhEKCW1lbWJlcl9pZBgBIAEoCSI2ChRSZW1vdmVNZW1iZXJSZXNwb25zZRIeCgZtZW1iZXIYASABKAsyDi5uaWMudjEuTWVtYmVyIlAKDlNldFJvbGVSZXF1ZXN0EhEKCW1lbWJlcl9pZBgBIAEoCRIaCgRyb2xlGAIgASgOMgwubmljLnYxLlJvbGUSDwoHc2l0ZV9pZBgDIAEoCSIxCg9TZXRSb2xlUmVzcG9uc2USHgoGbWVtYmVyGAEgASgLMg4ubmljLnYxLk1lbWJlciJMChFJc3N1ZVRva2VuUmVxdWVzdBIRCgltZW1iZXJfaWQYASABKAkSDQoFbGFiZWwYAiABKAkSFQoNZXhwaXJlc19hdF9tcxgDIAEoAyJGChJJc3N1ZVRva2VuUmVzcG9uc2USIAoFdG9rZW4YASABKAsyES5uaWMudjEuVG9rZW5JbmZvEg4KBnNlY3JldBgCIAEoCSImChFMaXN0VG9rZW5zUmVxdWVzdBIRCgltZW1iZXJfaWQYASABKAkiNwoSTGlzdFRva2Vuc1Jlc3BvbnNlEiEKBnRva2VucxgBIAMoCzIRLm5pYy52MS5Ub2tlbkluZm8iJgoSUmV2b2tlVG9rZW5SZXF1ZXN0EhAKCHRva2VuX2lkGAEgASgJIjcKE1Jldm9rZVRva2VuUmVzcG9uc2USIAoFdG9rZW4YASABKAsyES5uaWMudjEuVG9rZW5JbmZvIg8KDVdob0FtSVJlcXVlc3QiZwoOV2hvQW1JUmVzcG9uc2USHgoGbWVtYmVyGAEgASgLMg4ubmljLnYxLk1lbWJlchIgCgV0b2tlbhgCIAEoCzIRLm5pYy52MS5Ub2tlbkluZm8SEwoLaHViX3ZlcnNpb24YAyABKAky7AcKCURpcmVjdG9yeRJMCg1DcmVhdGVOZXR3b3JrEhwubmljLnYxLkNyZWF0ZU5ldHdvcmtSZXF1ZXN0Gh0ubmljLnYxLkNyZWF0ZU5ldHdvcmtSZXNwb25zZRJJCgxMaXN0TmV0d29ya3MSGy5uaWMudjEuTGlzdE5ldHdvcmtzUmVxdWVzdBocLm5pYy52MS5MaXN0TmV0d29ya3NSZXNwb25zZRJDCgpDcmVhdGVTaXRlEhkubmljLnYxLkNyZWF0ZVNpdGVSZXF1ZXN0GhoubmljLnYxLkNyZWF0ZVNpdGVSZXNwb25zZRJACglMaXN0U2l0ZXMSGC5uaWMudjEuTGlzdFNpdGVzUmVxdWVzdBoZLm5pYy52MS5MaXN0U2l0ZXNSZXNwb25zZRJACglBZGRNZW1iZXISGC5uaWMudjEuQWRkTWVtYmVyUmVxdWVzdBoZLm5pYy52MS5BZGRNZW1iZXJSZXNwb25zZRJGCgtMaXN0TWVtYmVycxIaLm5pYy52MS5MaXN0TWVtYmVyc1JlcXVlc3QaGy5uaWMudjEuTGlzdE1lbWJlcnNSZXNwb25zZRJJCgxSZW1vdmVNZW1iZXISGy5uaWMudjEuUmVtb3ZlTWVtYmVyUmVxdWVzdBocLm5pYy52MS5SZW1vdmVNZW1iZXJSZXNwb25zZRI6CgdTZXRSb2xlEhYubmljLnYxLlNldFJvbGVSZXF1ZXN0GhcubmljLnYxLlNldFJvbGVSZXNwb25zZRJDCgpJc3N1ZVRva2VuEhkubmljLnYxLklzc3VlVG9rZW5SZXF1ZXN0GhoubmljLnYxLklzc3VlVG9rZW5SZXNwb25zZRJDCgpMaXN0VG9rZW5zEhkubmljLnYxLkxpc3RUb2tlbnNSZXF1ZXN0GhoubmljLnYxLkxpc3RUb2tlbnNSZXNwb25zZRJGCgtSZXZva2VUb2tlbhIaLm5pYy52MS5SZXZva2VUb2tlblJlcXVlc3QaGy5uaWMudjEuUmV2b2tlVG9rZW5SZXNwb25zZRI3CgZXaG9BbUkSFS5uaWMudjEuV2hvQW1JUmVxdWVzdBoWLm5pYy52MS5XaG9BbUlSZXNwb25zZRJJCgxMaXN0QXVkaXRMb2cSGy5uaWMudjEuTGlzdEF1ZGl0TG9nUmVxdWVzdBocLm5pYy52MS5MaXN0QXVkaXRMb2dSZXNwb25zZRJYChFJc3N1ZVNvY2tldFRpY2tldBIgLm5pYy52MS5Jc3N1ZVNvY2tldFRpY2tldFJlcXVlc3QaIS5uaWMudjEuSXNzdWVTb2NrZXRUaWNrZXRSZXNwb25zZWIGcHJvdG8z", [file_nic_v1_common]);
+  fileDesc("ChZuaWMvdjEvZGlyZWN0b3J5LnByb3RvEgZuaWMudjEiQAoZU2V0UHVibGljRGFzaGJvYXJkUmVxdWVzdBISCgpuZXR3b3JrX2lkGAEgASgJEg8KB2VuYWJsZWQYAiABKAgiPgoaU2V0UHVibGljRGFzaGJvYXJkUmVzcG9uc2USIAoHbmV0d29yaxgBIAEoCzIPLm5pYy52MS5OZXR3b3JrIhoKGElzc3VlU29ja2V0VGlja2V0UmVxdWVzdCJCChlJc3N1ZVNvY2tldFRpY2tldFJlc3BvbnNlEg4KBnRpY2tldBgBIAEoCRIVCg1leHBpcmVzX2F0X21zGAIgASgEIn8KCkF1ZGl0RW50cnkSCwoDc2VxGAEgASgEEg0KBWF0X21zGAIgASgDEhEKCW1lbWJlcl9pZBgDIAEoCRIOCgZhY3Rpb24YBCABKAkSDgoGdGFyZ2V0GAUgASgJEhIKCm5ldHdvcmtfaWQYBiABKAkSDgoGZGV0YWlsGAcgASgJIk8KE0xpc3RBdWRpdExvZ1JlcXVlc3QSEgoKbmV0d29ya19pZBgBIAEoCRIRCglhZnRlcl9zZXEYAiABKAQSEQoJcGFnZV9zaXplGAMgASgNIlMKFExpc3RBdWRpdExvZ1Jlc3BvbnNlEiMKB2VudHJpZXMYASADKAsyEi5uaWMudjEuQXVkaXRFbnRyeRIWCg5uZXh0X2FmdGVyX3NlcRgCIAEoBCKIAQoHTmV0d29yaxISCgpuZXR3b3JrX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkSFQoNY3JlYXRlZF9hdF9tcxgEIAEoAxIVCg1taW5fY2VsbF9zaXplGAUgASgNEhgKEHB1YmxpY19kYXNoYm9hcmQYBiABKAgiOQoEU2l0ZRIPCgdzaXRlX2lkGAEgASgJEhIKCm5ldHdvcmtfaWQYAiABKAkSDAoEbmFtZRgDIAEoCSJ+CglUb2tlbkluZm8SEAoIdG9rZW5faWQYASABKAkSEQoJbWVtYmVyX2lkGAIgASgJEg0KBWxhYmVsGAMgASgJEhUKDWNyZWF0ZWRfYXRfbXMYBCABKAMSFQoNZXhwaXJlc19hdF9tcxgFIAEoAxIPCgdyZXZva2VkGAYgASgIImQKFENyZWF0ZU5ldHdvcmtSZXF1ZXN0EhIKCm5ldHdvcmtfaWQYASABKAkSDAoEbmFtZRgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRIVCg1taW5fY2VsbF9zaXplGAQgASgNIjkKFUNyZWF0ZU5ldHdvcmtSZXNwb25zZRIgCgduZXR3b3JrGAEgASgLMg8ubmljLnYxLk5ldHdvcmsiPAoTTGlzdE5ldHdvcmtzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKA0SEgoKcGFnZV90b2tlbhgCIAEoCSJSChRMaXN0TmV0d29ya3NSZXNwb25zZRIhCghuZXR3b3JrcxgBIAMoCzIPLm5pYy52MS5OZXR3b3JrEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJGChFDcmVhdGVTaXRlUmVxdWVzdBISCgpuZXR3b3JrX2lkGAEgASgJEg8KB3NpdGVfaWQYAiABKAkSDAoEbmFtZRgDIAEoCSIwChJDcmVhdGVTaXRlUmVzcG9uc2USGgoEc2l0ZRgBIAEoCzIMLm5pYy52MS5TaXRlIiYKEExpc3RTaXRlc1JlcXVlc3QSEgoKbmV0d29ya19pZBgBIAEoCSIwChFMaXN0U2l0ZXNSZXNwb25zZRIbCgVzaXRlcxgBIAMoCzIMLm5pYy52MS5TaXRlIjIKEEFkZE1lbWJlclJlcXVlc3QSHgoGbWVtYmVyGAEgASgLMg4ubmljLnYxLk1lbWJlciIzChFBZGRNZW1iZXJSZXNwb25zZRIeCgZtZW1iZXIYASABKAsyDi5uaWMudjEuTWVtYmVyImAKEkxpc3RNZW1iZXJzUmVxdWVzdBISCgpuZXR3b3JrX2lkGAEgASgJEg8KB3NpdGVfaWQYAiABKAkSEQoJcGFnZV9zaXplGAMgASgNEhIKCnBhZ2VfdG9rZW4YBCABKAkiTwoTTGlzdE1lbWJlcnNSZXNwb25zZRIfCgdtZW1iZXJzGAEgAygLMg4ubmljLnYxLk1lbWJlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiKAoTUmVtb3ZlTWVtYmVyUmVxdWVzdBIRCgltZW1iZXJfaWQYASABKAkiNgoUUmVtb3ZlTWVtYmVyUmVzcG9uc2USHgoGbWVtYmVyGAEgASgLMg4ubmljLnYxLk1lbWJlciJQCg5TZXRSb2xlUmVxdWVzdBIRCgltZW1iZXJfaWQYASABKAkSGgoEcm9sZRgCIAEoDjIMLm5pYy52MS5Sb2xlEg8KB3NpdGVfaWQYAyABKAkiMQoPU2V0Um9sZVJlc3BvbnNlEh4KBm1lbWJlchgBIAEoCzIOLm5pYy52MS5NZW1iZXIiTAoRSXNzdWVUb2tlblJlcXVlc3QSEQoJbWVtYmVyX2lkGAEgASgJEg0KBWxhYmVsGAIgASgJEhUKDWV4cGlyZXNfYXRfbXMYAyABKAMiRgoSSXNzdWVUb2tlblJlc3BvbnNlEiAKBXRva2VuGAEgASgLMhEubmljLnYxLlRva2VuSW5mbxIOCgZzZWNyZXQYAiABKAkiJgoRTGlzdFRva2Vuc1JlcXVlc3QSEQoJbWVtYmVyX2lkGAEgASgJIjcKEkxpc3RUb2tlbnNSZXNwb25zZRIhCgZ0b2tlbnMYASADKAsyES5uaWMudjEuVG9rZW5JbmZvIiYKElJldm9rZVRva2VuUmVxdWVzdBIQCgh0b2tlbl9pZBgBIAEoCSI3ChNSZXZva2VUb2tlblJlc3BvbnNlEiAKBXRva2VuGAEgASgLMhEubmljLnYxLlRva2VuSW5mbyIPCg1XaG9BbUlSZXF1ZXN0ImcKDldob0FtSVJlc3BvbnNlEh4KBm1lbWJlchgBIAEoCzIOLm5pYy52MS5NZW1iZXISIAoFdG9rZW4YAiABKAsyES5uaWMudjEuVG9rZW5JbmZvEhMKC2h1Yl92ZXJzaW9uGAMgASgJMskICglEaXJlY3RvcnkSTAoNQ3JlYXRlTmV0d29yaxIcLm5pYy52MS5DcmVhdGVOZXR3b3JrUmVxdWVzdBodLm5pYy52MS5DcmVhdGVOZXR3b3JrUmVzcG9uc2USSQoMTGlzdE5ldHdvcmtzEhsubmljLnYxLkxpc3ROZXR3b3Jrc1JlcXVlc3QaHC5uaWMudjEuTGlzdE5ldHdvcmtzUmVzcG9uc2USQwoKQ3JlYXRlU2l0ZRIZLm5pYy52MS5DcmVhdGVTaXRlUmVxdWVzdBoaLm5pYy52MS5DcmVhdGVTaXRlUmVzcG9uc2USQAoJTGlzdFNpdGVzEhgubmljLnYxLkxpc3RTaXRlc1JlcXVlc3QaGS5uaWMudjEuTGlzdFNpdGVzUmVzcG9uc2USQAoJQWRkTWVtYmVyEhgubmljLnYxLkFkZE1lbWJlclJlcXVlc3QaGS5uaWMudjEuQWRkTWVtYmVyUmVzcG9uc2USRgoLTGlzdE1lbWJlcnMSGi5uaWMudjEuTGlzdE1lbWJlcnNSZXF1ZXN0GhsubmljLnYxLkxpc3RNZW1iZXJzUmVzcG9uc2USSQoMUmVtb3ZlTWVtYmVyEhsubmljLnYxLlJlbW92ZU1lbWJlclJlcXVlc3QaHC5uaWMudjEuUmVtb3ZlTWVtYmVyUmVzcG9uc2USOgoHU2V0Um9sZRIWLm5pYy52MS5TZXRSb2xlUmVxdWVzdBoXLm5pYy52MS5TZXRSb2xlUmVzcG9uc2USQwoKSXNzdWVUb2tlbhIZLm5pYy52MS5Jc3N1ZVRva2VuUmVxdWVzdBoaLm5pYy52MS5Jc3N1ZVRva2VuUmVzcG9uc2USQwoKTGlzdFRva2VucxIZLm5pYy52MS5MaXN0VG9rZW5zUmVxdWVzdBoaLm5pYy52MS5MaXN0VG9rZW5zUmVzcG9uc2USRgoLUmV2b2tlVG9rZW4SGi5uaWMudjEuUmV2b2tlVG9rZW5SZXF1ZXN0GhsubmljLnYxLlJldm9rZVRva2VuUmVzcG9uc2USNwoGV2hvQW1JEhUubmljLnYxLldob0FtSVJlcXVlc3QaFi5uaWMudjEuV2hvQW1JUmVzcG9uc2USSQoMTGlzdEF1ZGl0TG9nEhsubmljLnYxLkxpc3RBdWRpdExvZ1JlcXVlc3QaHC5uaWMudjEuTGlzdEF1ZGl0TG9nUmVzcG9uc2USWAoRSXNzdWVTb2NrZXRUaWNrZXQSIC5uaWMudjEuSXNzdWVTb2NrZXRUaWNrZXRSZXF1ZXN0GiEubmljLnYxLklzc3VlU29ja2V0VGlja2V0UmVzcG9uc2USWwoSU2V0UHVibGljRGFzaGJvYXJkEiEubmljLnYxLlNldFB1YmxpY0Rhc2hib2FyZFJlcXVlc3QaIi5uaWMudjEuU2V0UHVibGljRGFzaGJvYXJkUmVzcG9uc2ViBnByb3RvMw", [file_nic_v1_common]);
+
+/**
+ * Asks to turn a network's public dashboard on or off.
+ *
+ * @generated from message nic.v1.SetPublicDashboardRequest
+ */
+export type SetPublicDashboardRequest = Message<"nic.v1.SetPublicDashboardRequest"> & {
+  /**
+   * The network.
+   *
+   * @generated from field: string network_id = 1;
+   */
+  networkId: string;
+
+  /**
+   * True to publish the dashboard, false to take it down.
+   *
+   * @generated from field: bool enabled = 2;
+   */
+  enabled: boolean;
+};
+
+/**
+ * Describes the message nic.v1.SetPublicDashboardRequest.
+ * Use `create(SetPublicDashboardRequestSchema)` to create a new message.
+ */
+export const SetPublicDashboardRequestSchema: GenMessage<SetPublicDashboardRequest> = /*@__PURE__*/
+  messageDesc(file_nic_v1_directory, 0);
+
+/**
+ * The network after the change.
+ *
+ * @generated from message nic.v1.SetPublicDashboardResponse
+ */
+export type SetPublicDashboardResponse = Message<"nic.v1.SetPublicDashboardResponse"> & {
+  /**
+   * The network as stored, public_dashboard as asked.
+   *
+   * @generated from field: nic.v1.Network network = 1;
+   */
+  network?: Network | undefined;
+};
+
+/**
+ * Describes the message nic.v1.SetPublicDashboardResponse.
+ * Use `create(SetPublicDashboardResponseSchema)` to create a new message.
+ */
+export const SetPublicDashboardResponseSchema: GenMessage<SetPublicDashboardResponse> = /*@__PURE__*/
+  messageDesc(file_nic_v1_directory, 1);
 
 /**
  * Asks for a WebSocket ticket for the caller.
@@ -40,7 +89,7 @@ export type IssueSocketTicketRequest = Message<"nic.v1.IssueSocketTicketRequest"
  * Use `create(IssueSocketTicketRequestSchema)` to create a new message.
  */
 export const IssueSocketTicketRequestSchema: GenMessage<IssueSocketTicketRequest> = /*@__PURE__*/
-  messageDesc(file_nic_v1_directory, 0);
+  messageDesc(file_nic_v1_directory, 2);
 
 /**
  * A WebSocket ticket.
@@ -68,7 +117,7 @@ export type IssueSocketTicketResponse = Message<"nic.v1.IssueSocketTicketRespons
  * Use `create(IssueSocketTicketResponseSchema)` to create a new message.
  */
 export const IssueSocketTicketResponseSchema: GenMessage<IssueSocketTicketResponse> = /*@__PURE__*/
-  messageDesc(file_nic_v1_directory, 1);
+  messageDesc(file_nic_v1_directory, 3);
 
 /**
  * One administrative action.
@@ -131,7 +180,7 @@ export type AuditEntry = Message<"nic.v1.AuditEntry"> & {
  * Use `create(AuditEntrySchema)` to create a new message.
  */
 export const AuditEntrySchema: GenMessage<AuditEntry> = /*@__PURE__*/
-  messageDesc(file_nic_v1_directory, 2);
+  messageDesc(file_nic_v1_directory, 4);
 
 /**
  * Asks for audit entries.
@@ -166,7 +215,7 @@ export type ListAuditLogRequest = Message<"nic.v1.ListAuditLogRequest"> & {
  * Use `create(ListAuditLogRequestSchema)` to create a new message.
  */
 export const ListAuditLogRequestSchema: GenMessage<ListAuditLogRequest> = /*@__PURE__*/
-  messageDesc(file_nic_v1_directory, 3);
+  messageDesc(file_nic_v1_directory, 5);
 
 /**
  * One page of audit entries.
@@ -194,7 +243,7 @@ export type ListAuditLogResponse = Message<"nic.v1.ListAuditLogResponse"> & {
  * Use `create(ListAuditLogResponseSchema)` to create a new message.
  */
 export const ListAuditLogResponseSchema: GenMessage<ListAuditLogResponse> = /*@__PURE__*/
-  messageDesc(file_nic_v1_directory, 4);
+  messageDesc(file_nic_v1_directory, 6);
 
 /**
  * A networked improvement community: several sites sharing one aim.
@@ -237,6 +286,14 @@ export type Network = Message<"nic.v1.Network"> & {
    * @generated from field: uint32 min_cell_size = 5;
    */
   minCellSize: number;
+
+  /**
+   * Whether the network's public family and community dashboard is on (see
+   * Directory.SetPublicDashboard); off for a new network.
+   *
+   * @generated from field: bool public_dashboard = 6;
+   */
+  publicDashboard: boolean;
 };
 
 /**
@@ -244,7 +301,7 @@ export type Network = Message<"nic.v1.Network"> & {
  * Use `create(NetworkSchema)` to create a new message.
  */
 export const NetworkSchema: GenMessage<Network> = /*@__PURE__*/
-  messageDesc(file_nic_v1_directory, 5);
+  messageDesc(file_nic_v1_directory, 7);
 
 /**
  * A site: one school's team within a network.
@@ -279,7 +336,7 @@ export type Site = Message<"nic.v1.Site"> & {
  * Use `create(SiteSchema)` to create a new message.
  */
 export const SiteSchema: GenMessage<Site> = /*@__PURE__*/
-  messageDesc(file_nic_v1_directory, 6);
+  messageDesc(file_nic_v1_directory, 8);
 
 /**
  * An access token's public description. The secret itself is shown only once, by
@@ -339,7 +396,7 @@ export type TokenInfo = Message<"nic.v1.TokenInfo"> & {
  * Use `create(TokenInfoSchema)` to create a new message.
  */
 export const TokenInfoSchema: GenMessage<TokenInfo> = /*@__PURE__*/
-  messageDesc(file_nic_v1_directory, 7);
+  messageDesc(file_nic_v1_directory, 9);
 
 /**
  * Asks to create a network.
@@ -381,7 +438,7 @@ export type CreateNetworkRequest = Message<"nic.v1.CreateNetworkRequest"> & {
  * Use `create(CreateNetworkRequestSchema)` to create a new message.
  */
 export const CreateNetworkRequestSchema: GenMessage<CreateNetworkRequest> = /*@__PURE__*/
-  messageDesc(file_nic_v1_directory, 8);
+  messageDesc(file_nic_v1_directory, 10);
 
 /**
  * The created network.
@@ -402,7 +459,7 @@ export type CreateNetworkResponse = Message<"nic.v1.CreateNetworkResponse"> & {
  * Use `create(CreateNetworkResponseSchema)` to create a new message.
  */
 export const CreateNetworkResponseSchema: GenMessage<CreateNetworkResponse> = /*@__PURE__*/
-  messageDesc(file_nic_v1_directory, 9);
+  messageDesc(file_nic_v1_directory, 11);
 
 /**
  * Asks for the networks the caller belongs to.
@@ -430,7 +487,7 @@ export type ListNetworksRequest = Message<"nic.v1.ListNetworksRequest"> & {
  * Use `create(ListNetworksRequestSchema)` to create a new message.
  */
 export const ListNetworksRequestSchema: GenMessage<ListNetworksRequest> = /*@__PURE__*/
-  messageDesc(file_nic_v1_directory, 10);
+  messageDesc(file_nic_v1_directory, 12);
 
 /**
  * One page of networks.
@@ -458,7 +515,7 @@ export type ListNetworksResponse = Message<"nic.v1.ListNetworksResponse"> & {
  * Use `create(ListNetworksResponseSchema)` to create a new message.
  */
 export const ListNetworksResponseSchema: GenMessage<ListNetworksResponse> = /*@__PURE__*/
-  messageDesc(file_nic_v1_directory, 11);
+  messageDesc(file_nic_v1_directory, 13);
 
 /**
  * Asks to create a site.
@@ -493,7 +550,7 @@ export type CreateSiteRequest = Message<"nic.v1.CreateSiteRequest"> & {
  * Use `create(CreateSiteRequestSchema)` to create a new message.
  */
 export const CreateSiteRequestSchema: GenMessage<CreateSiteRequest> = /*@__PURE__*/
-  messageDesc(file_nic_v1_directory, 12);
+  messageDesc(file_nic_v1_directory, 14);
 
 /**
  * The created site.
@@ -514,7 +571,7 @@ export type CreateSiteResponse = Message<"nic.v1.CreateSiteResponse"> & {
  * Use `create(CreateSiteResponseSchema)` to create a new message.
  */
 export const CreateSiteResponseSchema: GenMessage<CreateSiteResponse> = /*@__PURE__*/
-  messageDesc(file_nic_v1_directory, 13);
+  messageDesc(file_nic_v1_directory, 15);
 
 /**
  * Asks for the sites of a network.
@@ -535,7 +592,7 @@ export type ListSitesRequest = Message<"nic.v1.ListSitesRequest"> & {
  * Use `create(ListSitesRequestSchema)` to create a new message.
  */
 export const ListSitesRequestSchema: GenMessage<ListSitesRequest> = /*@__PURE__*/
-  messageDesc(file_nic_v1_directory, 14);
+  messageDesc(file_nic_v1_directory, 16);
 
 /**
  * The sites of a network (a network has tens of sites, so there is no paging).
@@ -556,7 +613,7 @@ export type ListSitesResponse = Message<"nic.v1.ListSitesResponse"> & {
  * Use `create(ListSitesResponseSchema)` to create a new message.
  */
 export const ListSitesResponseSchema: GenMessage<ListSitesResponse> = /*@__PURE__*/
-  messageDesc(file_nic_v1_directory, 15);
+  messageDesc(file_nic_v1_directory, 17);
 
 /**
  * Asks to add a member.
@@ -578,7 +635,7 @@ export type AddMemberRequest = Message<"nic.v1.AddMemberRequest"> & {
  * Use `create(AddMemberRequestSchema)` to create a new message.
  */
 export const AddMemberRequestSchema: GenMessage<AddMemberRequest> = /*@__PURE__*/
-  messageDesc(file_nic_v1_directory, 16);
+  messageDesc(file_nic_v1_directory, 18);
 
 /**
  * The added member.
@@ -599,7 +656,7 @@ export type AddMemberResponse = Message<"nic.v1.AddMemberResponse"> & {
  * Use `create(AddMemberResponseSchema)` to create a new message.
  */
 export const AddMemberResponseSchema: GenMessage<AddMemberResponse> = /*@__PURE__*/
-  messageDesc(file_nic_v1_directory, 17);
+  messageDesc(file_nic_v1_directory, 19);
 
 /**
  * Asks for the members of a network.
@@ -641,7 +698,7 @@ export type ListMembersRequest = Message<"nic.v1.ListMembersRequest"> & {
  * Use `create(ListMembersRequestSchema)` to create a new message.
  */
 export const ListMembersRequestSchema: GenMessage<ListMembersRequest> = /*@__PURE__*/
-  messageDesc(file_nic_v1_directory, 18);
+  messageDesc(file_nic_v1_directory, 20);
 
 /**
  * One page of members.
@@ -669,7 +726,7 @@ export type ListMembersResponse = Message<"nic.v1.ListMembersResponse"> & {
  * Use `create(ListMembersResponseSchema)` to create a new message.
  */
 export const ListMembersResponseSchema: GenMessage<ListMembersResponse> = /*@__PURE__*/
-  messageDesc(file_nic_v1_directory, 19);
+  messageDesc(file_nic_v1_directory, 21);
 
 /**
  * Asks to remove a member.
@@ -690,7 +747,7 @@ export type RemoveMemberRequest = Message<"nic.v1.RemoveMemberRequest"> & {
  * Use `create(RemoveMemberRequestSchema)` to create a new message.
  */
 export const RemoveMemberRequestSchema: GenMessage<RemoveMemberRequest> = /*@__PURE__*/
-  messageDesc(file_nic_v1_directory, 20);
+  messageDesc(file_nic_v1_directory, 22);
 
 /**
  * The member was removed.
@@ -711,7 +768,7 @@ export type RemoveMemberResponse = Message<"nic.v1.RemoveMemberResponse"> & {
  * Use `create(RemoveMemberResponseSchema)` to create a new message.
  */
 export const RemoveMemberResponseSchema: GenMessage<RemoveMemberResponse> = /*@__PURE__*/
-  messageDesc(file_nic_v1_directory, 21);
+  messageDesc(file_nic_v1_directory, 23);
 
 /**
  * Asks to change a member's role.
@@ -747,7 +804,7 @@ export type SetRoleRequest = Message<"nic.v1.SetRoleRequest"> & {
  * Use `create(SetRoleRequestSchema)` to create a new message.
  */
 export const SetRoleRequestSchema: GenMessage<SetRoleRequest> = /*@__PURE__*/
-  messageDesc(file_nic_v1_directory, 22);
+  messageDesc(file_nic_v1_directory, 24);
 
 /**
  * The member with its new role.
@@ -768,7 +825,7 @@ export type SetRoleResponse = Message<"nic.v1.SetRoleResponse"> & {
  * Use `create(SetRoleResponseSchema)` to create a new message.
  */
 export const SetRoleResponseSchema: GenMessage<SetRoleResponse> = /*@__PURE__*/
-  messageDesc(file_nic_v1_directory, 23);
+  messageDesc(file_nic_v1_directory, 25);
 
 /**
  * Asks for a new access token.
@@ -806,7 +863,7 @@ export type IssueTokenRequest = Message<"nic.v1.IssueTokenRequest"> & {
  * Use `create(IssueTokenRequestSchema)` to create a new message.
  */
 export const IssueTokenRequestSchema: GenMessage<IssueTokenRequest> = /*@__PURE__*/
-  messageDesc(file_nic_v1_directory, 24);
+  messageDesc(file_nic_v1_directory, 26);
 
 /**
  * The new token. Show the secret to its owner once; it cannot be fetched again.
@@ -835,7 +892,7 @@ export type IssueTokenResponse = Message<"nic.v1.IssueTokenResponse"> & {
  * Use `create(IssueTokenResponseSchema)` to create a new message.
  */
 export const IssueTokenResponseSchema: GenMessage<IssueTokenResponse> = /*@__PURE__*/
-  messageDesc(file_nic_v1_directory, 25);
+  messageDesc(file_nic_v1_directory, 27);
 
 /**
  * Asks for a member's tokens.
@@ -856,7 +913,7 @@ export type ListTokensRequest = Message<"nic.v1.ListTokensRequest"> & {
  * Use `create(ListTokensRequestSchema)` to create a new message.
  */
 export const ListTokensRequestSchema: GenMessage<ListTokensRequest> = /*@__PURE__*/
-  messageDesc(file_nic_v1_directory, 26);
+  messageDesc(file_nic_v1_directory, 28);
 
 /**
  * A member's tokens (a member has a handful, so there is no paging).
@@ -877,7 +934,7 @@ export type ListTokensResponse = Message<"nic.v1.ListTokensResponse"> & {
  * Use `create(ListTokensResponseSchema)` to create a new message.
  */
 export const ListTokensResponseSchema: GenMessage<ListTokensResponse> = /*@__PURE__*/
-  messageDesc(file_nic_v1_directory, 27);
+  messageDesc(file_nic_v1_directory, 29);
 
 /**
  * Asks to revoke a token.
@@ -898,7 +955,7 @@ export type RevokeTokenRequest = Message<"nic.v1.RevokeTokenRequest"> & {
  * Use `create(RevokeTokenRequestSchema)` to create a new message.
  */
 export const RevokeTokenRequestSchema: GenMessage<RevokeTokenRequest> = /*@__PURE__*/
-  messageDesc(file_nic_v1_directory, 28);
+  messageDesc(file_nic_v1_directory, 30);
 
 /**
  * The revoked token.
@@ -919,7 +976,7 @@ export type RevokeTokenResponse = Message<"nic.v1.RevokeTokenResponse"> & {
  * Use `create(RevokeTokenResponseSchema)` to create a new message.
  */
 export const RevokeTokenResponseSchema: GenMessage<RevokeTokenResponse> = /*@__PURE__*/
-  messageDesc(file_nic_v1_directory, 29);
+  messageDesc(file_nic_v1_directory, 31);
 
 /**
  * Asks who the caller is. Has no fields.
@@ -934,7 +991,7 @@ export type WhoAmIRequest = Message<"nic.v1.WhoAmIRequest"> & {
  * Use `create(WhoAmIRequestSchema)` to create a new message.
  */
 export const WhoAmIRequestSchema: GenMessage<WhoAmIRequest> = /*@__PURE__*/
-  messageDesc(file_nic_v1_directory, 30);
+  messageDesc(file_nic_v1_directory, 32);
 
 /**
  * Who the caller is.
@@ -969,7 +1026,7 @@ export type WhoAmIResponse = Message<"nic.v1.WhoAmIResponse"> & {
  * Use `create(WhoAmIResponseSchema)` to create a new message.
  */
 export const WhoAmIResponseSchema: GenMessage<WhoAmIResponse> = /*@__PURE__*/
-  messageDesc(file_nic_v1_directory, 31);
+  messageDesc(file_nic_v1_directory, 33);
 
 /**
  * Manages who belongs where and with which rights. Every rpc also returns
@@ -1175,6 +1232,25 @@ export const Directory: GenService<{
     methodKind: "unary";
     input: typeof IssueSocketTicketRequestSchema;
     output: typeof IssueSocketTicketResponseSchema;
+  },
+  /**
+   * Turns the network's public family and community dashboard on or off. When on, anyone
+   * may read `GET /public/{network_id}/dashboard.json` on this port without signing in:
+   * the network's name, description and aim, its change ideas with how many sites test,
+   * adopted, adapted or abandoned each, and each network-visible measure as network-wide
+   * values per period, for all students and per student group, with every value the
+   * network's privacy rules suppress left out (and any value that would give one away by
+   * subtraction). No document ids and no site's own values are published.
+   * Rights: the network's leads, hub admins.
+   * Errors: INVALID_ARGUMENT (malformed network_id); NOT_FOUND (no such network);
+   * PERMISSION_DENIED.
+   *
+   * @generated from rpc nic.v1.Directory.SetPublicDashboard
+   */
+  setPublicDashboard: {
+    methodKind: "unary";
+    input: typeof SetPublicDashboardRequestSchema;
+    output: typeof SetPublicDashboardResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_nic_v1_directory, 0);

@@ -287,6 +287,33 @@ impl TestHub {
         }
     }
 
+    /// One plain HTTP/1.1 GET on the hub's port (no credentials unless `extra_headers`, each
+    /// line ending in `\r\n`, carries them): the status line and headers, lowercased, and
+    /// the body.
+    pub async fn http_get(&self, path: &str, extra_headers: &str) -> (String, Vec<u8>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let addr = self.url.trim_start_matches("http://").to_owned();
+        let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nhost: {addr}\r\n{extra_headers}connection: close\r\n\r\n"
+        );
+        tcp.write_all(request.as_bytes()).await.unwrap();
+        let mut response = Vec::new();
+        tokio::time::timeout(
+            std::time::Duration::from_secs(20),
+            tcp.read_to_end(&mut response),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        let split = response
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("a complete response");
+        let head = String::from_utf8_lossy(&response[..split]).to_lowercase();
+        (head, response[split + 4..].to_vec())
+    }
+
     /// The hub's saved copy of a document.
     pub async fn saved(&self, doc: DocumentId) -> Automerge {
         saved_at(&self.url, &self.token, doc).await

@@ -33,22 +33,9 @@ const SITES: [&str; 3] = ["lincoln", "adams", "jefferson"];
 
 /// One HTTP/1.1 GET without credentials: (status, lowercased head, body).
 async fn get(hub: &TestHub, path: &str) -> (u16, String, Vec<u8>) {
-    let addr = hub.url.trim_start_matches("http://").to_owned();
-    let mut tcp = TcpStream::connect(&addr).await.unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n");
-    tcp.write_all(request.as_bytes()).await.unwrap();
-    let mut response = Vec::new();
-    tokio::time::timeout(WAIT, tcp.read_to_end(&mut response))
-        .await
-        .unwrap()
-        .unwrap();
-    let split = response
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a complete response");
-    let head = String::from_utf8_lossy(&response[..split]).to_lowercase();
+    let (head, body) = hub.http_get(path, "").await;
     let status = head[9..12].parse().unwrap();
-    (status, head, response[split + 4..].to_vec())
+    (status, head, body)
 }
 
 /// The head without its date line (which changes from one second to the next).

@@ -4,32 +4,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 use std::path::Path;
-use std::time::Duration;
 
 use nic_e2e::TestHub;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-
-const WAIT: Duration = Duration::from_secs(20);
 
 /// One HTTP/1.1 GET: (status line and headers, lowercased; body).
 async fn get(hub: &TestHub, path: &str, extra: &str) -> (String, Vec<u8>) {
-    let addr = hub.url.trim_start_matches("http://").to_owned();
-    let mut tcp = TcpStream::connect(&addr).await.unwrap();
-    let request =
-        format!("GET {path} HTTP/1.1\r\nhost: {addr}\r\n{extra}connection: close\r\n\r\n");
-    tcp.write_all(request.as_bytes()).await.unwrap();
-    let mut response = Vec::new();
-    tokio::time::timeout(WAIT, tcp.read_to_end(&mut response))
-        .await
-        .unwrap()
-        .unwrap();
-    let split = response
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a complete response");
-    let head = String::from_utf8_lossy(&response[..split]).to_lowercase();
-    (head, response[split + 4..].to_vec())
+    hub.http_get(path, extra).await
 }
 
 fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {

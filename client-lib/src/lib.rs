@@ -85,9 +85,7 @@ mod typed;
 
 use std::time::Duration;
 
-use nic_model::{DocMeta, DocumentId, PeerId};
 use nic_store::{MemStore, SledStore, Store};
-use nic_sync::Notification;
 use nic_sync::automerge::{ActorId, Automerge, ChangeHash};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio_stream::Stream;
@@ -99,8 +97,19 @@ pub use error::{ClientError, Refusal};
 pub use events::{ChangeEvent, ChangeInfo, Missed, Origin};
 pub use hub::Hub;
 pub use nic_store::ListFilter;
-pub use nic_sync::Target;
 pub use nic_sync::automerge;
+pub use nic_sync::{EngineStats, ErrorCode, Notification, Target};
+
+// Everything the API takes or gives, so an integrator depends on this crate alone.
+pub use nic_model::schema;
+pub use nic_model::{
+    AuditEntry, DocKind, DocMeta, DocumentId, Grant, Grants, IdError, Member, MemberId, MetaError,
+    Network as NetworkRecord, NetworkId, PeerId, Period, Site, SiteId, TokenId, TokenRecord,
+    TokenState, Visibility,
+};
+/// The sync engine's own vocabulary (notifications' origins, known documents), for
+/// programs that look below the client.
+pub use nic_sync as sync;
 pub use status::{Connection, DocStatus, Status, SyncState, WireStats};
 pub use typed::{Document, Network, NewDocument, Typed};
 
@@ -313,7 +322,7 @@ impl Client {
     }
 
     /// Counters of this replica's sync work so far: merges, changes merged, exchanges.
-    pub async fn stats(&self) -> Result<nic_sync::EngineStats, ClientError> {
+    pub async fn stats(&self) -> Result<EngineStats, ClientError> {
         self.call(Cmd::Stats).await
     }
 
@@ -330,6 +339,14 @@ impl Client {
     /// Every change from now on — which document, local or remote, the changes with their
     /// authors — for tools that refresh what they show. A consumer that falls more than
     /// 1,024 events behind gets a [`Missed`] and should re-read what it shows.
+    ///
+    /// What it costs: while at least one such stream is open, every merge and edit also
+    /// lists the new changes' hashes, actors, times and messages (Automerge rebuilds each
+    /// new change from its op set to give them), and an actor the replica cannot name yet
+    /// is looked up once, through the hub's `Documents.History` of that document. With no
+    /// stream open none of this happens. A tool that only needs to know *which* document
+    /// changed should read [`Client::events`] ([`Notification::Changed`]) instead: it costs
+    /// nothing beyond the merge.
     ///
     /// ```no_run
     /// # async fn demo(client: nic_client::Client) {
@@ -363,33 +380,59 @@ impl Client {
         self.call(|reply| Cmd::History(doc, reply)).await?
     }
 
-    /// Waits until `ready` holds for the document (checked now and after every event).
+    /// Waits until `ready` holds for the document: checked now, then each time the
+    /// document changes or loads (other documents' news does not wake the waiter).
     pub async fn wait_for(
         &self,
         doc: DocumentId,
         timeout: Duration,
         ready: impl Fn(&Automerge) -> bool + Send + Sync + Clone + 'static,
     ) -> Result<(), ClientError> {
-        self.wait(timeout, || {
-            let ready = ready.clone();
-            async move { Ok(self.read(doc, move |am| ready(am)).await?.unwrap_or(false)) }
-        })
-        .await
+        let mut events = self.events();
+        let waiting = async {
+            loop {
+                let check = ready.clone();
+                if self.read(doc, move |am| check(am)).await?.unwrap_or(false) {
+                    return Ok(());
+                }
+                loop {
+                    match events.recv().await {
+                        Ok(
+                            Notification::Changed { doc: d, .. } | Notification::Ready { doc: d },
+                        ) if d == doc => {
+                            break;
+                        }
+                        Ok(_) => {}
+                        // Missed some: one of them may have been this document's.
+                        Err(broadcast::error::RecvError::Lagged(_)) => break,
+                        Err(broadcast::error::RecvError::Closed) => {
+                            return Err(ClientError::Stopped);
+                        }
+                    }
+                }
+            }
+        };
+        tokio::time::timeout(timeout, waiting)
+            .await
+            .map_err(|_| ClientError::Timeout(timeout))?
     }
 
-    /// Waits until every change this replica made to the document is durable on the hub.
+    /// Waits until every change this replica made to the document is durable on the hub
+    /// (for a document created here: until the hub has accepted it too). The replica
+    /// answers the moment the acknowledgement arrives; nothing polls. Fails at once with
+    /// [`ClientError::Refused`] if the hub refuses the document or a change to it (the
+    /// reason is also the document's [`DocStatus::problem`]), and with
+    /// [`ClientError::UnknownDocument`] if it is not held here.
     pub async fn wait_saved(&self, doc: DocumentId, timeout: Duration) -> Result<(), ClientError> {
-        self.wait(timeout, || async move {
-            Ok(self.pending(doc).await? == Some(0))
-        })
-        .await
+        tokio::time::timeout(timeout, self.call(|reply| Cmd::WaitSaved(doc, reply)))
+            .await
+            .map_err(|_| ClientError::Timeout(timeout))??
     }
 
     /// Waits until everything made here — changes and new documents — is durable on the hub.
     pub async fn wait_synced(&self, timeout: Duration) -> Result<(), ClientError> {
-        self.wait(timeout, || async move {
-            let s = self.status().await?;
-            Ok(s.is_synced() && s.connection == Connection::Online)
+        self.wait_status(timeout, |s| {
+            s.is_synced() && s.connection == Connection::Online
         })
         .await
     }
@@ -397,11 +440,7 @@ impl Client {
     /// Waits until the replica is online and agrees with the hub on every document it
     /// syncs: what a read-only job waits for before it reports.
     pub async fn wait_up_to_date(&self, timeout: Duration) -> Result<(), ClientError> {
-        self.wait(
-            timeout,
-            || async move { Ok(self.status().await?.up_to_date) },
-        )
-        .await
+        self.wait_status(timeout, |s| s.up_to_date).await
     }
 
     /// Waits until the hub says the initial sync of a subscription made with
@@ -410,49 +449,49 @@ impl Client {
     /// at the hub's heads of that moment (`CaughtUp` in `sync.proto`). Changes made since
     /// keep arriving as usual. After a reconnect the subscription is made again and this
     /// waits for the new answer; offline, it waits until the timeout. The same news
-    /// comes as a [`nic_sync::Notification::CaughtUp`] on [`Client::events`].
+    /// comes as a [`Notification::CaughtUp`] on [`Client::events`].
     pub async fn wait_caught_up(
         &self,
         target: Target,
         timeout: Duration,
     ) -> Result<(), ClientError> {
-        self.wait(timeout, || {
-            let target = target.clone();
-            async move { self.call(|reply| Cmd::CaughtUp(target, reply)).await }
-        })
-        .await
-    }
-
-    async fn wait<F, Fut>(&self, timeout: Duration, check: F) -> Result<(), ClientError>
-    where
-        F: Fn() -> Fut,
-        Fut: std::future::Future<Output = Result<bool, ClientError>>,
-    {
         let mut events = self.events();
-        let mut status = self.watch_status();
-        // A document's state can change with neither an event nor a new overall status (the
-        // hub's heads, its read-only word): look again now and then as well.
-        let mut every = tokio::time::interval(Duration::from_millis(100));
         let waiting = async {
             loop {
-                if check().await? {
+                let asked = target.clone();
+                if self.call(|reply| Cmd::CaughtUp(asked, reply)).await? {
                     return Ok(());
                 }
-                tokio::select! {
-                    e = events.recv() => match e {
-                        Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
-                        Err(broadcast::error::RecvError::Closed) => return Err(ClientError::Stopped),
-                    },
-                    changed = status.changed() => if changed.is_err() {
-                        return Err(ClientError::Stopped);
-                    },
-                    _ = every.tick() => {}
+                loop {
+                    match events.recv().await {
+                        Ok(Notification::CaughtUp { target: t, .. }) if t == target => break,
+                        Ok(_) => {}
+                        Err(broadcast::error::RecvError::Lagged(_)) => break,
+                        Err(broadcast::error::RecvError::Closed) => {
+                            return Err(ClientError::Stopped);
+                        }
+                    }
                 }
             }
         };
         tokio::time::timeout(timeout, waiting)
             .await
             .map_err(|_| ClientError::Timeout(timeout))?
+    }
+
+    /// Waits until the published status satisfies `done` (the task publishes it whenever
+    /// it changes, so this wakes only then).
+    async fn wait_status(
+        &self,
+        timeout: Duration,
+        done: impl FnMut(&Status) -> bool,
+    ) -> Result<(), ClientError> {
+        let mut status = self.watch_status();
+        match tokio::time::timeout(timeout, status.wait_for(done)).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(_)) => Err(ClientError::Stopped),
+            Err(_) => Err(ClientError::Timeout(timeout)),
+        }
     }
 
     /// Drops the connection but keeps the documents: edits made now stay local until

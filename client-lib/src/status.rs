@@ -2,6 +2,8 @@
 
 use std::time::{Instant, SystemTime};
 
+use crate::Refusal;
+
 /// The replica's connection to its hub.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Connection {
@@ -40,9 +42,16 @@ pub struct DocStatus {
     /// When the hub last acknowledged changes of this document made here (kept across
     /// restarts).
     pub last_ack: Option<SystemTime>,
-    /// The last problem the hub reported with this document (e.g. a change it refused),
-    /// until it next acknowledges it.
+    /// The last problem the hub reported with this document (e.g. a change or a
+    /// creation it refused), until it next acknowledges it.
     pub problem: Option<String>,
+    /// The hub's reason for that problem, for a program to act on.
+    pub refusal: Option<Refusal>,
+    /// Online, and in step with the hub: the hub's last word on this document named
+    /// exactly the heads held here, every change made here is durable there, and nothing
+    /// is on its way in either direction. (`Synced` alone says only that this replica's
+    /// own changes are saved; a document can be synced and still behind the hub.)
+    pub in_step: bool,
 }
 
 /// The whole replica's status.

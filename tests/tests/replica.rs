@@ -659,3 +659,76 @@ async fn a_creation_cut_short_by_a_crash_is_forgotten_not_offered_forever() {
     sam.wait_synced(WAIT).await.unwrap();
     assert_eq!(sam.status().await.unwrap().unsent_documents, 0);
 }
+
+/// A creation the hub refuses is the document's problem, with the hub's own reason, and
+/// `wait_saved` says so at once instead of running to its timeout (it used to spin there,
+/// and the event always said PERMISSION_DENIED).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_creation_is_the_documents_problem_with_the_hubs_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, _, _) = hub(&dir.path().join("hub")).await;
+    // The hub admin may create anywhere, so the replica has no reason to refuse it itself;
+    // the hub refuses because the network does not exist.
+    let admin = Client::open(on_disk(&hub.url, &hub.token, &dir.path().join("admin")))
+        .await
+        .unwrap();
+    admin.reconnect().await.unwrap();
+    let nowhere = admin
+        .network(NetworkId::new("no-such-network").unwrap())
+        .await
+        .unwrap();
+    let mut events = admin.events();
+    let doc = nowhere
+        .create_at(lincoln(), "Cycle for a network that is not there", &cycle())
+        .await
+        .unwrap();
+    let err = admin.wait_saved(doc, WAIT).await.unwrap_err();
+    assert_eq!(err.refusal(), Some(nic_client::Refusal::NotFound), "{err}");
+    assert!(err.to_string().contains("does not exist"), "{err}");
+    let status = admin.doc_status(doc).await.unwrap().unwrap();
+    assert_eq!(status.refusal, Some(nic_client::Refusal::NotFound));
+    assert!(status.unsent && !status.in_step, "{status:?}");
+    assert!(status.problem.unwrap().contains("does not exist"));
+    let code = loop {
+        match events.recv().await.unwrap() {
+            nic_client::Notification::DocError {
+                doc: Some(d), code, ..
+            } if d == doc => break code,
+            _ => {}
+        }
+    };
+    assert_eq!(code, nic_client::ErrorCode::NotFound);
+}
+
+/// `in_step` says the replica and the hub hold the same heads, which `Synced` (own changes
+/// saved) does not: a document can be synced and still behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_step_means_the_same_heads_as_the_hub() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, sam, lena, doc) = sam_and_lena(dir.path()).await;
+    sam.wait_saved(doc, WAIT).await.unwrap();
+    lena.change::<PdsaCycle>(doc, "coach's note", |c| c.voices.push("coach".into()))
+        .await
+        .unwrap();
+    lena.wait_saved(doc, WAIT).await.unwrap();
+    let hub_heads = hub.saved(doc).await.get_heads();
+    let heads = hub_heads.clone();
+    sam.wait_for(doc, WAIT, move |am| am.get_heads() == heads)
+        .await
+        .unwrap();
+    let in_step = async {
+        loop {
+            let s = sam.doc_status(doc).await.unwrap().unwrap();
+            if s.in_step {
+                return s;
+            }
+            tokio::task::yield_now().await;
+        }
+    };
+    let s = tokio::time::timeout(WAIT, in_step).await.expect("in step");
+    assert_eq!(s.state, SyncState::Synced);
+    assert_eq!(sam.heads(doc).await.unwrap(), Some(hub_heads));
+    // Offline, nobody is in step.
+    sam.go_offline().await.unwrap();
+    assert!(!sam.doc_status(doc).await.unwrap().unwrap().in_step);
+}

@@ -61,6 +61,13 @@ impl Task {
                     .flatten();
                 let _ = reply.send(pending);
             }
+            Cmd::WaitSaved(doc, reply) => {
+                if self.knows(&doc) && self.ensure_loaded(doc).await {
+                    self.wait_saved(doc, reply);
+                } else {
+                    let _ = reply.send(Err(ClientError::UnknownDocument(doc)));
+                }
+            }
             Cmd::DocStatus(doc, reply) => {
                 let held = self.knows(&doc) && self.ensure_loaded(doc).await;
                 let _ = reply.send(held.then(|| self.doc_status(doc)).flatten());
@@ -186,6 +193,7 @@ impl Task {
             .unwrap_or_default();
         self.last_heads.insert(doc, Vec::new());
         self.publish_change(doc, Origin::Local, heads);
+        self.refresh_pending(doc);
         self.push_unsent().await;
         Ok(())
     }
@@ -218,8 +226,11 @@ impl Task {
             .with_engine(t, |engine, ctx| engine.edit(ctx, &doc, f))
             .map_err(|_| ClientError::UnknownDocument(doc))?;
         let after = self.rt.engine().doc(&doc).map(Automerge::get_heads);
-        if before != after && self.device.dirty.insert(doc) {
-            self.device.save()?;
+        if before != after {
+            if self.device.dirty.insert(doc) {
+                self.device.save()?;
+            }
+            self.refresh_pending(doc);
         }
         self.settle().await;
         if let Some(e) = self.save_error.take() {

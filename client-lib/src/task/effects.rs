@@ -123,6 +123,7 @@ impl Task {
                 if let Some(am) = self.rt.engine().doc(doc) {
                     self.last_heads.insert(*doc, am.get_heads());
                 }
+                self.refresh_pending(*doc);
             }
             Notification::Changed { doc, origin, heads } => {
                 let origin = match origin {
@@ -130,20 +131,32 @@ impl Task {
                     nic_sync::Origin::Remote(_) => Origin::Remote,
                 };
                 self.publish_change(*doc, origin, heads.clone());
+                // The hub's heads came with the change and may confirm ours.
+                if origin == Origin::Remote && self.device.dirty.contains(doc) {
+                    self.refresh_pending(*doc);
+                }
             }
             Notification::Acked { doc, .. } => {
                 // The runtime wrote the ack record into the write group.
                 self.status_stale = true;
                 self.last_ack.insert(*doc, SystemTime::now());
                 self.problems.remove(doc);
-                self.check_clean(*doc);
+                self.refresh_pending(*doc);
             }
             Notification::DocError {
                 doc: Some(doc),
+                code,
                 message,
                 ..
             } => {
-                self.problems.insert(*doc, message.clone());
+                let refusal = super::refusal_of(*code);
+                self.problems.insert(*doc, (refusal, message.clone()));
+                self.status_stale = true;
+                // A change the hub refused is never acknowledged: its waiters hear why now.
+                // (A document it could not load for the moment may still be saved.)
+                if *code != nic_sync::ErrorCode::Unavailable {
+                    self.refuse_saved(*doc, refusal, message);
+                }
             }
             Notification::DocError { .. } => {}
             Notification::CaughtUp { target, .. } => {

@@ -30,7 +30,7 @@ pub(crate) use crate::hub::link::Link;
 use crate::device::Device;
 use crate::events::{ChangeEvent, ChangeInfo};
 use crate::status::{DocStatus, Status, WireStats};
-use crate::{Backoff, ClientError};
+use crate::{Backoff, ClientError, Refusal};
 use authors::Resolve;
 use conn::Conn;
 
@@ -48,6 +48,9 @@ pub(crate) enum Cmd {
     Meta(DocumentId, Reply<Option<DocMeta>>),
     Acked(DocumentId, Reply<Option<Vec<ChangeHash>>>),
     Pending(DocumentId, Reply<Option<usize>>),
+    /// Answered once every change made here to the document is durable on the hub, or
+    /// the hub refused it.
+    WaitSaved(DocumentId, Reply<Result<(), ClientError>>),
     DocStatus(DocumentId, Reply<Option<DocStatus>>),
     Status(Reply<Status>),
     /// Whether the hub said the subscription has caught up on this connection.
@@ -62,6 +65,21 @@ pub(crate) enum Cmd {
     /// Every change of a document held here, oldest first, authors named (answered by the
     /// author resolver, which may ask the hub).
     History(DocumentId, Reply<Result<Vec<ChangeInfo>, ClientError>>),
+}
+
+impl Cmd {
+    /// Whether handling it can change what [`crate::Status`] says (reads cannot).
+    fn may_change_status(&self) -> bool {
+        matches!(
+            self,
+            Cmd::Subscribe(..)
+                | Cmd::Create(..)
+                | Cmd::Edit(..)
+                | Cmd::Offline(..)
+                | Cmd::Connect(..)
+                | Cmd::Close(..)
+        )
+    }
 }
 
 /// What spawned work reports back.
@@ -87,9 +105,15 @@ pub(crate) struct Task {
     hub: Link,
     backoff: Backoff,
     conn: Option<Conn>,
-    /// The last problem the hub reported per document (a refused change, say), until it
-    /// next acknowledges the document.
-    problems: BTreeMap<DocumentId, String>,
+    /// The last problem the hub reported per document (a refused change, say), with its
+    /// reason, until it next acknowledges the document.
+    problems: BTreeMap<DocumentId, (Refusal, String)>,
+    /// How many of this replica's changes the hub has not confirmed, per document with
+    /// changes waiting: kept up to date as acks and edits come (`status.rs`), so the
+    /// overall status is a sum, not a walk of every such document's changes.
+    pending: HashMap<DocumentId, usize>,
+    /// `Client::wait_saved` callers, per document.
+    saved_waiters: HashMap<DocumentId, Vec<Reply<Result<(), ClientError>>>>,
     /// The application took the replica offline: no reconnecting until it asks.
     paused: bool,
     /// Number of the current connection attempt, if one runs; older results are stale.
@@ -114,6 +138,8 @@ pub(crate) struct Task {
     status_tx: watch::Sender<Status>,
     /// Something happened that may change the published status.
     status_stale: bool,
+    /// Whether every link agreed with the hub when the status was last published.
+    settled: bool,
     resolver: mpsc::UnboundedSender<Resolve>,
     internal_tx: mpsc::UnboundedSender<Internal>,
     internal_rx: mpsc::UnboundedReceiver<Internal>,
@@ -171,6 +197,8 @@ pub(crate) async fn start(setup: Setup) -> Result<mpsc::Sender<Cmd>, ClientError
         backoff: setup.backoff,
         conn: None,
         problems: BTreeMap::new(),
+        pending: HashMap::new(),
+        saved_waiters: HashMap::new(),
         paused: !setup.connect,
         attempt: None,
         attempts: 0,
@@ -188,6 +216,7 @@ pub(crate) async fn start(setup: Setup) -> Result<mpsc::Sender<Cmd>, ClientError
         changes,
         status_tx: setup.status,
         status_stale: true,
+        settled: false,
         resolver,
         internal_tx,
         internal_rx,
@@ -470,21 +499,57 @@ impl Task {
                         if let Err(e) = self.device.save() {
                             tracing::warn!(error = %e, "cannot record a created document");
                         }
+                        self.refresh_pending(doc);
                     }
                     Err(status) => {
                         tracing::warn!(%doc, %status, "the hub refused a document created here");
+                        let message = format!(
+                            "the hub did not accept document {doc} created here: {}; it stays in this replica and is offered again on the next connection",
+                            status.message()
+                        );
+                        let refusal = Refusal::from(status.code());
+                        self.problems.insert(doc, (refusal, message.clone()));
+                        self.refuse_saved(doc, refusal, &message);
                         let _ = self.events.send(Notification::DocError {
                             doc: Some(doc),
                             peer: Some(hub_peer()),
-                            code: nic_sync::ErrorCode::PermissionDenied,
-                            message: format!(
-                                "the hub did not accept document {doc} created here: {}; it stays in this replica and is offered again on the next connection",
-                                status.message()
-                            ),
+                            code: error_code(status.code()),
+                            message,
                         });
                     }
                 }
             }
         }
+    }
+}
+
+/// The sync protocol's code for a refused call, so a refused creation reads like any other
+/// refusal on the change events.
+fn error_code(code: tonic::Code) -> nic_sync::ErrorCode {
+    use nic_sync::ErrorCode;
+    match code {
+        tonic::Code::PermissionDenied | tonic::Code::Unauthenticated => ErrorCode::PermissionDenied,
+        tonic::Code::NotFound => ErrorCode::NotFound,
+        tonic::Code::InvalidArgument
+        | tonic::Code::FailedPrecondition
+        | tonic::Code::OutOfRange
+        | tonic::Code::AlreadyExists => ErrorCode::InvalidArgument,
+        tonic::Code::ResourceExhausted => ErrorCode::ResourceExhausted,
+        tonic::Code::Unavailable | tonic::Code::Aborted | tonic::Code::DeadlineExceeded => {
+            ErrorCode::Unavailable
+        }
+        _ => ErrorCode::Internal,
+    }
+}
+
+/// How a program should read a sync-protocol refusal.
+pub(crate) fn refusal_of(code: nic_sync::ErrorCode) -> Refusal {
+    use nic_sync::ErrorCode;
+    match code {
+        ErrorCode::InvalidArgument => Refusal::Invalid,
+        ErrorCode::NotFound => Refusal::NotFound,
+        ErrorCode::PermissionDenied => Refusal::PermissionDenied,
+        ErrorCode::ResourceExhausted | ErrorCode::Unavailable => Refusal::Busy,
+        ErrorCode::Internal => Refusal::Internal,
     }
 }

@@ -39,7 +39,8 @@ impl Task {
                         return;
                     }
                     Some(cmd) => {
-                        self.status_stale = true;
+                        // Reads change nothing a status watcher sees.
+                        self.status_stale |= cmd.may_change_status();
                         self.on_cmd(cmd).await;
                     }
                     None => {
@@ -62,12 +63,17 @@ impl Task {
                     self.status_stale = true;
                     let t = self.now();
                     self.rt.with_engine(t, |engine, ctx| engine.tick(ctx));
-                    self.check_all_clean();
+                    self.refresh_all_pending();
                 }
             }
             self.settle().await;
-            // Frames alone change the status only through an ack or a lost stream (which
-            // mark it stale): the pending counts are not worked out again for every merge.
+            // Frames change the status only through an ack, a lost stream (which mark it
+            // stale) or by bringing every link into agreement (or out of it).
+            let settled = self.rt.engine().is_settled();
+            if settled != self.settled {
+                self.settled = settled;
+                self.status_stale = true;
+            }
             if std::mem::take(&mut self.status_stale) {
                 self.publish_status();
             }
@@ -134,7 +140,7 @@ impl Task {
                 .with_engine(t, |engine, ctx| engine.peer_disconnected(ctx, &hub_peer()));
         }
         self.settle().await;
-        self.check_all_clean();
+        self.refresh_all_pending();
         self.settle().await;
     }
 }

@@ -177,10 +177,12 @@ impl Engine {
             );
         }
         let actor = am.get_actor();
+        // Metadata only: `get_changes` would rebuild every unconfirmed change from the op
+        // set just to count them.
         Some(
-            am.get_changes(&confirmed)
+            am.get_changes_meta(&confirmed)
                 .iter()
-                .filter(|c| c.actor_id() == actor)
+                .filter(|c| *c.actor == *actor)
                 .count(),
         )
     }

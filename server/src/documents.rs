@@ -13,6 +13,7 @@ use tonic::{Request, Response, Status};
 
 use crate::auth::{self, Caller};
 use crate::driver::{Event, HubHandle};
+use crate::group_flush::GroupFlush;
 use crate::loads::{DocLoads, Loaded};
 use crate::status::{ApiError, blocking};
 
@@ -29,6 +30,8 @@ pub struct DocumentsService {
     pub(crate) durability: Durability,
     /// Decodes documents within the limits and the requests' memory budget.
     pub(crate) loads: Arc<DocLoads>,
+    /// Concurrent creations share flushes.
+    pub(crate) flusher: Arc<GroupFlush>,
 }
 
 fn page_size(requested: u32) -> usize {
@@ -102,6 +105,7 @@ impl documents_server::Documents for DocumentsService {
         let durability = self.durability;
         let hub = self.hub.clone();
         let loads = self.loads.clone();
+        let flusher = self.flusher.clone();
         let stored = meta.clone();
         let heads = blocking(move || {
             if directory.network(&stored.network)?.is_none() {
@@ -156,7 +160,7 @@ impl documents_server::Documents for DocumentsService {
                 StoreError::AlreadyExists(id) => ApiError::AlreadyExists(id),
                 e => e.into(),
             })?;
-            store.flush(durability)?;
+            flusher.flush(&*store, durability)?;
             // Told here, in the work that made the creation: a caller that gives up on the
             // request cannot keep subscribers from hearing of it.
             hub.notify(Event::Catalogue(stored.clone()));

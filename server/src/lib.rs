@@ -30,6 +30,7 @@ mod documents;
 mod driver;
 mod fdlimit;
 pub mod frame_check;
+mod group_flush;
 mod insight;
 mod listen;
 mod loads;
@@ -287,6 +288,7 @@ pub async fn serve_bound(
         directory: directory_store.clone(),
         hub: hub.clone(),
         durability,
+        flusher: Arc::default(),
     };
     let tickets = Arc::new(auth::ticket::Tickets::default());
     let repo = Arc::new(repo_ws::RepoEndpoint {

@@ -10,6 +10,8 @@
 //! - [`workload`] — the worksheets and the edits made to them;
 //! - [`hub`] — the hub under load: a child process, in-process, or given by address;
 //! - [`scenario`] — the run itself and its [`scenario::Report`];
+//! - [`creates`] — many documents created at once: the hub's group commit, and how soon a
+//!   replica's `wait_saved` hears of each;
 //! - [`archive`] — many stored documents, a few hundred active: restart, idle opens, memory;
 //! - [`baseline`] — the same workload merged straight into Automerge: the clients' floor;
 //! - [`latency`] — timing each edit's arrival at every other client;
@@ -22,6 +24,7 @@
 pub mod archive;
 pub mod baseline;
 pub mod create;
+pub mod creates;
 pub mod hub;
 pub mod latency;
 pub mod procfs;

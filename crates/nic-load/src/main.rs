@@ -8,6 +8,7 @@ use clap::Parser;
 use nic_hub::DurabilityMode;
 use nic_load::archive::{self, Archive, ArchiveReport};
 use nic_load::baseline::{self, BaselineReport};
+use nic_load::creates;
 use nic_load::hub::{Hub, HubSpec};
 use nic_load::replica::{self, ReplicaReport, ReplicaRun};
 use nic_load::samod_bench::{self, Comparison};
@@ -111,6 +112,10 @@ struct Args {
     /// With --slow-readers: the document's size in KiB.
     #[arg(long, default_value_t = 512, requires = "slow_readers")]
     slow_doc_kib: usize,
+    /// Creation scenario instead: N documents created at once, straight to the hub and
+    /// through one replica (see `creates.rs`).
+    #[arg(long, conflicts_with_all = ["archive", "baseline", "replica"])]
+    creates: Option<usize>,
     /// With --replica: documents changed on the hub while the replica is offline.
     #[arg(long, default_value_t = 5, requires = "replica")]
     replica_changed: usize,
@@ -240,6 +245,30 @@ async fn main() -> anyhow::Result<()> {
                 report.rss_after_mb,
                 report.peak_rss_mb,
                 hub_measured
+            );
+        }
+        return Ok(());
+    }
+    if let Some(docs) = args.creates {
+        let report =
+            creates::run(&hub.access(), docs, Duration::from_secs(args.timeout_secs)).await;
+        hub.stop().await?;
+        let report = report?;
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        } else {
+            println!("{docs} documents created at once, each round on fresh documents");
+            println!(
+                "Documents.Create, all in flight, all answered   {:.3} s",
+                report.hub_create_s
+            );
+            println!(
+                "replica: create_raw, then each one's Acked event {:.3} s",
+                report.client_acked_events_s
+            );
+            println!(
+                "replica: create_raw, then wait_saved on each     {:.3} s",
+                report.client_wait_saved_s
             );
         }
         return Ok(());

@@ -246,3 +246,32 @@ fn tiny_samod_comparison_drives_both_hubs() {
     }
     // Tiny loads may cost the hubs less than one clock tick: no ratio is asserted.
 }
+
+#[test]
+fn tiny_creates_run_creates_three_rounds() {
+    let out = nic_load()
+        .args([
+            "--in-process",
+            "--json",
+            "--creates",
+            "12",
+            "--timeout-secs",
+            "60",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "nic-load failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["docs"], 12);
+    for figure in [
+        "hub_create_s",
+        "client_acked_events_s",
+        "client_wait_saved_s",
+    ] {
+        assert!(report[figure].as_f64().unwrap() > 0.0, "{figure}");
+    }
+}

@@ -175,3 +175,64 @@ fn random_schedules_take_every_fast_path() {
         assert_eq!(engine.doc(&doc).unwrap().get_heads(), heads);
     }
 }
+
+/// A reader that lags by more than the resync interval but is still heard from (it is
+/// working through a backlog, answering in order) keeps its relays held: the changes since
+/// reach it as one catch-up when its answer comes, not one message each. A reader that has
+/// gone quiet gets the relay as before.
+#[test]
+fn a_busy_reader_lagging_past_the_resync_interval_gets_one_catch_up() {
+    let quiet_or_busy = |busy: bool| {
+        let (mut net, doc) = writer_and_reader(41);
+        let mut queued: Vec<Frame> = Vec::new();
+        net.edit("writer", doc, "k0");
+        queued.extend(net.pump_holding("reader"));
+        net.flush_hub();
+        queued.extend(net.pump_holding("reader"));
+        assert_eq!(sync_messages(&queued).len(), 1, "the first relay");
+        // Longer than the resync interval passes before the reader answers.
+        net.now += 6_000;
+        if busy {
+            // Heard from just now (anything it sends will do).
+            net.deliver(
+                "reader".into(),
+                "hub".into(),
+                Frame::CaughtUp {
+                    target: nic_sync::Target::Docs(vec![]),
+                },
+            );
+        }
+        let held_before = net.hub.stats().relays_held;
+        for k in 1..4 {
+            net.edit("writer", doc, &format!("k{k}"));
+            queued.extend(net.pump_holding("reader"));
+            net.flush_hub();
+            queued.extend(net.pump_holding("reader"));
+        }
+        let held = net.hub.stats().relays_held - held_before;
+        let sent_meanwhile = sync_messages(&queued).len() - 1;
+        // The reader reads its backlog; everything heals.
+        for frame in queued {
+            net.deliver("hub".into(), "reader".into(), frame);
+        }
+        net.pump();
+        net.flush_hub();
+        net.pump();
+        let heads = net.hub.doc(&doc).unwrap().get_heads();
+        assert_eq!(net.replicas["reader"].doc(&doc).unwrap().get_heads(), heads);
+        (held, sent_meanwhile, net.hub.stats().catch_ups)
+    };
+    let (held, sent, catch_ups) = quiet_or_busy(true);
+    assert_eq!(
+        (held, sent),
+        (3, 0),
+        "busy: held back, nothing sent meanwhile"
+    );
+    assert_eq!(catch_ups, 1, "busy: one catch-up carried all three");
+    let (held, sent, _) = quiet_or_busy(false);
+    assert_eq!(
+        held, 2,
+        "quiet: the first relay goes out after the interval, then holds"
+    );
+    assert_eq!(sent, 1);
+}

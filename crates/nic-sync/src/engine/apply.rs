@@ -261,7 +261,9 @@ impl Engine {
         let no_reply_needed = hub
             && !has_changes
             && link.relays_unanswered > 0
-            && ctx.now_ms.saturating_sub(link.last_relay_ms) < self.config.resync_after_ms
+            // The peer was just heard from, so it is working through what we sent
+            // (`relay.rs`, `answer_on_its_way`).
+            && ctx.now_ms.saturating_sub(link.last_relay_ms) < super::relay::MAX_HOLD_MS
             // A peer that starts over (empty summary) is always answered.
             && their_last_sync.as_ref().is_some_and(|l| !l.is_empty())
             && link.sync.last_sent_heads == after

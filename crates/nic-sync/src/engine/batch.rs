@@ -19,6 +19,9 @@ impl Engine {
     /// sync messages of each document among them (see the module documentation); a hub takes
     /// them one by one, as [`Engine::receive`] does.
     pub fn receive_all(&mut self, ctx: Ctx<'_>, peer: &PeerId, frames: Vec<Frame>) {
+        if let Some(entry) = self.peers.get_mut(peer) {
+            entry.last_heard_ms = ctx.now_ms;
+        }
         if self.config.role != Role::Replica || frames.len() < 2 {
             for frame in frames {
                 self.receive(ctx, peer, frame);

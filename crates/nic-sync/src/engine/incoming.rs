@@ -10,9 +10,10 @@ use crate::{Ctx, Effect, ErrorCode, Frame, Notification, Role, Target};
 impl Engine {
     /// A frame arrived from a connected peer.
     pub fn receive(&mut self, ctx: Ctx<'_>, peer: &PeerId, frame: Frame) {
-        if !self.peers.contains_key(peer) {
+        let Some(entry) = self.peers.get_mut(peer) else {
             return;
-        }
+        };
+        entry.last_heard_ms = ctx.now_ms;
         match frame {
             Frame::Subscribe { target, known } => self.receive_subscribe(ctx, peer, target, &known),
             Frame::Subscribed { target, docs } => {

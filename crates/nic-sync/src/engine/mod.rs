@@ -76,6 +76,9 @@ struct PeerEntry {
     /// Its sync states are neither loaded nor saved: a peer that comes back under a new id
     /// every time (a browser tab) would otherwise leave a stored state per document behind.
     ephemeral: bool,
+    /// When it last sent us anything (engine clock): a peer heard from lately is alive and
+    /// working through what we sent, so relays held back from it stay held (`relay.rs`).
+    last_heard_ms: u64,
 }
 
 /// The sans-IO sync engine. See the crate documentation.
@@ -639,6 +642,9 @@ impl Engine {
                     .and_then(|e| e.links.get(peer))
                     .is_some_and(|l| {
                         ctx.now_ms.saturating_sub(l.last_activity_ms) >= self.config.resync_after_ms
+                            // A busy peer's answer is on its way: a fresh exchange now
+                            // would only add work for both.
+                            && !self.answer_on_its_way(ctx, peer, l)
                     })
             })
             .cloned()

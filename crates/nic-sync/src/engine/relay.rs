@@ -34,6 +34,9 @@ use super::apply::has;
 use crate::doc::{ChangeDeps, DocEntry, DocState, LoggedRelay, StagedChunk};
 use crate::{Ctx, Frame, Notification, Origin};
 
+/// Longest a relay waits for its answer from a peer that is busy but alive before the
+/// link is treated as stalled (relayed to again, resynced on the tick).
+pub(super) const MAX_HOLD_MS: u64 = 60_000;
 /// Most relays a document's log keeps for links held back.
 const LOG_MAX_ENTRIES: usize = 256;
 /// Most bytes of changes a document's log keeps; a link that falls further behind is
@@ -181,15 +184,11 @@ impl Engine {
     /// Holds a relay back from a peer that has not answered the last one (and may still
     /// read the document); says whether it did.
     fn hold(&mut self, ctx: Ctx<'_>, doc: DocumentId, peer: &PeerId) -> bool {
-        let resync_after_ms = self.config.resync_after_ms;
         let waiting = self
             .docs
             .get(&doc)
             .and_then(|e| e.links.get(peer))
-            .is_some_and(|link| {
-                link.relays_unanswered > 0
-                    && ctx.now_ms.saturating_sub(link.last_relay_ms) < resync_after_ms
-            });
+            .is_some_and(|link| self.answer_on_its_way(ctx, peer, link));
         if !waiting || !self.may_read(ctx, peer, &doc) {
             return false;
         }
@@ -198,6 +197,31 @@ impl Engine {
         }
         self.stats.relays_held += 1;
         true
+    }
+
+    /// Whether the peer's answer to our last relay on this link can still be expected: it
+    /// is recent (within the resync interval), or the peer is busy — heard from within that
+    /// interval, so working through a backlog of what we sent it, in order — and the relay
+    /// is not older than [`MAX_HOLD_MS`]. A peer that lags by seconds thus receives each
+    /// document's changes since as one message once it answers (and merges them in one
+    /// call), instead of one message per change: the more it lags, the larger its batches.
+    /// A peer gone quiet gets relays again after the resync interval, as before.
+    pub(super) fn answer_on_its_way(
+        &self,
+        ctx: Ctx<'_>,
+        peer: &PeerId,
+        link: &crate::doc::Link,
+    ) -> bool {
+        if link.relays_unanswered == 0 {
+            return false;
+        }
+        let resync = self.config.resync_after_ms;
+        let since_relay = ctx.now_ms.saturating_sub(link.last_relay_ms);
+        let heard = self
+            .peers
+            .get(peer)
+            .is_some_and(|p| ctx.now_ms.saturating_sub(p.last_heard_ms) < resync);
+        since_relay < resync || (heard && since_relay < MAX_HOLD_MS)
     }
 
     /// Brings a link that was held back up to date: one relay of everything since our last

@@ -96,7 +96,16 @@ test("a site member creates a cycle; two people co-edit its study notes live and
   const agreed = async (page) => page.$eval("#learning", (el) => el.value);
   await ana.page.waitForFunction(() => /Ben: quieter/.test(document.querySelector("#learning").value) && /Ana: students/.test(document.querySelector("#learning").value));
   await ben.page.waitForFunction(() => /Ben: quieter/.test(document.querySelector("#learning").value) && /Ana: students/.test(document.querySelector("#learning").value));
-  await ana.page.waitForFunction((v) => document.querySelector("#learning").value === v, await agreed(ben.page));
+  // Both screens end equal. Sampling one screen and waiting for the other to match it
+  // raced: the sampled one could still be receiving the last keystrokes. Compare both,
+  // again and again, until they agree.
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const [a, b] = await Promise.all([agreed(ana.page), agreed(ben.page)]);
+    if (a === b) break;
+    assert.ok(Date.now() < deadline, `the screens never agreed: ${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+    await ana.page.waitForTimeout(50);
+  }
   // Who changed what names both.
   await ana.page.waitForSelector("section.history >> text=Ben Lincoln");
   // Edits are stamped in milliseconds, as History reads them: this year, not 1970.

@@ -117,7 +117,8 @@ async fn populate(access: &Access, count: usize) -> anyhow::Result<Vec<DocumentI
     // measure this tool, not the hub.
     let initial = worksheet(0)?.save();
     let created = crate::create::create_many(hub, count, IN_FLIGHT, move |n| {
-        let meta = crate::create::cycle_meta(
+        let meta = crate::create::worksheet_meta(
+            crate::workload::Kind::default(),
             NETWORK,
             &scenario::site_name(NETWORK, n % SITES),
             format!("Warm-up routine, cycle {n}"),

@@ -44,6 +44,18 @@ where
         .collect()
 }
 
+/// The metadata of a network-visible worksheet of `kind` at `site` with a fresh random id.
+pub fn worksheet_meta(
+    kind: crate::workload::Kind,
+    network: &str,
+    site: &str,
+    title: String,
+) -> anyhow::Result<DocMeta> {
+    let mut meta = cycle_meta(network, site, title)?;
+    meta.kind = kind.doc_kind();
+    Ok(meta)
+}
+
 /// The metadata of a network-visible PDSA cycle at `site` with a fresh random id.
 pub fn cycle_meta(network: &str, site: &str, title: String) -> anyhow::Result<DocMeta> {
     Ok(DocMeta {

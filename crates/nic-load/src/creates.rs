@@ -47,7 +47,8 @@ pub async fn run(access: &Access, docs: usize, timeout: Duration) -> anyhow::Res
     let started = Instant::now();
     let as_member = nic_client::Hub::new(&access.url, &token, access.tls.as_ref())?;
     crate::create::create_many(as_member, docs, docs, move |n| {
-        let meta = crate::create::cycle_meta(
+        let meta = crate::create::worksheet_meta(
+            crate::workload::Kind::default(),
             NETWORK,
             &site_name(NETWORK, n % SITES),
             format!("Imported worksheet {n}"),
@@ -118,7 +119,12 @@ async fn create_all(
         let client = client.clone();
         let title = format!("Worksheet {round}{n}");
         calls.spawn(async move {
-            let meta = crate::create::cycle_meta(NETWORK, &site_name(NETWORK, n % SITES), title)?;
+            let meta = crate::create::worksheet_meta(
+                crate::workload::Kind::default(),
+                NETWORK,
+                &site_name(NETWORK, n % SITES),
+                title,
+            )?;
             let id = meta.id;
             client.create_raw(meta, worksheet(n)?).await?;
             anyhow::Ok(id)

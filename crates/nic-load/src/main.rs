@@ -16,7 +16,7 @@ use nic_load::scenario::{self, Report, Scenario};
 use nic_load::slow_reader::{self, SlowReaderRun};
 use tracing_subscriber::EnvFilter;
 
-/// Load a nic-hub: K clients co-edit M PDSA worksheets, E edits each. Reports cold-clone
+/// Load a nic-hub: K clients co-edit M worksheets, E edits each. Reports cold-clone
 /// time, durable edits per second, propagation latency p50/p99, and the hub's CPU seconds,
 /// peak memory and bytes on disk.
 ///
@@ -28,7 +28,7 @@ struct Args {
     /// K: clients that edit at once.
     #[arg(short = 'k', long, default_value_t = 8)]
     clients: usize,
-    /// M: documents (PDSA worksheets) in the network.
+    /// M: documents (worksheets) in the network.
     #[arg(short = 'm', long, default_value_t = 200)]
     docs: usize,
     /// E: edits each client makes (70% typing into notes, 30% map puts).
@@ -112,6 +112,10 @@ struct Args {
     /// With --slow-readers: the document's size in KiB.
     #[arg(long, default_value_t = 512, requires = "slow_readers")]
     slow_doc_kib: usize,
+    /// What the worksheets are stored as: school improvement plans (three texts typed
+    /// into), or PDSA cycles, which the hub also reads for hindsight after every change.
+    #[arg(long, value_enum, default_value = "improvement-plan")]
+    kind: nic_load::workload::Kind,
     /// Creation scenario instead: N documents created at once, straight to the hub and
     /// through one replica (see `creates.rs`).
     #[arg(long, conflicts_with_all = ["archive", "baseline", "replica"])]
@@ -158,6 +162,7 @@ async fn main() -> anyhow::Result<()> {
         edits: args.edits,
         seed: args.seed,
         rate: args.rate,
+        kind: args.kind,
         timeout: Duration::from_secs(args.timeout_secs),
     };
     if args.baseline {

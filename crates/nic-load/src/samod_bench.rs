@@ -417,7 +417,7 @@ async fn against_nic_hub(spec: &crate::hub::HubSpec, s: &Scenario) -> anyhow::Re
         ensure_network(&channel, NETWORK, SITES).await?;
         let tokens = member_tokens(&channel, NETWORK, s.clients).await?;
         let started = Instant::now();
-        let created = create_docs(channel, s.docs).await?;
+        let created = create_docs(channel, s.docs, s.kind).await?;
         let docs_ready_s = started.elapsed().as_secs_f64();
         let target = Target {
             name: "nic-hub",

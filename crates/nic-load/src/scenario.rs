@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::hub::Hub;
 use crate::latency::{Sent, Summary, Watcher};
 use crate::procfs;
-use crate::workload::{Edit, worksheet};
+use crate::workload::{Edit, Kind, worksheet_of};
 
 /// What to run.
 #[derive(Clone, Debug)]
@@ -31,6 +31,8 @@ pub struct Scenario {
     pub seed: u64,
     /// Edits per second per client; `None` edits as fast as the client can.
     pub rate: Option<f64>,
+    /// What the worksheets are stored as.
+    pub kind: Kind,
     /// Longest any one wait may take.
     pub timeout: Duration,
 }
@@ -48,6 +50,8 @@ pub struct Report {
     pub seed: u64,
     /// Edits per second per client asked for (`None`: unthrottled).
     pub rate: Option<f64>,
+    /// What the worksheets were stored as.
+    pub kind: Kind,
     /// Seconds to create the M documents through `Documents.Create`.
     pub create_s: f64,
     /// Seconds until all K clients held all M new documents (K clones at once).
@@ -167,7 +171,7 @@ pub async fn run(hub: &Hub, s: &Scenario) -> anyhow::Result<Report> {
     ensure_network(&channel, NETWORK, SITES).await?;
     let tokens = member_tokens(&channel, NETWORK, s.clients).await?;
     let started = Instant::now();
-    let created = create_docs(channel.clone(), s.docs).await?;
+    let created = create_docs(channel.clone(), s.docs, s.kind).await?;
     let create_s = started.elapsed().as_secs_f64();
     let ids: Vec<DocumentId> = created.keys().copied().collect();
 
@@ -236,6 +240,7 @@ pub async fn run(hub: &Hub, s: &Scenario) -> anyhow::Result<Report> {
         edits_per_client: s.edits,
         seed: s.seed,
         rate: s.rate,
+        kind: s.kind,
         create_s,
         initial_sync_s,
         edit_phase_s,
@@ -270,14 +275,16 @@ fn network() -> anyhow::Result<NetworkId> {
 pub async fn create_docs(
     hub: nic_client::Hub,
     count: usize,
+    kind: Kind,
 ) -> anyhow::Result<HashMap<DocumentId, Vec<ChangeHash>>> {
-    let created = crate::create::create_many(hub, count, 16, |n| {
-        let meta = crate::create::cycle_meta(
+    let created = crate::create::create_many(hub, count, 16, move |n| {
+        let meta = crate::create::worksheet_meta(
+            kind,
             NETWORK,
             &site_name(NETWORK, n % SITES),
             format!("Warm-up routine, cycle {n}"),
         )?;
-        Ok((meta, worksheet(n)?.save()))
+        Ok((meta, worksheet_of(kind, n)?.save()))
     })
     .await?;
     Ok(created.into_iter().collect())

@@ -1,5 +1,11 @@
-//! What the load tool's clients do: PDSA worksheets edited as a school team would — mostly
-//! typing into the plan, do and study notes, sometimes setting a field or a measure.
+//! What the load tool's clients do: worksheets edited as a school team would — mostly
+//! typing into their notes, sometimes setting a field or a measure.
+//!
+//! The worksheets are school improvement plans by default: three texts typed into, a
+//! decision, a measures map and a list of counts, all content an improvement plan may hold.
+//! They used to be stored as PDSA cycles, whose every change the hub also reads as a cycle
+//! (hindsight: predictions changed after Do) — a cost that documents of this content would
+//! not carry. `--kind pdsa-cycle` keeps that workload, for that cost and for comparison.
 
 use nic_sync::automerge::transaction::Transactable;
 use nic_sync::automerge::{
@@ -8,8 +14,42 @@ use nic_sync::automerge::{
 use rand::Rng;
 use rand::seq::IndexedRandom;
 
-/// The text fields of a worksheet that edits type into.
-pub const TEXT_FIELDS: [&str; 3] = ["plan_notes", "do_notes", "study_notes"];
+/// The kind of document the worksheets are stored as.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A school improvement plan (problem, data summary and notes typed into).
+    #[default]
+    ImprovementPlan,
+    /// A PDSA cycle holding plan, do and study notes (read for hindsight by the hub).
+    PdsaCycle,
+}
+
+impl Kind {
+    /// The document kind.
+    pub fn doc_kind(self) -> nic_model::DocKind {
+        match self {
+            Kind::ImprovementPlan => nic_model::DocKind::ImprovementPlan,
+            Kind::PdsaCycle => nic_model::DocKind::PdsaCycle,
+        }
+    }
+
+    /// The text fields edits type into.
+    pub fn text_fields(self) -> [&'static str; 3] {
+        match self {
+            Kind::ImprovementPlan => ["problem", "data_summary", "notes"],
+            Kind::PdsaCycle => ["plan_notes", "do_notes", "study_notes"],
+        }
+    }
+
+    /// The kind a worksheet was made as (its root `kind`).
+    fn of(doc: &impl ReadDoc) -> Kind {
+        match doc.get(ROOT, "kind") {
+            Ok(Some((Value::Scalar(s), _))) if s.as_str() == Some("pdsa_cycle") => Kind::PdsaCycle,
+            _ => Kind::ImprovementPlan,
+        }
+    }
+}
 
 /// Words the simulated teams type.
 const WORDS: [&str; 16] = [
@@ -34,15 +74,20 @@ const WORDS: [&str; 16] = [
 /// The decisions a PDSA cycle ends with.
 const DECISIONS: [&str; 3] = ["adopt", "adapt", "abandon"];
 
-/// A new worksheet: a PDSA cycle (the hub accepts only content that reads as its kind)
-/// holding, beside its fields, a title, three notes texts, a decision, a measures map and
-/// a list of daily counts.
+/// A new worksheet of the default kind ([`worksheet_of`]).
 pub fn worksheet(n: usize) -> Result<Automerge, AutomergeError> {
+    worksheet_of(Kind::default(), n)
+}
+
+/// A new worksheet of `kind` (the hub accepts only content that reads as its kind)
+/// holding a title, three notes texts, a decision, a measures map and a list of daily
+/// counts.
+pub fn worksheet_of(kind: Kind, n: usize) -> Result<Automerge, AutomergeError> {
     let mut doc = AutoCommit::new();
-    doc.put(ROOT, "kind", "pdsa_cycle")?;
+    doc.put(ROOT, "kind", kind.doc_kind().as_str())?;
     doc.put(ROOT, "title", format!("Warm-up routine, cycle {n}"))?;
     doc.put(ROOT, "change_idea", "Daily 5-minute number talk")?;
-    for field in TEXT_FIELDS {
+    for field in kind.text_fields() {
         let text = doc.put_object(ROOT, field, ObjType::Text)?;
         doc.splice_text(&text, 0, 0, "Notes: ")?;
     }
@@ -58,8 +103,8 @@ pub fn worksheet(n: usize) -> Result<Automerge, AutomergeError> {
 pub enum Edit {
     /// Type `text` at a fraction `at` (0..1) of a notes field's length.
     Type {
-        /// Which notes field.
-        field: &'static str,
+        /// Which notes field, by its place among the kind's three.
+        slot: usize,
         /// Where, as a fraction of the current length.
         at: f64,
         /// What.
@@ -83,7 +128,7 @@ impl Edit {
     pub fn random(rng: &mut impl Rng) -> Edit {
         if rng.random_bool(0.7) {
             Edit::Type {
-                field: TEXT_FIELDS.choose(rng).copied().unwrap_or("do_notes"),
+                slot: rng.random_range(0..3),
                 at: rng.random_range(0.0..=1.0),
                 text: WORDS.choose(rng).copied().unwrap_or("note "),
             }
@@ -103,10 +148,11 @@ impl Edit {
     pub fn apply(&self, doc: &mut Automerge) -> Result<ChangeHash, AutomergeError> {
         let mut tx = doc.transaction();
         match self {
-            Edit::Type { field, at, text } => {
-                let text_obj = match tx.get(ROOT, *field)? {
+            Edit::Type { slot, at, text } => {
+                let field = Kind::of(&tx).text_fields()[*slot % 3];
+                let text_obj = match tx.get(ROOT, field)? {
                     Some((Value::Object(ObjType::Text), id)) => id,
-                    _ => tx.put_object(ROOT, *field, ObjType::Text)?,
+                    _ => tx.put_object(ROOT, field, ObjType::Text)?,
                 };
                 let len = tx.length(&text_obj);
                 // Truncation is the point: a position inside the text.
@@ -152,6 +198,15 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use rand::SeedableRng;
+
+    #[test]
+    fn every_worksheet_reads_as_its_kind() {
+        for kind in [Kind::ImprovementPlan, Kind::PdsaCycle] {
+            let doc = worksheet_of(kind, 3).unwrap();
+            nic_model::schema::check::accepted(&doc, kind.doc_kind()).unwrap();
+            assert_eq!(Kind::of(&doc), kind);
+        }
+    }
 
     #[test]
     fn every_edit_makes_exactly_one_change() {

@@ -388,33 +388,18 @@ impl Client {
         timeout: Duration,
         ready: impl Fn(&Automerge) -> bool + Send + Sync + Clone + 'static,
     ) -> Result<(), ClientError> {
-        let mut events = self.events();
-        let waiting = async {
-            loop {
+        self.wait_event(
+            timeout,
+            || {
                 let check = ready.clone();
-                if self.read(doc, move |am| check(am)).await?.unwrap_or(false) {
-                    return Ok(());
-                }
-                loop {
-                    match events.recv().await {
-                        Ok(
-                            Notification::Changed { doc: d, .. } | Notification::Ready { doc: d },
-                        ) if d == doc => {
-                            break;
-                        }
-                        Ok(_) => {}
-                        // Missed some: one of them may have been this document's.
-                        Err(broadcast::error::RecvError::Lagged(_)) => break,
-                        Err(broadcast::error::RecvError::Closed) => {
-                            return Err(ClientError::Stopped);
-                        }
-                    }
-                }
-            }
-        };
-        tokio::time::timeout(timeout, waiting)
-            .await
-            .map_err(|_| ClientError::Timeout(timeout))?
+                async move { Ok(self.read(doc, move |am| check(am)).await?.unwrap_or(false)) }
+            },
+            |n| {
+                matches!(n, Notification::Changed { doc: d, .. } | Notification::Ready { doc: d }
+                    if *d == doc)
+            },
+        )
+        .await
     }
 
     /// Waits until every change this replica made to the document is durable on the hub
@@ -455,16 +440,38 @@ impl Client {
         target: Target,
         timeout: Duration,
     ) -> Result<(), ClientError> {
+        self.wait_event(
+            timeout,
+            || {
+                let asked = target.clone();
+                async move { self.call(|reply| Cmd::CaughtUp(asked, reply)).await }
+            },
+            |n| matches!(n, Notification::CaughtUp { target: t, .. } if *t == target),
+        )
+        .await
+    }
+
+    /// Waits until `check` holds: checked now, then again after each event `wakes` picks
+    /// (or after missing events, one of which may have been it).
+    async fn wait_event<F, Fut>(
+        &self,
+        timeout: Duration,
+        check: F,
+        wakes: impl Fn(&Notification) -> bool,
+    ) -> Result<(), ClientError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<bool, ClientError>>,
+    {
         let mut events = self.events();
         let waiting = async {
             loop {
-                let asked = target.clone();
-                if self.call(|reply| Cmd::CaughtUp(asked, reply)).await? {
+                if check().await? {
                     return Ok(());
                 }
                 loop {
                     match events.recv().await {
-                        Ok(Notification::CaughtUp { target: t, .. }) if t == target => break,
+                        Ok(n) if wakes(&n) => break,
                         Ok(_) => {}
                         Err(broadcast::error::RecvError::Lagged(_)) => break,
                         Err(broadcast::error::RecvError::Closed) => {
@@ -484,14 +491,25 @@ impl Client {
     async fn wait_status(
         &self,
         timeout: Duration,
-        done: impl FnMut(&Status) -> bool,
+        mut done: impl FnMut(&Status) -> bool,
     ) -> Result<(), ClientError> {
         let mut status = self.watch_status();
-        match tokio::time::timeout(timeout, status.wait_for(done)).await {
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err(_)) => Err(ClientError::Stopped),
-            Err(_) => Err(ClientError::Timeout(timeout)),
-        }
+        let waiting = async {
+            // The task answers in order, after publishing what the caller's earlier
+            // commands changed: an edit just made is in the status from here on (the
+            // published one could still be from before it).
+            if done(&self.status().await?) {
+                return Ok(());
+            }
+            status
+                .wait_for(done)
+                .await
+                .map(|_| ())
+                .map_err(|_| ClientError::Stopped)
+        };
+        tokio::time::timeout(timeout, waiting)
+            .await
+            .map_err(|_| ClientError::Timeout(timeout))?
     }
 
     /// Drops the connection but keeps the documents: edits made now stay local until

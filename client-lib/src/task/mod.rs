@@ -7,6 +7,7 @@
 mod authors;
 mod commands;
 mod conn;
+mod defer;
 mod effects;
 mod run;
 mod status;
@@ -68,6 +69,23 @@ pub(crate) enum Cmd {
 }
 
 impl Cmd {
+    /// Which held news must be merged before it is handled: `Some(Some(doc))` that
+    /// document's, `Some(None)` everything's, `None` nothing.
+    fn needs_news(&self) -> Option<Option<DocumentId>> {
+        match self {
+            Cmd::Edit(doc, ..)
+            | Cmd::Read(doc, ..)
+            | Cmd::Meta(doc, ..)
+            | Cmd::Acked(doc, ..)
+            | Cmd::Pending(doc, ..)
+            | Cmd::WaitSaved(doc, ..)
+            | Cmd::DocStatus(doc, ..)
+            | Cmd::History(doc, ..) => Some(Some(*doc)),
+            Cmd::Subscribe(..) | Cmd::Offline(..) | Cmd::Connect(..) | Cmd::Close(..) => Some(None),
+            _ => None,
+        }
+    }
+
     /// Whether handling it can change what [`crate::Status`] says (reads cannot).
     fn may_change_status(&self) -> bool {
         matches!(
@@ -140,6 +158,8 @@ pub(crate) struct Task {
     status_stale: bool,
     /// Whether every link agreed with the hub when the status was last published.
     settled: bool,
+    /// Sync messages held back while the replica is behind (`defer.rs`).
+    deferred: defer::Deferred,
     resolver: mpsc::UnboundedSender<Resolve>,
     internal_tx: mpsc::UnboundedSender<Internal>,
     internal_rx: mpsc::UnboundedReceiver<Internal>,
@@ -217,6 +237,7 @@ pub(crate) async fn start(setup: Setup) -> Result<mpsc::Sender<Cmd>, ClientError
         status_tx: setup.status,
         status_stale: true,
         settled: false,
+        deferred: defer::Deferred::default(),
         resolver,
         internal_tx,
         internal_rx,
@@ -362,6 +383,8 @@ impl Task {
 
     /// An attempt failed or the stream broke: wait, then try again (unless paused).
     fn lost(&mut self, reason: String) {
+        // What was held is merged while the link still stands.
+        self.merge_held(None);
         self.status_stale = true;
         if self.conn.is_some() {
             self.conn = None;

@@ -21,6 +21,13 @@ impl Task {
                     None => std::future::pending().await,
                 }
             };
+            let held_due = self.deferred.next_due();
+            let held = async move {
+                match held_due {
+                    Some(at) => tokio::time::sleep_until(at.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
             let retry_at = self.next_attempt;
             let retry = async move {
                 match retry_at {
@@ -41,6 +48,9 @@ impl Task {
                     Some(cmd) => {
                         // Reads change nothing a status watcher sees.
                         self.status_stale |= cmd.may_change_status();
+                        if let Some(doc) = cmd.needs_news() {
+                            self.merge_held(doc);
+                        }
                         self.on_cmd(cmd).await;
                     }
                     None => {
@@ -53,13 +63,15 @@ impl Task {
                     self.on_internal(msg).await;
                 }
                 frame = frame => self.on_frames(frame),
+                () = held => self.merge_due(),
                 () = retry => {
                     self.status_stale = true;
                     if !self.paused && self.conn.is_none() && self.attempt.is_none() {
                         self.start_attempt();
                     }
                 }
-                _ = tick.tick() => {
+                due = tick.tick() => {
+                    self.deferred.timer_fired(due.into_std());
                     self.status_stale = true;
                     let t = self.now();
                     self.rt.with_engine(t, |engine, ctx| engine.tick(ctx));
@@ -69,7 +81,7 @@ impl Task {
             self.settle().await;
             // Frames change the status only through an ack, a lost stream (which mark it
             // stale) or by bringing every link into agreement (or out of it).
-            let settled = self.rt.engine().is_settled();
+            let settled = self.rt.engine().is_settled() && self.deferred.is_empty();
             if settled != self.settled {
                 self.settled = settled;
                 self.status_stale = true;
@@ -98,10 +110,7 @@ impl Task {
                 Err(e) => tracing::warn!(error = %e, "malformed frame from the hub"),
             }
         }
-        let t = self.now();
-        self.rt.with_engine(t, |engine, ctx| {
-            engine.receive_all(ctx, &hub_peer(), domain)
-        });
+        self.receive_frames(domain);
         match end {
             Some(Ok(())) => self.lost("the hub ended the stream".into()),
             Some(Err(status)) => self.lost(format!("the stream failed: {status}")),
@@ -133,6 +142,7 @@ impl Task {
 
     /// Leaves cleanly: sync states saved for a quick resume, everything flushed.
     async fn close(&mut self) {
+        self.merge_held(None);
         if self.conn.is_some() {
             self.conn = None;
             let t = self.now();

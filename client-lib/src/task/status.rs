@@ -89,7 +89,9 @@ impl Task {
             pending_changes,
             unsent_documents: self.device.unsent.len(),
             last_ack: self.last_ack.values().max().copied(),
-            up_to_date: self.conn.is_some() && self.rt.engine().is_settled(),
+            up_to_date: self.conn.is_some()
+                && self.rt.engine().is_settled()
+                && self.deferred.is_empty(),
         }
     }
 

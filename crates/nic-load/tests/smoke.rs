@@ -8,29 +8,31 @@ fn nic_load() -> Command {
     Command::new(env!("CARGO_BIN_EXE_nic-load"))
 }
 
-#[test]
-fn tiny_run_reports_every_figure() {
-    let out = nic_load()
-        .args([
-            "--in-process",
-            "--json",
-            "-k",
-            "2",
-            "-m",
-            "3",
-            "-e",
-            "5",
-            "--timeout-secs",
-            "60",
-        ])
-        .output()
-        .unwrap();
+/// Runs the tool with `args`, which must succeed, and returns its JSON report.
+fn report_of(args: &[&str]) -> serde_json::Value {
+    let out = nic_load().args(args).output().unwrap();
     assert!(
         out.status.success(),
         "nic-load failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn tiny_run_reports_every_figure() {
+    let report = report_of(&[
+        "--in-process",
+        "--json",
+        "-k",
+        "2",
+        "-m",
+        "3",
+        "-e",
+        "5",
+        "--timeout-secs",
+        "60",
+    ]);
     assert_eq!(report["clients"], 2);
     assert_eq!(report["docs"], 3);
     // Every edit reached the other client and was timed: 2 clients × 5 edits × 1 other.
@@ -56,31 +58,22 @@ fn tiny_run_reports_every_figure() {
 
 #[test]
 fn tiny_archive_run_restarts_and_opens_idle_documents() {
-    let out = nic_load()
-        .args([
-            "--in-process",
-            "--json",
-            "--archive",
-            "40",
-            "--archive-samples",
-            "5",
-            "-k",
-            "2",
-            "-m",
-            "3",
-            "-e",
-            "3",
-            "--timeout-secs",
-            "60",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "nic-load failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = report_of(&[
+        "--in-process",
+        "--json",
+        "--archive",
+        "40",
+        "--archive-samples",
+        "5",
+        "-k",
+        "2",
+        "-m",
+        "3",
+        "-e",
+        "3",
+        "--timeout-secs",
+        "60",
+    ]);
     assert_eq!(report["stored"], 40);
     assert!(report["restart_s"].as_f64().unwrap() > 0.0);
     // Each way of opening timed every sample, and every one found its document.
@@ -94,27 +87,18 @@ fn tiny_archive_run_restarts_and_opens_idle_documents() {
 
 #[test]
 fn tiny_baseline_merges_every_change_three_ways() {
-    let out = nic_load()
-        .args([
-            "--baseline",
-            "--json",
-            "-k",
-            "3",
-            "-m",
-            "4",
-            "-e",
-            "6",
-            "--lag-rounds",
-            "2",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "nic-load failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = report_of(&[
+        "--baseline",
+        "--json",
+        "-k",
+        "3",
+        "-m",
+        "4",
+        "-e",
+        "6",
+        "--lag-rounds",
+        "2",
+    ]);
     // 3 clients × 6 edits, each merged by the 2 others.
     assert_eq!(report["merges"], 36);
     assert_eq!(report["lag_rounds"], 2);
@@ -127,27 +111,18 @@ fn tiny_baseline_merges_every_change_three_ways() {
 fn more_clients_than_one_members_stream_limit_run() {
     // Each client is its own member: 40 clients stay within the hub's default limit of 32
     // streams per member.
-    let out = nic_load()
-        .args([
-            "--in-process",
-            "--json",
-            "-k",
-            "40",
-            "-m",
-            "2",
-            "-e",
-            "1",
-            "--timeout-secs",
-            "60",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "nic-load failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = report_of(&[
+        "--in-process",
+        "--json",
+        "-k",
+        "40",
+        "-m",
+        "2",
+        "-e",
+        "1",
+        "--timeout-secs",
+        "60",
+    ]);
     assert_eq!(report["propagation"]["samples"], 40 * 39);
 }
 
@@ -183,25 +158,16 @@ fn one_client_is_refused_with_a_reason() {
 
 #[test]
 fn tiny_replica_run_reopens_and_reconnects() {
-    let out = nic_load()
-        .args([
-            "--in-process",
-            "--json",
-            "--replica",
-            "20",
-            "--replica-changed",
-            "2",
-            "--timeout-secs",
-            "60",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "nic-load failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = report_of(&[
+        "--in-process",
+        "--json",
+        "--replica",
+        "20",
+        "--replica-changed",
+        "2",
+        "--timeout-secs",
+        "60",
+    ]);
     assert_eq!(report["docs"], 20);
     assert!(report["ready_s"].as_f64().unwrap() >= report["open_s"].as_f64().unwrap());
     assert_eq!(report["reconnect"]["connects"], 1);
@@ -214,28 +180,19 @@ fn tiny_replica_run_reopens_and_reconnects() {
 #[test]
 fn tiny_samod_comparison_drives_both_hubs() {
     // nic-hub in this process, the samod hub as a child (built beside the tool).
-    let out = nic_load()
-        .args([
-            "--samod",
-            "--in-process",
-            "--json",
-            "-k",
-            "2",
-            "-m",
-            "2",
-            "-e",
-            "3",
-            "--timeout-secs",
-            "60",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "nic-load failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = report_of(&[
+        "--samod",
+        "--in-process",
+        "--json",
+        "-k",
+        "2",
+        "-m",
+        "2",
+        "-e",
+        "3",
+        "--timeout-secs",
+        "60",
+    ]);
     for hub in ["nic_hub", "samod"] {
         let run = &report[hub];
         // Every edit reached the other client and was timed: 2 clients × 3 edits × 1 other.
@@ -249,23 +206,14 @@ fn tiny_samod_comparison_drives_both_hubs() {
 
 #[test]
 fn tiny_creates_run_creates_three_rounds() {
-    let out = nic_load()
-        .args([
-            "--in-process",
-            "--json",
-            "--creates",
-            "12",
-            "--timeout-secs",
-            "60",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "nic-load failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = report_of(&[
+        "--in-process",
+        "--json",
+        "--creates",
+        "12",
+        "--timeout-secs",
+        "60",
+    ]);
     assert_eq!(report["docs"], 12);
     for figure in [
         "hub_create_s",

@@ -82,19 +82,29 @@ pub fn now_ms() -> i64 {
 /// A fresh id for a list entry (a visit, a thread, an observation): random-looking, so
 /// entries added on two laptops offline never share one, and short enough to type.
 pub fn fresh_id(prefix: &str) -> String {
-    static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
+    static CALLS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    static SEED: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    // One seed per process, from the time and the process id: two processes start their
+    // ids in unrelated places.
+    let seed = *SEED.get_or_init(|| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let mut z = (nanos as u64) ^ (u64::from(std::process::id()) << 40);
+        z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        (z ^ (z >> 31)) as u32
+    });
     let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    // splitmix64 of the time, the process and the call: distinct inputs give unrelated
-    // outputs, so the leading characters differ and a short prefix names the entry.
-    let mut z = (nanos as u64) ^ (u64::from(std::process::id()) << 40) ^ call.rotate_right(7);
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^= z >> 31;
-    format!("{prefix}{:08x}", z >> 32)
+    // Every step is a bijection on u32 (adding, xor-shifting, multiplying by an odd
+    // number), so one process never makes the same id twice (the old mix of time and
+    // counter, cut to 32 bits, could), and neighbouring calls differ in their first digits.
+    let mut x = call.wrapping_add(seed);
+    x = (x ^ (x >> 16)).wrapping_mul(0x7feb_352d);
+    x = (x ^ (x >> 15)).wrapping_mul(0x846c_a68b);
+    x ^= x >> 16;
+    format!("{prefix}{x:08x}")
 }
 
 /// Who is signed in, as documents record them.

@@ -182,8 +182,10 @@ impl Client {
         let peer = device.peer.clone();
         let actor = device.actor.clone();
         let hub_api = Hub::from_link(hub.clone());
+        let in_memory = matches!(config.storage, config::Storage::Memory);
         let cmds = task::start(task::Setup {
             store,
+            in_memory,
             device,
             hub,
             backoff: config.backoff,

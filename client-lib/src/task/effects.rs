@@ -17,15 +17,21 @@ use prost::Message;
 use super::{Task, authors::Resolve};
 use crate::events::{ChangeEvent, ChangeInfo, Origin};
 
-/// Reads on the blocking pool.
-async fn read(store: Arc<dyn Store>, read: Read) -> Result<ReadDone, String> {
+/// Reads on the blocking pool (inline for a store in memory).
+async fn read(store: Arc<dyn Store>, read: Read, in_memory: bool) -> Result<ReadDone, String> {
+    if in_memory {
+        return Ok(storage::read(&*store, read, Some(&ack_record_peer())));
+    }
     tokio::task::spawn_blocking(move || storage::read(&*store, read, Some(&ack_record_peer())))
         .await
         .map_err(|e| e.to_string())
 }
 
-/// Commits a write group (one flush) on the blocking pool.
-async fn commit(store: Arc<dyn Store>, group: Group) -> Result<Committed, String> {
+/// Commits a write group (one flush) on the blocking pool (inline for a store in memory).
+async fn commit(store: Arc<dyn Store>, group: Group, in_memory: bool) -> Result<Committed, String> {
+    if in_memory {
+        return Ok(storage::commit(&*store, None, group, Durability::Process));
+    }
     tokio::task::spawn_blocking(move || storage::commit(&*store, None, group, Durability::Process))
         .await
         .map_err(|e| e.to_string())
@@ -61,7 +67,7 @@ impl Task {
             let Some(group) = self.rt.take_group() else {
                 return;
             };
-            let committed = match commit(self.store.clone(), group).await {
+            let committed = match commit(self.store.clone(), group, self.in_memory).await {
                 Ok(committed) => committed,
                 Err(e) => {
                     // The blocking task died: nothing of the group is known durable, and
@@ -93,24 +99,26 @@ impl Task {
                     }
                 }
             }
-            Output::Read(request) => match read(self.store.clone(), request).await {
-                Ok(done) => {
-                    let loaded = match &done {
-                        ReadDone::Doc { doc, .. } => Some(*doc),
-                        ReadDone::SyncState { .. } => None,
-                    };
-                    let t = self.now();
-                    self.rt.read_done(t, done);
-                    if let Some(doc) = loaded
-                        && let Some(at) = self.rt.last_acks().get(&doc)
-                    {
-                        let ms = u64::try_from(*at).unwrap_or(0);
-                        self.last_ack
-                            .insert(doc, UNIX_EPOCH + Duration::from_millis(ms));
+            Output::Read(request) => {
+                match read(self.store.clone(), request, self.in_memory).await {
+                    Ok(done) => {
+                        let loaded = match &done {
+                            ReadDone::Doc { doc, .. } => Some(*doc),
+                            ReadDone::SyncState { .. } => None,
+                        };
+                        let t = self.now();
+                        self.rt.read_done(t, done);
+                        if let Some(doc) = loaded
+                            && let Some(at) = self.rt.last_acks().get(&doc)
+                        {
+                            let ms = u64::try_from(*at).unwrap_or(0);
+                            self.last_ack
+                                .insert(doc, UNIX_EPOCH + Duration::from_millis(ms));
+                        }
                     }
+                    Err(e) => tracing::error!(error = %e, "reading the replica failed"),
                 }
-                Err(e) => tracing::error!(error = %e, "reading the replica failed"),
-            },
+            }
             // A replica's runtime ends no streams (only a hub's does).
             Output::End { .. } => {}
             Output::Notify(n) => self.notify(n),

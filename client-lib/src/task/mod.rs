@@ -117,8 +117,11 @@ fn hub_peer() -> PeerId {
 pub(crate) struct Task {
     /// The engine and what it asked for (`nic_runtime`): the replica's one effect loop.
     rt: ReplicaRuntime,
-    /// Only ever called on the blocking pool (`effects.rs`), never on an async worker.
+    /// Only ever called on the blocking pool (`effects.rs`), never on an async worker —
+    /// unless it is in memory, where a call never blocks and a trip to the pool would cost
+    /// more than the call.
     store: Arc<dyn Store>,
+    in_memory: bool,
     device: Device,
     hub: Link,
     backoff: Backoff,
@@ -169,6 +172,8 @@ pub(crate) struct Task {
 /// Everything [`start`] needs.
 pub(crate) struct Setup {
     pub(crate) store: Arc<dyn Store>,
+    /// The store is in memory: its calls never block, so they run inline.
+    pub(crate) in_memory: bool,
     pub(crate) device: Device,
     pub(crate) hub: Link,
     pub(crate) backoff: Backoff,
@@ -212,6 +217,7 @@ pub(crate) async fn start(setup: Setup) -> Result<mpsc::Sender<Cmd>, ClientError
     let mut task = Task {
         rt,
         store: setup.store,
+        in_memory: setup.in_memory,
         device: setup.device,
         hub: setup.hub,
         backoff: setup.backoff,

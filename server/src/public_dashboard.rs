@@ -351,18 +351,7 @@ fn dashboard(src: load::Src<'_>, net: &nic_model::Network) -> Result<Dashboard, 
             continue;
         };
         let data = load::measure_data(src, &net.id, meta.id)?;
-        let sites: Vec<SiteData<'_>> = data
-            .iter()
-            .filter(|(m, _)| !m.archived)
-            .map(|(m, d)| SiteData {
-                site: m
-                    .site
-                    .as_ref()
-                    .map_or_else(|| "network".to_owned(), ToString::to_string),
-                network_level: m.site.is_none(),
-                data: d,
-            })
-            .collect();
+        let sites: Vec<SiteData<'_>> = load::site_data(data.iter().filter(|(m, _)| !m.archived));
         measures.push(PublicMeasure {
             name: def.name.as_str().to_owned(),
             unit: def.unit.clone(),

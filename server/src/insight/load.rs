@@ -170,3 +170,20 @@ pub(crate) fn cycles(
 ) -> Result<Vec<Typed<PdsaCycle>>, ApiError> {
     all(src, network, DocKind::PdsaCycle, keep)
 }
+
+/// A measure's data documents as the series builder takes them: each under its site's
+/// name (`network` for the network's own), marked network-level when it has no site.
+pub(crate) fn site_data<'a>(
+    data: impl IntoIterator<Item = &'a Typed<measure::MeasureData>>,
+) -> Vec<nic_insight::series::SiteData<'a>> {
+    data.into_iter()
+        .map(|(m, d)| nic_insight::series::SiteData {
+            site: m
+                .site
+                .as_ref()
+                .map_or_else(|| "network".to_owned(), ToString::to_string),
+            network_level: m.site.is_none(),
+            data: d,
+        })
+        .collect()
+}

@@ -157,17 +157,7 @@ impl Ctx {
         // Every site's data counts, readable by the caller or not: what others see of it is
         // the suppressed view below, which is what a network shares.
         let data = load::measure_data(self.src(), &network, id)?;
-        let sites: Vec<SiteData<'_>> = data
-            .iter()
-            .map(|(m, d)| SiteData {
-                site: m
-                    .site
-                    .as_ref()
-                    .map_or_else(|| "network".to_owned(), ToString::to_string),
-                network_level: m.site.is_none(),
-                data: d,
-            })
-            .collect();
+        let sites: Vec<SiteData<'_>> = load::site_data(&data);
         let raw: BTreeSet<String> = data
             .iter()
             .filter_map(|(m, _)| m.site.as_ref())

@@ -1,5 +1,5 @@
 //! `nic-load`: loads a nic-hub the way a networked improvement community uses it — K
-//! clients co-editing M PDSA worksheets — and measures what a coach would feel (how fast a
+//! clients co-editing M worksheets — and measures what a coach would feel (how fast a
 //! new laptop gets the network's documents, how soon a colleague's edit shows up) and what
 //! the hub costs (CPU, memory, disk).
 //!

@@ -25,8 +25,14 @@ export function PublicToggle({ session, networkId }: { session: Session; network
   if (!lead) return null;
   const link = `${location.origin}${location.pathname}${href({ page: "public", networkId })}`;
   const change = (enabled: boolean) => {
+    // The box shows the click at once (disabled while the hub answers) and goes back if the
+    // hub refuses: a controlled box left at the old value until the answer would undo the
+    // click on the next render, so the click would look ignored.
+    const before = on;
+    setOn(enabled);
     setBusy(true);
     setError("");
+    setMessage("");
     session.api.directory
       .setPublicDashboard({ networkId, enabled })
       .then((r) => {
@@ -34,7 +40,10 @@ export function PublicToggle({ session, networkId }: { session: Session; network
         setOn(now);
         setMessage(now ? t("public.toggle_now_on") : t("public.toggle_now_off"));
       })
-      .catch((e) => setError(errorText(e)))
+      .catch((e) => {
+        setOn(before);
+        setError(errorText(e));
+      })
       .finally(() => setBusy(false));
   };
   return (

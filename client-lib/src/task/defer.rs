@@ -10,10 +10,13 @@
 //! (`nic_sync` flow control), so what arrives later comes as one catch-up too.
 //!
 //! Nothing reads a stale document because of it: a document's held messages are merged
-//! before any command about that document, before any frame that may rely on them (its
-//! ack, its announcement, an error about it; a subscription answer or `CaughtUp` first
-//! merges everything), when the stream ends, and when the hold expires. While anything
-//! is held, the status does not say up to date.
+//! before any read or status question about that document, before any frame that may rely
+//! on them (its announcement, an error about it; a subscription answer or `CaughtUp` first
+//! merges everything), when the stream ends, and when the hold expires. Its acks wait in
+//! line with them, as an ack may name changes only they bring. Edits do not wait: an edit
+//! made on what the replica has merged is concurrent with the held news, exactly as with
+//! news still on the wire, and waiting would end every batch at the replica's next edit of
+//! the document. While anything is held, the status does not say up to date.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -76,6 +79,14 @@ impl Deferred {
                         .or_insert_with(|| (now, Vec::new()))
                         .1
                         .push(frame);
+                    continue;
+                }
+                // An ack waits with its document's held news (it may name changes only
+                // they bring), and is answered when they are merged.
+                Frame::Ack { doc, .. } if self.held.contains_key(doc) => {
+                    if let Some((_, held)) = self.held.get_mut(doc) {
+                        held.push(frame);
+                    }
                     continue;
                 }
                 Frame::Sync { doc, .. }
@@ -177,17 +188,27 @@ mod tests {
         // Keeping up: everything passes at once.
         assert_eq!(d.sort(vec![sync(a), sync(b)]).len(), 2);
         assert!(d.is_empty());
-        // Behind: sync messages wait; an ack for `a` brings a's held news first.
+        // Behind: sync messages wait; an ack for `a` waits behind a's held news, in order.
         d.hold = Duration::from_millis(500);
         let out = d.sort(vec![sync(a), sync(b), sync(a)]);
         assert!(out.is_empty());
-        let out = d.sort(vec![Frame::Ack {
-            doc: a,
+        let ack = |doc| Frame::Ack {
+            doc,
             heads: Vec::new(),
+        };
+        assert!(d.sort(vec![ack(a)]).is_empty());
+        // An error about `a` brings a's held news (and ack) first.
+        let out = d.sort(vec![Frame::Error {
+            doc: Some(a),
+            code: nic_sync::ErrorCode::Internal,
+            message: String::new(),
         }]);
-        assert_eq!(out.len(), 3, "a's two messages, then its ack");
+        assert_eq!(out.len(), 4, "a's two messages, its ack, then the error");
         assert!(matches!(out[2], Frame::Ack { .. }));
+        assert!(matches!(out[3], Frame::Error { .. }));
         assert!(!d.is_empty(), "b still waits");
+        // With nothing held for a document, its ack passes at once.
+        assert_eq!(d.sort(vec![ack(a)]).len(), 1);
         // A frame about no one document brings everything first.
         let out = d.sort(vec![Frame::CaughtUp {
             target: nic_sync::Target::Docs(vec![]),

@@ -73,8 +73,9 @@ impl Cmd {
     /// document's, `Some(None)` everything's, `None` nothing.
     fn needs_news(&self) -> Option<Option<DocumentId>> {
         match self {
-            Cmd::Edit(doc, ..)
-            | Cmd::Read(doc, ..)
+            // An edit does not wait for held news: made on what the replica has merged,
+            // it is concurrent with them, as with news still on the wire.
+            Cmd::Read(doc, ..)
             | Cmd::Meta(doc, ..)
             | Cmd::Acked(doc, ..)
             | Cmd::Pending(doc, ..)

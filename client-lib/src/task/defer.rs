@@ -13,7 +13,8 @@
 //! before any read or status question about that document, before any frame that may rely
 //! on them (its announcement, an error about it; a subscription answer or `CaughtUp` first
 //! merges everything), when the stream ends, and when the hold expires. Its acks wait in
-//! line with them, as an ack may name changes only they bring. Edits do not wait: an edit
+//! line with them, as an ack may name changes only they bring — unless someone waits for
+//! the document to be saved (`Client::wait_saved`), when the ack brings them at once. Edits do not wait: an edit
 //! made on what the replica has merged is concurrent with the held news, exactly as with
 //! news still on the wire, and waiting would end every batch at the replica's next edit of
 //! the document. While anything is held, the status does not say up to date.
@@ -68,7 +69,13 @@ impl Deferred {
 
     /// Sorts arriving frames: what may wait is held, the rest (with whatever held
     /// messages it may rely on, first) is returned to be received now, in order.
-    fn sort(&mut self, frames: Vec<Frame>) -> Vec<Frame> {
+    /// An ack for a document in `awaited` (someone waits for it to be saved) is not held:
+    /// it brings the document's held news with it at once.
+    fn sort(
+        &mut self,
+        frames: Vec<Frame>,
+        awaited: impl Fn(&DocumentId) -> bool,
+    ) -> Vec<Frame> {
         let now = Instant::now();
         let mut now_frames = Vec::with_capacity(frames.len());
         for frame in frames {
@@ -83,7 +90,7 @@ impl Deferred {
                 }
                 // An ack waits with its document's held news (it may name changes only
                 // they bring), and is answered when they are merged.
-                Frame::Ack { doc, .. } if self.held.contains_key(doc) => {
+                Frame::Ack { doc, .. } if self.held.contains_key(doc) && !awaited(doc) => {
                     if let Some((_, held)) = self.held.get_mut(doc) {
                         held.push(frame);
                     }
@@ -138,7 +145,8 @@ impl Deferred {
 impl Task {
     /// Receives frames from the hub, holding what may wait (see the module documentation).
     pub(super) fn receive_frames(&mut self, frames: Vec<Frame>) {
-        let now_frames = self.deferred.sort(frames);
+        let waiters = &self.saved_waiters;
+        let now_frames = self.deferred.sort(frames, |doc| waiters.contains_key(doc));
         self.deliver(now_frames);
     }
 
@@ -181,39 +189,54 @@ mod tests {
         }
     }
 
+    fn none(_: &DocumentId) -> bool {
+        false
+    }
+
     #[test]
     fn keeping_up_holds_nothing_and_order_is_kept_for_what_relies_on_held_news() {
         let mut d = Deferred::default();
         let (a, b) = (doc_id(1), doc_id(2));
         // Keeping up: everything passes at once.
-        assert_eq!(d.sort(vec![sync(a), sync(b)]).len(), 2);
+        assert_eq!(d.sort(vec![sync(a), sync(b)], none).len(), 2);
         assert!(d.is_empty());
         // Behind: sync messages wait; an ack for `a` waits behind a's held news, in order.
         d.hold = Duration::from_millis(500);
-        let out = d.sort(vec![sync(a), sync(b), sync(a)]);
+        let out = d.sort(vec![sync(a), sync(b), sync(a)], none);
         assert!(out.is_empty());
         let ack = |doc| Frame::Ack {
             doc,
             heads: Vec::new(),
         };
-        assert!(d.sort(vec![ack(a)]).is_empty());
+        assert!(d.sort(vec![ack(a)], none).is_empty());
         // An error about `a` brings a's held news (and ack) first.
-        let out = d.sort(vec![Frame::Error {
-            doc: Some(a),
-            code: nic_sync::ErrorCode::Internal,
-            message: String::new(),
-        }]);
+        let out = d.sort(
+            vec![Frame::Error {
+                doc: Some(a),
+                code: nic_sync::ErrorCode::Internal,
+                message: String::new(),
+            }],
+            none,
+        );
         assert_eq!(out.len(), 4, "a's two messages, its ack, then the error");
         assert!(matches!(out[2], Frame::Ack { .. }));
         assert!(matches!(out[3], Frame::Error { .. }));
         assert!(!d.is_empty(), "b still waits");
         // With nothing held for a document, its ack passes at once.
-        assert_eq!(d.sort(vec![ack(a)]).len(), 1);
+        assert_eq!(d.sort(vec![ack(a)], none).len(), 1);
         // A frame about no one document brings everything first.
-        let out = d.sort(vec![Frame::CaughtUp {
-            target: nic_sync::Target::Docs(vec![]),
-        }]);
+        let out = d.sort(
+            vec![Frame::CaughtUp {
+                target: nic_sync::Target::Docs(vec![]),
+            }],
+            none,
+        );
         assert_eq!(out.len(), 2);
+        assert!(d.is_empty());
+        // Someone waits for `a` to be saved: its ack brings a's held news at once.
+        assert!(d.sort(vec![sync(a)], none).is_empty());
+        let out = d.sort(vec![ack(a)], |doc| *doc == a);
+        assert_eq!(out.len(), 2, "a's message, then its ack");
         assert!(d.is_empty());
     }
 

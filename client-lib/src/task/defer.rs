@@ -71,11 +71,7 @@ impl Deferred {
     /// messages it may rely on, first) is returned to be received now, in order.
     /// An ack for a document in `awaited` (someone waits for it to be saved) is not held:
     /// it brings the document's held news with it at once.
-    fn sort(
-        &mut self,
-        frames: Vec<Frame>,
-        awaited: impl Fn(&DocumentId) -> bool,
-    ) -> Vec<Frame> {
+    fn sort(&mut self, frames: Vec<Frame>, awaited: impl Fn(&DocumentId) -> bool) -> Vec<Frame> {
         let now = Instant::now();
         let mut now_frames = Vec::with_capacity(frames.len());
         for frame in frames {

@@ -19,11 +19,6 @@ enum Command {
     Serve(ServeArgs),
 }
 
-/// mimalloc rather than glibc's allocator: under many small documents glibc's spends a
-/// tenth of the process's time splitting and merging free chunks (`BENCHMARKS.md`).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()

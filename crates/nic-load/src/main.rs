@@ -145,10 +145,6 @@ struct Args {
     json: bool,
 }
 
-/// The hub's allocator, so the clients here and the baseline run on what the hub does.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()

@@ -79,6 +79,7 @@ mod device;
 mod error;
 mod events;
 pub mod hub;
+mod json_edit;
 mod status;
 mod task;
 mod typed;

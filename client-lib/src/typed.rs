@@ -97,7 +97,8 @@ impl NewDocument {
     }
 }
 
-fn now_ms() -> i64 {
+/// Now, as milliseconds since the Unix epoch (a change's time).
+pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))

@@ -45,6 +45,77 @@ impl Client {
     }
 }
 
+impl Client {
+    /// Creates a document of `kind` holding the kind's defaults with `patch` merged in (as
+    /// [`Client::update_json`] merges it), under a fresh id; saved locally before this
+    /// returns and sent to the hub now or when it is next reachable. A patch that does not
+    /// fit the kind creates nothing.
+    pub async fn create_json(
+        &self,
+        new: crate::NewDocument,
+        kind: DocKind,
+        patch: Value,
+    ) -> Result<DocumentId, ClientError> {
+        let id = DocumentId::random(&mut rand::rng());
+        let mut am = Automerge::new();
+        am.set_actor(self.actor().clone());
+        am.transact_with::<_, _, schema::SchemaError, _>(
+            |_| {
+                CommitOptions::default()
+                    .with_message(format!("Create {}", kind.as_str()))
+                    .with_time(now_ms())
+            },
+            |tx| write_defaults(tx, kind),
+        )
+        .map_err(|f| ClientError::Schema {
+            doc: id,
+            source: Box::new(f.error),
+        })?;
+        if patch.as_object().is_none_or(|m| !m.is_empty()) {
+            patch_in(&mut am, id, kind, &patch, "Fill in")?;
+        }
+        let meta = nic_model::DocMeta {
+            id,
+            kind,
+            network: new.network,
+            site: new.site,
+            visibility: new.visibility,
+            title: new.title,
+            created_at_ms: now_ms(),
+            archived: false,
+        };
+        self.create_raw(meta, am).await?;
+        Ok(id)
+    }
+}
+
+/// A new document's content: the kind's typed default, as the typed API writes it.
+fn write_defaults(
+    tx: &mut nic_sync::automerge::transaction::Transaction<'_>,
+    kind: DocKind,
+) -> Result<(), schema::SchemaError> {
+    use nic_model::schema::{aim, driver, measure, network, site_work};
+    macro_rules! default_of {
+        ($ty:ty) => {
+            schema::write(tx, kind, &<$ty>::default())
+        };
+    }
+    match kind {
+        DocKind::NetworkProfile => default_of!(network::NetworkProfile),
+        DocKind::Aim => default_of!(aim::Aim),
+        DocKind::DriverDiagram => default_of!(driver::DriverDiagram),
+        DocKind::ChangeIdea => default_of!(driver::ChangeIdea),
+        DocKind::PdsaCycle => default_of!(PdsaCycle),
+        DocKind::MeasureDefinition => default_of!(measure::MeasureDefinition),
+        DocKind::MeasureData => default_of!(measure::MeasureData),
+        DocKind::EmpathyInterview => default_of!(site_work::EmpathyInterview),
+        DocKind::RootCauseAnalysis => default_of!(site_work::RootCauseAnalysis),
+        DocKind::EquityAudit => default_of!(site_work::EquityAudit),
+        DocKind::ImprovementPlan => default_of!(site_work::ImprovementPlan),
+        DocKind::CoachingLog => default_of!(network::CoachingLog),
+    }
+}
+
 /// The patch, in one transaction: written, checked as the hub checks content, then held to
 /// the kind's edit rules; any failure rolls it back.
 pub(crate) fn patch_in(
@@ -380,6 +451,16 @@ mod tests {
         .expect_err("refused");
         assert!(matches!(err, ClientError::EditRefused { .. }), "{err}");
         assert_eq!(am.get_heads(), heads);
+    }
+
+    #[test]
+    fn every_kinds_defaults_are_content_the_hub_accepts() {
+        for kind in &DocKind::ALL {
+            let mut am = Automerge::new();
+            am.transact::<_, _, schema::SchemaError>(|tx| write_defaults(tx, *kind))
+                .expect("written");
+            check::check(&am, *kind).unwrap_or_else(|e| panic!("{kind}: {e}"));
+        }
     }
 
     /// Values of every JSON type, nested a little.

@@ -1,0 +1,70 @@
+"""A networked improvement community's documents in Python: an offline-first replica of a
+nic-hub's documents, synced in the background. Values are plain Python (dicts, lists,
+strings, numbers) following the published schema (docs/schema/ in the repository)."""
+
+from typing import Any, Optional
+
+__version__: str
+
+class NicError(Exception):
+    """Anything the replica or the hub refused or could not do."""
+
+class InvalidArgument(NicError):
+    """An address, token, id, kind or TLS file that cannot be used."""
+
+class Unreachable(NicError):
+    """The hub could not be reached; the replica keeps working offline."""
+
+class HubRefused(NicError):
+    """The hub refused: not signed in, not allowed, or the hub's own rules."""
+
+class EditRefused(NicError):
+    """A change that does not fit the document's kind or breaks its rules; nothing was written."""
+
+class UnknownDocument(NicError):
+    """The document is not in this replica: subscribe to its network first."""
+
+class Timeout(NicError):
+    """A wait ran out of time; what it waited for may still happen."""
+
+class Replica:
+    """A NIC's documents held here, synced with a nic-hub in the background."""
+
+    def __init__(self, hub: str, token: str, path: Optional[str] = None,
+                 ca_file: Optional[str] = None) -> None:
+        """Opens a replica of the hub at `hub` signed in with `token`: in the folder `path`
+        (kept across runs), or in memory. Returns at once, reachable hub or not."""
+    def networks(self) -> list[dict[str, Any]]:
+        """The member's networks (every network, for a hub admin), as records."""
+    def subscribe(self, network: str) -> None:
+        """Syncs the network's documents here from now on (kept across runs)."""
+    def wait_caught_up(self, network: str, timeout: float = 30.0) -> None:
+        """Waits until every document the network had is held here."""
+    def documents(self, network: Optional[str] = None, kind: Optional[str] = None,
+                  site: Optional[str] = None) -> list[dict[str, Any]]:
+        """Metadata records of the documents held here: id, kind, network, site,
+        visibility, title, created_at_ms, archived."""
+    def get(self, doc: str) -> dict[str, Any]:
+        """A document's content as plain values, with `id` and `meta` beside its fields."""
+    def update(self, doc: str, changes: dict[str, Any], message: str) -> None:
+        """Merges `changes` into the document as one change; raises EditRefused, writing
+        nothing, when they do not fit the kind or break its rules."""
+    def create(self, network: str, kind: str, title: str,
+               content: Optional[dict[str, Any]] = None, site: Optional[str] = None) -> str:
+        """Creates a document of `kind` (e.g. "pdsa_cycle") with `content` merged into the
+        kind's defaults; returns its id."""
+    def status(self) -> dict[str, Any]:
+        """connection ("online" | "connecting" | "offline"), offline_reason, documents,
+        pending_changes, pending_documents, unsent_documents, synced, up_to_date."""
+    def wait_synced(self, timeout: float = 30.0) -> None:
+        """Waits until everything made here is durable on the hub."""
+    def wait_saved(self, doc: str, timeout: float = 30.0) -> None:
+        """Waits until every change made here to the document is durable on the hub."""
+    def go_offline(self) -> None:
+        """Stops syncing until `reconnect`; edits go on locally."""
+    def reconnect(self) -> None:
+        """Connects again now."""
+    def close(self) -> None:
+        """Saves and stops syncing; further calls raise NicError."""
+    def __enter__(self) -> "Replica": ...
+    def __exit__(self, *exc: object) -> bool: ...

@@ -1,0 +1,320 @@
+//! `nic_client.Replica`: one replica, its calls blocking the calling thread on a runtime
+//! shared by every replica of the process.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use nic_client::{
+    Client, Connection, DocKind, DocumentId, ListFilter, NetworkId, NewDocument, ReplicaConfig,
+    SiteId, Storage, Target, Tls, Visibility,
+};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use serde_json::{Value, json};
+
+use crate::errors::{NicError, invalid, to_py};
+
+/// The runtime every replica of the process syncs on (two workers: background sync and the
+/// caller's request never wait for each other).
+fn runtime() -> PyResult<&'static tokio::runtime::Runtime> {
+    static RT: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("nic-client")
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())
+    })
+    .as_ref()
+    .map_err(|e| NicError::new_err(format!("cannot start the replica's runtime: {e}")))
+}
+
+/// Runs `f` on the runtime with the interpreter released, so other Python threads go on.
+fn block<T: Send>(
+    py: Python<'_>,
+    f: impl Future<Output = Result<T, nic_client::ClientError>> + Send,
+) -> PyResult<T> {
+    let rt = runtime()?;
+    py.detach(|| rt.block_on(f)).map_err(to_py)
+}
+
+fn to_python<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
+    pythonize::pythonize(py, value).map_err(|e| NicError::new_err(e.to_string()))
+}
+
+fn doc_id(id: &str) -> PyResult<DocumentId> {
+    id.parse().map_err(invalid)
+}
+
+fn seconds(timeout: f64) -> PyResult<Duration> {
+    Duration::try_from_secs_f64(timeout)
+        .map_err(|_| invalid(format!("a timeout is a number of seconds, not {timeout}")))
+}
+
+/// A NIC's documents held here, synced with a nic-hub in the background: opened at once
+/// whether or not the hub is reachable; edits made offline are sent when it is.
+#[pyclass(module = "nic_client")]
+pub(crate) struct Replica {
+    client: Option<Client>,
+}
+
+impl Replica {
+    fn client(&self) -> PyResult<&Client> {
+        self.client
+            .as_ref()
+            .ok_or_else(|| NicError::new_err("the replica is closed; open a new one"))
+    }
+}
+
+#[pymethods]
+impl Replica {
+    /// Opens a replica of the hub at `hub` (e.g. "http://127.0.0.1:50051") signed in with
+    /// `token`: in the folder `path` (kept across runs), or in memory without it. With
+    /// `ca_file`, the hub's TLS certificate is also trusted when that CA signed it.
+    #[new]
+    #[pyo3(signature = (hub, token, path=None, ca_file=None))]
+    fn new(
+        py: Python<'_>,
+        hub: &str,
+        token: &str,
+        path: Option<PathBuf>,
+        ca_file: Option<PathBuf>,
+    ) -> PyResult<Self> {
+        let mut config = ReplicaConfig::new(hub, token.trim());
+        if let Some(path) = path {
+            config = config.storage(Storage::Dir(path));
+        }
+        if let Some(ca) = ca_file {
+            config = config.tls(Tls::default().ca_file(ca).map_err(to_py)?);
+        }
+        let client = block(py, Client::open(config))?;
+        Ok(Self {
+            client: Some(client),
+        })
+    }
+
+    /// The networks the signed-in member belongs to (every network, for a hub admin), as
+    /// records: a list of dicts.
+    fn networks<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let client = self.client()?.clone();
+        let networks = block(py, async move { client.hub().networks().await })?;
+        to_python(py, &serde_json::to_value(networks).unwrap_or_default())
+    }
+
+    /// Subscribes to a network: its documents sync here from now on (kept across runs).
+    fn subscribe(&self, py: Python<'_>, network: &str) -> PyResult<()> {
+        let id = NetworkId::new(network).map_err(invalid)?;
+        let client = self.client()?.clone();
+        block(
+            py,
+            async move { client.subscribe(Target::Network(id)).await },
+        )
+    }
+
+    /// Waits until the hub says the network's initial sync is complete: every document it
+    /// had is held here.
+    #[pyo3(signature = (network, timeout=30.0))]
+    fn wait_caught_up(&self, py: Python<'_>, network: &str, timeout: f64) -> PyResult<()> {
+        let id = NetworkId::new(network).map_err(invalid)?;
+        let timeout = seconds(timeout)?;
+        let client = self.client()?.clone();
+        block(py, async move {
+            client.wait_caught_up(Target::Network(id), timeout).await
+        })
+    }
+
+    /// The documents held here (optionally of one network, site or kind), as metadata
+    /// records: id, kind, network, site, visibility, title, created_at_ms, archived.
+    #[pyo3(signature = (network=None, kind=None, site=None))]
+    fn documents<'py>(
+        &self,
+        py: Python<'py>,
+        network: Option<&str>,
+        kind: Option<&str>,
+        site: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let filter = ListFilter {
+            network: network.map(NetworkId::new).transpose().map_err(invalid)?,
+            site: site.map(SiteId::new).transpose().map_err(invalid)?,
+            kind: kind
+                .map(str::parse::<DocKind>)
+                .transpose()
+                .map_err(invalid)?,
+            include_archived: false,
+        };
+        let client = self.client()?.clone();
+        let metas = block(py, async move { client.list(filter).await })?;
+        to_python(py, &Value::Array(metas.iter().map(meta_json).collect()))
+    }
+
+    /// A document's whole content as plain values (its fields as the published schema
+    /// names them, text as strings), with `id` and `meta` beside them.
+    fn get<'py>(&self, py: Python<'py>, doc: &str) -> PyResult<Bound<'py, PyAny>> {
+        let id = doc_id(doc)?;
+        let client = self.client()?.clone();
+        let content = block(py, async move {
+            let meta = client.meta(id).await?;
+            let content = client
+                .read(id, |am| {
+                    serde_json::to_value(nic_client::automerge::AutoSerde::from(am))
+                        .unwrap_or(Value::Null)
+                })
+                .await?
+                .ok_or(nic_client::ClientError::UnknownDocument(id))?;
+            Ok((meta, content))
+        })?;
+        let (meta, mut content) = content;
+        if let Value::Object(map) = &mut content {
+            map.insert("id".into(), json!(id.to_string()));
+            map.insert("meta".into(), meta_json(&meta));
+        }
+        to_python(py, &content)
+    }
+
+    /// Merges `changes` (a dict of field names to values; nested dicts merge, None clears
+    /// an optional field, a list is written whole) into the document as one change carrying
+    /// `message`. Raises EditRefused, writing nothing, when a field or value does not fit
+    /// the kind or the kind's rules refuse the edit.
+    fn update(
+        &self,
+        py: Python<'_>,
+        doc: &str,
+        changes: &Bound<'_, PyAny>,
+        message: &str,
+    ) -> PyResult<()> {
+        let id = doc_id(doc)?;
+        let patch: Value = pythonize::depythonize(changes).map_err(invalid)?;
+        let client = self.client()?.clone();
+        let message = message.to_owned();
+        block(
+            py,
+            async move { client.update_json(id, patch, message).await },
+        )
+    }
+
+    /// Creates a document of `kind` (e.g. "pdsa_cycle") in `network` (at `site`, readable
+    /// by that site's team and the network's leads, when given), holding the kind's
+    /// defaults with `content` merged in as `update` merges it. Returns its id.
+    #[pyo3(signature = (network, kind, title, content=None, site=None))]
+    fn create(
+        &self,
+        py: Python<'_>,
+        network: &str,
+        kind: &str,
+        title: &str,
+        content: Option<&Bound<'_, PyAny>>,
+        site: Option<&str>,
+    ) -> PyResult<String> {
+        let kind: DocKind = kind.parse().map_err(invalid)?;
+        let network = NetworkId::new(network).map_err(invalid)?;
+        let new = match site {
+            Some(site) => NewDocument::site(network, SiteId::new(site).map_err(invalid)?, title),
+            None => NewDocument::network(network, title),
+        };
+        let patch: Value = match content {
+            Some(c) => pythonize::depythonize(c).map_err(invalid)?,
+            None => json!({}),
+        };
+        let client = self.client()?.clone();
+        let id = block(
+            py,
+            async move { client.create_json(new, kind, patch).await },
+        )?;
+        Ok(id.to_string())
+    }
+
+    /// How the replica stands: connection ("online", "connecting" or "offline", with the
+    /// reason), documents held, pending changes and documents, and whether it is up to date.
+    fn status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let client = self.client()?.clone();
+        let status = block(py, async move { client.status().await })?;
+        let d = PyDict::new(py);
+        let (connection, reason) = match &status.connection {
+            Connection::Online => ("online", None),
+            Connection::Connecting => ("connecting", None),
+            Connection::Offline { reason, .. } => ("offline", reason.clone()),
+        };
+        d.set_item("connection", connection)?;
+        d.set_item("offline_reason", reason)?;
+        d.set_item("documents", status.documents)?;
+        d.set_item("pending_changes", status.pending_changes)?;
+        d.set_item("pending_documents", status.pending_documents)?;
+        d.set_item("unsent_documents", status.unsent_documents)?;
+        d.set_item("synced", status.is_synced())?;
+        d.set_item("up_to_date", status.up_to_date)?;
+        Ok(d)
+    }
+
+    /// Waits until everything made here (changes and new documents) is durable on the hub;
+    /// raises HubRefused at once if the hub refused something, Timeout after `timeout`
+    /// seconds.
+    #[pyo3(signature = (timeout=30.0))]
+    fn wait_synced(&self, py: Python<'_>, timeout: f64) -> PyResult<()> {
+        let timeout = seconds(timeout)?;
+        let client = self.client()?.clone();
+        block(py, async move { client.wait_synced(timeout).await })
+    }
+
+    /// Waits until every change made here to the document is durable on the hub; raises
+    /// HubRefused at once if the hub refused the document or a change to it.
+    #[pyo3(signature = (doc, timeout=30.0))]
+    fn wait_saved(&self, py: Python<'_>, doc: &str, timeout: f64) -> PyResult<()> {
+        let id = doc_id(doc)?;
+        let timeout = seconds(timeout)?;
+        let client = self.client()?.clone();
+        block(py, async move { client.wait_saved(id, timeout).await })
+    }
+
+    /// Stops syncing until `reconnect`; edits go on locally.
+    fn go_offline(&self, py: Python<'_>) -> PyResult<()> {
+        let client = self.client()?.clone();
+        block(py, async move { client.go_offline().await })
+    }
+
+    /// Connects again now; returns when the attempt ends (raises if it failed).
+    fn reconnect(&self, py: Python<'_>) -> PyResult<()> {
+        let client = self.client()?.clone();
+        block(py, async move { client.reconnect().await })
+    }
+
+    /// Saves what the replica holds and stops syncing. Further calls raise NicError.
+    fn close(&mut self, py: Python<'_>) -> PyResult<()> {
+        match self.client.take() {
+            Some(client) => block(py, client.close()),
+            None => Ok(()),
+        }
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_exc))]
+    fn __exit__(
+        &mut self,
+        py: Python<'_>,
+        _exc: &Bound<'_, pyo3::types::PyTuple>,
+    ) -> PyResult<bool> {
+        self.close(py)?;
+        Ok(false)
+    }
+}
+
+/// A document's metadata as the `nic` command prints it.
+fn meta_json(meta: &nic_client::DocMeta) -> Value {
+    json!({
+        "id": meta.id.to_string(),
+        "kind": meta.kind.as_str(),
+        "network": meta.network.to_string(),
+        "site": meta.site.as_ref().map(ToString::to_string),
+        "visibility": match meta.visibility {
+            Visibility::Network => "network",
+            Visibility::Site => "site",
+        },
+        "title": meta.title,
+        "created_at_ms": meta.created_at_ms,
+        "archived": meta.archived,
+    })
+}

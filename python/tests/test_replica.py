@@ -1,0 +1,90 @@
+"""The package against a real hub: offline edits that sync, the `nic` command reading what
+Python wrote, refusals as exceptions, directory records."""
+
+import nic_client
+import pytest
+
+from conftest import NETWORK
+
+WAIT = 60
+
+
+def cycle_content(objective):
+    return {
+        "change_idea_id": "number-talks",
+        "cycle_number": 1,
+        "plan": {
+            "objective": objective,
+            "questions": [{"id": "q1", "question": "Do more students share?", "prediction": "Half"}],
+        },
+    }
+
+
+def test_an_offline_edit_syncs_and_the_nic_command_reads_it(hub, tmp_path):
+    replica = nic_client.Replica(hub.url, hub.admin_token, path=str(tmp_path / "replica"))
+    replica.go_offline()
+    doc = replica.create(NETWORK, "pdsa_cycle", "Number talks, cycle 1",
+                         cycle_content("Will talks help?"), site="lincoln-hs")
+    replica.update(doc, {"plan": {"objective": "Will a daily number talk help?"}}, "Plan: objective")
+    status = replica.status()
+    assert status["connection"] == "offline"
+    assert status["unsent_documents"] == 1 and not status["synced"]
+    assert replica.get(doc)["plan"]["objective"] == "Will a daily number talk help?"
+
+    replica.reconnect()
+    replica.wait_synced(WAIT)
+    assert replica.status()["synced"]
+    shown = hub.nic_json("docs", "show", doc)
+    assert shown["plan"]["objective"] == "Will a daily number talk help?"
+    assert shown["meta"]["site"] == "lincoln-hs"
+    replica.close()
+
+    # Reopened from its folder, the replica still holds it, offline or not.
+    with nic_client.Replica("http://127.0.0.1:9", hub.admin_token, path=str(tmp_path / "replica")) as again:
+        assert again.get(doc)["plan"]["questions"][0]["prediction"] == "Half"
+
+
+def test_a_network_syncs_here_and_reads_as_plain_values(hub):
+    with nic_client.Replica(hub.url, hub.admin_token) as replica:
+        replica.subscribe(NETWORK)
+        replica.wait_caught_up(NETWORK, WAIT)
+        listed = hub.nic_json("docs", "list")
+        cycles = replica.documents(network=NETWORK, kind="pdsa_cycle")
+        assert cycles, "the demo has cycles"
+        assert {d["id"] for d in cycles} == {d["id"] for d in listed if d["kind"] == "pdsa_cycle"}
+        first = replica.get(cycles[0]["id"])
+        assert first["kind"] == "pdsa_cycle"
+        assert isinstance(first["cycle_number"], int)
+        assert isinstance(first["plan"]["objective"], str)
+
+
+def test_refusals_raise_with_the_librarys_words(hub):
+    token = hub.member("otto", "observer")
+    with nic_client.Replica(hub.url, hub.admin_token) as admin:
+        doc = admin.create(NETWORK, "pdsa_cycle", "Refusals", cycle_content("Refused?"), site="lincoln-hs")
+        admin.wait_saved(doc, WAIT)
+
+        with pytest.raises(nic_client.EditRefused, match='no field "cycle_numbr"'):
+            admin.update(doc, {"cycle_numbr": 2}, "typo")
+        admin.update(doc, {"do": {"what_happened": "Ran it"}}, "Do")
+        with pytest.raises(nic_client.EditRefused, match="prediction"):
+            admin.update(doc, {"plan": {"questions": [
+                {"id": "q1", "question": "Do more students share?", "prediction": "All"}]}}, "hindsight")
+        with pytest.raises(nic_client.InvalidArgument):
+            admin.create(NETWORK, "no_such_kind", "x")
+        with pytest.raises(nic_client.UnknownDocument):
+            admin.get("3irD37dtZD9cTEhznEfK7jjtRazU")
+
+    with nic_client.Replica(hub.url, token) as observer:
+        observer.subscribe(NETWORK)
+        observer.wait_caught_up(NETWORK, WAIT)
+        with pytest.raises(nic_client.HubRefused, match="may read but not change"):
+            observer.update(doc, {"plan": {"objective": "Observers cannot"}}, "nope")
+        assert isinstance(nic_client.HubRefused("x"), nic_client.NicError)
+
+
+def test_directory_records_take_to_a_table(hub):
+    with nic_client.Replica(hub.url, hub.admin_token) as replica:
+        networks = replica.networks()
+    assert isinstance(networks, list) and all(isinstance(n, dict) for n in networks)
+    assert NETWORK in [n["id"] for n in networks]

@@ -17,11 +17,11 @@
 use nic_model::schema::describe::{Object, Shape};
 use nic_model::schema::{self, check, pdsa::PdsaCycle};
 use nic_model::{DocKind, DocumentId};
-use nic_sync::automerge::transaction::{CommitOptions, Transactable};
+use nic_sync::automerge::transaction::Transactable;
 use nic_sync::automerge::{Automerge, ObjId, ObjType, ROOT, ScalarValue, Value as AmValue};
 use serde_json::{Map, Value};
 
-use crate::typed::{Typed, now_ms};
+use crate::typed::{Typed, commit_options, new_meta};
 use crate::{Client, ClientError};
 
 impl Client {
@@ -60,11 +60,7 @@ impl Client {
         let mut am = Automerge::new();
         am.set_actor(self.actor().clone());
         am.transact_with::<_, _, schema::SchemaError, _>(
-            |_| {
-                CommitOptions::default()
-                    .with_message(format!("Create {}", kind.as_str()))
-                    .with_time(now_ms())
-            },
+            |_| commit_options(format!("Create {}", kind.as_str())),
             |tx| write_defaults(tx, kind),
         )
         .map_err(|f| ClientError::Schema {
@@ -74,16 +70,7 @@ impl Client {
         if patch.as_object().is_none_or(|m| !m.is_empty()) {
             patch_in(&mut am, id, kind, &patch, "Fill in")?;
         }
-        let meta = nic_model::DocMeta {
-            id,
-            kind,
-            network: new.network,
-            site: new.site,
-            visibility: new.visibility,
-            title: new.title,
-            created_at_ms: now_ms(),
-            archived: false,
-        };
+        let meta = new_meta(id, kind, new);
         self.create_raw(meta, am).await?;
         Ok(id)
     }
@@ -141,11 +128,7 @@ pub(crate) fn patch_in(
         _ => None,
     };
     am.transact_with::<_, _, ClientError, _>(
-        |_| {
-            CommitOptions::default()
-                .with_message(message.to_owned())
-                .with_time(now_ms())
-        },
+        |_| commit_options(message),
         |tx| {
             let shape = schema::shape_of(kind);
             merge_map(tx, &ROOT, &shape, fields, "").map_err(refused)?;

@@ -97,6 +97,27 @@ impl NewDocument {
     }
 }
 
+/// A change's commit options: its message, and now as its time.
+pub(crate) fn commit_options(message: impl Into<String>) -> CommitOptions {
+    CommitOptions::default()
+        .with_message(message.into())
+        .with_time(now_ms())
+}
+
+/// The metadata of a document created here now.
+pub(crate) fn new_meta(id: DocumentId, kind: DocKind, new: NewDocument) -> DocMeta {
+    DocMeta {
+        id,
+        kind,
+        network: new.network,
+        site: new.site,
+        visibility: new.visibility,
+        title: new.title,
+        created_at_ms: now_ms(),
+        archived: false,
+    }
+}
+
 /// Now, as milliseconds since the Unix epoch (a change's time).
 pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
@@ -144,27 +165,14 @@ impl Client {
         value: &T,
     ) -> Result<DocumentId, ClientError> {
         let id = DocumentId::random(&mut rand::rng());
-        let meta = DocMeta {
-            id,
-            kind: T::KIND,
-            network: new.network,
-            site: new.site,
-            visibility: new.visibility,
-            title: new.title,
-            created_at_ms: now_ms(),
-            archived: false,
-        };
+        let meta = new_meta(id, T::KIND, new);
         let mut am = Automerge::new();
         am.set_actor(self.actor().clone());
         // autosurgeon panics on text hydrated from another document (its heads are not in
         // this one): report that as a mistake to fix rather than take the caller down.
         let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             am.transact_with::<_, _, schema::SchemaError, _>(
-                |_| {
-                    CommitOptions::default()
-                        .with_message(format!("Create {}", T::KIND.as_str()))
-                        .with_time(now_ms())
-                },
+                |_| commit_options(format!("Create {}", T::KIND.as_str())),
                 |tx| schema::write(tx, T::KIND, value),
             )
             .map(|_| ())
@@ -246,11 +254,7 @@ fn change_in<T: Typed>(
         source: Box::new(source),
     };
     am.transact_with::<_, _, ClientError, _>(
-        |_| {
-            CommitOptions::default()
-                .with_message(message.to_owned())
-                .with_time(now_ms())
-        },
+        |_| commit_options(message),
         |tx| {
             let before: T = schema::read(tx, T::KIND).map_err(schema_error)?;
             let mut after = before.clone();

@@ -27,6 +27,18 @@ class UnknownDocument(NicError):
 class Timeout(NicError):
     """A wait ran out of time; what it waited for may still happen."""
 
+class Changes:
+    """Every change to the documents held here from the moment it was asked for, local or
+    from the hub, with its authors. Iterating waits for each next change."""
+
+    def __iter__(self) -> "Changes": ...
+    def __next__(self) -> dict[str, Any]:
+        """doc, origin ("local" | "remote"), authors (member ids), changes (hash, actor,
+        author, message, time_ms each) and heads; or {"missed": n, "message": ...} if the
+        iterator fell behind (re-read what you show)."""
+    def next(self, timeout: Optional[float] = None) -> Optional[dict[str, Any]]:
+        """The next event, or None if none comes within `timeout` seconds."""
+
 class Replica:
     """A NIC's documents held here, synced with a nic-hub in the background."""
 
@@ -53,6 +65,15 @@ class Replica:
                content: Optional[dict[str, Any]] = None, site: Optional[str] = None) -> str:
         """Creates a document of `kind` (e.g. "pdsa_cycle") with `content` merged into the
         kind's defaults; returns its id."""
+    def start_next_cycle(self, doc: str) -> str:
+        """After an "adapt" decision, starts the ramp's next cycle; returns its id."""
+    def changes(self) -> Changes:
+        """Every change from now on, with its authors."""
+    def insight(self, table: str, network: Optional[str] = None, measure: Optional[str] = None,
+                change_idea: Optional[str] = None, group: Optional[str] = None,
+                focal_group: Optional[str] = None) -> list[dict[str, Any]]:
+        """An Insight table as records, the columns `nic export` writes: "series"
+        (measure=), "cycles" (network=, change_idea=), "overview" (network=), "district"."""
     def status(self) -> dict[str, Any]:
         """connection ("online" | "connecting" | "offline"), offline_reason, documents,
         pending_changes, pending_documents, unsent_documents, synced, up_to_date."""

@@ -3,7 +3,9 @@
 //! the interpreter is released while the replica works), and every value crosses as plain
 //! Python (dicts, lists, strings, numbers), following the published schema.
 
+mod changes;
 mod errors;
+mod records;
 mod replica;
 
 use pyo3::prelude::*;
@@ -13,6 +15,7 @@ use pyo3::prelude::*;
 #[pyo3(name = "nic_client")]
 fn nic_client_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<replica::Replica>()?;
+    m.add_class::<changes::Changes>()?;
     errors::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

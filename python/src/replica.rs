@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use nic_client::hub::{ExportFormat, ExportTable, SeriesQuery};
 use nic_client::{
     Client, Connection, DocKind, DocumentId, ListFilter, NetworkId, NewDocument, ReplicaConfig,
     SiteId, Storage, Target, Tls, Visibility,
@@ -13,11 +14,12 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use serde_json::{Value, json};
 
+use crate::changes::Changes;
 use crate::errors::{NicError, invalid, to_py};
 
 /// The runtime every replica of the process syncs on (two workers: background sync and the
 /// caller's request never wait for each other).
-fn runtime() -> PyResult<&'static tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> PyResult<&'static tokio::runtime::Runtime> {
     static RT: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
     RT.get_or_init(|| {
         tokio::runtime::Builder::new_multi_thread()
@@ -265,6 +267,72 @@ impl Replica {
         let timeout = seconds(timeout)?;
         let client = self.client()?.clone();
         block(py, async move { client.wait_saved(id, timeout).await })
+    }
+
+    /// After an "adapt" decision in the cycle's Act phase, starts the next cycle on the
+    /// ramp (same change idea and site, cycle number + 1, linked both ways); returns its id.
+    fn start_next_cycle(&self, py: Python<'_>, doc: &str) -> PyResult<String> {
+        let id = doc_id(doc)?;
+        let client = self.client()?.clone();
+        let next = block(py, async move { client.start_next_cycle(id).await })?;
+        Ok(next.to_string())
+    }
+
+    /// Every change to the documents held here from now on, with its authors (see
+    /// `Changes`).
+    fn changes(&self) -> PyResult<Changes> {
+        Ok(Changes::new(Box::pin(self.client()?.changes())))
+    }
+
+    /// A table from Insight as records, one dict per row with the columns `nic export`
+    /// writes (numbers as numbers, empty cells as None; small groups suppressed as the hub
+    /// suppresses them for this member): "series" (`measure`, its id; `group` and
+    /// `focal_group` optional), "cycles" (`network`, `change_idea`), "overview"
+    /// (`network`) or "district".
+    #[pyo3(signature = (table, network=None, measure=None, change_idea=None, group=None, focal_group=None))]
+    #[allow(clippy::too_many_arguments)] // Python keyword arguments
+    fn insight<'py>(
+        &self,
+        py: Python<'py>,
+        table: &str,
+        network: Option<&str>,
+        measure: Option<&str>,
+        change_idea: Option<&str>,
+        group: Option<String>,
+        focal_group: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let need = |what: &str| invalid(format!("the {table} table needs {what}="));
+        let network = || -> PyResult<NetworkId> {
+            NetworkId::new(network.ok_or_else(|| need("network"))?).map_err(invalid)
+        };
+        let table = match table {
+            "series" => ExportTable::Series {
+                measure: doc_id(measure.ok_or_else(|| need("measure"))?)?,
+                query: SeriesQuery {
+                    group,
+                    focal_group,
+                    ..SeriesQuery::default()
+                },
+            },
+            "cycles" => ExportTable::Cycles {
+                network: network()?,
+                change_idea: change_idea.ok_or_else(|| need("change_idea"))?.to_owned(),
+            },
+            "overview" => ExportTable::Overview {
+                network: network()?,
+            },
+            "district" => ExportTable::District,
+            other => {
+                return Err(invalid(format!(
+                    "no Insight table {other:?}: series, cycles, overview or district"
+                )));
+            }
+        };
+        let client = self.client()?.clone();
+        let exported = block(py, async move {
+            client.hub().export(&table, ExportFormat::Csv).await
+        })?;
+        to_python(py, &crate::records::from_csv(&exported.data).map_err(NicError::new_err)?)
     }
 
     /// Stops syncing until `reconnect`; edits go on locally.

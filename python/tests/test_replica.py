@@ -1,6 +1,9 @@
 """The package against a real hub: offline edits that sync, the `nic` command reading what
 Python wrote, refusals as exceptions, directory records."""
 
+import csv
+import io
+
 import nic_client
 import pytest
 
@@ -88,3 +91,54 @@ def test_directory_records_take_to_a_table(hub):
         networks = replica.networks()
     assert isinstance(networks, list) and all(isinstance(n, dict) for n in networks)
     assert NETWORK in [n["id"] for n in networks]
+
+
+def test_a_change_made_with_nic_arrives_in_python_with_its_author(hub):
+    lena = hub.member("lena", "lead")
+    admin = hub.nic_json("whoami")
+    with nic_client.Replica(hub.url, lena) as replica:
+        replica.subscribe(NETWORK)
+        replica.wait_caught_up(NETWORK, WAIT)
+        doc = replica.documents(kind="pdsa_cycle")[0]["id"]
+        changes = replica.changes()
+        hub.nic("cycle", "do", doc, "Ran it in three sections")
+        while True:
+            event = changes.next(WAIT)
+            assert event is not None, "the change made with nic did not arrive"
+            if event.get("doc") == doc and event["origin"] == "remote":
+                break
+        assert event["authors"] == [admin["member"]], event
+        assert event["changes"][-1]["author"] == admin["member"]
+        assert replica.get(doc)["do"]["what_happened"] == "Ran it in three sections"
+
+
+def normalised(value):
+    """A record's cell as the CSV writes it."""
+    if value is None:
+        return ""
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def test_insight_records_match_nic_export(hub):
+    with nic_client.Replica(hub.url, hub.admin_token) as replica:
+        replica.subscribe(NETWORK)
+        replica.wait_caught_up(NETWORK, WAIT)
+        [measure] = [d for d in replica.documents(kind="measure_definition")]
+        name = replica.get(measure["id"])["name"]
+        records = replica.insight("series", measure=measure["id"])
+        overview = replica.insight("overview", network=NETWORK)
+        with pytest.raises(nic_client.InvalidArgument, match="needs measure="):
+            replica.insight("series")
+
+    exported = list(csv.DictReader(io.StringIO(
+        hub.nic("export", "series", "--measure", name, "--format", "csv"))))
+    assert len(records) == len(exported) > 0
+    for mine, theirs in zip(records, exported):
+        assert {k: normalised(v) for k, v in mine.items()} == theirs
+    assert any(r["suppressed"] for r in records), "the demo has a small group, suppressed"
+    assert all(r["value"] is None for r in records if r["suppressed"]), "nothing suppressed shows"
+    assert isinstance(next(r["n"] for r in records if r["n"] is not None), int)
+
+    exported = list(csv.DictReader(io.StringIO(
+        hub.nic("export", "overview", "--format", "csv"))))
+    assert [{k: normalised(v) for k, v in r.items()} for r in overview] == exported

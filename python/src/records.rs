@@ -34,7 +34,11 @@ fn cell_value(cell: &str) -> Value {
         return Value::from(i);
     }
     match cell.parse::<f64>().ok().and_then(Number::from_f64) {
-        Some(n) if cell.chars().all(|c| c.is_ascii_digit() || "+-.eE".contains(c)) => {
+        Some(n)
+            if cell
+                .chars()
+                .all(|c| c.is_ascii_digit() || "+-.eE".contains(c)) =>
+        {
             Value::Number(n)
         }
         _ => Value::String(cell.to_owned()),

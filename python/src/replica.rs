@@ -332,7 +332,10 @@ impl Replica {
         let exported = block(py, async move {
             client.hub().export(&table, ExportFormat::Csv).await
         })?;
-        to_python(py, &crate::records::from_csv(&exported.data).map_err(NicError::new_err)?)
+        to_python(
+            py,
+            &crate::records::from_csv(&exported.data).map_err(NicError::new_err)?,
+        )
     }
 
     /// Stops syncing until `reconnect`; edits go on locally.

@@ -685,6 +685,15 @@ async fn a_refused_creation_is_the_documents_problem_with_the_hubs_reason() {
     let err = admin.wait_saved(doc, WAIT).await.unwrap_err();
     assert_eq!(err.refusal(), Some(nic_client::Refusal::NotFound), "{err}");
     assert!(err.to_string().contains("does not exist"), "{err}");
+    // Asked again with the refusal already on record (as a caller who came after it would
+    // be): the same answer at once, not a wait to the timeout. A CI run under load caught
+    // the first call arriving after the refusal, and it waited.
+    let again = admin.wait_saved(doc, WAIT).await.unwrap_err();
+    assert_eq!(
+        again.refusal(),
+        Some(nic_client::Refusal::NotFound),
+        "{again}"
+    );
     let status = admin.doc_status(doc).await.unwrap().unwrap();
     assert_eq!(status.refusal, Some(nic_client::Refusal::NotFound));
     assert!(status.unsent && !status.in_step, "{status:?}");

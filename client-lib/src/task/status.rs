@@ -171,6 +171,15 @@ impl Task {
     pub(super) fn wait_saved(&mut self, doc: DocumentId, reply: Reply<Result<(), ClientError>>) {
         self.saved_waiters.entry(doc).or_default().push(reply);
         self.refresh_pending(doc);
+        // The hub may have refused before anyone waited (a creation refused while the
+        // caller was still on its way here): that refusal stands until the hub next
+        // acknowledges the document, so the waiter hears it now, not at its timeout.
+        let waiting = self.device.dirty.contains(&doc) || self.device.unsent.contains(&doc);
+        if let Some((refusal, message)) = self.problems.get(&doc).cloned()
+            && waiting
+        {
+            self.refuse_saved(doc, refusal, &message);
+        }
     }
 
     /// The hub refused something about `doc` for good: those waiting for it to be saved

@@ -3,6 +3,9 @@ Python wrote, refusals as exceptions, directory records."""
 
 import csv
 import io
+import os
+import subprocess
+import sys
 
 import nic_client
 import pytest
@@ -142,3 +145,19 @@ def test_insight_records_match_nic_export(hub):
     exported = list(csv.DictReader(io.StringIO(
         hub.nic("export", "overview", "--format", "csv"))))
     assert [{k: normalised(v) for k, v in r.items()} for r in overview] == exported
+
+
+def test_the_every_series_example_pulls_every_networks_points(hub, tmp_path):
+    out = tmp_path / "series.csv"
+    token_file = tmp_path / "admin-token"
+    token_file.write_text(hub.admin_token)
+    example = os.path.join(os.path.dirname(__file__), "..", "examples", "every_series.py")
+    done = subprocess.run([sys.executable, example, hub.url, str(token_file), str(out)],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert rows and {r["network"] for r in rows} == {NETWORK}
+    exported = list(csv.DictReader(io.StringIO(
+        hub.nic("export", "series", "--measure", rows[0]["measure"], "--format", "csv"))))
+    assert len([r for r in rows if r["measure"] == rows[0]["measure"]]) == len(exported)
+    assert "with a signal" in done.stderr

@@ -58,6 +58,9 @@ class Replica:
         visibility, title, created_at_ms, archived."""
     def get(self, doc: str) -> dict[str, Any]:
         """A document's content as plain values, with `id` and `meta` beside its fields."""
+    def get_many(self, docs: list[str]) -> list[dict[str, Any]]:
+        """Several documents' content, as `get` gives each, in order; much faster than one
+        `get` each. Raises UnknownDocument if any is not held here."""
     def update(self, doc: str, changes: dict[str, Any], message: str) -> None:
         """Merges `changes` into the document as one change; raises EditRefused, writing
         nothing, when they do not fit the kind or break its rules."""

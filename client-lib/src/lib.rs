@@ -80,6 +80,7 @@ mod error;
 mod events;
 pub mod hub;
 mod json_edit;
+mod json_view;
 mod status;
 mod task;
 mod typed;
@@ -97,6 +98,7 @@ pub use config::{Backoff, ReplicaConfig, Storage, Tls};
 pub use error::{ClientError, Refusal};
 pub use events::{ChangeEvent, ChangeInfo, Missed, Origin};
 pub use hub::Hub;
+pub use json_view::document_json;
 pub use nic_store::ListFilter;
 pub use nic_sync::automerge;
 pub use nic_sync::{EngineStats, ErrorCode, Notification, Target};
@@ -281,6 +283,40 @@ impl Client {
             return Ok(None);
         }
         Ok(rx.await.ok())
+    }
+
+    /// Reads many documents: `f` sees each one held here with its metadata, in the order
+    /// given; a document not held here gives `None`. Faster than one [`Client::read`] each:
+    /// the documents are read in batches, each batch loaded from storage in one trip, and
+    /// between batches the replica goes on syncing.
+    pub async fn read_each<R: Send + 'static>(
+        &self,
+        docs: &[DocumentId],
+        f: impl Fn(&DocMeta, &Automerge) -> R + Clone + Send + 'static,
+    ) -> Result<Vec<Option<R>>, ClientError> {
+        /// Documents per visit to the task: large enough that a visit's fixed cost is
+        /// small, small enough that sync is not held up for long (about 30 ms).
+        const BATCH: usize = 64;
+        let mut out = Vec::with_capacity(docs.len());
+        for batch in docs.chunks(BATCH) {
+            let found = std::sync::Arc::new(std::sync::Mutex::new(Vec::with_capacity(BATCH)));
+            let sink = found.clone();
+            let f = f.clone();
+            let look: task::ReadEachFn = Box::new(move |held| {
+                let value = held.map(|(meta, am)| f(meta, am));
+                if let Ok(mut found) = sink.lock() {
+                    found.push(value);
+                }
+            });
+            self.call(|reply| Cmd::ReadEach(batch.to_vec(), look, reply))
+                .await?;
+            let found = std::mem::take(&mut *found.lock().map_err(|_| ClientError::Stopped)?);
+            if found.len() != batch.len() {
+                return Err(ClientError::Stopped);
+            }
+            out.extend(found);
+        }
+        Ok(out)
     }
 
     /// The metadata of the documents held here that pass `filter`, by document id.

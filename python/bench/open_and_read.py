@@ -1,6 +1,7 @@
 """Benchmark: reopen a synced replica of 1,000 PDSA cycles from its folder, offline, and
-read every cycle as Python values (what `nic-load --replica 1000` times for the Rust
-library). Starts its own hub (NIC_HUB_BIN, NIC_BIN: as the tests) to sync the cycles once.
+read every cycle as Python values with `get_many` (what `nic-load --replica 1000` times for
+the Rust library), then the same with one `get` per cycle. Starts its own hub (NIC_HUB_BIN,
+NIC_BIN: as the tests) to sync the cycles once.
 
     python python/bench/open_and_read.py [--docs 1000] [--rounds 3]
 
@@ -65,12 +66,20 @@ def main():
             t1 = time.perf_counter()
             listed = replica.documents(kind="pdsa_cycle")
             t2 = time.perf_counter()
-            values = [replica.get(d["id"]) for d in listed]
+            values = replica.get_many([d["id"] for d in listed])
             t3 = time.perf_counter()
             assert len(values) == total and all("plan" in v for v in values)
             replica.close()
+            # The same, one `get` per cycle (a fresh replica: nothing loaded yet).
+            t4 = time.perf_counter()
+            replica = nic_client.Replica(OFFLINE, "token", path=folder)
+            one_by_one = [replica.get(d["id"]) for d in replica.documents(kind="pdsa_cycle")]
+            t5 = time.perf_counter()
+            assert one_by_one == values
+            replica.close()
             print(f"round {r + 1}: open {t1 - t0:.3f} s, list {t2 - t1:.3f} s, "
-                  f"read every cycle {t3 - t2:.3f} s; open + list + read {t3 - t0:.3f} s")
+                  f"read every cycle {t3 - t2:.3f} s; open + list + read {t3 - t0:.3f} s "
+                  f"(with one get per cycle: {t5 - t4:.3f} s)")
 
 
 if __name__ == "__main__":

@@ -161,3 +161,60 @@ def test_the_every_series_example_pulls_every_networks_points(hub, tmp_path):
         hub.nic("export", "series", "--measure", rows[0]["measure"], "--format", "csv"))))
     assert len([r for r in rows if r["measure"] == rows[0]["measure"]]) == len(exported)
     assert "with a signal" in done.stderr
+
+
+def without_meta(doc):
+    return {k: v for k, v in doc.items() if k != "meta"}
+
+
+def test_python_and_nic_edit_one_cycle_at_once_and_converge(hub, tmp_path):
+    with nic_client.Replica(hub.url, hub.admin_token, path=str(tmp_path / "replica")) as replica:
+        doc = replica.create(NETWORK, "pdsa_cycle", "Both at once",
+                             cycle_content("Will exit tickets help?"), site="lincoln-hs")
+        replica.wait_saved(doc, WAIT)
+        changes = replica.changes()
+
+        # Python edits offline while `nic` edits the same cycle through the hub.
+        replica.go_offline()
+        replica.update(doc, {"plan": {"objective": "Will daily exit tickets help?"},
+                             "do": {"what_happened": "Python: ran it twice."}}, "offline")
+        hub.nic("cycle", "do", doc, "nic: ran it in three sections.")
+        replica.reconnect()
+        replica.wait_synced(WAIT)
+        while "three sections" not in replica.get(doc)["do"]["what_happened"]:
+            assert changes.next(WAIT) is not None, "nic's change did not arrive"
+
+        mine = replica.get(doc)
+    theirs = hub.nic_json("docs", "show", doc)
+    assert without_meta(mine) == without_meta(theirs)
+    assert mine["plan"]["objective"] == "Will daily exit tickets help?"
+    # `nic cycle do TEXT` sets the whole field (a new text), so it replaces what Python
+    # wrote there meanwhile; Python's other field stands.
+    assert mine["do"]["what_happened"] == "nic: ran it in three sections."
+
+
+def test_concurrent_edits_of_one_text_from_two_replicas_keep_both(hub):
+    with nic_client.Replica(hub.url, hub.admin_token) as a, \
+            nic_client.Replica(hub.url, hub.admin_token) as b:
+        doc = a.create(NETWORK, "pdsa_cycle", "One text, two writers",
+                       cycle_content("Will exit tickets help?"), site="lincoln-hs")
+        a.wait_saved(doc, WAIT)
+        b.subscribe(NETWORK)
+        b.wait_caught_up(NETWORK, WAIT)
+        assert b.get(doc)["plan"]["objective"] == "Will exit tickets help?"
+        a.go_offline()
+        b.go_offline()
+        a.update(doc, {"plan": {"objective": "Will daily exit tickets help?"}}, "a")
+        b.update(doc, {"plan": {"objective": "Will exit tickets help every student?"}}, "b")
+        a.reconnect()
+        b.reconnect()
+        a.wait_synced(WAIT)
+        b.wait_synced(WAIT)
+        changes = a.changes()
+        while "every student" not in a.get(doc)["plan"]["objective"]:
+            assert changes.next(WAIT) is not None, "b's edit did not reach a"
+        changes = b.changes()
+        while "daily" not in b.get(doc)["plan"]["objective"]:
+            assert changes.next(WAIT) is not None, "a's edit did not reach b"
+        assert a.get(doc) == b.get(doc)
+        assert a.get(doc)["plan"]["objective"] == "Will daily exit tickets help every student?"

@@ -35,6 +35,14 @@ impl Task {
                     }
                 }
             }
+            Cmd::ReadEach(docs, mut f, reply) => {
+                self.ensure_all_loaded(&docs).await;
+                let engine = self.rt.engine();
+                for doc in &docs {
+                    f(engine.meta(doc).zip(engine.doc(doc)));
+                }
+                let _ = reply.send(());
+            }
             Cmd::List(filter, reply) => {
                 let store = self.store.clone();
                 let listed = tokio::task::spawn_blocking(move || store.list(&filter))
@@ -131,7 +139,7 @@ impl Task {
     }
 
     /// Whether this replica holds (or is fetching) the document.
-    fn knows(&self, doc: &DocumentId) -> bool {
+    pub(super) fn knows(&self, doc: &DocumentId) -> bool {
         self.rt.engine().meta(doc).is_some() || self.rt.engine().doc(doc).is_some()
     }
 

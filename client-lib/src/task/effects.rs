@@ -17,12 +17,23 @@ use prost::Message;
 use super::{Task, authors::Resolve};
 use crate::events::{ChangeEvent, ChangeInfo, Origin};
 
-/// Reads on the blocking pool (inline for a store in memory).
-async fn read(store: Arc<dyn Store>, read: Read, in_memory: bool) -> Result<ReadDone, String> {
+/// Reads on the blocking pool, several in one trip (inline for a store in memory).
+async fn read(
+    store: Arc<dyn Store>,
+    reads: Vec<Read>,
+    in_memory: bool,
+) -> Result<Vec<ReadDone>, String> {
+    let all = move || {
+        let peer = ack_record_peer();
+        reads
+            .into_iter()
+            .map(|r| storage::read(&*store, r, Some(&peer)))
+            .collect()
+    };
     if in_memory {
-        return Ok(storage::read(&*store, read, Some(&ack_record_peer())));
+        return Ok(all());
     }
-    tokio::task::spawn_blocking(move || storage::read(&*store, read, Some(&ack_record_peer())))
+    tokio::task::spawn_blocking(all)
         .await
         .map_err(|e| e.to_string())
 }
@@ -59,8 +70,20 @@ impl Task {
         loop {
             let outputs = self.rt.take_outputs();
             if !outputs.is_empty() {
-                for output in outputs {
-                    self.carry_out(output).await;
+                let mut outputs = outputs.into_iter().peekable();
+                while let Some(output) = outputs.next() {
+                    let Output::Read(first) = output else {
+                        self.carry_out(output).await;
+                        continue;
+                    };
+                    // Loads asked together (a bulk read) go to storage in one trip.
+                    let mut reads = vec![first];
+                    while let Some(Output::Read(_)) = outputs.peek() {
+                        if let Some(Output::Read(r)) = outputs.next() {
+                            reads.push(r);
+                        }
+                    }
+                    self.read_all(reads).await;
                 }
                 continue;
             }
@@ -99,29 +122,36 @@ impl Task {
                     }
                 }
             }
-            Output::Read(request) => {
-                match read(self.store.clone(), request, self.in_memory).await {
-                    Ok(done) => {
-                        let loaded = match &done {
-                            ReadDone::Doc { doc, .. } => Some(*doc),
-                            ReadDone::SyncState { .. } => None,
-                        };
-                        let t = self.now();
-                        self.rt.read_done(t, done);
-                        if let Some(doc) = loaded
-                            && let Some(at) = self.rt.last_acks().get(&doc)
-                        {
-                            let ms = u64::try_from(*at).unwrap_or(0);
-                            self.last_ack
-                                .insert(doc, UNIX_EPOCH + Duration::from_millis(ms));
-                        }
-                    }
-                    Err(e) => tracing::error!(error = %e, "reading the replica failed"),
-                }
-            }
+            Output::Read(request) => self.read_all(vec![request]).await,
             // A replica's runtime ends no streams (only a hub's does).
             Output::End { .. } => {}
             Output::Notify(n) => self.notify(n),
+        }
+    }
+
+    /// Carries out storage reads and hands each answer to the runtime.
+    async fn read_all(&mut self, reads: Vec<Read>) {
+        let answers = match read(self.store.clone(), reads, self.in_memory).await {
+            Ok(answers) => answers,
+            Err(e) => {
+                tracing::error!(error = %e, "reading the replica failed");
+                return;
+            }
+        };
+        for done in answers {
+            let loaded = match &done {
+                ReadDone::Doc { doc, .. } => Some(*doc),
+                ReadDone::SyncState { .. } => None,
+            };
+            let t = self.now();
+            self.rt.read_done(t, done);
+            if let Some(doc) = loaded
+                && let Some(at) = self.rt.last_acks().get(&doc)
+            {
+                let ms = u64::try_from(*at).unwrap_or(0);
+                self.last_ack
+                    .insert(doc, UNIX_EPOCH + Duration::from_millis(ms));
+            }
         }
     }
 

@@ -37,6 +37,8 @@ use conn::Conn;
 
 pub(crate) type EditFn = Box<dyn FnOnce(&mut Automerge) -> Result<(), ClientError> + Send>;
 pub(crate) type ReadFn = Box<dyn FnOnce(&Automerge) + Send>;
+/// Called once for each document of a [`Cmd::ReadEach`], in order: with it if held here.
+pub(crate) type ReadEachFn = Box<dyn FnMut(Option<(&DocMeta, &Automerge)>) + Send>;
 type Reply<T> = oneshot::Sender<T>;
 
 /// What a [`crate::Client`] asks of its task.
@@ -45,6 +47,8 @@ pub(crate) enum Cmd {
     Create(DocMeta, Box<Automerge>, Reply<Result<(), ClientError>>),
     Edit(DocumentId, EditFn, Reply<Result<(), ClientError>>),
     Read(DocumentId, ReadFn, Reply<bool>),
+    /// Reads several documents in one visit (their loads go to storage together).
+    ReadEach(Vec<DocumentId>, ReadEachFn, Reply<()>),
     List(ListFilter, Reply<Result<Vec<DocMeta>, ClientError>>),
     Meta(DocumentId, Reply<Option<DocMeta>>),
     Acked(DocumentId, Reply<Option<Vec<ChangeHash>>>),
@@ -82,7 +86,11 @@ impl Cmd {
             | Cmd::WaitSaved(doc, ..)
             | Cmd::DocStatus(doc, ..)
             | Cmd::History(doc, ..) => Some(Some(*doc)),
-            Cmd::Subscribe(..) | Cmd::Offline(..) | Cmd::Connect(..) | Cmd::Close(..) => Some(None),
+            Cmd::Subscribe(..)
+            | Cmd::ReadEach(..)
+            | Cmd::Offline(..)
+            | Cmd::Connect(..)
+            | Cmd::Close(..) => Some(None),
             _ => None,
         }
     }
@@ -418,6 +426,20 @@ impl Task {
             self.settle().await;
         }
         self.rt.engine().doc(&doc).is_some()
+    }
+
+    /// Brings the known documents among `docs` into memory, their loads issued together.
+    async fn ensure_all_loaded(&mut self, docs: &[DocumentId]) {
+        let t = self.now();
+        let mut loading = false;
+        for doc in docs {
+            if self.knows(doc) && !self.rt.with_engine(t, |engine, _| engine.open(*doc)) {
+                loading = true;
+            }
+        }
+        if loading {
+            self.settle().await;
+        }
     }
 
     /// Offers the hub every document created here that it has not accepted yet.

@@ -38,7 +38,8 @@ pub enum Effect {
         doc: DocumentId,
         /// Increases by one per persist of this document in this engine's lifetime.
         seq: u64,
-        /// Automerge change bytes (`Automerge::save_after`).
+        /// Automerge bytes: a whole snapshot (`Automerge::save`) for the first persist of a
+        /// document in this engine, then the changes since the last one (`save_after`).
         chunk: Vec<u8>,
         /// On a hub, for a peer's changes: who sent them and under which actor ids. The
         /// policy only *checked* those actors ([`crate::Policy::may_author`]); the runtime

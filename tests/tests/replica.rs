@@ -741,3 +741,48 @@ async fn in_step_means_the_same_heads_as_the_hub() {
     sam.go_offline().await.unwrap();
     assert!(!sam.doc_status(doc).await.unwrap().unwrap().in_step);
 }
+
+/// `read_each` over more documents than one batch, reopened from disk: each answer is what
+/// `read` gives for that document, in the order asked, duplicates and all, and `None` for a
+/// document not held here.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_each_answers_in_order_as_read_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let offline = || on_disk("http://127.0.0.1:9", "token", &dir.path().join("replica"));
+    let client = Client::open(offline()).await.unwrap();
+    let network = client.network(algebra()).await.unwrap();
+    let mut docs = Vec::new();
+    for n in 0..150u32 {
+        let mut c = cycle();
+        c.cycle_number = n;
+        docs.push(
+            network
+                .create_at(lincoln(), &format!("Cycle {n}"), &c)
+                .await
+                .unwrap(),
+        );
+    }
+    client.close().await.unwrap();
+
+    let client = Client::open(offline()).await.unwrap();
+    let unknown = DocumentId::from_bytes([7; 16]);
+    let mut asked = docs.clone();
+    asked.insert(70, unknown);
+    asked.push(docs[3]);
+    let read = client
+        .read_each(&asked, |meta, am| (meta.id, nic_client::document_json(am)))
+        .await
+        .unwrap();
+    assert_eq!(read.len(), asked.len());
+    for (doc, got) in asked.iter().zip(read) {
+        let one = client.read(*doc, nic_client::document_json).await.unwrap();
+        assert_eq!(got.as_ref().map(|(id, _)| *id), one.as_ref().map(|_| *doc));
+        assert_eq!(got.map(|(_, json)| json), one);
+    }
+    let cycle_3 = client
+        .read(docs[3], nic_client::document_json)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(cycle_3["cycle_number"], 3);
+}

@@ -48,6 +48,16 @@ class Replica:
         (kept across runs), or in memory. Returns at once, reachable hub or not."""
     def networks(self) -> list[dict[str, Any]]:
         """The member's networks (every network, for a hub admin), as records."""
+    def whoami(self) -> dict[str, Any]:
+        """Who the token signs in as: `member` (id, name, grants), `token`, `hub_version`."""
+    def sites(self, network: str) -> list[dict[str, Any]]:
+        """A network's sites (schools), as records."""
+    def members(self, network: str, site: Optional[str] = None) -> list[dict[str, Any]]:
+        """A network's members (or one site's), with their roles, as records."""
+    def audit_log(self, network: Optional[str] = None, after: int = 0,
+                  limit: int = 1000) -> list[dict[str, Any]]:
+        """Audit entries after sequence number `after`, oldest first, at most `limit`: the
+        whole hub's for a hub admin, one network's for its leads."""
     def subscribe(self, network: str) -> None:
         """Syncs the network's documents here from now on (kept across runs)."""
     def wait_caught_up(self, network: str, timeout: float = 30.0) -> None:

@@ -46,6 +46,12 @@ fn to_python<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>>
     pythonize::pythonize(py, value).map_err(|e| NicError::new_err(e.to_string()))
 }
 
+/// Directory answers as plain records (serde's field names, ids as strings).
+fn records<'py>(py: Python<'py>, value: &impl serde::Serialize) -> PyResult<Bound<'py, PyAny>> {
+    let value = serde_json::to_value(value).map_err(|e| NicError::new_err(e.to_string()))?;
+    to_python(py, &value)
+}
+
 fn doc_id(id: &str) -> PyResult<DocumentId> {
     id.parse().map_err(invalid)
 }
@@ -102,7 +108,58 @@ impl Replica {
     fn networks<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let client = self.client()?.clone();
         let networks = block(py, async move { client.hub().networks().await })?;
-        to_python(py, &serde_json::to_value(networks).unwrap_or_default())
+        records(py, &networks)
+    }
+
+    /// Who the token signs in as: `member` (id, name, grants), `token` and `hub_version`.
+    fn whoami<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let client = self.client()?.clone();
+        let who = block(py, async move { client.hub().who_am_i().await })?;
+        records(py, &who)
+    }
+
+    /// A network's sites (schools), as records.
+    fn sites<'py>(&self, py: Python<'py>, network: &str) -> PyResult<Bound<'py, PyAny>> {
+        let id = NetworkId::new(network).map_err(invalid)?;
+        let client = self.client()?.clone();
+        let sites = block(py, async move { client.hub().sites(&id).await })?;
+        records(py, &sites)
+    }
+
+    /// A network's members (or one site's), with their roles, as records.
+    #[pyo3(signature = (network, site=None))]
+    fn members<'py>(
+        &self,
+        py: Python<'py>,
+        network: &str,
+        site: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let id = NetworkId::new(network).map_err(invalid)?;
+        let site = site.map(SiteId::new).transpose().map_err(invalid)?;
+        let client = self.client()?.clone();
+        let members = block(
+            py,
+            async move { client.hub().members(&id, site.as_ref()).await },
+        )?;
+        records(py, &members)
+    }
+
+    /// The audit log, oldest first, as records: the whole hub's for a hub admin, one
+    /// network's for its leads. Entries after sequence number `after`, at most `limit`.
+    #[pyo3(signature = (network=None, after=0, limit=1000))]
+    fn audit_log<'py>(
+        &self,
+        py: Python<'py>,
+        network: Option<&str>,
+        after: u64,
+        limit: u32,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let id = network.map(NetworkId::new).transpose().map_err(invalid)?;
+        let client = self.client()?.clone();
+        let page = block(py, async move {
+            client.hub().audit_log(id.as_ref(), after, limit).await
+        })?;
+        records(py, &page.entries)
     }
 
     /// Subscribes to a network: its documents sync here from now on (kept across runs).

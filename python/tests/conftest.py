@@ -20,14 +20,16 @@ NETWORK = "algebra-readiness"
 class Hub:
     """nic-hub on an OS-chosen loopback port over a temporary folder, with `nic` beside it."""
 
-    def __init__(self):
+    def __init__(self, tls=None):
+        """With `tls` (certificate and key files), the hub serves TLS and no demo is made."""
         self.dir = tempfile.mkdtemp(prefix="nic-pkg-")
         data = os.path.join(self.dir, "data")
         self.home = os.path.join(self.dir, "home")
         os.mkdir(self.home)
+        tls_args = ["--tls-cert", tls[0], "--tls-key", tls[1]] if tls else []
         self.child = subprocess.Popen(
             [HUB_BIN, "serve", "--listen", "127.0.0.1:0", "--data-dir", data,
-             "--metrics-listen", "off"],
+             "--metrics-listen", "off", *tls_args],
             stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
         )
         address = None
@@ -38,11 +40,13 @@ class Hub:
                 break
         if address is None:
             raise RuntimeError(f"the hub exited ({self.child.wait()}) before it listened")
-        self.url = f"http://{address}"
+        self.url = f"{'https' if tls else 'http'}://{address}"
         with open(os.path.join(data, "admin-token"), encoding="utf-8") as f:
             self.admin_token = f.read().strip()
-        self.nic("login", "--hub", self.url, "--token-file", os.path.join(data, "admin-token"))
-        self.nic("demo")
+        if tls is None:
+            self.nic("login", "--hub", self.url, "--token-file",
+                     os.path.join(data, "admin-token"))
+            self.nic("demo")
 
     def nic(self, *args):
         """Runs `nic` as the hub admin; returns what it printed."""

@@ -90,10 +90,23 @@ def test_refusals_raise_with_the_librarys_words(hub):
 
 
 def test_directory_records_take_to_a_table(hub):
+    hub.member("dana", "lead")
     with nic_client.Replica(hub.url, hub.admin_token) as replica:
         networks = replica.networks()
-    assert isinstance(networks, list) and all(isinstance(n, dict) for n in networks)
+        sites = replica.sites(NETWORK)
+        members = replica.members(NETWORK)
+        audit = replica.audit_log()
+        who = replica.whoami()
+    for records in (networks, sites, members, audit):
+        assert isinstance(records, list) and records
+        assert all(isinstance(r, dict) for r in records)
     assert NETWORK in [n["id"] for n in networks]
+    assert {s["id"] for s in sites} == {"lincoln-hs", "adams-ms", "jefferson-ms", "roosevelt-hs"}
+    assert "dana" in [m["id"] for m in members]
+    assert who["member"]["id"] == hub.nic_json("whoami")["member"]
+    # The audit log, oldest first, names the member just added.
+    assert [e["seq"] for e in audit] == sorted(e["seq"] for e in audit)
+    assert any("dana" in e["target"] for e in audit), audit
 
 
 def test_a_change_made_with_nic_arrives_in_python_with_its_author(hub):

@@ -43,9 +43,12 @@ class Replica:
     """A NIC's documents held here, synced with a nic-hub in the background."""
 
     def __init__(self, hub: str, token: str, path: Optional[str] = None,
-                 ca_file: Optional[str] = None) -> None:
+                 ca_file: Optional[str] = None, cert_file: Optional[str] = None,
+                 key_file: Optional[str] = None) -> None:
         """Opens a replica of the hub at `hub` signed in with `token`: in the folder `path`
-        (kept across runs), or in memory. Returns at once, reachable hub or not."""
+        (kept across runs), or in memory. Returns at once, reachable hub or not. `ca_file`
+        trusts a private CA for the hub's TLS certificate; `cert_file` and `key_file` give
+        this client's certificate to a hub that requires them (mutual TLS)."""
     def networks(self) -> list[dict[str, Any]]:
         """The member's networks (every network, for a hub admin), as records."""
     def whoami(self) -> dict[str, Any]:

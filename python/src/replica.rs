@@ -80,22 +80,38 @@ impl Replica {
 impl Replica {
     /// Opens a replica of the hub at `hub` (e.g. "http://127.0.0.1:50051") signed in with
     /// `token`: in the folder `path` (kept across runs), or in memory without it. With
-    /// `ca_file`, the hub's TLS certificate is also trusted when that CA signed it.
+    /// `ca_file`, the hub's TLS certificate is also trusted when that CA signed it; with
+    /// `cert_file` and `key_file` (PEM), this client presents that certificate to a hub that
+    /// requires client certificates (mutual TLS).
     #[new]
-    #[pyo3(signature = (hub, token, path=None, ca_file=None))]
+    #[pyo3(signature = (hub, token, path=None, ca_file=None, cert_file=None, key_file=None))]
     fn new(
         py: Python<'_>,
         hub: &str,
         token: &str,
         path: Option<PathBuf>,
         ca_file: Option<PathBuf>,
+        cert_file: Option<PathBuf>,
+        key_file: Option<PathBuf>,
     ) -> PyResult<Self> {
         let mut config = ReplicaConfig::new(hub, token.trim());
         if let Some(path) = path {
             config = config.storage(Storage::Dir(path));
         }
+        let mut tls = None;
         if let Some(ca) = ca_file {
-            config = config.tls(Tls::default().ca_file(ca).map_err(to_py)?);
+            tls = Some(Tls::default().ca_file(ca).map_err(to_py)?);
+        }
+        match (cert_file, key_file) {
+            (Some(cert), Some(key)) => {
+                let with = tls.unwrap_or_default().identity_files(cert, key);
+                tls = Some(with.map_err(to_py)?);
+            }
+            (None, None) => {}
+            _ => return Err(invalid("cert_file and key_file go together (mutual TLS)")),
+        }
+        if let Some(tls) = tls {
+            config = config.tls(tls);
         }
         let client = block(py, Client::open(config))?;
         Ok(Self {

@@ -21,12 +21,15 @@ class Hub:
     """nic-hub on an OS-chosen loopback port over a temporary folder, with `nic` beside it."""
 
     def __init__(self, tls=None):
-        """With `tls` (certificate and key files), the hub serves TLS and no demo is made."""
+        """With `tls` (certificate and key files, and optionally a CA its clients'
+        certificates must come from), the hub serves TLS and no demo is made."""
         self.dir = tempfile.mkdtemp(prefix="nic-pkg-")
         data = os.path.join(self.dir, "data")
         self.home = os.path.join(self.dir, "home")
         os.mkdir(self.home)
         tls_args = ["--tls-cert", tls[0], "--tls-key", tls[1]] if tls else []
+        if tls and len(tls) > 2:
+            tls_args += ["--tls-client-ca", tls[2]]
         self.child = subprocess.Popen(
             [HUB_BIN, "serve", "--listen", "127.0.0.1:0", "--data-dir", data,
              "--metrics-listen", "off", *tls_args],

@@ -34,6 +34,13 @@ pub enum StoreError {
     /// The database itself failed.
     #[error("database error: {0}")]
     Db(#[from] sled::Error),
+    /// PostgreSQL refused or failed a call (or the connection to it failed).
+    #[error("PostgreSQL error: {0}")]
+    Pg(#[from] postgres::Error),
+    /// The database cannot be used as it is (no connection, or a schema this build does
+    /// not know).
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
     /// A file operation (power-safe flush, opening the folder) failed.
     #[error("storage I/O error at {path}: {source}")]
     Io {

@@ -1,6 +1,7 @@
-//! Where documents live between runs: the [`Store`] trait and its two implementations,
-//! [`SledStore`] (embedded, the default) and [`MemStore`] (tests and simulation). Both also
-//! keep the hub's [`Directory`] (networks, sites, members, tokens, audit log).
+//! Where documents live between runs: the [`Store`] trait and its implementations,
+//! [`SledStore`] (embedded, the default), [`PgStore`] (PostgreSQL, for several hubs sharing
+//! one database) and [`MemStore`] (tests and simulation). Each also keeps the
+//! hub's [`Directory`] (networks, sites, members, tokens, audit log).
 //!
 //! A document is stored as its metadata plus an ordered list of chunks: at most one compacted
 //! snapshot first, then incremental change sets in the order they were appended. Loading a
@@ -14,6 +15,8 @@ mod error;
 pub mod guard;
 mod mem;
 mod mem_directory;
+pub mod pg_cluster;
+mod pg_store;
 mod private;
 mod sled_store;
 mod snapshot;
@@ -22,6 +25,7 @@ mod types;
 pub use directory::{Binding, DirOp, Directory, TokenHash};
 pub use error::StoreError;
 pub use mem::MemStore;
+pub use pg_store::{PgConfig, PgStore};
 pub use private::{PrivateDir, make_private_dir, tighten_tree};
 pub use sled_store::{SledConfig, SledStore};
 pub use types::{

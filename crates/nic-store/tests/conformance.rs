@@ -1,14 +1,16 @@
-//! One behaviour, two stores: every check here runs against `MemStore` and `SledStore`, so the
-//! simulation (on MemStore) tests the semantics the hub (on SledStore) has.
+//! One behaviour, three stores: every check here runs against `MemStore`, `SledStore` and
+//! `PgStore` (on a throwaway PostgreSQL server, a database per check), so the simulation (on
+//! MemStore) tests the semantics the hub has on either of its stores.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
 mod common;
 
 use common::{Writer, assert_same, doc_id, load, meta, peer};
 use nic_model::{DocKind, SiteId, Visibility};
+use nic_store::pg_cluster::PgCluster;
 use nic_store::{
-    Batch, CompactionPolicy, Durability, ListFilter, MemStore, Op, SledConfig, SledStore, Store,
-    StoreError,
+    Batch, CompactionPolicy, Durability, ListFilter, MemStore, Op, PgConfig, PgStore, SledConfig,
+    SledStore, Store, StoreError,
 };
 use tempfile::TempDir;
 
@@ -29,6 +31,17 @@ fn sled(policy: CompactionPolicy) -> Made {
     };
     let store = SledStore::open_with(dir.path().join("db"), config).unwrap();
     (Box::new(store), Some(dir))
+}
+
+fn pg(policy: CompactionPolicy) -> Made {
+    let cluster =
+        PgCluster::shared().expect("a throwaway PostgreSQL server (scripts/postgres installs it)");
+    let url = cluster.new_database().unwrap();
+    let config = PgConfig {
+        compaction: policy,
+        connections: 4,
+    };
+    (Box::new(PgStore::open_with(&url, config).unwrap()), None)
 }
 
 /// Instantiates every check for one store.
@@ -65,6 +78,7 @@ macro_rules! conformance {
 
 conformance!(mem_store, mem);
 conformance!(sled_store, sled);
+conformance!(pg_store, pg);
 
 mod checks {
     use super::*;

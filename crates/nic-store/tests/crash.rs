@@ -1,6 +1,8 @@
-//! Crash test: a child process writes to a SledStore and reports each flush; the parent kills
+//! Crash test: a child process writes to a store and reports each flush; the parent kills
 //! it with SIGKILL at a seeded-random point, reopens the store and checks that every write
-//! acknowledged as flushed is there.
+//! acknowledged as flushed is there. On SledStore the child's process holds the database;
+//! on PgStore the parent also crashes the PostgreSQL server right after the kill (an
+//! immediate stop, which loses what sits in its log buffers) and starts it again.
 //!
 //! The child is this test binary itself, run with libtest arguments that select
 //! `crash_child`; that test does nothing unless `CHILD_DB_ENV` names its database.
@@ -10,12 +12,14 @@
 mod common;
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
 use std::process::{Command, Stdio};
 
 use common::{Writer, doc_id, get_str, load, meta, peer};
 use nic_model::{DocKind, DocumentId};
-use nic_store::{Batch, CompactionPolicy, Durability, Op, SledConfig, SledStore, Store};
+use nic_store::pg_cluster::PgCluster;
+use nic_store::{
+    Batch, CompactionPolicy, Durability, Op, PgConfig, PgStore, SledConfig, SledStore, Store,
+};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -36,14 +40,29 @@ fn doc() -> DocumentId {
     doc_id(7)
 }
 
+/// Compact often, so kills land in and around compactions.
+const POLICY: CompactionPolicy = CompactionPolicy {
+    max_incremental_chunks: 8,
+    min_incremental_bytes: 4096,
+};
+
 fn config() -> SledConfig {
     SledConfig {
-        // Compact often, so kills land in and around compactions.
-        compaction: CompactionPolicy {
-            max_incremental_chunks: 8,
-            min_incremental_bytes: 4096,
-        },
+        compaction: POLICY,
         cache_capacity_bytes: 8 * 1024 * 1024,
+    }
+}
+
+/// The store at `db`: a PostgreSQL URL, or a sled folder.
+fn open(db: &str) -> Box<dyn Store> {
+    if db.starts_with("postgresql://") {
+        let config = PgConfig {
+            compaction: POLICY,
+            connections: 2,
+        };
+        Box::new(PgStore::open_with(db, config).unwrap())
+    } else {
+        Box::new(SledStore::open_with(db, config()).unwrap())
     }
 }
 
@@ -76,10 +95,10 @@ fn crash_child() {
     };
     // The newline ends libtest's unfinished "test crash_child ... " line.
     say("\nopen".into());
-    let store = SledStore::open_with(&db, config()).unwrap();
+    let store = open(&db);
     let (mut writer, first, mut state) = match store.load(&doc()).unwrap() {
         Some(stored) => {
-            let (next, state) = recovered(&store, &stored);
+            let (next, state) = recovered(&*store, &stored);
             (Writer::resume(&stored, actor), next, state)
         }
         None => (Writer::new(actor), 0, -1),
@@ -131,7 +150,7 @@ fn crash_child() {
 /// The keys must be exactly `k0..k{n-1}`: sled recovers a prefix of its log, so nothing after
 /// a lost write may survive. The sync state is written in the same batch as its key, so that
 /// key must be there too.
-fn recovered(store: &SledStore, stored: &nic_store::StoredDoc) -> (u64, i64) {
+fn recovered(store: &dyn Store, stored: &nic_store::StoredDoc) -> (u64, i64) {
     let loaded = load(stored);
     let keys = automerge::ReadDoc::length(&loaded, automerge::ROOT) as u64;
     for i in 0..keys {
@@ -166,7 +185,7 @@ type Ack = Option<(u64, i64)>;
 
 /// Runs one child until it has printed `kill_after` lines, kills it, and returns the last
 /// acknowledgement it printed.
-fn run_child(db: &Path, seed: u64, actor: u8, kill_after: usize) -> Ack {
+fn run_child(db: &str, seed: u64, actor: u8, kill_after: usize) -> Ack {
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args(["crash_child", "--exact", "--nocapture", "--test-threads=1"])
         .env(CHILD_DB_ENV, db)
@@ -212,10 +231,37 @@ fn run_child(db: &Path, seed: u64, actor: u8, kill_after: usize) -> Ack {
 
 #[test]
 fn acknowledged_writes_survive_sigkill() {
-    let base = env_u64(BASE_SEED_ENV).unwrap_or(DEFAULT_BASE_SEED);
-    for run in 0..DATABASES {
+    crash_runs(DATABASES, |_| {
         let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("db");
+        let db = dir.path().join("db").to_string_lossy().into_owned();
+        // The folder lives as long as the closure: for the whole run.
+        (
+            db,
+            Box::new(move || assert!(dir.path().exists())) as Box<dyn Fn()>,
+        )
+    });
+}
+
+#[test]
+fn acknowledged_writes_survive_sigkill_and_a_database_crash() {
+    let cluster = std::rc::Rc::new(PgCluster::start().expect("a throwaway PostgreSQL server"));
+    // Fewer databases: each crash restarts the server (about a second).
+    crash_runs(DATABASES / 2, |_| {
+        let db = cluster.new_database().unwrap();
+        let cluster = cluster.clone();
+        (
+            db,
+            Box::new(move || cluster.crash_and_restart().unwrap()) as Box<dyn Fn()>,
+        )
+    });
+}
+
+/// `runs` fresh databases, each crashed `GENERATIONS` times: `make` gives a database and
+/// what to do after each kill (crash the database server too, or nothing).
+fn crash_runs(runs: u64, make: impl Fn(u64) -> (String, Box<dyn Fn()>)) {
+    let base = env_u64(BASE_SEED_ENV).unwrap_or(DEFAULT_BASE_SEED);
+    for run in 0..runs {
+        let (db, after_kill) = make(run);
         let mut acked = None;
         for generation in 0..GENERATIONS {
             let seed =
@@ -227,13 +273,14 @@ fn acknowledged_writes_survive_sigkill() {
             let kill_after = ChaCha8Rng::seed_from_u64(seed).random_range(1..=120);
             // What an earlier generation acknowledged must survive this one's crash too.
             acked = run_child(&db, seed, generation + 1, kill_after).or(acked);
+            after_kill();
 
-            let store = SledStore::open_with(&db, config()).unwrap();
+            let store = open(&db);
             let Some(stored) = store.load(&doc()).unwrap() else {
                 assert_eq!(acked, None, "acknowledged document lost");
                 continue;
             };
-            let (keys, state) = recovered(&store, &stored);
+            let (keys, state) = recovered(&*store, &stored);
             if let Some((key, acked_state)) = acked {
                 assert!(
                     keys > key,

@@ -1,12 +1,13 @@
-//! The directory, one behaviour for both stores: every check runs against `MemStore` and
-//! `SledStore`, and sled's survives a reopen.
+//! The directory, one behaviour for every store: every check runs against `MemStore`,
+//! `SledStore` (which survives a reopen) and `PgStore` (shared by several hubs).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
 use nic_model::{
     AuditEntry, Grant, Grants, Member, MemberId, Network, NetworkId, Site, SiteId, TokenId,
     TokenRecord,
 };
-use nic_store::{Binding, DirOp, Directory, Durability, MemStore, SledStore, Store};
+use nic_store::pg_cluster::PgCluster;
+use nic_store::{Binding, DirOp, Directory, Durability, MemStore, PgStore, SledStore, Store};
 
 fn network(id: &str) -> Network {
     Network {
@@ -225,4 +226,71 @@ fn sled_directory_survives_a_reopen() {
         .unwrap()
         .unwrap();
     assert!(next > seqs[2]);
+}
+
+/// Two hubs on one database: what one writes, the other reads at once; an actor bound by
+/// one is bound for both; the audit log continues across them.
+#[test]
+fn pg_directory_is_shared_by_every_hub_on_the_database() {
+    let cluster = PgCluster::shared().expect("a throwaway PostgreSQL server");
+    let url = cluster.new_database().unwrap();
+    let one = PgStore::open(&url).unwrap();
+    let two = PgStore::open(&url).unwrap();
+    let seqs = fill(&one);
+    check_filled(&one, &seqs);
+    check_filled(&two, &seqs);
+    check_actors(&two);
+    assert_eq!(
+        one.actor_member(b"actor-1").unwrap(),
+        Some(MemberId::new("ana").unwrap())
+    );
+    assert_eq!(
+        one.bind_actor(b"actor-1", &MemberId::new("bea").unwrap())
+            .unwrap(),
+        Binding::Other(MemberId::new("ana").unwrap())
+    );
+    check_changes(&one);
+    let next = two
+        .write_directory(&[], Some(&audit("noop", "x")))
+        .unwrap()
+        .unwrap();
+    assert!(next > seqs[2]);
+}
+
+/// Many hubs binding the same actor ids at once: each id ends up with exactly one member,
+/// and exactly one of the racers heard `Bound` for it.
+#[test]
+fn pg_actor_bindings_stay_unique_across_racing_hubs() {
+    let cluster = PgCluster::shared().expect("a throwaway PostgreSQL server");
+    let url = cluster.new_database().unwrap();
+    let hubs: Vec<PgStore> = (0..4).map(|_| PgStore::open(&url).unwrap()).collect();
+    let results: Vec<Vec<Binding>> = std::thread::scope(|s| {
+        let handles: Vec<_> = hubs
+            .iter()
+            .enumerate()
+            .map(|(i, hub)| {
+                s.spawn(move || {
+                    let me = MemberId::new(format!("m{i}")).unwrap();
+                    (0..50u8)
+                        .map(|a| hub.bind_actor(&[a; 16], &me).unwrap())
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for a in 0..50usize {
+        let heard: Vec<&Binding> = results.iter().map(|r| &r[a]).collect();
+        let winners: Vec<usize> = (0..heard.len())
+            .filter(|&i| *heard[i] == Binding::Bound)
+            .collect();
+        assert_eq!(winners.len(), 1, "actor {a}: {heard:?}");
+        let owner = hubs[0].actor_member(&[a as u8; 16]).unwrap().unwrap();
+        assert_eq!(owner.as_str(), format!("m{}", winners[0]));
+        for (i, binding) in heard.iter().enumerate() {
+            if i != winners[0] {
+                assert_eq!(**binding, Binding::Other(owner.clone()));
+            }
+        }
+    }
 }

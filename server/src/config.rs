@@ -24,6 +24,25 @@ pub enum DurabilityMode {
     PowerSafe,
 }
 
+/// Where the hub keeps documents and the directory.
+#[derive(Clone, PartialEq, Eq)]
+pub enum StoreChoice {
+    /// The embedded sled database in the data folder.
+    Sled,
+    /// A PostgreSQL database (its URL), which several hubs may share.
+    Postgres(String),
+}
+
+impl std::fmt::Debug for StoreChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Sled => f.write_str("Sled"),
+            // The URL may carry a password: never in a log.
+            Self::Postgres(_) => f.write_str("Postgres(..)"),
+        }
+    }
+}
+
 #[macro_use]
 mod table;
 #[cfg(test)]
@@ -36,6 +55,10 @@ settings! {
         listen: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 50051)), "listen", "NIC_HUB_LISTEN";
         /// Folder for the embedded database (created if missing).
         data_dir: PathBuf = PathBuf::from("nic-data"), "data-dir", "NIC_HUB_DATA_DIR";
+        /// Where documents and the directory are kept: "sled" (the embedded database in the
+        /// data folder) or a PostgreSQL URL (postgresql://user@host/db) that several hubs
+        /// share. The data folder keeps the admin's token file either way.
+        store: StoreChoice = StoreChoice::Sled, "store", "NIC_HUB_STORE";
         /// When a change counts as saved.
         durability: DurabilityMode = DurabilityMode::Process, "durability", "NIC_HUB_DURABILITY";
         /// Address to serve Prometheus metrics on (`/metrics`); "off" disables.

@@ -54,7 +54,7 @@ use nic_store::{Directory, Durability, SledStore, Store, StoreError};
 use tokio::net::TcpListener;
 use tonic::service::interceptor::InterceptorLayer;
 
-pub use config::{Config, DurabilityMode, ServeArgs};
+pub use config::{Config, DurabilityMode, ServeArgs, StoreChoice};
 pub use metrics::Metrics;
 pub use status::ApiError;
 
@@ -69,6 +69,9 @@ pub enum ServeError {
         /// Why.
         source: StoreError,
     },
+    /// The PostgreSQL database named by `--store` could not be opened.
+    #[error("cannot open the hub's PostgreSQL database: {0}")]
+    Postgres(StoreError),
     /// A listener could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -115,7 +118,7 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let opened = open(&config.data_dir)?;
+    let opened = open_for(&config)?;
     serve_with_store(config, opened.store, listener, shutdown).await
 }
 
@@ -123,7 +126,7 @@ pub async fn serve(
 /// when this start made the admin (the first start).
 pub struct Opened {
     /// The database: documents and the directory.
-    pub store: Arc<SledStore>,
+    pub store: Arc<dyn HubStore>,
     /// The new admin's token file, on first start.
     pub new_admin_token: Option<std::path::PathBuf>,
 }
@@ -139,6 +142,43 @@ pub fn open(data_dir: &std::path::Path) -> Result<Opened, ServeError> {
     })?;
     warn_if_was_readable(data_dir, store.folder());
     let new_admin_token = auth::bootstrap_admin(&store, data_dir, auth::now_ms())?;
+    Ok(Opened {
+        store: Arc::new(store),
+        new_admin_token,
+    })
+}
+
+/// Opens what `config` names: the data folder with sled in it ([`open`]), or, with
+/// `--store postgresql://…`, that database (its schema brought up to date) and the data
+/// folder for the admin's token file.
+pub fn open_for(config: &Config) -> Result<Opened, ServeError> {
+    let url = match &config.store {
+        StoreChoice::Sled => return open(&config.data_dir),
+        StoreChoice::Postgres(url) => url,
+    };
+    let data_dir = &config.data_dir;
+    let folder = nic_store::make_private_dir(data_dir).map_err(|source| ServeError::Store {
+        path: data_dir.to_owned(),
+        source: StoreError::Io {
+            path: data_dir.to_owned(),
+            source,
+        },
+    })?;
+    warn_if_was_readable(data_dir, folder);
+    // On a thread of its own: the driver's calls block, and this may run on an async task.
+    let (store, new_admin_token) = std::thread::scope(|s| {
+        s.spawn(|| -> Result<_, ServeError> {
+            let store = nic_store::PgStore::open(url).map_err(ServeError::Postgres)?;
+            let new_admin_token = auth::bootstrap_admin(&store, data_dir, auth::now_ms())?;
+            Ok((store, new_admin_token))
+        })
+        .join()
+        .unwrap_or_else(|_| {
+            Err(ServeError::Interrupted(
+                "opening the database panicked".into(),
+            ))
+        })
+    })?;
     Ok(Opened {
         store: Arc::new(store),
         new_admin_token,

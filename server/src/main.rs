@@ -32,11 +32,14 @@ async fn main() -> anyhow::Result<()> {
         command: Command::Serve(args),
     } = Cli::parse();
     let config = Config::resolve(&args)?;
-    let opened = nic_hub::open(&config.data_dir).with_context(|| {
-        format!(
+    let opened = nic_hub::open_for(&config).with_context(|| match config.store {
+        nic_hub::StoreChoice::Sled => format!(
             "cannot start the hub on {}; is another hub using it?",
             config.data_dir.display()
-        )
+        ),
+        nic_hub::StoreChoice::Postgres(_) => {
+            "cannot start the hub on the PostgreSQL database given with --store".to_owned()
+        }
     })?;
     // Before the listening line, so whoever waits for that line finds the token file.
     if let Some(path) = &opened.new_admin_token {

@@ -60,8 +60,11 @@ impl TestHub {
         };
         tune(&mut config);
         // Opened (and the admin made) here, so the token is known before the hub answers.
-        let store = nic_hub::open(data_dir).unwrap().store;
-        let token = admin_token(data_dir);
+        let store = nic_hub::open_for(&config).unwrap().store;
+        // On a database another hub made, the admin exists and this folder has no token.
+        let token = std::fs::read_to_string(data_dir.join(nic_hub::auth::ADMIN_TOKEN_FILE))
+            .map(|t| t.trim().to_owned())
+            .unwrap_or_default();
         let (stop, stopped) = oneshot::channel::<()>();
         let metrics = Arc::new(nic_hub::Metrics::default());
         let counting = metrics.clone();

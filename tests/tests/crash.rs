@@ -1,5 +1,6 @@
 //! Kill the hub with SIGKILL during a steady write load; after each restart every change it
-//! had acknowledged must be there.
+//! had acknowledged must be there. On PostgreSQL the next hub starts from another data
+//! folder, as another machine would, and the client moves to it.
 //!
 //! The hub runs in a child process (this test binary re-executed as `crash_child`), so the
 //! kill is a real process crash. `NIC_E2E_CRASH_ROUNDS` sets the number of kills (default
@@ -21,6 +22,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 const CHILD_ENV: &str = "NIC_E2E_CRASH_DIR";
+const CHILD_STORE_ENV: &str = "NIC_E2E_CRASH_STORE";
 
 /// The child: a hub on an OS-chosen port over the given folder, until killed.
 #[test]
@@ -34,9 +36,14 @@ fn crash_child() {
         // The line the hub binary prints, for `ChildHub`; a leading newline because libtest's
         // "test crash_child ..." has none of its own.
         println!("\n{LISTENING}{}", listener.local_addr().unwrap());
+        let store = match std::env::var(CHILD_STORE_ENV) {
+            Ok(url) => nic_hub::StoreChoice::Postgres(url),
+            Err(_) => nic_hub::StoreChoice::Sled,
+        };
         let config = nic_hub::Config {
             data_dir: dir.into(),
             metrics_listen: None,
+            store,
             ..nic_hub::Config::default()
         };
         nic_hub::serve(config, listener, std::future::pending())
@@ -46,11 +53,14 @@ fn crash_child() {
 }
 
 /// This test binary re-run as `crash_child`: a hub in its own process, to kill.
-fn spawn_hub(dir: &std::path::Path) -> (ChildHub, String) {
+fn spawn_hub(dir: &std::path::Path, store: Option<&str>) -> (ChildHub, String) {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
     cmd.args(["crash_child", "--exact", "--nocapture", "--test-threads=1"])
         .env(CHILD_ENV, dir)
         .stderr(Stdio::null());
+    if let Some(url) = store {
+        cmd.env(CHILD_STORE_ENV, url);
+    }
     let hub = ChildHub::spawn(cmd).unwrap();
     let url = hub.url();
     (hub, url)
@@ -58,6 +68,20 @@ fn spawn_hub(dir: &std::path::Path) -> (ChildHub, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_changes_survive_hub_sigkill() {
+    crash_rounds(None).await;
+}
+
+/// The same on PostgreSQL: each round's hub has a data folder of its own (another machine),
+/// so what survives is what the database holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_changes_survive_hub_sigkill_on_postgres_and_move_to_the_next_hub() {
+    let cluster =
+        nic_store::pg_cluster::PgCluster::shared().expect("a throwaway PostgreSQL server");
+    let url = cluster.new_database().unwrap();
+    crash_rounds(Some(&url)).await;
+}
+
+async fn crash_rounds(store: Option<&str>) {
     let rounds: usize = std::env::var("NIC_E2E_CRASH_ROUNDS")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -71,14 +95,26 @@ async fn acknowledged_changes_survive_hub_sigkill() {
     let dir = tempfile::tempdir().unwrap();
 
     // The document is made by a hub in this process, then that hub stops cleanly.
-    let setup = TestHub::start(dir.path()).await;
+    let setup = TestHub::start_with(dir.path(), |c| {
+        if let Some(url) = store {
+            c.store = nic_hub::StoreChoice::Postgres(url.to_owned());
+        }
+    })
+    .await;
     let doc = setup.create_worksheet("algebra").await;
     let token = setup.token.clone();
     setup.stop().await;
 
     let mut acknowledged: BTreeSet<String> = BTreeSet::new();
+    let folders: Vec<tempfile::TempDir> =
+        (0..=rounds).map(|_| tempfile::tempdir().unwrap()).collect();
+    // On sled every hub is the same folder; on PostgreSQL each has its own.
+    let folder = |round: usize| match store {
+        Some(_) => folders[round].path().to_owned(),
+        None => dir.path().to_owned(),
+    };
     for round in 0..rounds {
-        let (child, url) = spawn_hub(dir.path());
+        let (child, url) = spawn_hub(&folder(round), store);
         // Everything acknowledged before any earlier kill is still there.
         let saved = nic_e2e::saved_at(&url, &token, doc).await;
         for key in &acknowledged {
@@ -151,7 +187,7 @@ async fn acknowledged_changes_survive_hub_sigkill() {
         }
     }
     // A last restart checks the final kill.
-    let (child, url) = spawn_hub(dir.path());
+    let (child, url) = spawn_hub(&folder(rounds), store);
     let saved = nic_e2e::saved_at(&url, &token, doc).await;
     let missing: Vec<_> = acknowledged
         .iter()

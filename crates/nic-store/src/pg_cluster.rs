@@ -252,11 +252,19 @@ impl PgCluster {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let n = self.next_db.fetch_add(1, Ordering::Relaxed);
         let name = format!("t{n}");
-        let mut admin = postgres::Client::connect(&self.url("postgres"), postgres::NoTls)
-            .map_err(|e| step("connecting to the cluster", e))?;
-        admin
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .map_err(|e| step("CREATE DATABASE", e))?;
+        let admin_url = self.url("postgres");
+        // On a thread of its own: the driver cannot block on an async task's thread.
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let mut admin = postgres::Client::connect(&admin_url, postgres::NoTls)
+                    .map_err(|e| step("connecting to the cluster", e))?;
+                admin
+                    .batch_execute(&format!("CREATE DATABASE {name}"))
+                    .map_err(|e| step("CREATE DATABASE", e))
+            })
+            .join()
+            .unwrap_or_else(|_| Err(step("CREATE DATABASE", "panicked")))
+        })?;
         Ok(self.url(&name))
     }
 }

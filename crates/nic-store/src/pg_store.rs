@@ -80,8 +80,20 @@ impl PgStore {
         Self::open_with(url, PgConfig::default())
     }
 
-    /// [`PgStore::open`] with a configuration.
+    /// [`PgStore::open`] with a configuration. Blocks; callable from an async task too (it
+    /// connects on a thread of its own), though every other call must come from a thread
+    /// that may block, as with any [`Store`].
     pub fn open_with(url: &str, config: PgConfig) -> Result<Self, StoreError> {
+        // The driver runs a runtime of its own per connection, which tokio does not allow
+        // to start on a runtime's thread.
+        std::thread::scope(|s| {
+            s.spawn(|| Self::open_here(url, config))
+                .join()
+                .unwrap_or_else(|_| Err(StoreError::Unavailable("connecting panicked".into())))
+        })
+    }
+
+    fn open_here(url: &str, config: PgConfig) -> Result<Self, StoreError> {
         let mut first = connect(url)?;
         migrate(&mut first)?;
         let mut pool: Vec<Mutex<Option<Client>>> = (1..config.connections.max(1))
@@ -122,6 +134,21 @@ impl PgStore {
         match guard.as_mut() {
             Some(client) => f(client),
             None => Err(StoreError::Unavailable("no database connection".into())),
+        }
+    }
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        // Dropping a connection stops its runtime, which tokio forbids on a runtime's thread
+        // (a hub drops its store wherever it stops): they go on a thread of their own.
+        let clients: Vec<Client> = self
+            .pool
+            .iter_mut()
+            .filter_map(|m| m.get_mut().unwrap_or_else(PoisonError::into_inner).take())
+            .collect();
+        if !clients.is_empty() {
+            let _ = std::thread::spawn(move || drop(clients)).join();
         }
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::{Arg, ValueEnum};
 
-use super::DurabilityMode;
+use super::{DurabilityMode, StoreChoice};
 
 /// A setting's type.
 pub(super) trait Value: Clone + std::fmt::Debug + Send + Sync + 'static {
@@ -127,6 +127,38 @@ impl Value for Option<PathBuf> {
     #[cfg(test)]
     fn samples(_default: Option<&Self>) -> [Self; 2] {
         [Some("web-1".into()), None]
+    }
+}
+
+/// "sled", or a PostgreSQL URL.
+impl Value for StoreChoice {
+    fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if text == "sled" {
+            Ok(Self::Sled)
+        } else if text.starts_with("postgresql://") || text.starts_with("postgres://") {
+            Ok(Self::Postgres(text.to_owned()))
+        } else {
+            Err(format!(
+                "{text:?} is neither sled nor a PostgreSQL URL (postgresql://user@host/db)"
+            ))
+        }
+    }
+    fn show(&self) -> String {
+        match self {
+            Self::Sled => "sled".into(),
+            Self::Postgres(_) => "postgresql://…".into(),
+        }
+    }
+    fn arg(arg: Arg) -> Arg {
+        arg.value_name("sled|postgresql://…")
+    }
+    #[cfg(test)]
+    fn samples(_default: Option<&Self>) -> [Self; 2] {
+        [
+            Self::Postgres("postgresql://nic@db1/nic".into()),
+            Self::Postgres("postgresql://nic@db2/nic".into()),
+        ]
     }
 }
 

@@ -29,6 +29,10 @@ use crate::{
 /// The schema's versions, oldest first.
 const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("pg_store/schema.sql"))];
 
+/// A sync state, created or replaced (`put_sync_state` and a batch's `PutSyncState`).
+const PUT_SYNC_STATE: &str = "INSERT INTO nic_sync_states (peer, doc, state) VALUES ($1, $2, $3) \
+     ON CONFLICT (peer, doc) DO UPDATE SET state = EXCLUDED.state";
+
 /// Any constant: the advisory lock migrations take.
 const MIGRATION_LOCK: i64 = 0x006e_6963_5f68_7562;
 
@@ -178,25 +182,16 @@ fn migrate(client: &mut Client) -> Result<(), StoreError> {
 }
 
 fn encode_meta(meta: &DocMeta) -> Result<String, StoreError> {
-    serde_json::to_string(meta).map_err(|e| corrupt(e.to_string()))
-}
-
-fn decode_meta(id: &[u8], json: &str) -> Result<DocMeta, StoreError> {
-    let meta: DocMeta = serde_json::from_str(json).map_err(|e| corrupt(e.to_string()))?;
-    if id != meta.id.as_bytes() {
-        return Err(corrupt(format!(
-            "record for document {} is stored under another id",
-            meta.id
-        )));
-    }
-    Ok(meta)
-}
-
-fn corrupt(reason: String) -> StoreError {
-    StoreError::CorruptRecord {
+    serde_json::to_string(meta).map_err(|e| StoreError::CorruptRecord {
         what: "metadata",
-        reason,
-    }
+        reason: e.to_string(),
+    })
+}
+
+/// Metadata as stored, checked to be under its own id (the record sled keeps, decoded the
+/// same way).
+fn decode_meta(id: &[u8], json: &str) -> Result<DocMeta, StoreError> {
+    crate::sled_store::records::decode_meta(id, json.as_bytes())
 }
 
 /// Creates or replaces metadata; with `create`, only creates (`false` if it existed).
@@ -394,11 +389,7 @@ impl Store for PgStore {
     ) -> Result<(), StoreError> {
         let id = &doc.as_bytes()[..];
         self.with(|c| {
-            c.execute(
-                "INSERT INTO nic_sync_states (peer, doc, state) VALUES ($1, $2, $3) \
-                 ON CONFLICT (peer, doc) DO UPDATE SET state = EXCLUDED.state",
-                &[&peer.as_str(), &id, &state],
-            )?;
+            c.execute(PUT_SYNC_STATE, &[&peer.as_str(), &id, &state])?;
             Ok(())
         })
     }
@@ -456,8 +447,7 @@ impl Store for PgStore {
                     }
                     Op::PutSyncState { peer, doc, state } => {
                         tx.execute(
-                            "INSERT INTO nic_sync_states (peer, doc, state) VALUES ($1, $2, $3) \
-                             ON CONFLICT (peer, doc) DO UPDATE SET state = EXCLUDED.state",
+                            PUT_SYNC_STATE,
                             &[&peer.as_str(), &&doc.as_bytes()[..], state],
                         )?;
                     }

@@ -12,7 +12,7 @@
 
 mod directory;
 mod durable;
-mod records;
+pub(crate) mod records;
 
 use std::collections::BTreeSet;
 use std::fmt;

@@ -56,7 +56,7 @@ pub(super) fn encode_meta(meta: &DocMeta) -> Result<Vec<u8>, StoreError> {
 }
 
 /// Decodes a `meta` record and checks that it is stored under its own id.
-pub(super) fn decode_meta(key: &[u8], value: &[u8]) -> Result<DocMeta, StoreError> {
+pub(crate) fn decode_meta(key: &[u8], value: &[u8]) -> Result<DocMeta, StoreError> {
     let meta: DocMeta =
         serde_json::from_slice(value).map_err(|e| corrupt("metadata", e.to_string()))?;
     if key != meta.id.as_bytes() {

@@ -1,5 +1,5 @@
 //! The [`Directory`] trait: where the hub keeps networks, sites, members, token hashes,
-//! actor bindings and the audit log. Both stores implement it beside [`crate::Store`], in the
+//! actor bindings and the audit log. Every store implements it beside [`crate::Store`], in the
 //! same database, so one flush makes both durable.
 
 use nic_model::{AuditEntry, Member, MemberId, Network, NetworkId, Site, TokenId, TokenRecord};

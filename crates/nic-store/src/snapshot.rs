@@ -1,4 +1,4 @@
-//! The compaction step both stores share: stored chunks in, one Automerge snapshot out.
+//! The compaction step every store shares: stored chunks in, one Automerge snapshot out.
 
 use nic_model::DocumentId;
 

@@ -377,17 +377,16 @@ impl Network {
                 ..ListFilter::default()
             })
             .await?;
-        let ids: Vec<DocumentId> = metas.iter().map(|m| m.id).collect();
-        let read = self
-            .client
-            .read_each(&ids, |_, am| schema::read::<T, _>(am, T::KIND))
-            .await?;
         let mut out = Vec::with_capacity(metas.len());
-        for (meta, value) in metas.into_iter().zip(read) {
-            match value {
+        for meta in metas {
+            let doc = meta.id;
+            match self
+                .client
+                .read(doc, |am| schema::read::<T, _>(am, T::KIND))
+                .await?
+            {
                 Some(Ok(value)) => out.push(Document { meta, value }),
                 Some(Err(e)) => {
-                    let doc = meta.id;
                     tracing::warn!(%doc, error = %e, "skipping a document that does not read")
                 }
                 None => {}

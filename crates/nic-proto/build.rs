@@ -6,12 +6,13 @@ use std::path::PathBuf;
 use std::{env, fs};
 
 /// The files of the `nic.v1` package, relative to the proto root.
-const FILES: [&str; 5] = [
+const FILES: [&str; 6] = [
     "nic/v1/common.proto",
     "nic/v1/sync.proto",
     "nic/v1/documents.proto",
     "nic/v1/directory.proto",
     "nic/v1/insight.proto",
+    "nic/v1/admin.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

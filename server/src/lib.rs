@@ -6,9 +6,11 @@
 //! - `driver` — the engine task that owns the `nic-sync` engine, and the storage writer
 //!   that groups many documents' writes under one flush;
 //! - [`auth`] — who is calling: tokens, the gate in front of the services, the first hub admin;
-//! - `sync_service`, `documents`, `directory` — the gRPC services; `status` maps errors to
-//!   statuses; `loads` decodes documents for requests within the document limits and a
-//!   memory budget;
+//! - `sync_service`, `documents`, `directory` — the gRPC services; `admin` — the hub's
+//!   backup, for its admin; `status` maps errors to statuses; `loads` decodes documents for
+//!   requests within the document limits and a memory budget;
+//! - [`backup_cmd`], [`restore_cmd`] — `nic-hub backup` (a client of `admin`) and
+//!   `nic-hub restore` (no hub needed);
 //! - [`metrics`] — counters served for Prometheus;
 //! - `conn` — accepted connections: the cap, handshake and sign-in deadlines, accept back-off;
 //!   `fdlimit` — the open-file limit checked against the cap at start-up; `listen` — the
@@ -21,7 +23,9 @@
 //!   [`doc_check`] the same for the document loader under limits;
 //! - [`testing`] — a hub in a child process, for tests and `nic-load`.
 
+mod admin;
 pub mod auth;
+pub mod backup_cmd;
 pub mod config;
 mod conn;
 mod directory;
@@ -37,6 +41,7 @@ mod loads;
 pub mod metrics;
 pub mod public_dashboard;
 mod repo_ws;
+pub mod restore_cmd;
 mod status;
 mod sync_service;
 pub mod testing;
@@ -47,8 +52,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use nic_proto::v1::{
-    directory_server::DirectoryServer, documents_server::DocumentsServer,
-    insight_server::InsightServer, sync_server::SyncServer,
+    admin_server::AdminServer, directory_server::DirectoryServer,
+    documents_server::DocumentsServer, insight_server::InsightServer, sync_server::SyncServer,
 };
 use nic_store::{Directory, Durability, SledStore, Store, StoreError};
 use tokio::net::TcpListener;
@@ -343,6 +348,8 @@ pub async fn serve_bound(
         max_message_bytes: config.max_message_bytes,
         hub_peer: repo_ws::RepoEndpoint::new_peer_id(),
     });
+    let admin =
+        admin::AdminService::new(directory_store.clone(), config.data_dir.clone(), durability);
     let directory = directory::DirectoryService {
         store: directory_store,
         hub: hub.clone(),
@@ -364,6 +371,9 @@ pub async fn serve_bound(
         .await;
     health_reporter
         .set_serving::<InsightServer<insight::InsightService>>()
+        .await;
+    health_reporter
+        .set_serving::<AdminServer<admin::AdminService>>()
         .await;
     // Reflection in both versions: grpcurl asks for v1, while Python's grpcio-reflection
     // and older tools ask for v1alpha only. Each lists every service, both reflections too.
@@ -425,7 +435,8 @@ pub async fn serve_bound(
                     .max_encoding_message_size(max),
             ),
         )
-        .add_service(gate.guard(InsightServer::new(insight).max_encoding_message_size(max)));
+        .add_service(gate.guard(InsightServer::new(insight).max_encoding_message_size(max)))
+        .add_service(gate.guard(AdminServer::new(admin)));
     let grpc = grpc
         .routes()
         .into_axum_router()

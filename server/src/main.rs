@@ -1,7 +1,10 @@
-//! `nic-hub`: flags, tracing, bind, serve until Ctrl-C or SIGTERM.
+//! `nic-hub`: flags, tracing, bind, serve until Ctrl-C or SIGTERM; or take a backup of a
+//! running hub, or restore one into a new data folder.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use nic_hub::backup_cmd::BackupArgs;
+use nic_hub::restore_cmd::RestoreArgs;
 use nic_hub::{Config, ServeArgs};
 use tracing_subscriber::EnvFilter;
 
@@ -13,10 +16,18 @@ struct Cli {
     command: Command,
 }
 
+// One value, parsed once at start-up: boxing the large variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Serve the hub (sled in ./nic-data and 127.0.0.1:50051 unless told otherwise).
     Serve(ServeArgs),
+    /// Take a backup of a running hub (sled) into one file, with a hub admin's token.
+    #[command(long_about = nic_hub::backup_cmd::LONG_HELP)]
+    Backup(BackupArgs),
+    /// Make a new data folder from a backup, for `nic-hub serve --data-dir DIR`.
+    #[command(long_about = nic_hub::restore_cmd::LONG_HELP)]
+    Restore(RestoreArgs),
 }
 
 #[tokio::main]
@@ -28,10 +39,73 @@ async fn main() -> anyhow::Result<()> {
         // Logs on stderr: stdout carries the one line that says where the hub listens.
         .with_writer(std::io::stderr)
         .init();
-    let Cli {
-        command: Command::Serve(args),
-    } = Cli::parse();
-    let config = Config::resolve(&args)?;
+    match Cli::parse().command {
+        Command::Serve(args) => serve(&args).await,
+        Command::Backup(args) => backup(&args).await,
+        Command::Restore(args) => restore(args).await,
+    }
+}
+
+/// `nic-hub backup`: the file, then what it holds.
+async fn backup(args: &BackupArgs) -> anyhow::Result<()> {
+    let report = nic_hub::backup_cmd::run(args).await?;
+    let s = &report.summary;
+    println!(
+        "backup written to {} ({} bytes: {} trees, {} entries; files: {})",
+        report.path.display(),
+        s.bytes,
+        s.trees,
+        s.entries,
+        if s.files.is_empty() {
+            "none".to_owned()
+        } else {
+            s.files.join(", ")
+        }
+    );
+    println!(
+        "restore it with: nic-hub restore --from {} --data-dir DIR",
+        report.path.display()
+    );
+    Ok(())
+}
+
+/// `nic-hub restore`, on a blocking thread (sled and files).
+async fn restore(args: RestoreArgs) -> anyhow::Result<()> {
+    let report = tokio::task::spawn_blocking(move || {
+        nic_hub::restore_cmd::run(&args)
+            .with_context(|| format!("cannot restore {}", args.from.display()))
+    })
+    .await??;
+    let s = &report.summary;
+    println!(
+        "restored {} trees, {} entries into {}",
+        s.trees,
+        s.entries,
+        report.data_dir.display()
+    );
+    if report.admin_token {
+        println!(
+            "the hub admin's token is in {} (readable by this user only), as it was",
+            report
+                .data_dir
+                .join(nic_hub::auth::ADMIN_TOKEN_FILE)
+                .display()
+        );
+    } else {
+        println!(
+            "this backup carries no admin-token file: sign in with a hub admin's token you kept"
+        );
+    }
+    println!(
+        "serve it with: nic-hub serve --data-dir {}",
+        report.data_dir.display()
+    );
+    Ok(())
+}
+
+/// `nic-hub serve`.
+async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
+    let config = Config::resolve(args)?;
     let opened = nic_hub::open_for(&config).with_context(|| match config.store {
         nic_hub::StoreChoice::Sled => format!(
             "cannot start the hub on {}; is another hub using it?",

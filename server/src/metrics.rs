@@ -46,6 +46,13 @@ pub struct Metrics {
     pub relays_held: AtomicU64,
     /// Held-back clients brought up to date by one relay of everything since.
     pub catch_ups: AtomicU64,
+    /// On a shared database: notifications of other hubs' chunks heard.
+    pub stored_heard: AtomicU64,
+    /// On a shared database: reads of other hubs' chunks for documents held here.
+    pub stored_reads: AtomicU64,
+    /// On a shared database: documents read again whole (after a reconnect, a failed read,
+    /// or a chunk that was stored but never told of).
+    pub stored_whole_reads: AtomicU64,
     /// Bytes waiting in the sync streams' queues now (shared with every queue).
     pub queued_bytes: Arc<AtomicU64>,
     /// Sync streams authenticated and waiting for their Hello now.
@@ -75,7 +82,7 @@ impl Metrics {
 
     /// The counters in the Prometheus text exposition format.
     pub fn render(&self) -> String {
-        let rows: [(&str, &str, &str, &AtomicU64); 21] = [
+        let rows: [(&str, &str, &str, &AtomicU64); 24] = [
             ("nic_hub_peers", "gauge", "Sync streams open.", &self.peers),
             (
                 "nic_hub_websockets",
@@ -196,6 +203,24 @@ impl Metrics {
                 "counter",
                 "Held-back clients caught up by one relay of everything since.",
                 &self.catch_ups,
+            ),
+            (
+                "nic_hub_stored_heard_total",
+                "counter",
+                "Notifications of chunks other hubs on the shared database stored.",
+                &self.stored_heard,
+            ),
+            (
+                "nic_hub_stored_reads_total",
+                "counter",
+                "Reads of other hubs' chunks for documents held here.",
+                &self.stored_reads,
+            ),
+            (
+                "nic_hub_stored_whole_reads_total",
+                "counter",
+                "Documents read again whole from the shared database.",
+                &self.stored_whole_reads,
             ),
         ];
         let mut out = String::new();

@@ -4,6 +4,7 @@
 use nic_model::DocumentId;
 use nic_proto::convert::ConvertError;
 use nic_store::StoreError;
+use nic_store::backup::BackupError;
 use tonic::Status;
 
 /// What a hub request can fail with.
@@ -34,6 +35,9 @@ pub enum ApiError {
     /// Storage failed.
     #[error("storage error: {0}")]
     Store(#[from] StoreError),
+    /// A backup could not be taken.
+    #[error("{0}")]
+    Backup(#[from] BackupError),
     /// The hub is shutting down or overloaded.
     #[error("{0}")]
     Unavailable(String),
@@ -82,6 +86,7 @@ impl From<ApiError> for Status {
                 tracing::error!(%message, "storage failure");
                 Status::unavailable("the hub could not reach its storage; try again shortly")
             }
+            ApiError::Backup(e) => backup_status(e, message),
             ApiError::Unavailable(_) => Status::unavailable(message),
             ApiError::NotFoundWhat(_) => Status::not_found(message),
             ApiError::AlreadyExistsWhat(_) => Status::already_exists(message),
@@ -95,6 +100,25 @@ impl From<ApiError> for Status {
                 Status::permission_denied(message)
             }
             ApiError::Internal(_) => Status::internal(message),
+        }
+    }
+}
+
+/// The status of a backup that could not be taken. Only hub admins ask for backups, so the
+/// message may name the data folder's files.
+fn backup_status(e: BackupError, message: String) -> Status {
+    match e {
+        BackupError::Unsupported => Status::failed_precondition(
+            "this hub keeps its data in PostgreSQL: back it up with the database's own tools (pg_dump -Fc; see the README's \"Backing up and restoring\")",
+        ),
+        BackupError::Store(e) => Status::from(ApiError::Store(e)),
+        BackupError::Io { .. } => {
+            tracing::error!(%message, "backup failed");
+            Status::unavailable(message)
+        }
+        _ => {
+            tracing::error!(%message, "backup failed");
+            Status::internal(message)
         }
     }
 }

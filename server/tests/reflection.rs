@@ -11,10 +11,11 @@ use tonic::transport::Channel;
 use tonic_reflection::pb::{v1, v1alpha};
 
 /// Every service a client of the hub may want to find by reflection.
-const SERVICES: [&str; 7] = [
+const SERVICES: [&str; 8] = [
     "grpc.health.v1.Health",
     "grpc.reflection.v1.ServerReflection",
     "grpc.reflection.v1alpha.ServerReflection",
+    "nic.v1.Admin",
     "nic.v1.Directory",
     "nic.v1.Documents",
     "nic.v1.Insight",

@@ -127,6 +127,10 @@ const INSIGHT: [(&str, [bool; 7]); 6] = [
     ("Export", [true, true, true, true, true, false, false]),
 ];
 
+/// Who may act on the hub as a whole, by role.
+const ADMIN: [(&str, [bool; 7]); 1] =
+    [("Backup", [true, false, false, false, false, false, false])];
+
 /// The Documents and Sync rows: each RPC's cells come from `READ` or `WRITE`.
 const DOCUMENT_ROWS: [(&str, &str); 7] = [
     ("Documents/Create", "write"),
@@ -159,6 +163,7 @@ fn every_rpc_has_rows() {
         DOCUMENT_ROWS.iter().map(|(r, _)| (*r).to_owned()).collect();
     covered.extend(DIRECTORY.iter().map(|(r, _)| format!("Directory/{r}")));
     covered.extend(INSIGHT.iter().map(|(r, _)| format!("Insight/{r}")));
+    covered.extend(ADMIN.iter().map(|(r, _)| format!("Admin/{r}")));
     let missing: Vec<&String> = rpcs.difference(&covered).collect();
     assert!(
         missing.is_empty(),
@@ -694,6 +699,36 @@ async fn measure(hub: &TestHub) -> DocumentId {
     .await
     .unwrap();
     id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_matrix() {
+    use nic_proto::v1::admin_client::AdminClient;
+    let dir = tempfile::tempdir().unwrap();
+    let w = world(dir.path()).await;
+    let mut failures = Vec::new();
+    for (r, role) in ROLES.iter().enumerate() {
+        let mut a = AdminClient::new(channel(&w.hub, &w.tokens[role]).await);
+        for (rpc, expected) in ADMIN {
+            let got = match rpc {
+                "Backup" => {
+                    // Refused either at once or as the stream's first answer.
+                    let read = async {
+                        let mut stream = a.backup(v1::BackupRequest {}).await?.into_inner();
+                        while stream.message().await?.is_some() {}
+                        Ok::<(), tonic::Status>(())
+                    };
+                    outcome(read.await, Code::PermissionDenied)
+                }
+                other => panic!("no call written for Admin/{other}"),
+            };
+            if got != expected[r] {
+                failures.push(format!("Admin/{rpc} by {role}: allowed {got}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+    w.hub.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

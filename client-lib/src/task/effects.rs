@@ -141,7 +141,7 @@ impl Task {
         for done in answers {
             let loaded = match &done {
                 ReadDone::Doc { doc, .. } => Some(*doc),
-                ReadDone::SyncState { .. } => None,
+                ReadDone::SyncState { .. } | ReadDone::Stored { .. } => None,
             };
             let t = self.now();
             self.rt.read_done(t, done);
@@ -166,7 +166,7 @@ impl Task {
             Notification::Changed { doc, origin, heads } => {
                 let origin = match origin {
                     nic_sync::Origin::Local => Origin::Local,
-                    nic_sync::Origin::Remote(_) => Origin::Remote,
+                    nic_sync::Origin::Remote(_) | nic_sync::Origin::Stored => Origin::Remote,
                 };
                 self.publish_change(*doc, origin, heads.clone());
                 // The hub's heads came with the change and may confirm ours.

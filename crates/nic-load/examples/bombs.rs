@@ -83,6 +83,7 @@ async fn main() -> anyhow::Result<()> {
         bin: PathBuf::from(bin),
         cpus: None,
         durability: DurabilityMode::Process,
+        count: 1,
     })
     .await?;
     let access = hub.access();

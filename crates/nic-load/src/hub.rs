@@ -26,6 +26,9 @@ pub enum HubSpec {
         cpus: Option<String>,
         /// The hub's durability mode.
         durability: DurabilityMode,
+        /// How many hubs: more than one share the database `NIC_HUB_STORE` names (each
+        /// started with this process's environment), and clients are spread over them.
+        count: usize,
     },
     /// Run the hub inside this process (CPU and memory then include the clients').
     InProcess {
@@ -67,6 +70,10 @@ enum Running {
 pub struct Access {
     /// `http://…` or, with TLS, `https://…`.
     pub url: String,
+    /// Further hubs on the same database: clients connect to each in turn.
+    pub more_urls: Vec<String>,
+    /// The next hub a client connects to (shared by clones).
+    pub next: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     /// The token every call carries.
     pub token: String,
     /// How to check the hub's certificate (and present ours), for `https://`.
@@ -104,10 +111,16 @@ impl Access {
         self.client_as(peer, &self.token).await
     }
 
-    /// A client-library replica connected as `peer` with `token`.
+    /// A client-library replica connected as `peer` with `token` (to the hubs in turn,
+    /// when there are several).
     pub async fn client_as(&self, peer: &str, token: &str) -> anyhow::Result<nic_client::Client> {
         let peer = nic_model::PeerId::new(peer)?;
-        Ok(nic_client::Client::connect_with(&self.url, peer, token, self.tls.as_ref()).await?)
+        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let url = match n % (1 + self.more_urls.len()) {
+            0 => &self.url,
+            i => &self.more_urls[i - 1],
+        };
+        Ok(nic_client::Client::connect_with(url, peer, token, self.tls.as_ref()).await?)
     }
 }
 
@@ -126,6 +139,8 @@ pub struct Hub {
     data_dir: Option<PathBuf>,
     running: Running,
     _dir: Option<TempDir>,
+    /// Further hubs on the same database (`--hubs`), each with its own data folder.
+    more: Vec<(ChildHub, String, TempDir)>,
 }
 
 impl Hub {
@@ -136,7 +151,20 @@ impl Hub {
                 bin,
                 cpus,
                 durability,
-            } => start_child(bin, cpus.as_deref(), *durability).await,
+                count,
+            } => {
+                let mut hub = start_child(bin, cpus.as_deref(), *durability).await?;
+                for _ in 1..*count {
+                    let dir = tempfile::Builder::new().prefix("nic-load-hub").tempdir()?;
+                    let (child, url) =
+                        spawn_child(bin, cpus.as_deref(), *durability, dir.path()).await?;
+                    hub.more.push((child, url, dir));
+                }
+                if *count > 1 {
+                    hub.measured = "hub processes (summed)";
+                }
+                Ok(hub)
+            }
             HubSpec::InProcess { durability } => start_in_process(*durability).await,
             HubSpec::External {
                 url,
@@ -157,6 +185,7 @@ impl Hub {
                 data_dir: data_dir.clone(),
                 running: Running::External,
                 _dir: None,
+                more: Vec::new(),
             }),
         }
     }
@@ -170,14 +199,22 @@ impl Hub {
     pub fn access(&self) -> Access {
         Access {
             url: self.url.clone(),
+            more_urls: self.more.iter().map(|(_, url, _)| url.clone()).collect(),
+            next: std::sync::Arc::default(),
             token: self.token.clone(),
             tls: self.tls.clone(),
         }
     }
 
-    /// CPU seconds the measured process has used.
+    /// CPU seconds the measured process (with `--hubs`, every hub) has used.
     pub fn cpu_seconds(&self) -> Option<f64> {
-        self.pid.and_then(procfs::cpu_seconds)
+        let first = self.pid.and_then(procfs::cpu_seconds)?;
+        let more: Option<f64> = self
+            .more
+            .iter()
+            .map(|(child, _, _)| procfs::cpu_seconds(child.pid()))
+            .sum();
+        Some(first + more?)
     }
 
     /// Peak resident memory of the measured process.
@@ -205,6 +242,9 @@ impl Hub {
     /// folder; its address changes. Returns when the new hub was started (it may still be
     /// loading). A hub given by address cannot restart.
     pub async fn restart(&mut self) -> anyhow::Result<Instant> {
+        if !self.more.is_empty() {
+            bail!("restarting is for one hub, not several (--hubs)");
+        }
         let data_dir = self
             .data_dir
             .clone()
@@ -258,8 +298,15 @@ impl Hub {
         }
     }
 
-    /// Stops a hub this tool started (gracefully: SIGTERM, then wait).
+    /// Stops a hub this tool started (gracefully: SIGTERM, then wait), and the others
+    /// with it.
     pub async fn stop(self) -> anyhow::Result<()> {
+        for (child, _, _dir) in self.more {
+            let (status, _) = tokio::task::spawn_blocking(move || child.stop()).await??;
+            if !status.success() {
+                bail!("a hub exited with {status}");
+            }
+        }
         stop(self.running).await
     }
 }
@@ -308,6 +355,7 @@ async fn start_child(
             durability,
         },
         _dir: Some(dir),
+        more: Vec::new(),
     })
 }
 
@@ -352,6 +400,7 @@ async fn start_in_process(durability: DurabilityMode) -> anyhow::Result<Hub> {
         data_dir: Some(dir.path().to_owned()),
         running,
         _dir: Some(dir),
+        more: Vec::new(),
     })
 }
 

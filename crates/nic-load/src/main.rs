@@ -49,6 +49,10 @@ struct Args {
     /// The started hub's durability mode.
     #[arg(long, value_enum, default_value = "process")]
     durability: DurabilityMode,
+    /// Start this many hubs on one database (NIC_HUB_STORE=postgresql://…, which the hubs
+    /// inherit) and spread the clients over them; CPU figures are summed over the hubs.
+    #[arg(long, default_value_t = 1, conflicts_with_all = ["hub", "in_process"])]
+    hubs: usize,
     /// Run the hub inside this process instead (CPU and memory then include the clients).
     #[arg(long, conflicts_with_all = ["hub", "hub_bin", "hub_cpus"])]
     in_process: bool,
@@ -197,10 +201,18 @@ async fn main() -> anyhow::Result<()> {
                 .context("cannot find this tool's own path")?
                 .with_file_name("nic-hub"),
         };
+        if args.hubs > 1 && !std::env::var("NIC_HUB_STORE").is_ok_and(|s| s.starts_with("postgres"))
+        {
+            anyhow::bail!(
+                "--hubs {} needs one database for them all: set NIC_HUB_STORE=postgresql://…",
+                args.hubs
+            );
+        }
         HubSpec::Child {
             bin,
             cpus: args.hub_cpus.clone(),
             durability: args.durability,
+            count: args.hubs.max(1),
         }
     };
     if args.samod {

@@ -66,4 +66,6 @@ pub mod service_names {
     pub const DIRECTORY: &str = "nic.v1.Directory";
     /// `nic.v1.Insight`.
     pub const INSIGHT: &str = "nic.v1.Insight";
+    /// `nic.v1.Admin`.
+    pub const ADMIN: &str = "nic.v1.Admin";
 }

@@ -9,7 +9,7 @@ fn descriptor_set() -> FileDescriptorSet {
 }
 
 #[test]
-fn names_the_four_services() {
+fn names_the_five_services() {
     let set = descriptor_set();
     let mut services: Vec<String> = set
         .file
@@ -24,6 +24,7 @@ fn names_the_four_services() {
     assert_eq!(
         services,
         [
+            nic_proto::service_names::ADMIN,
             nic_proto::service_names::DIRECTORY,
             nic_proto::service_names::DOCUMENTS,
             nic_proto::service_names::INSIGHT,

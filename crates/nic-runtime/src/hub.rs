@@ -12,6 +12,8 @@ use crate::rights::{Current, PeerAuth, Refusal, Rights, check_token};
 use crate::storage::{Committed, Group, Read, ReadDone, Write};
 use crate::{CarryOut, Output, Time};
 
+mod shared;
+
 /// A hub's engine with everything it needs to decide, and nothing that blocks.
 pub struct HubRuntime {
     engine: Engine,
@@ -23,6 +25,9 @@ pub struct HubRuntime {
     /// durable (a failed flush does not take them back), so no document is evicted — one
     /// loaded again now could bring back, and relay, changes a crash would then lose.
     flush_failed: bool,
+    /// What other hubs on a shared database stored, on its way in (boxed: most hubs
+    /// have a database of their own, and this keeps the runtime small).
+    shared: Box<shared::Incoming>,
 }
 
 impl HubRuntime {
@@ -35,6 +40,7 @@ impl HubRuntime {
             group: Group::default(),
             out: Vec::new(),
             flush_failed: false,
+            shared: Box::default(),
         }
     }
 
@@ -201,6 +207,7 @@ impl HubRuntime {
     /// Timers: resyncs, and the end of streams whose token has expired.
     pub fn tick(&mut self, t: Time) {
         self.engine.tick(Ctx::new(t.engine_ms, &self.rights));
+        self.retry_stale();
         let expired: Vec<(PeerId, TokenId)> = self
             .rights
             .peers()
@@ -224,6 +231,7 @@ impl HubRuntime {
         let evicted = self.engine.evict_idle(keep);
         if evicted > 0 {
             self.hindsight.retain_loaded(&self.engine);
+            self.forget_unheld();
         }
         evicted
     }
@@ -232,7 +240,11 @@ impl HubRuntime {
     pub fn read_done(&mut self, t: Time, done: ReadDone) {
         let ctx = Ctx::new(t.engine_ms, &self.rights);
         match done {
-            ReadDone::Doc { doc, result, .. } => self.engine.loaded(ctx, doc, result),
+            ReadDone::Doc { doc, result, .. } => {
+                self.engine.loaded(ctx, doc, result);
+                self.unpark(t, doc);
+            }
+            ReadDone::Stored { doc, whole, result } => self.stored_read(t, doc, whole, result),
             ReadDone::SyncState { peer, doc, state } => {
                 self.engine.sync_state_loaded(ctx, &peer, doc, state)
             }

@@ -123,6 +123,8 @@ impl ReplicaRuntime {
             ReadDone::SyncState { peer, doc, state } => {
                 self.engine.sync_state_loaded(ctx, &peer, doc, state)
             }
+            // A replica's store is its own: it never asks for another's chunks.
+            ReadDone::Stored { .. } => {}
         }
         self.drain(t);
     }

@@ -4,7 +4,7 @@
 //! per group, and only then are its chunks reported persisted.
 
 use nic_model::{AuditEntry, DocMeta, DocumentId, MemberId, PeerId};
-use nic_store::{Binding, Directory, Durability, Store};
+use nic_store::{Binding, ChunkSeq, Directory, Durability, Store};
 use nic_sync::LoadResult;
 
 /// The directory key under which an Automerge actor id is bound to a member.
@@ -21,6 +21,9 @@ pub enum Read {
     Doc(DocumentId),
     /// The sync state kept for a peer and document.
     SyncState(PeerId, DocumentId),
+    /// On a hub sharing its database: chunks of a document another hub stored (`None`:
+    /// every chunk, after notifications may have been missed).
+    Stored(DocumentId, Option<Vec<ChunkSeq>>),
 }
 
 /// The answer to a [`Read`], to hand back to the runtime.
@@ -44,6 +47,15 @@ pub enum ReadDone {
         /// `automerge::sync::State::encode` bytes.
         state: Option<Vec<u8>>,
     },
+    /// Chunks another hub stored, or why they could not be read.
+    Stored {
+        /// The document.
+        doc: DocumentId,
+        /// Whether these are all the document's chunks (not only those told of).
+        whole: bool,
+        /// The chunks, in order.
+        result: Result<Vec<Vec<u8>>, String>,
+    },
 }
 
 /// Answers a read. Blocking: call it where blocking is allowed. `ack_record_peer` is the
@@ -66,6 +78,20 @@ pub fn read(store: &dyn Store, read: Read, ack_record_peer: Option<&PeerId>) -> 
             // A sync state that cannot be read only costs a longer first exchange.
             let state = store.sync_state(&peer, &doc).ok().flatten();
             ReadDone::SyncState { peer, doc, state }
+        }
+        Read::Stored(doc, seqs) => {
+            let whole = seqs.is_none();
+            let result = match (seqs, store.shared()) {
+                (_, None) => Err("this hub's store is not shared with other hubs".to_owned()),
+                (Some(seqs), Some(shared)) => {
+                    shared.stored_chunks(&doc, &seqs).map_err(|e| e.to_string())
+                }
+                (None, Some(_)) => store
+                    .load(&doc)
+                    .map(|found| found.map(|d| d.chunks).unwrap_or_default())
+                    .map_err(|e| e.to_string()),
+            };
+            ReadDone::Stored { doc, whole, result }
         }
     }
 }

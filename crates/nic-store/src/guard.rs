@@ -104,6 +104,20 @@ impl<S: Store + ?Sized> Store for Guarded<S> {
         write_batch(batch: &Batch) -> Vec<AppendOutcome>;
         flush(durability: Durability) -> ();
     }
+
+    fn shared(&self) -> Option<&dyn crate::SharedStore> {
+        // Its calls come from the listener's thread and the blocking pool: not checked.
+        self.inner.shared()
+    }
+
+    fn backup(
+        &self,
+        out: &mut dyn std::io::Write,
+        files: &[crate::backup::BackupFile<'_>],
+    ) -> Result<crate::backup::BackupSummary, crate::backup::BackupError> {
+        self.check("backup");
+        self.inner.backup(out, files)
+    }
 }
 
 impl<S: Directory + ?Sized> Directory for Guarded<S> {

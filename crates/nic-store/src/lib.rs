@@ -10,6 +10,7 @@
 //! The trait is blocking and narrow on purpose: a runtime calls it from a blocking pool, and a
 //! distributed engine could stand behind it later without the callers changing.
 
+pub mod backup;
 mod directory;
 mod error;
 pub mod guard;
@@ -18,6 +19,7 @@ mod mem_directory;
 pub mod pg_cluster;
 mod pg_store;
 mod private;
+mod shared;
 mod sled_store;
 mod snapshot;
 mod types;
@@ -27,6 +29,7 @@ pub use error::StoreError;
 pub use mem::MemStore;
 pub use pg_store::{PgConfig, PgStore};
 pub use private::{PrivateDir, make_private_dir, tighten_tree};
+pub use shared::{ChunkSeq, Listening, SharedStore, StoreEvent};
 pub use sled_store::{SledConfig, SledStore};
 pub use types::{
     AppendOutcome, Batch, CompactOutcome, CompactionPolicy, Durability, ListFilter, Op, StoredDoc,
@@ -84,4 +87,24 @@ pub trait Store: Send + Sync + 'static {
 
     /// Makes every write so far durable, to the level asked for.
     fn flush(&self, durability: Durability) -> Result<(), StoreError>;
+
+    /// Writes a copy of everything the store holds to `out` in the backup format
+    /// ([`backup`]), then `files` (small files of the data folder); returns what it wrote.
+    /// The copy is of one moment: every write is wholly in it or wholly not. A store that
+    /// does not make backups itself refuses with [`backup::BackupError::Unsupported`]: a
+    /// [`PgStore`] is backed up with PostgreSQL's own tools, a [`MemStore`] keeps nothing.
+    fn backup(
+        &self,
+        out: &mut dyn std::io::Write,
+        files: &[backup::BackupFile<'_>],
+    ) -> Result<backup::BackupSummary, backup::BackupError> {
+        let _ = (out, files);
+        Err(backup::BackupError::Unsupported)
+    }
+
+    /// The same store as other hubs write it too, if it is one ([`PgStore`]); `None` for a
+    /// store only this process writes.
+    fn shared(&self) -> Option<&dyn SharedStore> {
+        None
+    }
 }

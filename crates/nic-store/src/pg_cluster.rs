@@ -267,6 +267,22 @@ impl PgCluster {
         })?;
         Ok(self.url(&name))
     }
+
+    /// Runs `sql` (one or more statements) on the database at `url`, as its owner: for
+    /// tests that reach behind the hub's back (ending its connections, say).
+    pub fn execute(&self, url: &str, sql: &str) -> Result<(), ClusterError> {
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let mut client = postgres::Client::connect(url, postgres::NoTls)
+                    .map_err(|e| step("connecting to the cluster", e))?;
+                client
+                    .batch_execute(sql)
+                    .map_err(|e| step("running SQL", e))
+            })
+            .join()
+            .unwrap_or_else(|_| Err(step("running SQL", "panicked")))
+        })
+    }
 }
 
 impl Drop for PgCluster {

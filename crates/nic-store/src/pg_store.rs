@@ -19,11 +19,13 @@ use nic_model::{DocMeta, DocumentId, PeerId};
 use postgres::{Client, IsolationLevel, NoTls, Transaction};
 
 mod directory;
+mod notify;
 
+use self::notify::Note;
 use crate::snapshot::snapshot_of;
 use crate::{
-    AppendOutcome, Batch, CompactOutcome, CompactionPolicy, Durability, ListFilter, Op, Store,
-    StoreError, StoredDoc,
+    AppendOutcome, Batch, ChunkSeq, CompactOutcome, CompactionPolicy, Durability, ListFilter,
+    Listening, Op, SharedStore, Store, StoreError, StoreEvent, StoredDoc,
 };
 
 /// The schema's versions, oldest first.
@@ -60,6 +62,10 @@ pub struct PgStore {
     pool: Vec<Mutex<Option<Client>>>,
     next: AtomicUsize,
     policy: CompactionPolicy,
+    /// This store's name in its notifications, so it can skip its own.
+    origin: String,
+    /// What committed since the last flush, for the other hubs to hear of with it.
+    notes: Mutex<Vec<Note>>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -78,6 +84,10 @@ fn connect(url: &str) -> Result<Client, StoreError> {
 }
 
 impl PgStore {
+    /// The `application_name` of the connection on which a hub hears the other hubs (see
+    /// [`SharedStore::listen`]), as `pg_stat_activity` shows it.
+    pub const LISTENER_NAME: &'static str = notify::LISTENER_NAME;
+
     /// Connects to the database at `url` (`postgresql://user@host/db`, or with
     /// `?host=/socket/folder`) and brings its schema up to date.
     pub fn open(url: &str) -> Result<Self, StoreError> {
@@ -109,6 +119,8 @@ impl PgStore {
             pool,
             next: AtomicUsize::new(0),
             policy: config.compaction,
+            origin: notify::new_origin(),
+            notes: Mutex::new(Vec::new()),
         })
     }
 
@@ -128,6 +140,14 @@ impl PgStore {
             *guard = Some(connect(&self.url)?);
         }
         Ok(guard)
+    }
+
+    /// Records what just committed, for the next flush to tell the other hubs.
+    fn note(&self, notes: impl IntoIterator<Item = Note>) {
+        self.notes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend(notes);
     }
 
     fn with<T>(
@@ -227,7 +247,7 @@ fn append_in(
     policy: &CompactionPolicy,
     doc: &DocumentId,
     chunk: &[u8],
-) -> Result<AppendOutcome, StoreError> {
+) -> Result<(AppendOutcome, Note), StoreError> {
     let id = &doc.as_bytes()[..];
     let len = i64::try_from(chunk.len()).unwrap_or(i64::MAX);
     // Updating the row's sizes first takes its lock: a compaction of this document waits.
@@ -240,15 +260,18 @@ fn append_in(
     else {
         return Err(StoreError::UnknownDocument(*doc));
     };
-    tx.execute(
-        "INSERT INTO nic_chunks (doc, seq, snapshot, bytes) \
-         VALUES ($1, nextval('nic_chunk_seq'), false, $2)",
-        &[&id, &chunk],
-    )?;
+    let seq: i64 = tx
+        .query_one(
+            "INSERT INTO nic_chunks (doc, seq, snapshot, bytes) \
+             VALUES ($1, nextval('nic_chunk_seq'), false, $2) RETURNING seq",
+            &[&id, &chunk],
+        )?
+        .get(0);
     let size = |i: usize| usize::try_from(sizes.get::<_, i64>(i)).unwrap_or(usize::MAX);
-    Ok(AppendOutcome {
+    let outcome = AppendOutcome {
         compaction_due: policy.is_due(size(0), size(1), size(2)),
-    })
+    };
+    Ok((outcome, Note::Chunk(*doc, ChunkSeq(seq))))
 }
 
 impl Store for PgStore {
@@ -259,7 +282,9 @@ impl Store for PgStore {
             put_meta_in(&mut tx, meta, false)?;
             tx.commit()?;
             Ok(())
-        })
+        })?;
+        self.note([Note::Meta(meta.id)]);
+        Ok(())
     }
 
     fn meta(&self, doc: &DocumentId) -> Result<Option<DocMeta>, StoreError> {
@@ -292,12 +317,14 @@ impl Store for PgStore {
     }
 
     fn append(&self, doc: &DocumentId, chunk: &[u8]) -> Result<AppendOutcome, StoreError> {
-        self.with(|c| {
+        let (outcome, note) = self.with(|c| {
             let mut tx = c.transaction()?;
-            let outcome = append_in(&mut tx, &self.policy, doc, chunk)?;
+            let appended = append_in(&mut tx, &self.policy, doc, chunk)?;
             tx.commit()?;
-            Ok(outcome)
-        })
+            Ok(appended)
+        })?;
+        self.note([note]);
+        Ok(outcome)
     }
 
     fn load(&self, doc: &DocumentId) -> Result<Option<StoredDoc>, StoreError> {
@@ -423,8 +450,9 @@ impl Store for PgStore {
             .collect();
         touched.sort();
         touched.dedup();
-        self.with(|c| {
+        let (outcomes, notes) = self.with(|c| {
             let mut tx = c.transaction()?;
+            let mut notes = Vec::new();
             if !touched.is_empty() {
                 tx.query(
                     "SELECT 1 FROM nic_documents WHERE id = ANY($1) ORDER BY id FOR UPDATE",
@@ -436,14 +464,18 @@ impl Store for PgStore {
                 match op {
                     Op::PutMeta(meta) => {
                         put_meta_in(&mut tx, meta, false)?;
+                        notes.push(Note::Meta(meta.id));
                     }
                     Op::CreateMeta(meta) => {
                         if !put_meta_in(&mut tx, meta, true)? {
                             return Err(StoreError::AlreadyExists(meta.id));
                         }
+                        notes.push(Note::Meta(meta.id));
                     }
                     Op::Append { doc, chunk } => {
-                        outcomes.push(append_in(&mut tx, &self.policy, doc, chunk)?);
+                        let (outcome, note) = append_in(&mut tx, &self.policy, doc, chunk)?;
+                        outcomes.push(outcome);
+                        notes.push(note);
                     }
                     Op::PutSyncState { peer, doc, state } => {
                         tx.execute(
@@ -454,20 +486,96 @@ impl Store for PgStore {
                 }
             }
             tx.commit()?;
-            Ok(outcomes)
-        })
+            Ok((outcomes, notes))
+        })?;
+        self.note(notes);
+        Ok(outcomes)
     }
 
     fn flush(&self, _durability: Durability) -> Result<(), StoreError> {
         // With fsync on, a synchronous commit survives a power loss too: both levels are the
-        // same here.
-        self.with(|c| {
+        // same here. The other hubs hear of what this makes durable with its commit.
+        let notes = std::mem::take(&mut *self.notes.lock().unwrap_or_else(PoisonError::into_inner));
+        let flushed = self.with(|c| {
             let mut tx = c.transaction()?;
             tx.batch_execute(
                 "SET LOCAL synchronous_commit = on; UPDATE nic_flush SET n = n + 1 WHERE id = 1",
             )?;
+            notify::send(&mut tx, &self.origin, &notes)?;
             tx.commit()?;
             Ok(())
-        })
+        });
+        if flushed.is_err() {
+            // Told with the next flush that succeeds (the writes may still become durable).
+            let mut kept = self.notes.lock().unwrap_or_else(PoisonError::into_inner);
+            let later = std::mem::replace(&mut *kept, notes);
+            kept.extend(later);
+        }
+        flushed
+    }
+
+    fn shared(&self) -> Option<&dyn SharedStore> {
+        Some(self)
+    }
+}
+
+impl SharedStore for PgStore {
+    fn listen(
+        &self,
+        mut on_event: Box<dyn FnMut(StoreEvent) -> bool + Send>,
+    ) -> Result<Listening, StoreError> {
+        let url = self.url.clone();
+        let origin = self.origin.clone();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        // Connected here, so a database that cannot be reached fails the caller at once.
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("nic-hub-listen".into())
+            .spawn(move || {
+                let client = match notify::connect_listener(&url) {
+                    Ok(c) => {
+                        let _ = ready_tx.send(Ok(()));
+                        c
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                notify::listen_loop(&url, &origin, client, &flag, &mut *on_event);
+            })
+            .map_err(|e| StoreError::Unavailable(format!("cannot start the listener: {e}")))?;
+        match ready_rx.recv() {
+            Ok(Ok(())) => Ok(Listening::new(stop, thread)),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(StoreError::Unavailable(
+                "the listener stopped at once".into(),
+            )),
+        }
+    }
+
+    fn stored_chunks(
+        &self,
+        doc: &DocumentId,
+        seqs: &[ChunkSeq],
+    ) -> Result<Vec<Vec<u8>>, StoreError> {
+        let id = &doc.as_bytes()[..];
+        let wanted: Vec<i64> = seqs.iter().map(|s| s.0).collect();
+        // The snapshot too: it holds whichever of them a compaction replaced meanwhile.
+        let rows = self.with(|c| {
+            Ok(c.query(
+                "SELECT seq, bytes FROM nic_chunks \
+                 WHERE doc = $1 AND (seq = ANY($2) OR snapshot) ORDER BY seq",
+                &[&id, &wanted],
+            )?)
+        })?;
+        let found = |s: i64| rows.iter().any(|r| r.get::<_, i64>(0) == s);
+        let all_found = wanted.iter().all(|s| found(*s));
+        Ok(rows
+            .iter()
+            .filter(|r| !all_found || wanted.contains(&r.get::<_, i64>(0)))
+            .map(|r| r.get::<_, Vec<u8>>(1))
+            .collect())
     }
 }

@@ -5,11 +5,16 @@
 //! - `chunks`: document id ‖ sequence (u64 BE) → kind byte (0 incremental, 1 snapshot) ‖ bytes;
 //! - `doc_stats`: document id → snapshot bytes, incremental bytes, incremental chunks (u64 BE);
 //! - `sync_states`: document id ‖ peer id → encoded sync state;
-//! - `dir_*`: the hub's directory (see `directory.rs`).
+//! - `dir_*`: the hub's directory (see `directory.rs`);
+//! - the default tree: `id_offset` (u64 BE), in a store restored from a backup only.
 //!
 //! Sequences come from `Db::generate_id`, which stays monotonic across restarts, so chunk keys
-//! sort in append order. Multi-tree writes run in sled transactions so each call is atomic.
+//! sort in append order; a restored store adds `id_offset` (the backup's next number), as
+//! its new database counts from 0 again. Multi-tree writes run in sled transactions so each
+//! call is atomic, and under the write gate (see [`SledStore::writing`]) so a backup
+//! (`backup.rs`) copies one moment of the whole store.
 
+mod backup;
 mod directory;
 mod durable;
 pub(crate) mod records;
@@ -17,7 +22,7 @@ pub(crate) mod records;
 use std::collections::BTreeSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 
 use nic_model::{DocMeta, DocumentId, PeerId};
 use sled::Transactional;
@@ -70,6 +75,12 @@ pub struct SledStore {
     /// exactly the chunks it read and a load never sees half a compaction. Striped by
     /// document id: a lock per document would grow with the number of documents.
     stripes: [Mutex<()>; STRIPES],
+    /// The write gate: every write holds it shared for its transaction, a backup holds it
+    /// exclusively while it copies. Reads do not take it. See [`SledStore::writing`].
+    gate: RwLock<()>,
+    /// Added to every number `Db::generate_id` draws: 0, or in a store restored from a
+    /// backup the backup's next number (see `backup.rs`).
+    id_offset: u64,
 }
 
 impl fmt::Debug for SledStore {
@@ -126,6 +137,10 @@ impl SledStore {
             .cache_capacity(config.cache_capacity_bytes)
             .open()?;
         crate::tighten_tree(&path).map_err(io)?;
+        let id_offset = match db.get(backup::ID_OFFSET_KEY)? {
+            Some(value) => backup::decode_id_offset(&value)?,
+            None => 0,
+        };
         Ok(Self {
             meta: db.open_tree("meta")?,
             chunks: db.open_tree("chunks")?,
@@ -137,7 +152,31 @@ impl SledStore {
             path,
             folder,
             stripes: std::array::from_fn(|_| Mutex::new(())),
+            gate: RwLock::new(()),
+            id_offset,
         })
+    }
+
+    /// Holds the write gate shared, for one write. Every call that changes the database
+    /// takes this around its transaction (and the sequence numbers it draws), and a backup
+    /// takes the gate exclusively while it copies, so the copy sees every write wholly or not
+    /// at all, across every tree: sled's iterators are not snapshots, and a transaction over
+    /// several trees that committed while a backup was half-way through them would otherwise
+    /// be copied in part (a chunk without its `doc_stats`, a member without its audit entry).
+    ///
+    /// Taken once per call, never twice by one thread (with a backup waiting in between, the
+    /// second take would wait for the backup, which waits for the first: a deadlock), and
+    /// after a document's stripe, never before one: a backup takes no stripe, so the order
+    /// cannot cycle. Reads do not take it and go on during a backup.
+    fn writing(&self) -> RwLockReadGuard<'_, ()> {
+        // The lock guards no data, so a poisoned one is as good as any.
+        self.gate.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The next sequence number: chunk keys and audit entries. Monotonic across restarts
+    /// (sled's counter) and across a restore (`id_offset`).
+    fn next_id(&self) -> Result<u64, StoreError> {
+        Ok(self.db.generate_id()?.saturating_add(self.id_offset))
     }
 
     /// What opening found of the folder's permissions: [`crate::PrivateDir::Tightened`]
@@ -177,7 +216,7 @@ impl SledStore {
     fn prepare_append(&self, doc: &DocumentId, chunk: &[u8]) -> Result<PreparedAppend, StoreError> {
         Ok(PreparedAppend {
             doc: *doc,
-            key: records::chunk_key(doc, self.db.generate_id()?),
+            key: records::chunk_key(doc, self.next_id()?),
             value: records::chunk_value(KIND_INCREMENTAL, chunk),
             len: chunk.len() as u64,
         })
@@ -287,8 +326,9 @@ fn unwrap_transaction<T>(result: Result<T, TransactionError<StoreError>>) -> Res
 impl Store for SledStore {
     fn put_meta(&self, meta: &DocMeta) -> Result<(), StoreError> {
         meta.validate()?;
-        self.meta
-            .insert(meta.id.as_bytes(), records::encode_meta(meta)?)?;
+        let json = records::encode_meta(meta)?;
+        let _writing = self.writing();
+        self.meta.insert(meta.id.as_bytes(), json)?;
         Ok(())
     }
 
@@ -313,6 +353,7 @@ impl Store for SledStore {
 
     fn append(&self, doc: &DocumentId, chunk: &[u8]) -> Result<AppendOutcome, StoreError> {
         let _guard = self.lock_stripe(Self::stripe_of(doc));
+        let _writing = self.writing();
         let op = Prepared::Append(self.prepare_append(doc, chunk)?);
         let outcomes = self.write(std::slice::from_ref(&op))?;
         // One append gives exactly one outcome.
@@ -358,7 +399,10 @@ impl Store for SledStore {
         }
         .encode();
         // Delete exactly the chunks read and put the snapshot under the last one's key: later
-        // appends get larger sequences, so they still load after it.
+        // appends get larger sequences, so they still load after it. The gate is taken only
+        // now: the Automerge work above can be slow, and a backup waiting for it would hold
+        // up every other write meanwhile.
+        let _writing = self.writing();
         let result = (&self.chunks, &self.stats).transaction(|(chunks, stats)| {
             for (key, _) in &read {
                 chunks.remove(key)?;
@@ -380,6 +424,7 @@ impl Store for SledStore {
         doc: &DocumentId,
         state: &[u8],
     ) -> Result<(), StoreError> {
+        let _writing = self.writing();
         self.sync_states
             .insert(records::sync_key(peer, doc), state)?;
         Ok(())
@@ -401,6 +446,7 @@ impl Store for SledStore {
             _ => None,
         });
         let _guards = self.lock_docs(appended);
+        let _writing = self.writing();
         let prepared = batch
             .ops
             .iter()
@@ -415,5 +461,13 @@ impl Store for SledStore {
             durable::sync_dir_tree(&self.path)?;
         }
         Ok(())
+    }
+
+    fn backup(
+        &self,
+        out: &mut dyn std::io::Write,
+        files: &[crate::backup::BackupFile<'_>],
+    ) -> Result<crate::backup::BackupSummary, crate::backup::BackupError> {
+        self.write_backup(out, files)
     }
 }

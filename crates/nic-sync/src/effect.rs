@@ -76,6 +76,8 @@ pub enum Origin {
     Local,
     /// Received from this peer.
     Remote(PeerId),
+    /// Stored by another hub that shares this hub's database ([`crate::Engine::merge_stored`]).
+    Stored,
 }
 
 /// News for the application.

@@ -82,7 +82,7 @@ mod policy;
 pub use automerge;
 pub use config::{Ctx, EngineConfig, Role};
 pub use effect::{Authored, Effect, LoadResult, Notification, Origin};
-pub use engine::{Engine, EngineStats, LinkStatus};
+pub use engine::{Engine, EngineStats, Held, LinkStatus};
 pub use error::EngineError;
 pub use frame::{ErrorCode, Frame, Known, Target};
 pub use policy::{AllowAll, Policy};

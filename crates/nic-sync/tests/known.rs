@@ -122,3 +122,46 @@ fn a_known_entry_that_does_not_match_the_replica_falls_back_to_a_full_exchange()
     );
     assert!(pair.about(m.id).0 >= 2);
 }
+
+/// Found in `nic feedback show` reading a thread without its newest comment: the hub says
+/// `Subscribed` before the first messages of documents it must load first, and a document
+/// the replica knows started in step — so the replica looked settled before the hub's news
+/// arrived. Settled must wait for `CaughtUp`.
+#[test]
+fn a_resubscribing_replica_is_not_settled_before_the_news_of_a_document_it_knows() {
+    let ctx = Ctx::new(0, &AllowAll);
+    let mut pair = Pair::new();
+    let m = meta(7);
+    pair.hub
+        .create(ctx, m.clone(), automerge::Automerge::new())
+        .unwrap();
+    put(&mut pair.hub, m.id, "asked");
+    pair.settle();
+    pair.connect(Target::Network(network()), Vec::new());
+    pair.disconnect();
+    // The coach resolves the thread while this replica is away.
+    put(&mut pair.hub, m.id, "resolved");
+    pair.settle();
+    let known = vec![pair.known(m.id)];
+    pair.hub.peer_connected(ctx, common::peer("r"));
+    pair.replica.peer_connected(ctx, common::peer("hub"));
+    pair.replica
+        .subscribe_known(ctx, &common::peer("hub"), Target::Network(network()), known);
+    let mut looked_settled_stale = 0;
+    pair.settle_checking(|hub, replica| {
+        let theirs = hub.doc(&m.id).map(|am| am.get_heads());
+        let ours = replica.doc(&m.id).map(|am| am.get_heads());
+        if replica.is_settled() && ours != theirs {
+            looked_settled_stale += 1;
+        }
+    });
+    assert_eq!(
+        looked_settled_stale, 0,
+        "settled while the hub's change was on its way"
+    );
+    assert!(pair.replica.is_settled());
+    assert_eq!(
+        pair.replica.doc(&m.id).unwrap().get_heads(),
+        pair.hub.doc(&m.id).unwrap().get_heads()
+    );
+}

@@ -8,9 +8,10 @@
 //! rights are applied in the engine's own order of events.
 
 pub(crate) mod outbound;
+mod shared;
 mod storage;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -110,8 +111,14 @@ pub(crate) enum Event {
     /// A token was changed (revoked): re-read it; end the streams opened with it unless it
     /// is still valid.
     TokenChanged(TokenId),
-    /// A document was created or its metadata changed.
+    /// A document was created or its metadata changed (here, or by another hub sharing
+    /// the database).
     Catalogue(DocMeta),
+    /// Another hub sharing the database made these chunks of a document durable.
+    Stored(DocumentId, Vec<nic_store::ChunkSeq>),
+    /// What other hubs stored may have been missed: read again whatever is held, and
+    /// re-check the rights of every open stream.
+    Resync,
 }
 
 /// Completions of blocking work done for the engine task.
@@ -186,6 +193,8 @@ struct Driver {
     /// How long a client may take nothing from its queue while frames wait.
     slow_reader_timeout: Duration,
     started: Instant,
+    /// Hears what other hubs sharing the database store (stops when dropped).
+    _listening: Option<nic_store::Listening>,
 }
 
 /// Starts the engine task, the storage writer and the directory reader over `store`.
@@ -202,6 +211,10 @@ pub(crate) async fn start(
         ..EngineConfig::hub()
     });
     let started = Instant::now();
+    // Heard before the catalogue is read: a document another hub creates meanwhile is in
+    // one or the other (or both: the task skips what it knows).
+    let (events_tx, events_rx) = mpsc::unbounded_channel();
+    let listening = shared::listen(store.clone(), events_tx.clone()).await?;
     let everything = ListFilter {
         include_archived: true,
         ..ListFilter::default()
@@ -251,7 +264,6 @@ pub(crate) async fn start(
             .map_err(spawn_error)?
     };
     let (commands_tx, commands_rx) = mpsc::channel(4096);
-    let (events_tx, events_rx) = mpsc::unbounded_channel();
     let driver = Driver {
         runtime,
         store,
@@ -264,6 +276,7 @@ pub(crate) async fn start(
         max_loaded_docs: config.max_loaded_docs,
         slow_reader_timeout: config.slow_reader_timeout,
         started,
+        _listening: listening,
     };
     let task = tokio::spawn(driver.run(commands_rx, events_rx, internal_rx, [writer, reader]));
     Ok((
@@ -478,8 +491,31 @@ impl Driver {
             Event::MemberChanged(member) => self.read_directory(DirRead::Member(member)),
             Event::TokenChanged(token) => self.read_directory(DirRead::Token(token)),
             Event::Catalogue(meta) => {
-                let t = self.now();
-                self.runtime.catalogue(t, meta);
+                // After a resync the whole catalogue comes again: only news is told.
+                if self.runtime.engine().meta(&meta.id) != Some(&meta) {
+                    let t = self.now();
+                    self.runtime.catalogue(t, meta);
+                }
+            }
+            Event::Stored(doc, seqs) => {
+                Metrics::add(&self.metrics.stored_heard, 1);
+                self.runtime.stored_elsewhere(doc, seqs);
+            }
+            Event::Resync => {
+                tracing::info!(
+                    "reconnected to the shared database: re-reading what this hub holds"
+                );
+                self.runtime.resync_stored();
+                let peers = self.runtime.rights().peers();
+                let (members, tokens): (BTreeSet<MemberId>, BTreeSet<TokenId>) = peers
+                    .map(|(_, a)| (a.member.clone(), a.token.clone()))
+                    .unzip();
+                for member in members {
+                    self.read_directory(DirRead::Member(member));
+                }
+                for token in tokens {
+                    self.read_directory(DirRead::Token(token));
+                }
             }
         }
     }
@@ -524,6 +560,13 @@ impl Driver {
                 match output {
                     Output::Send { peer, frame } => self.send(&peer, frame),
                     Output::Read(read) => {
+                        if let nic_runtime::storage::Read::Stored(_, seqs) = &read {
+                            let m = &self.metrics;
+                            Metrics::add(&m.stored_reads, 1);
+                            if seqs.is_none() {
+                                Metrics::add(&m.stored_whole_reads, 1);
+                            }
+                        }
                         storage::spawn_read(self.store.clone(), read, self.internal.clone())
                     }
                     Output::End { peer, refusal } => {

@@ -6,6 +6,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::PgStore;
+use super::notify::Note;
 use crate::{Binding, DirOp, Directory, StoreError, TokenHash};
 
 fn encode(what: &'static str, value: &impl Serialize) -> Result<String, StoreError> {
@@ -47,7 +48,7 @@ impl Directory for PgStore {
         ops: &[DirOp],
         audit: Option<&AuditEntry>,
     ) -> Result<Option<u64>, StoreError> {
-        self.with(|c| {
+        let seq = self.with(|c| {
             let mut tx = c.transaction()?;
             for op in ops {
                 match op {
@@ -103,7 +104,15 @@ impl Directory for PgStore {
             };
             tx.commit()?;
             Ok(seq)
-        })
+        })?;
+        // Rights follow members and tokens: the other hubs re-read them once durable.
+        self.note(ops.iter().filter_map(|op| match op {
+            DirOp::PutMember(m) => Some(Note::Member(m.id.clone())),
+            DirOp::RemoveMember(id) => Some(Note::Member(id.clone())),
+            DirOp::PutToken { record, .. } => Some(Note::Token(record.id.clone())),
+            DirOp::PutNetwork(_) | DirOp::PutSite(_) => None,
+        }));
+        Ok(seq)
     }
 
     fn network(&self, id: &NetworkId) -> Result<Option<Network>, StoreError> {

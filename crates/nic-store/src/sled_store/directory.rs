@@ -106,10 +106,12 @@ impl Directory for SledStore {
         audit: Option<&AuditEntry>,
     ) -> Result<Option<u64>, StoreError> {
         let encoded: Vec<Encoded> = ops.iter().map(encode_op).collect::<Result<_, _>>()?;
+        // Before the sequence number is drawn: a backup's next number must exceed it.
+        let _writing = self.writing();
         let audit = match audit {
             Some(entry) => {
                 // Sequence numbers start at 1, so "after 0" means "from the start".
-                let seq = self.db.generate_id()?.saturating_add(1);
+                let seq = self.next_id()?.saturating_add(1);
                 let value = encode(
                     "audit entry",
                     &AuditEntry {
@@ -224,6 +226,7 @@ impl Directory for SledStore {
 
     fn bind_actor(&self, actor: &[u8], member: &MemberId) -> Result<Binding, StoreError> {
         let id = member.as_str().as_bytes();
+        let _writing = self.writing();
         match self
             .dir
             .actors

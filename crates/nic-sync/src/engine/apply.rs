@@ -453,7 +453,7 @@ fn hex_id(actor: &[u8]) -> String {
 
 /// Records that the document's heads are durable, unless our own edits are still being
 /// persisted (then their persist, which covers these heads too, will say so).
-fn mark_durable(p: &mut crate::doc::PersistState, heads: Vec<ChangeHash>) {
+pub(super) fn mark_durable(p: &mut crate::doc::PersistState, heads: Vec<ChangeHash>) {
     if p.issued_heads == p.durable_heads {
         p.issued_heads.clone_from(&heads);
         p.durable_heads = heads;

@@ -107,6 +107,12 @@ impl Engine {
         let (Some(am), Some(goal)) = (entry.doc(), goal) else {
             return false; // still loading
         };
+        if link.sync.read_only && link.nothing_to_send {
+            // We take nothing from this peer, so it may have nothing to say back; it has
+            // answered our last message and we have nothing left to send: it holds what we
+            // hold (the link counts as settled for the same reason).
+            return true;
+        }
         let Some(theirs) = link.sync.their_heads.as_deref() else {
             return false; // the peer has not said what it holds yet
         };

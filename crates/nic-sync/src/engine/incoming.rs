@@ -24,6 +24,8 @@ impl Engine {
             }
             Frame::Unsubscribe(target) => self.unsubscribe(peer, target),
             Frame::CaughtUp { target } => {
+                self.awaiting_caught_up
+                    .remove(&(peer.clone(), target.clone()));
                 if self.config.role == Role::Replica {
                     self.outbox.push(Effect::Notify(Notification::CaughtUp {
                         peer: peer.clone(),

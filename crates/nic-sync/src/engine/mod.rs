@@ -8,6 +8,9 @@ mod limits;
 mod links;
 mod persist;
 mod relay;
+mod stored;
+
+pub use stored::Held;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -99,6 +102,10 @@ pub struct Engine {
     retry_persist: BTreeSet<DocumentId>,
     /// Subscriptions we sent and the peer has not yet answered, with when we last sent them.
     pending_subscriptions: BTreeMap<(PeerId, Target), u64>,
+    /// Subscriptions we sent whose initial sync the peer has not yet said is complete
+    /// (`CaughtUp`), with when we last sent them. `Subscribed` comes before the documents'
+    /// first messages, so until then a link that started in step may only look settled.
+    awaiting_caught_up: BTreeMap<(PeerId, Target), u64>,
     /// On a hub: answered subscriptions whose initial sync is under way, per peer.
     catching_up: BTreeMap<PeerId, Vec<caught_up::CatchUp>>,
     outbox: Vec<Effect>,
@@ -118,6 +125,7 @@ impl Engine {
             unsettled: BTreeSet::new(),
             retry_persist: BTreeSet::new(),
             pending_subscriptions: BTreeMap::new(),
+            awaiting_caught_up: BTreeMap::new(),
             catching_up: BTreeMap::new(),
             outbox: Vec::new(),
             stats: EngineStats::default(),
@@ -294,9 +302,12 @@ impl Engine {
         idle.len()
     }
 
-    /// Whether every link of this engine has reached agreement with its peer.
+    /// Whether every link of this engine has reached agreement with its peer, and every
+    /// subscription it made has been caught up with.
     pub fn is_settled(&self) -> bool {
-        self.unsettled.is_empty() && self.pending_subscriptions.is_empty()
+        self.unsettled.is_empty()
+            && self.pending_subscriptions.is_empty()
+            && self.awaiting_caught_up.is_empty()
     }
 
     /// Records a document's metadata (at start-up from storage, or when one is created or
@@ -455,6 +466,7 @@ impl Engine {
             return;
         };
         self.pending_subscriptions.retain(|(p, _), _| p != peer);
+        self.awaiting_caught_up.retain(|(p, _), _| p != peer);
         self.catching_up.remove(peer);
         // The entry is gone already, so drop_link cannot ask it whether to keep states.
         for doc in entry.docs {
@@ -508,6 +520,8 @@ impl Engine {
             }
         }
         self.pending_subscriptions
+            .insert((peer.clone(), target.clone()), ctx.now_ms);
+        self.awaiting_caught_up
             .insert((peer.clone(), target.clone()), ctx.now_ms);
         // Subscribe goes before this call's sync messages, so the peer links first.
         self.outbox.insert(
@@ -624,7 +638,24 @@ impl Engine {
                 (peer.clone(), target.clone())
             })
             .collect();
-        for (peer, target) in resend {
+        // A subscription answered but never caught up with, while every link with that
+        // peer has settled: the `CaughtUp` was lost. Asking again brings another.
+        let unsettled = &self.unsettled;
+        let pending = &self.pending_subscriptions;
+        let lost: Vec<(PeerId, Target)> = self
+            .awaiting_caught_up
+            .iter_mut()
+            .filter(|(key, sent)| {
+                ctx.now_ms.saturating_sub(**sent) >= self.config.resync_after_ms
+                    && !pending.contains_key(key)
+                    && !unsettled.iter().any(|(_, p)| *p == key.0)
+            })
+            .map(|(key, sent)| {
+                *sent = ctx.now_ms;
+                key.clone()
+            })
+            .collect();
+        for (peer, target) in resend.into_iter().chain(lost) {
             self.send(
                 &peer,
                 Frame::Subscribe {

@@ -34,6 +34,11 @@ impl Pair {
 
     /// Runs both engines' effects until quiet.
     pub fn settle(&mut self) {
+        self.settle_checking(|_, _| {});
+    }
+
+    /// [`Pair::settle`], calling `check(hub, replica)` after every effect carried out.
+    pub fn settle_checking(&mut self, mut check: impl FnMut(&Engine, &Engine)) {
         let ctx = Ctx::new(0, &AllowAll);
         loop {
             let mut moved = false;
@@ -43,11 +48,6 @@ impl Pair {
                 } else {
                     self.replica.take_effects()
                 };
-                let (engine, other) = if from_hub {
-                    (&mut self.hub, &mut self.replica)
-                } else {
-                    (&mut self.replica, &mut self.hub)
-                };
                 let (me, them) = if from_hub {
                     (peer("hub"), peer("r"))
                 } else {
@@ -55,6 +55,11 @@ impl Pair {
                 };
                 for effect in effects {
                     moved = true;
+                    let (engine, other) = if from_hub {
+                        (&mut self.hub, &mut self.replica)
+                    } else {
+                        (&mut self.replica, &mut self.hub)
+                    };
                     match effect {
                         Effect::Send { frame, .. } => {
                             self.wire.push((from_hub, frame.clone()));
@@ -85,6 +90,7 @@ impl Pair {
                         }
                         Effect::PutMeta(_) | Effect::Notify(_) => {}
                     }
+                    check(&self.hub, &self.replica);
                 }
             }
             if !moved {

@@ -93,15 +93,16 @@ async fn acknowledged_changes_survive_hub_sigkill_on_postgres_and_move_to_the_ne
     crash_rounds(Some(&url)).await;
 }
 
+/// The number of kills (`NIC_E2E_CRASH_ROUNDS`, default 10) and the seed
+/// (`NIC_E2E_CRASH_SEED`, default `default_seed`).
+fn rounds_and_seed(default_seed: u64) -> (usize, u64) {
+    let var = |name: &str| std::env::var(name).ok().and_then(|s| s.parse::<u64>().ok());
+    let rounds = var("NIC_E2E_CRASH_ROUNDS").map_or(10, |n| usize::try_from(n).unwrap());
+    (rounds, var("NIC_E2E_CRASH_SEED").unwrap_or(default_seed))
+}
+
 async fn crash_rounds(store: Option<&str>) {
-    let rounds: usize = std::env::var("NIC_E2E_CRASH_ROUNDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(10);
-    let seed: u64 = std::env::var("NIC_E2E_CRASH_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(7);
+    let (rounds, seed) = rounds_and_seed(7);
     println!("crash test: {rounds} rounds, seed {seed} (replay with NIC_E2E_CRASH_SEED={seed})");
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let dir = tempfile::tempdir().unwrap();
@@ -246,14 +247,7 @@ async fn write_then_kill(
 /// the database), and at the end a new hub holds every acknowledged change of both.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_of_two_hubs_on_postgres_is_killed_under_load_and_nothing_acknowledged_is_lost() {
-    let rounds: usize = std::env::var("NIC_E2E_CRASH_ROUNDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(10);
-    let seed: u64 = std::env::var("NIC_E2E_CRASH_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(11);
+    let (rounds, seed) = rounds_and_seed(11);
     println!("two-hub crash test: {rounds} rounds, seed {seed} (NIC_E2E_CRASH_SEED={seed})");
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let cluster =

@@ -30,10 +30,20 @@ impl Drop for Proxy {
 impl Proxy {
     /// Proxies to the hub at `upstream` (`http://127.0.0.1:PORT`).
     pub async fn start(upstream: &str) -> Proxy {
-        let target = upstream
-            .trim_start_matches("http://")
-            .trim_start_matches("https://")
-            .to_owned();
+        Self::start_over(&[upstream]).await
+    }
+
+    /// Proxies each new connection to the first of `upstreams` that accepts it, as a TCP
+    /// load balancer in front of several hubs on one database does once one is down.
+    pub async fn start_over(upstreams: &[&str]) -> Proxy {
+        let targets: Vec<String> = upstreams
+            .iter()
+            .map(|u| {
+                u.trim_start_matches("http://")
+                    .trim_start_matches("https://")
+                    .to_owned()
+            })
+            .collect();
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         let (paused, paused_rx) = watch::channel(false);
@@ -43,7 +53,14 @@ impl Proxy {
         let (u, d) = (up.clone(), down.clone());
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
-                let Ok(hub) = TcpStream::connect(&target).await else {
+                let mut reached = None;
+                for target in &targets {
+                    if let Ok(hub) = TcpStream::connect(target).await {
+                        reached = Some(hub);
+                        break;
+                    }
+                }
+                let Some(hub) = reached else {
                     continue;
                 };
                 let _ = client.set_nodelay(true);

@@ -354,3 +354,68 @@ async fn one_of_two_hubs_on_postgres_is_killed_under_load_and_nothing_acknowledg
         acknowledged.len()
     );
 }
+
+/// Failover behind a load balancer: a client reaches hub A through a proxy that sends each
+/// new connection to the first hub that answers. A is killed while the client writes; the
+/// same client reconnects through the same address, lands on hub B (same database), and
+/// carries on: every edit it made, acknowledged by A or not, ends up acknowledged by B.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_behind_a_balancer_carries_on_at_the_other_hub_when_one_is_killed() {
+    let cluster =
+        nic_store::pg_cluster::PgCluster::shared().expect("a throwaway PostgreSQL server");
+    let db = cluster.new_database().unwrap();
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let b = TestHub::start_with(dirs[1].path(), |c| {
+        c.store = nic_hub::StoreChoice::Postgres(db.clone());
+    })
+    .await;
+    let doc = b.create_worksheet("algebra").await;
+    let (a, a_url) = spawn_hub(dirs[0].path(), Some(&db));
+    let mut a = Some(a);
+    let balancer = nic_e2e::Proxy::start_over(&[&a_url, &b.url]).await;
+
+    let client = Client::connect(&balancer.url, PeerId::new("teacher").unwrap(), &b.token)
+        .await
+        .unwrap();
+    client.subscribe(Target::Docs(vec![doc])).await.unwrap();
+    client
+        .wait_caught_up(Target::Docs(vec![doc]), Duration::from_secs(20))
+        .await
+        .unwrap();
+    let mut events = client.events();
+    let n = 60;
+    for i in 0..n {
+        let key = format!("k{i}");
+        client.edit(doc, move |am| put(am, &key, i)).await.unwrap();
+        if i == n / 2 {
+            // Killed once it has acknowledged something, with more on the way.
+            loop {
+                match tokio::time::timeout(Duration::from_secs(20), events.recv()).await {
+                    Ok(Ok(Notification::Acked { .. })) => break,
+                    Ok(_) => {}
+                    Err(_) => panic!("hub A acknowledged nothing within 20 s"),
+                }
+            }
+            if let Some(a) = a.take() {
+                a.kill().unwrap(); // SIGKILL
+            }
+        }
+    }
+    // The same client, the same address: it reconnects on its own and lands on B.
+    client.wait_synced(Duration::from_secs(30)).await.unwrap();
+    let saved = b.saved(doc).await;
+    let missing: Vec<i64> = (0..n)
+        .filter(|i| {
+            saved
+                .get(nic_sync::automerge::ROOT, format!("k{i}").as_str())
+                .unwrap()
+                .is_none()
+        })
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "edits lost in the failover: {missing:?}"
+    );
+    client.close().await.unwrap();
+    b.stop().await;
+}
